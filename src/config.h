@@ -1,0 +1,110 @@
+/*
+ * config.h - the configuration: one struct, loaded from a libconfig file.
+ *
+ * config.c is the sole user of <libconfig.h>. config_load() reads the file,
+ * validates every key's type and range, rejects unknown keys (a typo must
+ * never be silently ignored), and reports each problem found through the
+ * caller's `report` callback as (file, line, message); the caller prints it
+ * as "FILE:LINE: message". It reports every error it can find, not only the
+ * first, and returns NULL if there was any. The returned config is immutable
+ * by convention and owned by the caller (config_free()).
+ *
+ * Can block (file I/O): master and startup only, never in a worker loop.
+ */
+#ifndef SOCKEYE_CONFIG_H
+#define SOCKEYE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "log.h"
+#include "sockaddr.h"
+
+enum chap_mutual {
+	CHAP_MUTUAL_ALLOW = 0,
+	CHAP_MUTUAL_REQUIRE,
+	CHAP_MUTUAL_DENY,
+};
+
+/* Bits of config.commands: 1 << SOCKS5_CMD_* */
+#define CONFIG_CMD_BIT(cmd) (1u << (cmd))
+
+struct config_listen {
+	union sockaddr_any addr;	/* port may be 0: the kernel picks one */
+	int line;			/* where it was written, for messages */
+};
+
+struct config {
+	char *file;			/* path as given to config_load() */
+
+	struct config_listen *listen;	/* at least one */
+	size_t n_listen;
+	int workers;			/* 0: one per CPU */
+	char *user;			/* used only when started as root */
+	char *group;
+	char *pid_file;
+	int shutdown_timeout_s;
+
+	struct {
+		enum log_target target;
+		char *path;		/* for LOG_TARGET_FILE */
+		enum log_level level;
+		bool access;		/* one line per session */
+	} log;
+
+	struct {
+		uint8_t methods[3];	/* SOCKS5_METHOD_*, preference order */
+		size_t n_methods;	/* at least one */
+		char *users_file;
+		enum chap_mutual chap_mutual;
+		char *chap_server_secret;	/* "" when unset */
+	} auth;
+
+	struct {
+		union sockaddr_any *servers;	/* port 53 unless given */
+		size_t n_servers;	/* 0: /etc/resolv.conf */
+		int timeout_ms;
+		int tries;
+	} resolver;
+
+	struct {
+		int attempt_delay_ms;
+		int resolution_delay_ms;
+		int first_family_count;
+		int prefer_family;	/* AF_INET6 or AF_INET */
+		int timeout_s;
+		bool has_bind_ipv4;
+		union sockaddr_any bind_ipv4;	/* port 0 */
+		bool has_bind_ipv6;
+		union sockaddr_any bind_ipv6;
+	} connect;
+
+	unsigned commands;		/* CONFIG_CMD_BIT(SOCKS5_CMD_*) */
+
+	struct {
+		int max_sessions;
+		int max_sessions_per_client;
+		int handshake_timeout_s;
+		int idle_timeout_s;	/* 0: no idle timeout */
+	} limits;
+
+	bool has_clients;		/* false: `clients` absent, anyone may connect */
+	struct cidr *clients;
+	size_t n_clients;
+
+	bool allow_open_proxy;
+};
+
+typedef void (*config_report_fn)(void *arg, const char *file, int line,
+    const char *msg);
+
+/*
+ * Load and validate `path`. Returns a new config, or NULL after reporting
+ * every error found (line 0 when no line applies, e.g. file not found).
+ */
+struct config *config_load(const char *path, config_report_fn report,
+    void *arg) MUST_CHECK;
+
+void config_free(struct config *cfg);
+
+#endif

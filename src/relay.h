@@ -1,0 +1,56 @@
+/*
+ * relay.h - move bytes both ways between two connected sockets.
+ *
+ * Non-blocking, on the worker's libev loop. Back-pressure: a side is read
+ * only while the buffer towards the other side has room. A half-close is
+ * passed on: EOF read from one side, once everything read before it has been
+ * written, becomes shutdown(SHUT_WR) on the other side; never a reset. The
+ * relay is done when both directions have ended (or on an error or idle
+ * timeout) and then calls its callback once.
+ *
+ * The relay borrows the fds: the caller (the session) owns and closes them,
+ * after relay_free(). The interface is kept small on purpose: a later
+ * version moves bytes with splice(2) behind the same calls.
+ */
+#ifndef SOCKEYE_RELAY_H
+#define SOCKEYE_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util.h"
+
+struct ev_loop;
+struct relay;
+
+enum relay_end {
+	RELAY_END_CLOSED = 0,	/* both directions ended cleanly */
+	RELAY_END_IDLE,		/* idle timeout */
+	RELAY_END_ERROR,	/* a read/write error (errno in `err`), e.g. ECONNRESET */
+};
+
+struct relay_stats {
+	uint64_t bytes_up;	/* client -> remote, written to remote */
+	uint64_t bytes_down;	/* remote -> client, written to client */
+};
+
+typedef void (*relay_done_cb)(void *arg, enum relay_end how, int err,
+    const struct relay_stats *st);
+
+/*
+ * Start relaying between client_fd and remote_fd (both non-blocking).
+ * `pending`/`pending_len`: bytes already read from the client that must go
+ * to the remote first (a client that sent data right after its request);
+ * copied. `idle_timeout_s` 0 means none. Returns NULL on allocation failure.
+ * The callback may call relay_free() and close the fds.
+ */
+struct relay *relay_new(struct ev_loop *loop, int client_fd, int remote_fd,
+    const uint8_t *pending, size_t pending_len, int idle_timeout_s,
+    relay_done_cb cb, void *arg) MUST_CHECK;
+
+/* Counts so far. */
+void relay_stats(const struct relay *r, struct relay_stats *out);
+
+/* Stop watching and free. relay_free(NULL) is a no-op. Does not close fds. */
+void relay_free(struct relay *r);
+
+#endif

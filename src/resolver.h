@@ -1,0 +1,84 @@
+/*
+ * resolver.h - asynchronous DNS: c-ares driven from a worker's libev loop.
+ *
+ * One resolver per worker loop. A lookup asks for one address family (the
+ * caller issues AAAA and A lookups in parallel, as Happy Eyeballs needs) and
+ * calls back exactly once, from the loop, unless cancelled first. /etc/hosts
+ * is honoured (files first, then DNS); "localhost" is always the loopback
+ * address of the family asked for (RFC 6761). Nothing here blocks.
+ */
+#ifndef SOCKEYE_RESOLVER_H
+#define SOCKEYE_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sockaddr.h"
+#include "util.h"
+
+struct ev_loop;
+struct resolver;
+struct resolver_query;
+
+enum resolver_status {
+	RESOLVER_OK = 0,	/* at least one address */
+	RESOLVER_NOTFOUND,	/* NXDOMAIN, or no address of that family */
+	RESOLVER_TIMEOUT,	/* no server answered in time */
+	RESOLVER_FAIL,		/* anything else (bad name, server failure, ...) */
+};
+
+struct resolver_options {
+	const union sockaddr_any *servers;	/* NULL/0: /etc/resolv.conf */
+	size_t n_servers;
+	int timeout_ms;		/* per try */
+	int tries;
+	/*
+	 * No hosts file override: c-ares 1.18 has no ARES_OPT_HOSTS_FILE (only
+	 * the process-wide CARES_HOSTS variable), so /etc/hosts is always used.
+	 */
+};
+
+/* Up to this many addresses are returned per lookup. */
+#define RESOLVER_MAX_ADDRS 16
+
+struct resolver_result {
+	size_t n;			/* 1..RESOLVER_MAX_ADDRS when RESOLVER_OK */
+	union sockaddr_any addrs[RESOLVER_MAX_ADDRS];	/* port 0, in answer order */
+	uint32_t ttl;			/* smallest TTL seen (s); 0 if unknown */
+};
+
+/*
+ * Called once per lookup. `res` is valid only during the call (NULL unless
+ * RESOLVER_OK). The query handle is dead once the callback starts: do not
+ * cancel it from inside or afterwards.
+ */
+typedef void (*resolver_cb)(void *arg, enum resolver_status st,
+    const struct resolver_result *res);
+
+/*
+ * Make a resolver on `loop`. Returns NULL and writes a message to err
+ * (errlen bytes) on failure (c-ares init, bad servers).
+ */
+struct resolver *resolver_new(struct ev_loop *loop,
+    const struct resolver_options *opt, char *err, size_t errlen) MUST_CHECK;
+
+/*
+ * Free the resolver. Pending lookups are cancelled: their callbacks are
+ * never called. resolver_free(NULL) is a no-op.
+ */
+void resolver_free(struct resolver *r);
+
+/*
+ * Look up `name` (a host name, not an IP literal: callers handle literals)
+ * for `family` (AF_INET or AF_INET6). Returns a handle, or NULL when the
+ * lookup could not be started (out of memory): then cb is never called.
+ */
+struct resolver_query *resolver_lookup(struct resolver *r, const char *name,
+    int family, resolver_cb cb, void *arg) MUST_CHECK;
+
+/* Cancel a pending lookup: its callback will not be called. */
+void resolver_cancel(struct resolver_query *q);
+
+/* Text for a status ("not found"); never NULL. */
+const char *resolver_status_str(enum resolver_status st);
+
+#endif

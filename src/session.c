@@ -1,0 +1,583 @@
+/*
+ * session.c - see session.h.
+ *
+ *   accept -> GREETING -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
+ *                 \           \           \
+ *                  `-----------`-----------`--> CLOSING (final reply, linger)
+ *
+ * The client fd is read only while the session is parsing the greeting
+ * and the request; whatever arrives after the request (a client that does
+ * not wait for the reply) stays in the input buffer and is handed to the
+ * relay, which sends it first.
+ */
+#include "config_auto.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "config.h"
+#include "connector.h"
+#include "log.h"
+#include "relay.h"
+#include "session.h"
+#include "socks5.h"
+#include "worker.h"
+
+/* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
+#define SESSION_INBUF 1024
+/* After a final error reply: wait this long for the client to close. */
+#define SESSION_LINGER_S 2.0
+/* Bytes a lingering client may still send before we give up on it. */
+#define SESSION_LINGER_MAX (64 * 1024)
+
+struct session {
+	struct session *next, *prev;
+	struct worker *w;
+	struct ev_loop *loop;
+	const struct config *cfg;
+	uint64_t id;
+	enum session_state state;
+	int fd;				/* client */
+	int rfd;			/* remote, once connected */
+	union sockaddr_any peer;
+	ev_io rio, wio;
+	ev_timer timer;			/* handshake timeout, later linger */
+	uint8_t in[SESSION_INBUF];
+	size_t inlen;
+	uint8_t out[SOCKS5_REPLY_MAX];
+	size_t outlen, outoff;
+	int have_req;
+	struct socks5_request req;
+	int rep;			/* reply sent, or -1 */
+	struct connector *conn;
+	struct relay *relay;
+	struct relay_stats stats;
+	union sockaddr_any addr;	/* destination address used */
+	int has_addr;
+	int attempts;
+	size_t lingered;
+	uint64_t start_ms;
+	const char *end;		/* why it ended, for the access log */
+};
+
+static const char *const state_names[] = {
+	[SESSION_GREETING] = "GREETING",
+	[SESSION_REQUEST] = "REQUEST",
+	[SESSION_CONNECTING] = "CONNECTING",
+	[SESSION_REPLYING] = "REPLYING",
+	[SESSION_RELAYING] = "RELAYING",
+	[SESSION_CLOSING] = "CLOSING",
+};
+
+static uint64_t session_counter;
+
+#define sess_debug(s, fmt, ...) \
+	debug("session %" PRIu64 " %s: " fmt, (s)->id, peer_str(s), ##__VA_ARGS__)
+
+static const char *
+peer_str(struct session *s)
+{
+	static char buf[SOCKADDR_STRLEN];
+
+	return sockaddr_format(&s->peer.sa, buf, sizeof(buf));
+}
+
+static void
+session_set_state(struct session *s, enum session_state st)
+{
+	sess_debug(s, "%s -> %s", state_names[s->state], state_names[st]);
+	s->state = st;
+}
+
+struct session *
+session_next(struct session *s)
+{
+	return s->next;
+}
+
+void
+session_link(struct session **head, struct session *s)
+{
+	s->prev = NULL;
+	s->next = *head;
+	if (*head != NULL)
+		(*head)->prev = s;
+	*head = s;
+}
+
+void
+session_unlink(struct session **head, struct session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else if (*head == s)
+		*head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+}
+
+static const char *
+cmd_name(const struct session *s)
+{
+	if (!s->have_req)
+		return "-";
+	switch (s->req.cmd) {
+	case SOCKS5_CMD_CONNECT:
+		return "connect";
+	case SOCKS5_CMD_BIND:
+		return "bind";
+	case SOCKS5_CMD_UDP_ASSOCIATE:
+		return "udp_associate";
+	default:
+		return "unknown";
+	}
+}
+
+static void
+access_log(struct session *s)
+{
+	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
+	char dst[SOCKS5_ADDR_STRLEN], rep[16];
+
+	if (!s->cfg->log.access)
+		return;
+	sockaddr_format(&s->peer.sa, client, sizeof(client));
+	if (s->has_addr)
+		sockaddr_format(&s->addr.sa, addr, sizeof(addr));
+	else
+		util_strlcpy(addr, "-", sizeof(addr));
+	if (s->have_req)
+		socks5_addr_format(&s->req.dst, dst, sizeof(dst));
+	else
+		util_strlcpy(dst, "-", sizeof(dst));
+	if (s->rep >= 0)
+		snprintf(rep, sizeof(rep), "%d", s->rep);
+	else
+		util_strlcpy(rep, "-", sizeof(rep));
+	logit("access user=- client=%s cmd=%s dst=%s addr=%s rep=%s "
+	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
+	    " attempts=%d end=%s",
+	    client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
+	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
+	    s->end != NULL ? s->end : "-");
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	/* Async work first, so no callback can land on a freed session. */
+	if (s->conn != NULL) {
+		connector_cancel(s->conn);
+		s->conn = NULL;
+		if (s->end == NULL)
+			s->end = "shutdown";
+	}
+	if (s->relay != NULL) {
+		relay_stats(s->relay, &s->stats);
+		relay_free(s->relay);
+		s->relay = NULL;
+		if (s->end == NULL)
+			s->end = "shutdown";
+	}
+	ev_io_stop(s->loop, &s->rio);
+	ev_io_stop(s->loop, &s->wio);
+	ev_timer_stop(s->loop, &s->timer);
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->rfd != -1)
+		close(s->rfd);
+	access_log(s);
+	sess_debug(s, "closed");
+	worker_session_closed(s->w, s);
+	free(s);
+}
+
+static void session_flushed(struct session *s);
+
+/* Write what is queued; returns -1 when the session was freed. */
+static int
+session_flush(struct session *s)
+{
+	while (s->outoff < s->outlen) {
+		ssize_t n = send(s->fd, s->out + s->outoff, s->outlen - s->outoff,
+		    MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_start(s->loop, &s->wio);
+				return 0;
+			}
+			sess_debug(s, "send: %s", strerror(errno));
+			if (s->end == NULL)
+				s->end = "client-error";
+			session_free(s);
+			return -1;
+		}
+		s->outoff += (size_t)n;
+	}
+	ev_io_stop(s->loop, &s->wio);
+	s->outoff = s->outlen = 0;
+	session_flushed(s);
+	return 0;
+}
+
+static int
+session_queue(struct session *s, const uint8_t *buf, size_t len)
+{
+	BUG_ON(len == 0 || s->outlen + len > sizeof(s->out));
+	memcpy(s->out + s->outlen, buf, len);
+	s->outlen += len;
+	return session_flush(s);
+}
+
+/*
+ * End the session with a reply code: send the reply, then half-close and
+ * wait briefly for the client to close, so the reply is not lost to a
+ * reset caused by unread input (RFC 1928 asks for a close within 10 s).
+ */
+/*
+ * Enter CLOSING: stop reading the request, and bound the rest of the
+ * session's life (writing the last reply, then lingering) by the linger
+ * timer, so a client that never reads cannot hold the session.
+ */
+static void
+session_closing(struct session *s, const char *end)
+{
+	s->end = end;
+	session_set_state(s, SESSION_CLOSING);
+	ev_io_stop(s->loop, &s->rio);
+	ev_timer_stop(s->loop, &s->timer);
+	ev_timer_set(&s->timer, SESSION_LINGER_S, 0.);
+	ev_timer_start(s->loop, &s->timer);
+}
+
+/*
+ * End the session with a reply code: send the reply, then half-close and
+ * wait briefly for the client to close, so the reply is not lost to a
+ * reset caused by unread input (RFC 1928 asks for a close within 10 s).
+ */
+static void
+session_fail(struct session *s, uint8_t rep, const char *end)
+{
+	struct socks5_addr none;
+	uint8_t buf[SOCKS5_REPLY_MAX];
+	size_t n;
+
+	memset(&none, 0, sizeof(none));
+	none.atyp = SOCKS5_ATYP_IPV4;
+	n = socks5_encode_reply(buf, sizeof(buf), rep, &none);
+	s->rep = rep;
+	sess_debug(s, "failing with %d (%s): %s", rep, socks5_rep_str(rep), end);
+	session_closing(s, end);
+	(void)session_queue(s, buf, n);
+}
+
+/* Answer the greeting with "no acceptable method" and close. */
+static void
+session_refuse_methods(struct session *s, const char *end)
+{
+	uint8_t buf[2];
+
+	socks5_encode_method_reply(buf, sizeof(buf), SOCKS5_METHOD_NO_ACCEPTABLE);
+	session_closing(s, end);
+	(void)session_queue(s, buf, sizeof(buf));
+}
+
+static void
+session_relay_done_cb(void *arg, enum relay_end how, int err,
+    const struct relay_stats *st)
+{
+	struct session *s = arg;
+
+	s->stats = *st;
+	switch (how) {
+	case RELAY_END_CLOSED:
+		s->end = "closed";
+		break;
+	case RELAY_END_IDLE:
+		s->end = "idle-timeout";
+		break;
+	case RELAY_END_ERROR:
+		sess_debug(s, "relay: %s", strerror(err));
+		s->end = "relay-error";
+		break;
+	}
+	relay_free(s->relay);
+	s->relay = NULL;
+	session_free(s);
+}
+
+static void
+session_start_relay(struct session *s)
+{
+	session_set_state(s, SESSION_RELAYING);
+	ev_io_stop(s->loop, &s->rio);
+	ev_io_stop(s->loop, &s->wio);
+	s->relay = relay_new(s->loop, s->fd, s->rfd, s->in, s->inlen,
+	    s->cfg->limits.idle_timeout_s, session_relay_done_cb, s);
+	s->inlen = 0;
+	if (s->relay == NULL) {
+		error("out of memory starting a relay");
+		s->end = "no-memory";
+		session_free(s);
+	}
+}
+
+static void
+session_flushed(struct session *s)
+{
+	switch (s->state) {
+	case SESSION_REPLYING:
+		session_start_relay(s);
+		break;
+	case SESSION_CLOSING:
+		/*
+		 * Our last word is said: half-close and read until the
+		 * client's EOF (or the linger timer), never a reset.
+		 */
+		shutdown(s->fd, SHUT_WR);
+		ev_io_start(s->loop, &s->rio);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+session_connected_cb(void *arg, const struct connector_result *res)
+{
+	struct session *s = arg;
+	union sockaddr_any local;
+	socklen_t len = sizeof(local);
+	struct socks5_addr bnd;
+	uint8_t buf[SOCKS5_REPLY_MAX];
+	size_t n;
+
+	s->conn = NULL;
+	s->attempts = res->attempts;
+	if (res->has_addr) {
+		s->addr = res->addr;
+		s->has_addr = 1;
+	}
+	if (res->fd == -1) {
+		session_fail(s, res->rep, "connect-failed");
+		return;
+	}
+	s->rfd = res->fd;
+	/* BND.ADDR/BND.PORT: the outbound socket's real local address. */
+	memset(&bnd, 0, sizeof(bnd));
+	if (getsockname(s->rfd, &local.sa, &len) == -1 ||
+	    socks5_addr_from_sockaddr(&bnd, &local.sa) == -1) {
+		memset(&bnd, 0, sizeof(bnd));
+		bnd.atyp = SOCKS5_ATYP_IPV4;
+	}
+	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
+	s->rep = SOCKS5_REP_SUCCEEDED;
+	session_set_state(s, SESSION_REPLYING);
+	(void)session_queue(s, buf, n);
+}
+
+static void
+session_handle_request(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+
+	ev_io_stop(s->loop, &s->rio);
+	ev_timer_stop(s->loop, &s->timer);
+	if (s->req.cmd != SOCKS5_CMD_CONNECT ||
+	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
+		/* BIND and UDP ASSOCIATE are not served by this version. */
+		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
+		return;
+	}
+	session_set_state(s, SESSION_CONNECTING);
+	s->conn = connector_start(s->loop, worker_resolver(s->w), cfg,
+	    &s->req.dst, session_connected_cb, s);
+	if (s->conn == NULL)
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
+}
+
+static void
+session_consume(struct session *s, size_t n)
+{
+	memmove(s->in, s->in + n, s->inlen - n);
+	s->inlen -= n;
+}
+
+/* Parse what has arrived; may end (free) the session. */
+static void
+session_process(struct session *s)
+{
+	for (;;) {
+		enum socks5_status st;
+		size_t used = 0;
+
+		if (s->state == SESSION_GREETING) {
+			struct socks5_greeting g;
+			uint8_t method, buf[2];
+
+			st = socks5_parse_greeting(s->in, s->inlen, &g, &used);
+			if (st == SOCKS5_NEED_MORE)
+				return;
+			if (st == SOCKS5_ERR_VERSION) {
+				/* Not SOCKS5: RFC 1928 has no way to say so. */
+				session_closing(s, "bad-version");
+				session_flushed(s);
+				return;
+			}
+			if (st != SOCKS5_OK) {
+				session_refuse_methods(s, "bad-greeting");
+				return;
+			}
+			session_consume(s, used);
+			method = socks5_select_method(&g, s->cfg->auth.methods,
+			    s->cfg->auth.n_methods);
+			if (method == SOCKS5_METHOD_NO_ACCEPTABLE) {
+				session_refuse_methods(s, "no-acceptable-method");
+				return;
+			}
+			socks5_encode_method_reply(buf, sizeof(buf), method);
+			session_set_state(s, SESSION_REQUEST);
+			if (session_queue(s, buf, 2) == -1)
+				return;
+			continue;
+		}
+		if (s->state == SESSION_REQUEST) {
+			st = socks5_parse_request(s->in, s->inlen, &s->req, &used);
+			switch (st) {
+			case SOCKS5_NEED_MORE:
+				return;
+			case SOCKS5_OK:
+				s->have_req = 1;
+				session_consume(s, used);
+				session_handle_request(s);
+				return;
+			case SOCKS5_ERR_ATYP:
+				session_fail(s, SOCKS5_REP_ATYP_NOT_SUPPORTED,
+				    "bad-address-type");
+				return;
+			default:
+				session_fail(s, SOCKS5_REP_GENERAL_FAILURE,
+				    "bad-request");
+				return;
+			}
+		}
+		return;
+	}
+}
+
+static void
+session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct session *s = io->data;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	if (s->state == SESSION_CLOSING) {
+		uint8_t scratch[4096];
+
+		n = recv(s->fd, scratch, sizeof(scratch), 0);
+		if (n > 0) {
+			s->lingered += (size_t)n;
+			if (s->lingered <= SESSION_LINGER_MAX)
+				return;
+		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			return;
+		}
+		session_free(s);
+		return;
+	}
+	if (s->inlen == sizeof(s->in)) {
+		/* Cannot happen with valid messages: they are shorter. */
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bad-request");
+		return;
+	}
+	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+	if (n == 0) {
+		s->end = "client-eof";
+		session_free(s);
+		return;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		sess_debug(s, "recv: %s", strerror(errno));
+		s->end = "client-error";
+		session_free(s);
+		return;
+	}
+	s->inlen += (size_t)n;
+	session_process(s);
+}
+
+static void
+session_write_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	(void)loop;
+	(void)revents;
+	(void)session_flush(io->data);
+}
+
+static void
+session_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct session *s = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (s->state != SESSION_CLOSING)
+		s->end = "handshake-timeout";
+	sess_debug(s, "%s", s->state == SESSION_CLOSING ? "linger over" :
+	    "handshake timeout");
+	session_free(s);
+}
+
+struct session *
+session_new(struct worker *w, int fd, const union sockaddr_any *peer)
+{
+	const struct config *cfg = worker_config(w);
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		error("out of memory: dropping a connection");
+		close(fd);
+		return NULL;
+	}
+	s->w = w;
+	s->loop = worker_loop(w);
+	s->cfg = cfg;
+	s->id = ++session_counter;
+	s->fd = fd;
+	s->rfd = -1;
+	s->peer = *peer;
+	s->rep = -1;
+	s->start_ms = util_now_ms();
+	s->state = SESSION_GREETING;
+	ev_io_init(&s->rio, session_read_cb, fd, EV_READ);
+	s->rio.data = s;
+	ev_io_init(&s->wio, session_write_cb, fd, EV_WRITE);
+	s->wio.data = s;
+	ev_timer_init(&s->timer, session_timer_cb,
+	    (double)cfg->limits.handshake_timeout_s, 0.);
+	s->timer.data = s;
+	ev_io_start(s->loop, &s->rio);
+	ev_timer_start(s->loop, &s->timer);
+	sess_debug(s, "accepted");
+	return s;
+}

@@ -1,0 +1,72 @@
+/*
+ * sockaddr.h - socket address utilities: parse, format, compare, classify.
+ * Pure functions, no I/O, no allocation.
+ */
+#ifndef SOCKEYE_SOCKADDR_H
+#define SOCKEYE_SOCKADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "util.h"
+
+union sockaddr_any {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr_storage ss;
+};
+
+/* Enough for "[ffff:...:255.255.255.255%ifname]:65535". */
+#define SOCKADDR_STRLEN 80
+
+/* sizeof the concrete struct for sa->sa_family (0 for unknown families). */
+socklen_t sockaddr_len(const struct sockaddr *sa);
+
+/*
+ * Parse "IP:PORT" or "[IPv6]:PORT" (port 0..65535, decimal, required).
+ * A bare IPv6 without brackets is rejected (ambiguous). 0 or -1.
+ */
+int sockaddr_parse_hostport(const char *s, union sockaddr_any *out) MUST_CHECK;
+
+/*
+ * Parse an IP literal: "1.2.3.4", "::1" or "[::1]" (brackets allowed, as
+ * PuTTY sends them in DOMAINNAME requests), setting `port`. 0 or -1.
+ */
+int sockaddr_parse_ip(const char *s, uint16_t port, union sockaddr_any *out) MUST_CHECK;
+
+/* Format "IP:PORT" or "[IPv6]:PORT"; always terminates; returns buf. */
+char *sockaddr_format(const struct sockaddr *sa, char *buf, size_t cap);
+
+/* Format the address without port ("1.2.3.4", "::1"); returns buf. */
+char *sockaddr_format_ip(const struct sockaddr *sa, char *buf, size_t cap);
+
+/* Port in host order (0 for unknown families). */
+uint16_t sockaddr_port(const struct sockaddr *sa);
+void sockaddr_set_port(struct sockaddr *sa, uint16_t port);
+
+/* Same family, address and port. */
+bool sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Same family and address, port ignored. */
+bool sockaddr_equal_ip(const struct sockaddr *a, const struct sockaddr *b);
+
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+bool sockaddr_is_loopback(const struct sockaddr *sa);
+
+/*
+ * A network in CIDR form. `addr` holds 4 (AF_INET) or 16 (AF_INET6) bytes
+ * with host bits cleared.
+ */
+struct cidr {
+	int family;
+	uint8_t prefix;
+	uint8_t addr[16];
+};
+
+/* Parse "10.0.0.0/8", "2001:db8::/32" or a bare address (/32, /128). 0 or -1. */
+int cidr_parse(const char *s, struct cidr *out) MUST_CHECK;
+/* Does `sa` lie in `c`? An IPv4-mapped IPv6 address matches IPv4 networks. */
+bool cidr_match(const struct cidr *c, const struct sockaddr *sa);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * worker.c - see worker.h.
+ *
+ * Every worker accepts on the same listening sockets (inherited from the
+ * master); the kernel hands each connection to one of them. On SIGTERM a
+ * worker stops accepting, closes its copies of the listeners and exits
+ * once its last session has ended; the master bounds that wait.
+ */
+#include "config_auto.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "resolver.h"
+#include "session.h"
+#include "worker.h"
+
+/* Accept at most this many connections per readiness event, for fairness. */
+#define ACCEPT_BATCH 64
+/* Pause accepting this long when out of file descriptors. */
+#define ACCEPT_PAUSE_S 0.1
+
+struct worker_listener {
+	ev_io io;
+	int fd;
+	struct worker *w;
+};
+
+struct worker {
+	struct ev_loop *loop;
+	const struct config *cfg;
+	struct resolver *resolver;
+	int id;
+	struct worker_listener *ls;
+	size_t nls;
+	ev_signal sigterm;
+	ev_signal sigint;
+	ev_timer accept_pause;
+	struct session *sessions;
+	size_t nsessions;
+	int draining;
+	uint64_t accept_errors;		/* for rate-limited logging */
+};
+
+struct ev_loop *
+worker_loop(struct worker *w)
+{
+	return w->loop;
+}
+
+struct resolver *
+worker_resolver(struct worker *w)
+{
+	return w->resolver;
+}
+
+const struct config *
+worker_config(struct worker *w)
+{
+	return w->cfg;
+}
+
+int
+worker_id(struct worker *w)
+{
+	return w->id;
+}
+
+static void
+accepting(struct worker *w, int on)
+{
+	size_t i;
+
+	for (i = 0; i < w->nls; i++) {
+		if (w->ls[i].fd == -1)
+			continue;
+		if (on)
+			ev_io_start(w->loop, &w->ls[i].io);
+		else
+			ev_io_stop(w->loop, &w->ls[i].io);
+	}
+}
+
+static void
+worker_accept_pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (!w->draining)
+		accepting(w, 1);
+}
+
+static void
+worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker_listener *wl = (struct worker_listener *)io;
+	struct worker *w = wl->w;
+	int i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		union sockaddr_any peer;
+		socklen_t plen = sizeof(peer);
+		struct session *s;
+		int fd;
+
+		fd = accept4(wl->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/*
+				 * Out of descriptors or memory: the pending
+				 * connection stays queued. Stop watching for a
+				 * moment instead of spinning on a ready fd.
+				 */
+				if (w->accept_errors++ % 100 == 0)
+					error("accept: %s; pausing accepts",
+					    strerror(errno));
+				accepting(w, 0);
+				ev_timer_stop(w->loop, &w->accept_pause);
+				ev_timer_set(&w->accept_pause, ACCEPT_PAUSE_S, 0.);
+				ev_timer_start(w->loop, &w->accept_pause);
+				return;
+			}
+			error("accept: %s", strerror(errno));
+			return;
+		}
+		s = session_new(w, fd, &peer);
+		if (s == NULL)
+			continue;	/* session_new closed the fd */
+		session_link(&w->sessions, s);
+		w->nsessions++;
+	}
+}
+
+void
+worker_session_closed(struct worker *w, struct session *s)
+{
+	session_unlink(&w->sessions, s);
+	w->nsessions--;
+	if (w->draining && w->nsessions == 0)
+		ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void
+worker_stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	struct worker *w = sig->data;
+	size_t i;
+
+	(void)revents;
+	if (w->draining)
+		return;
+	w->draining = 1;
+	accepting(w, 0);
+	ev_timer_stop(loop, &w->accept_pause);
+	for (i = 0; i < w->nls; i++) {
+		close(w->ls[i].fd);
+		w->ls[i].fd = -1;
+	}
+	verbose("draining %zu sessions", w->nsessions);
+	if (w->nsessions == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+int
+worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
+    int id)
+{
+	struct resolver_options ropt;
+	struct worker w;
+	char err[256];
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	w.id = id;
+	signal(SIGPIPE, SIG_IGN);
+	w.loop = ev_loop_new(EVFLAG_AUTO);
+	if (w.loop == NULL) {
+		error("cannot create the event loop");
+		return 1;
+	}
+	memset(&ropt, 0, sizeof(ropt));
+	ropt.servers = cfg->resolver.servers;
+	ropt.n_servers = cfg->resolver.n_servers;
+	ropt.timeout_ms = cfg->resolver.timeout_ms;
+	ropt.tries = cfg->resolver.tries;
+	w.resolver = resolver_new(w.loop, &ropt, err, sizeof(err));
+	if (w.resolver == NULL) {
+		error("cannot start the resolver: %s", err);
+		ev_loop_destroy(w.loop);
+		return 1;
+	}
+
+	w.ls = xcalloc(nls, sizeof(*w.ls));
+	w.nls = nls;
+	for (i = 0; i < nls; i++) {
+		w.ls[i].fd = ls[i].fd;
+		w.ls[i].w = &w;
+		ev_io_init(&w.ls[i].io, worker_accept_cb, ls[i].fd, EV_READ);
+	}
+	ev_timer_init(&w.accept_pause, worker_accept_pause_cb, ACCEPT_PAUSE_S, 0.);
+	w.accept_pause.data = &w;
+	ev_signal_init(&w.sigterm, worker_stop_cb, SIGTERM);
+	w.sigterm.data = &w;
+	ev_signal_start(w.loop, &w.sigterm);
+	ev_signal_init(&w.sigint, worker_stop_cb, SIGINT);
+	w.sigint.data = &w;
+	ev_signal_start(w.loop, &w.sigint);
+	accepting(&w, 1);
+	debug("worker %d running", id);
+
+	ev_run(w.loop, 0);
+
+	/* Only reached when draining is complete (or the loop broke). */
+	while (w.sessions != NULL)
+		session_free(w.sessions);
+	for (i = 0; i < w.nls; i++)
+		if (w.ls[i].fd != -1)
+			close(w.ls[i].fd);
+	free(w.ls);
+	resolver_free(w.resolver);
+	ev_signal_stop(w.loop, &w.sigterm);
+	ev_signal_stop(w.loop, &w.sigint);
+	ev_loop_destroy(w.loop);
+	verbose("worker %d exiting", id);
+	return 0;
+}
