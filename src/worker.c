@@ -52,6 +52,7 @@ struct worker {
 	size_t nsessions;
 	int draining;
 	uint64_t accept_errors;		/* for rate-limited logging */
+	uint64_t refused_clients;	/* closed at accept: not in `clients` */
 };
 
 struct ev_loop *
@@ -104,6 +105,19 @@ worker_accept_pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		accepting(w, 1);
 }
 
+static int
+client_allowed(const struct config *cfg, const union sockaddr_any *peer)
+{
+	size_t i;
+
+	if (!cfg->has_clients)
+		return 1;
+	for (i = 0; i < cfg->n_clients; i++)
+		if (cidr_match(&cfg->clients[i], &peer->sa))
+			return 1;
+	return 0;
+}
+
 static void
 worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -142,6 +156,16 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			}
 			error("accept: %s", strerror(errno));
 			return;
+		}
+		if (!client_allowed(w->cfg, &peer)) {
+			char as[SOCKADDR_STRLEN];
+
+			/* Before a byte is read: not in `clients`. */
+			w->refused_clients++;
+			verbose("refused %s: not in 'clients'",
+			    sockaddr_format(&peer.sa, as, sizeof(as)));
+			close(fd);
+			continue;
 		}
 		s = session_new(w, fd, &peer);
 		if (s == NULL)
