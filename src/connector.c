@@ -340,7 +340,7 @@ connector_start(struct ev_loop *loop, struct resolver *resolver,
 	ev_timer_start(loop, &c->deadline);
 
 	if (dst->atyp == SOCKS5_ATYP_IPV4 || dst->atyp == SOCKS5_ATYP_IPV6) {
-		unsigned len = sizeof(c->cand[0]);
+		socklen_t len = sizeof(c->cand[0]);
 
 		if (socks5_addr_to_sockaddr(dst, &c->cand[0].sa, &len) == -1) {
 			c->res.rep = SOCKS5_REP_ATYP_NOT_SUPPORTED;

@@ -415,7 +415,7 @@ socks5_addr_from_sockaddr(struct socks5_addr *out, const struct sockaddr *sa)
 
 int
 socks5_addr_to_sockaddr(const struct socks5_addr *a, struct sockaddr *out,
-    unsigned *outlen)
+    socklen_t *outlen)
 {
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sockaddr;
+#include <sys/socket.h>
 
 #define SOCKS5_VERSION 0x05
 
@@ -156,7 +156,7 @@ size_t socks5_encode_udp_header(uint8_t *buf, size_t cap, uint8_t frag,
 int socks5_addr_from_sockaddr(struct socks5_addr *out, const struct sockaddr *sa);
 /* IPV4/IPV6 only; `out` must have room for a struct sockaddr_storage. */
 int socks5_addr_to_sockaddr(const struct socks5_addr *a, struct sockaddr *out,
-    unsigned *outlen);
+    socklen_t *outlen);
 
 /*
  * Format for logs: "1.2.3.4:80", "[2001:db8::1]:443", "example.com:80".

@@ -1173,7 +1173,7 @@ START_TEST(to_sockaddr)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct socks5_addr a, back;
-	unsigned len;
+	socklen_t len;
 
 	addr_v4(&a, "203.0.113.5", 65000);
 	memset(&ss, 0xee, sizeof(ss));
