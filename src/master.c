@@ -36,6 +36,8 @@
 /* Back-off for crashing workers: 100 ms doubling, capped. */
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_MAX_MS 10000
+/* After shutdown_timeout_s, how long workers get to log and exit. */
+#define KILL_GRACE_MS 700
 
 struct slot {
 	pid_t pid;		/* 0: not running */
@@ -136,9 +138,16 @@ reset_signals_in_child(void)
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
-		sigaction(handled_signals[i], &sa, NULL);
+	for (i = 0; i < ARRAY_SIZE(handled_signals); i++) {
+		int sig = handled_signals[i];
+
+		/*
+		 * SIGHUP and SIGUSR1 are never fatal to a worker, even before
+		 * its loop installs its own handlers.
+		 */
+		sa.sa_handler = sig == SIGHUP || sig == SIGUSR1 ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -259,7 +268,9 @@ begin_stop(struct master *m)
 	size_t i;
 
 	m->stopping = 1;
-	m->deadline_ms = util_now_ms() + (uint64_t)m->cfg->shutdown_timeout_s * 1000;
+	/* Workers end their own sessions at the timeout; this is the backstop. */
+	m->deadline_ms = util_now_ms() +
+	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
 	logit("stopping: draining sessions for up to %d s",
 	    m->cfg->shutdown_timeout_s);
 	/* The workers hold their own copies; they close them on SIGTERM. */
@@ -362,6 +373,31 @@ setup_signals(struct master *m)
 		sigdelset(&m->waitmask, handled_signals[i]);
 }
 
+/*
+ * The log file belongs to the workers' user, so that workers, which no
+ * longer have privileges, can reopen it after a rotation.
+ */
+static void
+chown_log(const struct master *m)
+{
+	if (m->drop_privs && m->cfg->log.target == LOG_TARGET_FILE &&
+	    chown(m->cfg->log.path, m->uid, m->gid) == -1)
+		warning("cannot chown %s to %s:%s: %s", m->cfg->log.path,
+		    m->cfg->user, m->cfg->group, strerror(errno));
+}
+
+static void
+reopen_log(struct master *m)
+{
+	if (log_reopen() == -1) {
+		error("cannot reopen the log file: %s", strerror(errno));
+		return;
+	}
+	chown_log(m);
+	signal_workers(m, SIGUSR1);
+	logit("log file reopened");
+}
+
 static void
 master_loop(struct master *m)
 {
@@ -390,10 +426,7 @@ master_loop(struct master *m)
 		}
 		if (received_usr1) {
 			received_usr1 = 0;
-			if (log_reopen() == -1)
-				error("cannot reopen the log file: %s", strerror(errno));
-			else
-				logit("log file reopened");
+			reopen_log(m);
 		}
 
 		now = util_now_ms();
@@ -461,6 +494,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 	}
 	if (resolve_user(&m) == -1)
 		goto fail;
+	chown_log(&m);
 	if (!opt->foreground && check_pid_file(&m) == -1)
 		goto fail;
 

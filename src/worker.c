@@ -47,6 +47,8 @@ struct worker {
 	size_t nls;
 	ev_signal sigterm;
 	ev_signal sigint;
+	ev_signal sigusr1;
+	ev_timer drain_deadline;
 	ev_timer accept_pause;
 	struct session *sessions;
 	size_t nsessions;
@@ -201,8 +203,38 @@ worker_stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 		w->ls[i].fd = -1;
 	}
 	verbose("draining %zu sessions", w->nsessions);
-	if (w->nsessions == 0)
+	if (w->nsessions == 0) {
 		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	/*
+	 * Sessions still running when shutdown_timeout_s is over are ended
+	 * here, so each still gets its access log line; the master's kill
+	 * comes only later, as a backstop.
+	 */
+	ev_timer_set(&w->drain_deadline, (double)w->cfg->shutdown_timeout_s, 0.);
+	ev_timer_start(loop, &w->drain_deadline);
+}
+
+static void
+worker_drain_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)revents;
+	verbose("shutdown timeout: ending %zu sessions", w->nsessions);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* SIGUSR1: the master has reopened the log file; follow it (logrotate). */
+static void
+worker_reopen_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+	(void)loop;
+	(void)sig;
+	(void)revents;
+	if (log_reopen() == -1)
+		error("cannot reopen the log file: %s", strerror(errno));
 }
 
 int
@@ -250,6 +282,12 @@ worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
 	ev_signal_init(&w.sigint, worker_stop_cb, SIGINT);
 	w.sigint.data = &w;
 	ev_signal_start(w.loop, &w.sigint);
+	ev_signal_init(&w.sigusr1, worker_reopen_cb, SIGUSR1);
+	ev_signal_start(w.loop, &w.sigusr1);
+	ev_timer_init(&w.drain_deadline, worker_drain_deadline_cb, 0., 0.);
+	w.drain_deadline.data = &w;
+	/* Reload is the master's business; a stray SIGHUP must not kill us. */
+	signal(SIGHUP, SIG_IGN);
 	accepting(&w, 1);
 	debug("worker %d running", id);
 
@@ -265,6 +303,8 @@ worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
 	resolver_free(w.resolver);
 	ev_signal_stop(w.loop, &w.sigterm);
 	ev_signal_stop(w.loop, &w.sigint);
+	ev_signal_stop(w.loop, &w.sigusr1);
+	ev_timer_stop(w.loop, &w.drain_deadline);
 	ev_loop_destroy(w.loop);
 	verbose("worker %d exiting", id);
 	return 0;
