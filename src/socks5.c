@@ -492,6 +492,7 @@ socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 	struct strbuf sb = { buf, cap, 0, 0 };
 	char tmp[INET6_ADDRSTRLEN + 2];
 	size_t i;
+	int bracket;
 	int n;
 
 	if (cap == 0)
@@ -514,6 +515,14 @@ socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 		sb_put(&sb, tmp, (size_t)n);
 		break;
 	case SOCKS5_ATYP_DOMAIN:
+		/*
+		 * A name holding a bare IPv6 literal ("::1", as some clients
+		 * send) gets brackets, so "NAME:PORT" stays unambiguous.
+		 */
+		bracket = memchr(a->u.name, ':', a->name_len) != NULL &&
+		    a->u.name[0] != '[';
+		if (bracket)
+			sb_put(&sb, "[", 1);
 		for (i = 0; i < a->name_len; i++) {
 			uint8_t c = (uint8_t)a->u.name[i];
 
@@ -525,6 +534,8 @@ socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 			} else
 				sb_put(&sb, (const char *)&c, 1);
 		}
+		if (bracket)
+			sb_put(&sb, "]", 1);
 		break;
 	default:
 		/* Not a valid address; say so without pretending it is one. */

@@ -1233,6 +1233,13 @@ START_TEST(format_basic)
 	addr_name(&a, "example.com", 11, 80);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "example.com:80");
+	/* Names that are IPv6 literals: bracketed once, never twice. */
+	addr_name(&a, "::1", 3, 8080);
+	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
+	    "[::1]:8080");
+	addr_name(&a, "[::1]", 5, 8080);
+	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
+	    "[::1]:8080");
 	addr_name(&a, "A-z_0.9~", 8, 1);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "A-z_0.9~:1");
@@ -1275,7 +1282,9 @@ START_TEST(format_escaping)
 
 		addr_name(&a, &ch, 1, 9);
 		socks5_addr_format(&a, buf, sizeof(buf));
-		if (c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\')
+		if (c == ':')	/* a name with ':' reads as an IPv6 literal */
+			snprintf(want, sizeof(want), "[:]:9");
+		else if (c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\')
 			snprintf(want, sizeof(want), "%c:9", (int)c);
 		else
 			snprintf(want, sizeof(want), "\\x%02x:9", c);
