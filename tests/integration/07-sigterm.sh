@@ -1,7 +1,8 @@
 #!/bin/sh
 # 07-sigterm: with one idle session open and one finished, SIGTERM the
 # master: it and every worker are gone within shutdown_timeout_s + 1 s,
-# the master's exit status is 0, and the log says it stopped.
+# the master's exit status is 0, the idle session is ended by its worker
+# with an access line, and the log says it stopped.
 . "${srcdir:-.}/tests/integration/lib.sh"
 
 start_server echo echo
@@ -54,6 +55,15 @@ rm -f "$T/pids/sockeyed"
 # The idle session was closed by the shutdown, not left hanging.
 wait_for 5 grep -q '^closed' "$T/idle.out" ||
 	fail "the idle session was not closed: $(cat "$T/idle.out")"
+
+# Every session has its access line, the one cut by the shutdown too:
+# the worker ends it itself at shutdown_timeout_s, no SIGKILL needed.
+grep -Eq 'access .*cmd=connect .*rep=0 .*end=shutdown' "$T/sockeyed.log" ||
+	fail "no access line with end=shutdown for the idle session"
+[ "$(grep -c 'access .*cmd=connect' "$T/sockeyed.log")" -eq 2 ] ||
+	fail "want 2 access lines: $(grep 'access ' "$T/sockeyed.log")"
+grep -q 'killed by signal' "$T/sockeyed.log" &&
+	fail "a worker had to be killed: $(grep 'killed by signal' "$T/sockeyed.log")"
 
 grep -Eiq 'stopped|stopping|exiting|shut(ting)? ?down|terminat' "$T/sockeyed.log" ||
 	fail "the log does not say the daemon stopped"
