@@ -2,10 +2,16 @@
  * connector.h - reach a SOCKS destination: resolve it and connect to one
  * of its addresses, on the worker's loop, without blocking.
  *
- * This is the one place every outbound TCP connection is made. This version
- * resolves AAAA and A in parallel and tries the addresses one after another
- * (the preferred family first); the Happy Eyeballs connector replaces the
- * ordering and staggering behind the same interface.
+ * This is the one place every outbound TCP connection is made, with Happy
+ * Eyeballs v2 (RFC 8305): AAAA and A lookups in parallel, attempts as soon
+ * as the preferred family answers (or connect.resolution_delay_ms after
+ * the other one did), addresses sorted (RFC 6724) and interleaved by
+ * family (connect.first_family_count), a new attempt every
+ * connect.attempt_delay_ms or as soon as one fails, the first connection
+ * wins and the rest are closed; connect.timeout_s bounds it all. An IPv4
+ * literal that has no route is reached through NAT64 when the resolver
+ * finds a prefix (RFC 7050). The decisions are in happy.h (pure); this
+ * module does the sockets, timers and lookups.
  */
 #ifndef SOCKEYE_CONNECTOR_H
 #define SOCKEYE_CONNECTOR_H
@@ -27,6 +33,15 @@ struct connector_result {
 	union sockaddr_any addr; /* the address connected to (or last tried) */
 	bool has_addr;
 	int attempts;		/* connection attempts started */
+	/*
+	 * For the access log and counters: the winner's family is
+	 * addr.sa.sa_family; `nat64` says addr was synthesised from the
+	 * client's IPv4 literal; `denied` counts candidates the check hook
+	 * refused; `ms` is the time from connector_start() to the result.
+	 */
+	bool nat64;
+	int denied;
+	uint32_t ms;
 };
 
 /*
@@ -38,12 +53,39 @@ typedef void (*connector_cb)(void *arg, const struct connector_result *res);
 
 /*
  * Start reaching `dst` (IPv4, IPv6, or a name; a name that is an IP literal,
- * bracketed or not, is used without DNS). Uses cfg->connect (timeout,
- * bind addresses, preferred family). Returns NULL only when out of memory.
+ * bracketed or not, is used without DNS). Uses cfg->connect (delays,
+ * family preference, timeout, bind addresses); cfg must outlive the
+ * connector. Does no I/O but start the lookups: the first connection
+ * attempt is made from the loop. Returns NULL only when out of memory.
  */
 struct connector *connector_start(struct ev_loop *loop, struct resolver *res,
     const struct config *cfg, const struct socks5_addr *dst,
     connector_cb cb, void *arg) MUST_CHECK;
+
+/*
+ * The access-rules hook: asked about every candidate address (with the
+ * destination port) before it may be tried, literals and DNS answers
+ * alike, so that a name can never lead a client past a rule; for a NAT64
+ * address, both the client's IPv4 literal and the synthesised IPv6
+ * address are asked about. A refused candidate is never tried; when every
+ * candidate is refused the request fails with REP 2 (not allowed). May be
+ * called many times per request, from the loop only; must not block and
+ * must not cancel the connector.
+ */
+enum connector_verdict {
+	CONNECTOR_ALLOW = 0,
+	CONNECTOR_DENY,
+};
+typedef enum connector_verdict (*connector_check_fn)(void *arg,
+    const struct sockaddr *addr);
+
+/*
+ * Install the hook (fn NULL: allow everything, the default until the
+ * access rules exist). Call it right after connector_start(), before
+ * control returns to the loop: no candidate is known before then.
+ */
+void connector_set_check(struct connector *c, connector_check_fn fn,
+    void *arg);
 
 /* Stop: close every socket, cancel lookups; cb is never called. */
 void connector_cancel(struct connector *c);

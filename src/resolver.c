@@ -31,6 +31,11 @@
  * cancel a single lookup, so the struct stays until c-ares calls back and
  * is then freed silently. On a DONE query the timer is stopped and the
  * query freed at once, since c-ares no longer knows about it.
+ *
+ * A NAT64 prefix query (resolver_pref64()) is an AAAA lookup of
+ * ipv4only.arpa whose delivery turns the answer into a prefix and keeps
+ * it in the resolver; while that is fresh, the next one is "done" at once
+ * with the kept prefix and only goes through the delivery timer.
  */
 #include "config_auto.h"
 
@@ -38,8 +43,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +76,9 @@ struct resolver_query {
 	bool done;			/* c-ares has called back */
 	bool cancelled;			/* never call cb; free when c-ares is done */
 	bool localhost;			/* answered here, c-ares never asked */
+	bool pref64;			/* a NAT64 prefix query: pcb, not cb */
+	bool cached;			/* pref64 answered from the cache */
+	resolver_pref64_cb pcb;
 	int status;			/* ARES_* once done */
 	struct ares_addrinfo *ai;	/* owned once done; NULL unless success */
 };
@@ -82,7 +90,18 @@ struct resolver {
 	ev_timer timer;			/* c-ares' next timeout */
 	struct resolver_sock *socks;
 	struct resolver_query *queries;	/* every query not yet freed */
+	/* The NAT64 prefix (RFC 7050), kept until pref64_expires (ev time). */
+	bool pref64_known;
+	bool pref64_found;
+	struct happy_pref64 pref64;
+	double pref64_expires;
 };
+
+/* How long a NAT64 discovery result is kept (seconds). */
+#define RESOLVER_PREF64_MIN_TTL	10
+#define RESOLVER_PREF64_MAX_TTL	3600
+#define RESOLVER_PREF64_NONE_TTL	300
+#define RESOLVER_PREF64_FAIL_TTL	30
 
 static void resolver_rearm(struct resolver *r);
 
@@ -160,10 +179,12 @@ resolver_fill_result(const struct resolver_query *q,
 	}
 	/*
 	 * The addresses are only as fresh as the CNAME chain that led to
-	 * them. c-ares uses INT_MAX for "no TTL" (hosts file, literals).
+	 * them. c-ares uses INT_MAX for "no TTL" (hosts file, literals);
+	 * INT32_MAX here, because src/limits.h shadows <limits.h> on this
+	 * include path.
 	 */
 	for (c = q->ai->cnames; c != NULL && have_ttl; c = c->next)
-		if (c->ttl >= 0 && c->ttl != INT_MAX && (uint32_t)c->ttl < ttl)
+		if (c->ttl >= 0 && c->ttl != INT32_MAX && (uint32_t)c->ttl < ttl)
 			ttl = (uint32_t)c->ttl;
 	res->ttl = ttl;
 }
@@ -196,6 +217,41 @@ resolver_fill_loopback(int family, struct resolver_result *res)
 	res->n = 1;
 }
 
+/*
+ * Turn a finished ipv4only.arpa lookup into the resolver's kept prefix
+ * (RFC 7050 section 3: the first AAAA with a well-known address in it).
+ */
+static void
+resolver_pref64_learn(struct resolver *r, enum resolver_status st,
+    const struct resolver_result *res)
+{
+	size_t i;
+	unsigned ttl = RESOLVER_PREF64_FAIL_TTL;
+
+	r->pref64_found = false;
+	if (st == RESOLVER_OK) {
+		for (i = 0; i < res->n; i++)
+			if (happy_pref64_from_aaaa(&res->addrs[i].sin6.sin6_addr,
+			    &r->pref64) == 0) {
+				r->pref64_found = true;
+				break;
+			}
+	}
+	if (r->pref64_found) {
+		ttl = res->ttl;
+		if (ttl < RESOLVER_PREF64_MIN_TTL)
+			ttl = RESOLVER_PREF64_MIN_TTL;
+		if (ttl > RESOLVER_PREF64_MAX_TTL)
+			ttl = RESOLVER_PREF64_MAX_TTL;
+	} else if (st == RESOLVER_OK || st == RESOLVER_NOTFOUND) {
+		ttl = RESOLVER_PREF64_NONE_TTL;
+	}
+	r->pref64_known = true;
+	r->pref64_expires = ev_now(r->loop) + (double)ttl;
+	debug("NAT64 prefix: %s, kept %u s",
+	    r->pref64_found ? "found" : "none", ttl);
+}
+
 /* The delivery timer: the only place a user callback is called from. */
 static void
 resolver_deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -209,6 +265,30 @@ resolver_deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	BUG_ON(!q->done || q->cancelled);
+	if (q->pref64) {
+		struct resolver *r = q->r;
+		resolver_pref64_cb pcb = q->pcb;
+		struct happy_pref64 p;
+		bool found;
+
+		if (!q->cached) {
+			res.n = 0;
+			res.ttl = 0;
+			st = resolver_map_status(q->status);
+			if (st == RESOLVER_OK) {
+				resolver_fill_result(q, &res);
+				if (res.n == 0)
+					st = RESOLVER_NOTFOUND;
+			}
+			resolver_pref64_learn(r, st, &res);
+		}
+		/* A copy: the callback may free the resolver. */
+		p = r->pref64;
+		found = r->pref64_found;
+		resolver_query_free(q);
+		pcb(arg, found ? &p : NULL);
+		return;
+	}
 	st = resolver_map_status(q->status);
 	if (q->localhost) {
 		resolver_fill_loopback(q->family, &res);
@@ -544,6 +624,41 @@ resolver_lookup(struct resolver *r, const char *name, int family,
 	hints.ai_flags = ARES_AI_NOSORT;
 	/* May call resolver_ares_cb() before returning; it only parks. */
 	ares_getaddrinfo(r->channel, name, NULL, &hints, resolver_ares_cb, q);
+	resolver_rearm(r);
+	return q;
+}
+
+struct resolver_query *
+resolver_pref64(struct resolver *r, resolver_pref64_cb cb, void *arg)
+{
+	struct ares_addrinfo_hints hints;
+	struct resolver_query *q;
+
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->pcb = cb;
+	q->arg = arg;
+	q->pref64 = true;
+	q->family = AF_INET6;
+	ev_timer_init(&q->deliver, resolver_deliver_cb, 0., 0.);
+	q->next = r->queries;
+	if (r->queries != NULL)
+		r->queries->prev = q;
+	r->queries = q;
+
+	if (r->pref64_known && ev_now(r->loop) < r->pref64_expires) {
+		q->cached = true;
+		resolver_query_finish(q, ARES_SUCCESS, NULL);
+		return q;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET6;
+	hints.ai_flags = ARES_AI_NOSORT;
+	/* RFC 7050 section 3: AAAA of the well-known name, with DNS. */
+	ares_getaddrinfo(r->channel, "ipv4only.arpa", NULL, &hints,
+	    resolver_ares_cb, q);
 	resolver_rearm(r);
 	return q;
 }

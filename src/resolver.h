@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "happy.h"
 #include "sockaddr.h"
 #include "util.h"
 
@@ -77,6 +78,21 @@ struct resolver_query *resolver_lookup(struct resolver *r, const char *name,
 
 /* Cancel a pending lookup: its callback will not be called. */
 void resolver_cancel(struct resolver_query *q);
+
+/*
+ * NAT64 prefix discovery (RFC 7050): the AAAA records of ipv4only.arpa,
+ * as the configured DNS64 resolver synthesises them, tell where the
+ * well-known IPv4 address sits and so the Pref64::/n (happy.h). Called
+ * once, from the loop, with the prefix or NULL when there is none (no
+ * DNS64, or the lookup failed). The answer is kept per resolver for its
+ * TTL (10 s to 1 h), "none" for 5 minutes and a failed lookup for 30 s,
+ * so only the first IPv4 literal on an IPv6-only host waits for DNS.
+ * Returns a handle for resolver_cancel(), or NULL when out of memory
+ * (then cb is never called).
+ */
+typedef void (*resolver_pref64_cb)(void *arg, const struct happy_pref64 *p);
+struct resolver_query *resolver_pref64(struct resolver *r,
+    resolver_pref64_cb cb, void *arg) MUST_CHECK;
 
 /* Text for a status ("not found"); never NULL. */
 const char *resolver_status_str(enum resolver_status st);

@@ -1,27 +1,38 @@
 #!/usr/bin/env python3
 """dnsstub - a tiny UDP DNS responder for sockeye's tests (stdlib only).
 
-    dnsstub.py --port-file FILE [--log FILE] NAME=ADDR ...
+    dnsstub.py --port-file FILE [--log FILE] [--delay [NAME:]TYPE=SECONDS]...
+               [--bind ADDR] NAME=ADDR ...
 
-Binds 127.0.0.1 on port 0, writes the port to --port-file (atomically),
+Binds 127.0.0.1 (or --bind, e.g. ::1) on port 0, writes the port to
+--port-file (atomically),
 and answers until killed:
   - A and AAAA for each NAME=ADDR given (an IPv4 ADDR makes an A record, an
     IPv6 one an AAAA record; repeat a NAME for several records);
   - NOERROR with no answer (NODATA) for a known name and another type;
   - NXDOMAIN for every other name.
 Names match case-insensitively, without the trailing dot. With --log,
-every query is appended as "NAME TYPE" (e.g. "v4.test A"), so a test can
-assert that a name was, or was not, looked up.
+every query is appended as "NAME TYPE" (e.g. "v4.test A") when it
+arrives, so a test can assert that a name was, or was not, looked up.
+
+--delay holds back the answers to one query type (A, AAAA or a number),
+for every name or, as NAME:TYPE, for one name, by SECONDS (a float);
+other queries are answered at once meanwhile. Repeatable; the most
+specific match wins. E.g. --delay AAAA=2 makes every AAAA answer 2 s late.
 """
 
 import argparse
+import heapq
 import ipaddress
 import os
+import select
 import socket
 import struct
 import sys
+import time
 
 QTYPE = {1: "A", 28: "AAAA"}
+QTYPE_NUM = {"A": 1, "AAAA": 28}
 TTL = 60
 
 
@@ -80,14 +91,47 @@ def answer(msg, records):
     return head + msg[12:qend] + b"".join(rrs), name, qtype
 
 
+def parse_delay(spec):
+    """'[NAME:]TYPE=SECONDS' -> (name or None, qtype number, seconds)."""
+    what, sep, secs = spec.partition("=")
+    if not sep:
+        raise ValueError("expected [NAME:]TYPE=SECONDS, got %r" % spec)
+    name, sep, qtype = what.rpartition(":")
+    qtype = qtype.upper()
+    num = QTYPE_NUM.get(qtype)
+    if num is None:
+        num = int(qtype)
+    return (name.lower().rstrip(".") if sep else None), num, float(secs)
+
+
+def delay_for(delays, name, qtype):
+    """Seconds to hold an answer back: NAME:TYPE over TYPE over none."""
+    if (name, qtype) in delays:
+        return delays[(name, qtype)]
+    return delays.get((None, qtype), 0.0)
+
+
 def main(argv):
     p = argparse.ArgumentParser(
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port-file", required=True)
     p.add_argument("--log", help="append 'NAME TYPE' per query here")
+    p.add_argument("--delay", action="append", default=[],
+                   metavar="[NAME:]TYPE=SECONDS",
+                   help="answer these queries late (repeatable)")
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1)")
     p.add_argument("records", nargs="*", metavar="NAME=ADDR")
     args = p.parse_args(argv)
+
+    delays = {}
+    for spec in args.delay:
+        try:
+            name, qtype, secs = parse_delay(spec)
+        except ValueError as e:
+            p.error("--delay: %s" % e)
+        delays[(name, qtype)] = secs
 
     records = {}
     for r in args.records:
@@ -97,11 +141,24 @@ def main(argv):
         records.setdefault(name.lower().rstrip("."), []).append(
             ipaddress.ip_address(addr))
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.bind((args.bind, 0))
     write_atomic(args.port_file, "%d\n" % sock.getsockname()[1])
     log = open(args.log, "a", buffering=1) if args.log else None
+    held = []  # heap of (due, seq, reply, peer): answers held back
+    seq = 0
     while True:
+        timeout = None
+        if held:
+            timeout = max(0.0, held[0][0] - time.monotonic())
+        ready, _, _ = select.select([sock], [], [], timeout)
+        now = time.monotonic()
+        while held and held[0][0] <= now:
+            _due, _seq, reply, peer = heapq.heappop(held)
+            sock.sendto(reply, peer)
+        if not ready:
+            continue
         msg, peer = sock.recvfrom(4096)
         res = answer(msg, records)
         if res is None:
@@ -109,7 +166,12 @@ def main(argv):
         reply, name, qtype = res
         if log:
             log.write("%s %s\n" % (name, QTYPE.get(qtype, str(qtype))))
-        sock.sendto(reply, peer)
+        wait = delay_for(delays, name, qtype)
+        if wait > 0:
+            seq += 1
+            heapq.heappush(held, (now + wait, seq, reply, peer))
+        else:
+            sock.sendto(reply, peer)
 
 
 if __name__ == "__main__":

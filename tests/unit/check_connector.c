@@ -1,8 +1,12 @@
 /*
  * check_connector.c - the connector on a real libev loop, against loopback
  * listeners: literals, names from /etc/hosts, refusals, a name that does
- * not resolve, the overall timeout, cancellation. Every loop run is
- * bounded by a safety timer so a connector that never calls back fails.
+ * not resolve, the overall timeout, cancellation, and Happy Eyeballs with
+ * "localhost" (::1 and 127.0.0.1 without DNS) when one or both addresses
+ * are black-holed: a listener with backlog 0 whose queue is full, so that
+ * new SYNs go unanswered. The access-check hook and the bind address.
+ * Every loop run is bounded by a safety timer so a connector that never
+ * calls back fails.
  */
 #include "config_auto.h"
 
@@ -10,6 +14,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,6 +67,93 @@ run_for(double limit)
 	ev_timer_start(loop, &safety);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &safety);
+}
+
+/* A listener on the loopback address of `family`, port *port (0: any). */
+static int
+listen_at(int family, uint16_t *port, int backlog)
+{
+	union sockaddr_any a;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET) {
+		a.sin.sin_family = AF_INET;
+		a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin.sin_port = htons(*port);
+		len = sizeof(a.sin);
+	} else {
+		a.sin6.sin6_family = AF_INET6;
+		a.sin6.sin6_addr = in6addr_loopback;
+		a.sin6.sin6_port = htons(*port);
+		len = sizeof(a.sin6);
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, &a.sa, len) == -1 || listen(fd, backlog) == -1) {
+		close(fd);
+		return -1;
+	}
+	len = sizeof(a);
+	ck_assert_int_eq(getsockname(fd, &a.sa, &len), 0);
+	*port = sockaddr_port(&a.sa);
+	return fd;
+}
+
+/*
+ * A black hole: a listener with backlog 0 that never accepts, its queue
+ * filled until a connection attempt hangs. fds[0] is the listener, the
+ * rest the fillers; returns how many fds, 0 when this host cannot.
+ */
+#define HOLE_MAX 10
+static size_t
+black_hole(int family, uint16_t *port, int *fds)
+{
+	union sockaddr_any a;
+	size_t n = 0;
+
+	fds[n] = listen_at(family, port, 0);
+	if (fds[n] == -1)
+		return 0;
+	n++;
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET) {
+		a.sin.sin_family = AF_INET;
+		a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		a.sin6.sin6_family = AF_INET6;
+		a.sin6.sin6_addr = in6addr_loopback;
+	}
+	sockaddr_set_port(&a.sa, *port);
+	while (n < HOLE_MAX) {
+		struct pollfd p;
+		int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		ck_assert_int_ge(fd, 0);
+		fds[n++] = fd;
+		if (connect(fd, &a.sa, sockaddr_len(&a.sa)) == 0)
+			continue;
+		ck_assert_int_eq(errno, EINPROGRESS);
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		if (poll(&p, 1, 300) == 0)
+			return n;	/* this one hangs: the hole is ready */
+	}
+	ck_abort_msg("the listen queue never filled");
+	return 0;
+}
+
+static void
+close_all(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 static int
@@ -137,6 +229,8 @@ setup(void)
 	cfg.connect.timeout_s = 5;
 	cfg.connect.prefer_family = AF_INET6;
 	cfg.connect.attempt_delay_ms = 250;
+	cfg.connect.resolution_delay_ms = 50;
+	cfg.connect.first_family_count = 1;
 	loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(loop);
 }
@@ -365,6 +459,294 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/*
+ * [::1]:P black-holed, 127.0.0.1:P listening, "localhost": IPv6 first,
+ * then IPv4 one attempt delay later, and the IPv4 connection wins.
+ */
+START_TEST(test_he_fallback)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	int hole[HOLE_MAX], lfd = -1, tries;
+	size_t nhole = 0;
+	uint16_t port = 0;
+	ev_tstamp t0, dt;
+
+	for (tries = 0; tries < 20 && lfd == -1; tries++) {
+		port = 0;
+		nhole = black_hole(AF_INET6, &port, hole);
+		if (nhole == 0)
+			break;
+		lfd = listen_at(AF_INET, &port, 16);
+		if (lfd == -1)
+			close_all(hole, nhole);
+	}
+	if (nhole == 0) {
+		resolver_free(r);
+		return;		/* no IPv6 loopback here */
+	}
+	ck_assert_int_ge(lfd, 0);
+	cfg.connect.attempt_delay_ms = 100;
+	addr_name(&dst, "localhost", port);
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	run_for(5.);
+	ev_now_update(loop);
+	dt = ev_now(loop) - t0;
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
+	ck_assert_int_eq(o.res.attempts, 2);
+	ck_assert_int_eq(o.res.denied, 0);
+	ck_assert(!o.res.nat64);
+	/* Not before the attempt delay; well before any TCP timeout. */
+	ck_assert_msg(dt >= 0.09 && dt < 3., "took %.3f s", dt);
+	ck_assert_uint_ge(o.res.ms, 90);
+	close(o.res.fd);
+	close(lfd);
+	close_all(hole, nhole);
+	resolver_free(r);
+}
+END_TEST
+
+/* Both healthy: IPv6 is used, with one attempt. */
+START_TEST(test_he_both_healthy)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	int l6, l4 = -1, tries;
+	uint16_t port = 0;
+
+	for (tries = 0; tries < 20 && l4 == -1; tries++) {
+		port = 0;
+		l6 = listen_at(AF_INET6, &port, 16);
+		if (l6 == -1) {
+			resolver_free(r);
+			return;		/* no IPv6 loopback here */
+		}
+		l4 = listen_at(AF_INET, &port, 16);
+		if (l4 == -1)
+			close(l6);
+	}
+	ck_assert_int_ge(l4, 0);
+	addr_name(&dst, "localhost", port);
+	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	run_for(5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET6);
+	ck_assert_int_eq(o.res.attempts, 1);
+	close(o.res.fd);
+	close(l4);
+	close(l6);
+	resolver_free(r);
+}
+END_TEST
+
+/* Both black-holed: REP 6 when connect.timeout_s runs out. */
+START_TEST(test_he_all_black_holed)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	int h6[HOLE_MAX], h4[HOLE_MAX], tries;
+	size_t n6 = 0, n4 = 0;
+	uint16_t port = 0;
+	ev_tstamp t0, dt;
+
+	for (tries = 0; tries < 20 && n4 == 0; tries++) {
+		port = 0;
+		n6 = black_hole(AF_INET6, &port, h6);
+		if (n6 == 0) {
+			resolver_free(r);
+			return;
+		}
+		n4 = black_hole(AF_INET, &port, h4);
+		if (n4 == 0)
+			close_all(h6, n6);
+	}
+	ck_assert_uint_gt(n4, 0);
+	cfg.connect.timeout_s = 1;
+	cfg.connect.attempt_delay_ms = 100;
+	addr_name(&dst, "localhost", port);
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	run_for(8.);
+	ev_now_update(loop);
+	dt = ev_now(loop) - t0;
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.fd, -1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_TTL_EXPIRED);
+	ck_assert_int_eq(o.res.err, ETIMEDOUT);
+	ck_assert_int_eq(o.res.attempts, 2);
+	ck_assert(o.res.has_addr);
+	ck_assert_msg(dt >= 0.95 && dt < 5., "took %.3f s", dt);
+	close_all(h6, n6);
+	close_all(h4, n4);
+	resolver_free(r);
+}
+END_TEST
+
+/* Both refused (nothing listens): REP 5 after two quick attempts. */
+START_TEST(test_he_all_refused)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	int keep;
+	ev_tstamp t0, dt;
+
+	addr_name(&dst, "localhost", closed_port(&keep));
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	run_for(5.);
+	ev_now_update(loop);
+	dt = ev_now(loop) - t0;
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
+	ck_assert_int_eq(o.res.err, ECONNREFUSED);
+	ck_assert_int_eq(o.res.attempts, 2);
+	/* The second starts when the first fails, not after 250 ms. */
+	ck_assert_msg(dt < 0.2, "took %.3f s", dt);
+	close(keep);
+	resolver_free(r);
+}
+END_TEST
+
+static int denied_calls;
+
+static enum connector_verdict
+deny_ipv6(void *arg, const struct sockaddr *sa)
+{
+	(void)arg;
+	denied_calls++;
+	return sa->sa_family == AF_INET6 ? CONNECTOR_DENY : CONNECTOR_ALLOW;
+}
+
+static enum connector_verdict
+deny_all(void *arg, const struct sockaddr *sa)
+{
+	int *port = arg;
+
+	ck_assert_int_eq(sockaddr_port(sa), *port);
+	denied_calls++;
+	return CONNECTOR_DENY;
+}
+
+/* The access-check hook: a refused address is never tried. */
+START_TEST(test_check_hook)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	uint16_t port;
+	int lfd = listen_on(AF_INET, &port), p;
+	struct connector *c;
+
+	ck_assert_int_ge(lfd, 0);
+	/* localhost: ::1 refused by the hook, 127.0.0.1 allowed. */
+	denied_calls = 0;
+	addr_name(&dst, "localhost", port);
+	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+	ck_assert_ptr_nonnull(c);
+	connector_set_check(c, deny_ipv6, NULL);
+	run_for(5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
+	ck_assert_int_eq(o.res.attempts, 1);
+	ck_assert_int_eq(o.res.denied, 1);
+	ck_assert_int_eq(denied_calls, 2);
+	close(o.res.fd);
+
+	/* A literal refused: REP 2, nothing tried. */
+	memset(&o, 0, sizeof(o));
+	o.loop = loop;
+	denied_calls = 0;
+	p = port;
+	addr_v4(&dst, port);
+	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+	ck_assert_ptr_nonnull(c);
+	connector_set_check(c, deny_all, &p);
+	run_for(5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.fd, -1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_NOT_ALLOWED);
+	ck_assert_int_eq(o.res.attempts, 0);
+	ck_assert(!o.res.has_addr);
+	ck_assert_int_eq(denied_calls, 1);
+	close(lfd);
+	resolver_free(r);
+}
+END_TEST
+
+/* connect.bind_ipv4: the outbound socket has that source address. */
+START_TEST(test_bind_source)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	union sockaddr_any local;
+	socklen_t len = sizeof(local);
+	uint16_t port;
+	int lfd = listen_on(AF_INET, &port);
+
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(sockaddr_parse_ip("127.0.0.2", 0,
+	    &cfg.connect.bind_ipv4), 0);
+	cfg.connect.has_bind_ipv4 = true;
+	addr_v4(&dst, port);
+	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	run_for(5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(getsockname(o.res.fd, &local.sa, &len), 0);
+	ck_assert_uint_eq(ntohl(local.sin.sin_addr.s_addr), 0x7f000002);
+	close(o.res.fd);
+	close(lfd);
+	resolver_free(r);
+}
+END_TEST
+
+/* Cancel in the middle of a race: no callback, nothing left behind. */
+START_TEST(test_cancel_racing)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	int h6[HOLE_MAX], h4[HOLE_MAX];
+	size_t n6, n4 = 0;
+	uint16_t port = 0;
+	struct connector *c;
+
+	n6 = black_hole(AF_INET6, &port, h6);
+	if (n6 > 0)
+		n4 = black_hole(AF_INET, &port, h4);
+	if (n4 == 0) {
+		close_all(h6, n6);
+		resolver_free(r);
+		return;
+	}
+	cfg.connect.attempt_delay_ms = 50;
+	addr_name(&dst, "localhost", port);
+	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+	ck_assert_ptr_nonnull(c);
+	run_for(0.3);		/* both attempts are running now */
+	ck_assert_int_eq(o.called, 0);
+	connector_cancel(c);
+	run_for(0.2);
+	ck_assert_int_eq(o.called, 0);
+	close_all(h6, n6);
+	close_all(h4, n4);
+	resolver_free(r);
+}
+END_TEST
+
 static Suite *
 connector_suite(void)
 {
@@ -381,6 +763,18 @@ connector_suite(void)
 	tcase_add_test(tc, test_unresolvable);
 	tcase_add_test(tc, test_overall_timeout);
 	tcase_add_test(tc, test_cancel);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("happy-eyeballs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_he_fallback);
+	tcase_add_test(tc, test_he_both_healthy);
+	tcase_add_test(tc, test_he_all_black_holed);
+	tcase_add_test(tc, test_he_all_refused);
+	tcase_add_test(tc, test_check_hook);
+	tcase_add_test(tc, test_bind_source);
+	tcase_add_test(tc, test_cancel_racing);
 	suite_add_tcase(s, tc);
 	return s;
 }

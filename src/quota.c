@@ -1,9 +1,9 @@
 /*
- * limits.c - see limits.h.
+ * quota.c - see quota.h.
  *
  * Layout of the shared mapping:
  *
- *   struct limits_hdr | slot 0 | slot 1 | ... | slot n-1
+ *   struct quota_hdr | slot 0 | slot 1 | ... | slot n-1
  *   slot = struct slot_hdr | clients[cap] | users[cap]
  *
  * Each slot has one writer (its worker); every process may read. Counts
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "limits.h"
+#include "quota.h"
 
 #define KEY_LEN 17
 
@@ -44,7 +44,7 @@ struct slot_hdr {
 	uint64_t sessions;
 };
 
-struct limits {
+struct quota {
 	size_t map_len;
 	int nslots;
 	size_t cap;		/* entries per table, a power of two */
@@ -59,23 +59,23 @@ table_len(size_t cap)
 }
 
 static struct slot_hdr *
-slot_at(const struct limits *l, int slot)
+slot_at(const struct quota *l, int slot)
 {
 	return (struct slot_hdr *)(void *)(l->base + (size_t)slot * l->slot_len);
 }
 
 static struct table *
-table_at(const struct limits *l, int slot, int which)
+table_at(const struct quota *l, int slot, int which)
 {
 	uint8_t *p = (uint8_t *)slot_at(l, slot) + sizeof(struct slot_hdr);
 
 	return (struct table *)(void *)(p + (size_t)which * table_len(l->cap));
 }
 
-struct limits *
-limits_new(int nslots, size_t keys_per_slot)
+struct quota *
+quota_new(int nslots, size_t keys_per_slot)
 {
-	struct limits *l;
+	struct quota *l;
 	size_t cap = 16, len;
 	void *map;
 
@@ -105,7 +105,7 @@ limits_new(int nslots, size_t keys_per_slot)
 }
 
 void
-limits_free(struct limits *l)
+quota_free(struct quota *l)
 {
 	if (l == NULL)
 		return;
@@ -114,7 +114,7 @@ limits_free(struct limits *l)
 }
 
 void
-limits_clear_slot(struct limits *l, int slot)
+quota_clear_slot(struct quota *l, int slot)
 {
 	if (slot < 0 || slot >= l->nslots)
 		return;
@@ -180,7 +180,7 @@ user_key(const char *user, uint8_t *key)
 
 /* Sum of `key`'s counts in one table (any process). */
 static uint64_t
-table_count(const struct limits *l, const struct table *t, const uint8_t *key)
+table_count(const struct quota *l, const struct table *t, const uint8_t *key)
 {
 	size_t mask = l->cap - 1, i = (size_t)hash_key(key) & mask, n;
 	uint64_t sum = 0;
@@ -197,7 +197,7 @@ table_count(const struct limits *l, const struct table *t, const uint8_t *key)
 }
 
 static uint64_t
-count_all(const struct limits *l, int which, const uint8_t *key)
+count_all(const struct quota *l, int which, const uint8_t *key)
 {
 	uint64_t sum = 0;
 	int s;
@@ -209,7 +209,7 @@ count_all(const struct limits *l, int which, const uint8_t *key)
 
 /* Writer: rebuild a table without its stale entries. */
 static void
-table_compact(const struct limits *l, struct table *t)
+table_compact(const struct quota *l, struct table *t)
 {
 	size_t i, n = 0, mask = l->cap - 1;
 	struct entry *live;
@@ -241,7 +241,7 @@ table_compact(const struct limits *l, struct table *t)
  * NULL when absent (or, with `create`, when the table is full).
  */
 static struct entry *
-table_find(const struct limits *l, struct table *t, const uint8_t *key,
+table_find(const struct quota *l, struct table *t, const uint8_t *key,
     bool create)
 {
 	size_t mask = l->cap - 1, i, n;
@@ -288,7 +288,7 @@ entry_add(struct entry *e, int delta)
 }
 
 uint64_t
-limits_total(const struct limits *l)
+quota_total(const struct quota *l)
 {
 	uint64_t sum = 0;
 	int s;
@@ -298,8 +298,8 @@ limits_total(const struct limits *l)
 	return sum;
 }
 
-enum limits_verdict
-limits_acquire_client(struct limits *l, int slot, const struct sockaddr *client,
+enum quota_verdict
+quota_acquire_client(struct quota *l, int slot, const struct sockaddr *client,
     int max_total, int max_per_client)
 {
 	struct slot_hdr *sh = slot_at(l, slot);
@@ -307,21 +307,21 @@ limits_acquire_client(struct limits *l, int slot, const struct sockaddr *client,
 	struct entry *e;
 
 	BUG_ON(slot < 0 || slot >= l->nslots);
-	if (max_total > 0 && limits_total(l) >= (uint64_t)max_total)
-		return LIMITS_OVER_GLOBAL;
+	if (max_total > 0 && quota_total(l) >= (uint64_t)max_total)
+		return QUOTA_OVER_GLOBAL;
 	client_key(client, key);
 	if (max_per_client > 0 &&
 	    count_all(l, 0, key) >= (uint64_t)max_per_client)
-		return LIMITS_OVER_KEY;
+		return QUOTA_OVER_KEY;
 	if ((e = table_find(l, table_at(l, slot, 0), key, true)) == NULL)
-		return LIMITS_TABLE_FULL;
+		return QUOTA_TABLE_FULL;
 	entry_add(e, 1);
 	__atomic_store_n(&sh->sessions, sh->sessions + 1, __ATOMIC_RELAXED);
-	return LIMITS_OK;
+	return QUOTA_OK;
 }
 
 void
-limits_release_client(struct limits *l, int slot, const struct sockaddr *client)
+quota_release_client(struct quota *l, int slot, const struct sockaddr *client)
 {
 	struct slot_hdr *sh = slot_at(l, slot);
 	uint8_t key[KEY_LEN];
@@ -334,8 +334,8 @@ limits_release_client(struct limits *l, int slot, const struct sockaddr *client)
 		__atomic_store_n(&sh->sessions, sh->sessions - 1, __ATOMIC_RELAXED);
 }
 
-enum limits_verdict
-limits_acquire_user(struct limits *l, int slot, const char *user,
+enum quota_verdict
+quota_acquire_user(struct quota *l, int slot, const char *user,
     int max_per_user)
 {
 	uint8_t key[KEY_LEN];
@@ -344,15 +344,15 @@ limits_acquire_user(struct limits *l, int slot, const char *user,
 	BUG_ON(slot < 0 || slot >= l->nslots);
 	user_key(user, key);
 	if (max_per_user > 0 && count_all(l, 1, key) >= (uint64_t)max_per_user)
-		return LIMITS_OVER_KEY;
+		return QUOTA_OVER_KEY;
 	if ((e = table_find(l, table_at(l, slot, 1), key, true)) == NULL)
-		return LIMITS_TABLE_FULL;
+		return QUOTA_TABLE_FULL;
 	entry_add(e, 1);
-	return LIMITS_OK;
+	return QUOTA_OK;
 }
 
 void
-limits_release_user(struct limits *l, int slot, const char *user)
+quota_release_user(struct quota *l, int slot, const char *user)
 {
 	uint8_t key[KEY_LEN];
 	struct entry *e;
@@ -363,7 +363,7 @@ limits_release_user(struct limits *l, int slot, const char *user)
 }
 
 uint64_t
-limits_client_count(const struct limits *l, const struct sockaddr *client)
+quota_client_count(const struct quota *l, const struct sockaddr *client)
 {
 	uint8_t key[KEY_LEN];
 
@@ -372,7 +372,7 @@ limits_client_count(const struct limits *l, const struct sockaddr *client)
 }
 
 uint64_t
-limits_user_count(const struct limits *l, const char *user)
+quota_user_count(const struct quota *l, const char *user)
 {
 	uint8_t key[KEY_LEN];
 

@@ -1,5 +1,5 @@
 /*
- * limits.h - session accounting shared by the master and its workers.
+ * quota.h - session accounting shared by the master and its workers.
  *
  * `limits.max_sessions` and `limits.max_sessions_per_client` hold across
  * all workers, so the counts live in one anonymous shared mapping that the
@@ -11,8 +11,8 @@
  * that dies can never leave a lock held or a count behind: the master
  * clears the slot of a dead worker before it reuses it.
  */
-#ifndef SOCKEYE_LIMITS_H
-#define SOCKEYE_LIMITS_H
+#ifndef SOCKEYE_QUOTA_H
+#define SOCKEYE_QUOTA_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,13 +20,13 @@
 #include "sockaddr.h"
 #include "util.h"
 
-struct limits;
+struct quota;
 
-enum limits_verdict {
-	LIMITS_OK = 0,
-	LIMITS_OVER_GLOBAL,	/* max_sessions reached */
-	LIMITS_OVER_KEY,	/* the client's (or user's) own limit reached */
-	LIMITS_TABLE_FULL,	/* this worker tracks too many distinct keys */
+enum quota_verdict {
+	QUOTA_OK = 0,
+	QUOTA_OVER_GLOBAL,	/* max_sessions reached */
+	QUOTA_OVER_KEY,	/* the client's (or user's) own limit reached */
+	QUOTA_TABLE_FULL,	/* this worker tracks too many distinct keys */
 };
 
 /*
@@ -34,33 +34,33 @@ enum limits_verdict {
  * `keys_per_slot` distinct clients and as many users at once. Master only,
  * before forking. NULL with errno on failure.
  */
-struct limits *limits_new(int nslots, size_t keys_per_slot) MUST_CHECK;
+struct quota *quota_new(int nslots, size_t keys_per_slot) MUST_CHECK;
 
 /* Unmap (every process that inherited it may call this). NULL: no-op. */
-void limits_free(struct limits *l);
+void quota_free(struct quota *l);
 
 /* Master: forget everything slot `slot` counted (its worker is gone). */
-void limits_clear_slot(struct limits *l, int slot);
+void quota_clear_slot(struct quota *l, int slot);
 
 /*
  * Worker in slot `slot`: count one more session for `client`, unless that
  * would exceed `max_total` sessions in all (0: no limit) or
  * `max_per_client` for this client's address (0: no limit).
  */
-enum limits_verdict limits_acquire_client(struct limits *l, int slot,
+enum quota_verdict quota_acquire_client(struct quota *l, int slot,
     const struct sockaddr *client, int max_total, int max_per_client);
-void limits_release_client(struct limits *l, int slot,
+void quota_release_client(struct quota *l, int slot,
     const struct sockaddr *client);
 
 /* The same for an authenticated user (max 0: no limit). */
-enum limits_verdict limits_acquire_user(struct limits *l, int slot,
+enum quota_verdict quota_acquire_user(struct quota *l, int slot,
     const char *user, int max_per_user);
-void limits_release_user(struct limits *l, int slot, const char *user);
+void quota_release_user(struct quota *l, int slot, const char *user);
 
 /* Sessions counted now, in all slots / for one client address. */
-uint64_t limits_total(const struct limits *l);
-uint64_t limits_client_count(const struct limits *l,
+uint64_t quota_total(const struct quota *l);
+uint64_t quota_client_count(const struct quota *l,
     const struct sockaddr *client);
-uint64_t limits_user_count(const struct limits *l, const char *user);
+uint64_t quota_user_count(const struct quota *l, const char *user);
 
 #endif
