@@ -68,7 +68,8 @@ static const char *const config_keys_log[] = {
 	"target", "level", "access", NULL,
 };
 static const char *const config_keys_auth[] = {
-	"methods", "users_file", "chap_mutual", "chap_server_secret", NULL,
+	"methods", "users_file", "chap_mutual", "chap_server_secret",
+	"cache_ttl_s", "verify_threads", NULL,
 };
 static const char *const config_keys_resolver[] = {
 	"servers", "timeout_ms", "tries", NULL,
@@ -117,6 +118,27 @@ config_report(struct config_ctx *ctx, const config_setting_t *s, int line,
 }
 
 #define config_error(ctx, s, ...) config_report((ctx), (s), 0, __VA_ARGS__)
+
+static void config_warn(struct config_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/*
+ * A value that works but is unwise: reported like an error, as
+ * "warning: ...", without making the load fail.
+ */
+static void
+config_warn(struct config_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	config_report(ctx, s, 0, "warning: %s", msg);
+	ctx->n_errors--;
+}
 
 /*
  * Copy a user's string into `buf` for a message: one line (control bytes
@@ -666,14 +688,38 @@ config_method_name(uint8_t m)
 }
 
 /*
- * Which methods this build can serve. Only "none" for now: a method that
- * parses here but cannot be served would leave a daemon that lets nobody
- * in, so it is an error, not a warning.
+ * Which methods this build can serve: all three. (A method that parsed
+ * here but could not be served would leave a daemon that lets nobody in,
+ * so an unsupported one is an error, not a warning.)
  */
 static bool
 config_method_supported(uint8_t m)
 {
-	return m == SOCKS5_METHOD_NONE;
+	return m == SOCKS5_METHOD_NONE || m == SOCKS5_METHOD_PASSWORD ||
+	    m == SOCKS5_METHOD_CHAP;
+}
+
+/*
+ * A server-wide CHAP secret in the config makes the config as sensitive
+ * as the users file: refuse it in a file that everybody can read.
+ */
+static void
+config_check_secret_mode(struct config_ctx *ctx, const config_setting_t *g)
+{
+	const config_setting_t *s = config_member(g, "chap_server_secret");
+	const char *file;
+	struct stat st;
+
+	if (s == NULL || ctx->cfg->auth.chap_server_secret == NULL ||
+	    ctx->cfg->auth.chap_server_secret[0] == '\0')
+		return;
+	file = config_setting_source_file(s);
+	if (file == NULL)
+		file = ctx->path;
+	if (stat(file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+		config_error(ctx, s, "'auth.chap_server_secret' is set, but "
+		    "%s can be read by others (mode %04o); run chmod o-rw on "
+		    "it", file, (unsigned)st.st_mode & 07777);
 }
 
 static void
@@ -754,6 +800,11 @@ config_load_auth(struct config_ctx *ctx, const config_setting_t *root)
 	cfg->auth.chap_mutual = (enum chap_mutual)choice;
 	config_string_dup(ctx, g, "auth.", "chap_server_secret", false,
 	    &cfg->auth.chap_server_secret);
+	config_check_secret_mode(ctx, g);
+	config_int(ctx, g, "auth.", "cache_ttl_s", 0, 86400,
+	    &cfg->auth.cache_ttl_s);
+	config_int(ctx, g, "auth.", "verify_threads", 1, 64,
+	    &cfg->auth.verify_threads);
 }
 
 static void
@@ -833,6 +884,12 @@ config_load_connect(struct config_ctx *ctx, const config_setting_t *root)
 	g = config_group(ctx, root, "connect", config_keys_connect);
 	config_int(ctx, g, "connect.", "attempt_delay_ms", 10, 2000,
 	    &cfg->connect.attempt_delay_ms);
+	/* RFC 8305 section 5: 100 ms is the minimum, 10 ms a hard floor. */
+	if (cfg->connect.attempt_delay_ms < 100)
+		config_warn(ctx, config_member(g, "attempt_delay_ms"),
+		    "'connect.attempt_delay_ms' = %d is below the 100 ms "
+		    "minimum of RFC 8305; meant for tests only",
+		    cfg->connect.attempt_delay_ms);
 	config_int(ctx, g, "connect.", "resolution_delay_ms", 0, 2000,
 	    &cfg->connect.resolution_delay_ms);
 	config_int(ctx, g, "connect.", "first_family_count", 1, 16,
@@ -1007,6 +1064,8 @@ config_new_defaults(const char *path)
 	cfg->auth.users_file = xstrdup("/etc/sockeye/users");
 	cfg->auth.chap_mutual = CHAP_MUTUAL_ALLOW;
 	cfg->auth.chap_server_secret = xstrdup("");
+	cfg->auth.cache_ttl_s = 300;
+	cfg->auth.verify_threads = 2;
 	cfg->resolver.timeout_ms = 2000;
 	cfg->resolver.tries = 2;
 	cfg->connect.attempt_delay_ms = 250;
@@ -1114,7 +1173,12 @@ config_free(struct config *cfg)
 	free(cfg->pid_file);
 	free(cfg->log.path);
 	free(cfg->auth.users_file);
-	free(cfg->auth.chap_server_secret);
+	if (cfg->auth.chap_server_secret != NULL) {
+		/* A secret: do not leave it in freed memory. */
+		explicit_bzero(cfg->auth.chap_server_secret,
+		    strlen(cfg->auth.chap_server_secret));
+		free(cfg->auth.chap_server_secret);
+	}
 	free(cfg->resolver.servers);
 	free(cfg->clients);
 	free(cfg);

@@ -6,8 +6,11 @@
  * never be silently ignored), and reports each problem found through the
  * caller's `report` callback as (file, line, message); the caller prints it
  * as "FILE:LINE: message". It reports every error it can find, not only the
- * first, and returns NULL if there was any. The returned config is immutable
- * by convention and owned by the caller (config_free()).
+ * first, and returns NULL if there was any. A value that is valid but
+ * unwise (connect.attempt_delay_ms below 100) goes through the same
+ * callback with a message starting "warning: " and does not fail the load.
+ * The returned config is immutable by convention and owned by the caller
+ * (config_free()).
  *
  * Can block (file I/O): master and startup only, never in a worker loop.
  */
@@ -58,6 +61,8 @@ struct config {
 		char *users_file;
 		enum chap_mutual chap_mutual;
 		char *chap_server_secret;	/* "" when unset */
+		int cache_ttl_s;	/* verified-credential cache; 0: off */
+		int verify_threads;	/* crypt threads per worker */
 	} auth;
 
 	struct {

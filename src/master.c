@@ -29,6 +29,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "userdb.h"
 #include "worker.h"
 
 /* A worker that dies sooner than this after its start counts as crashing. */
@@ -75,6 +76,7 @@ master_signal_handler(int sig)
 
 struct master {
 	struct config *cfg;
+	struct userdb *db;		/* users file, or NULL */
 	const struct master_options *opt;
 	struct listener *ls;
 	size_t nls;
@@ -177,9 +179,10 @@ spawn_worker(struct master *m, int id)
 		snprintf(tag, sizeof(tag), "worker %d", id);
 		log_set_tag(tag);
 		drop_privileges(m);
-		status = worker_run(m->cfg, m->ls, m->nls, id);
+		status = worker_run(m->cfg, m->db, m->ls, m->nls, id);
 		free(m->slots);
 		free(m->ls);
+		userdb_free(m->db);
 		config_free(m->cfg);
 		exit(status);
 	}
@@ -478,9 +481,10 @@ master_loop(struct master *m)
 }
 
 int
-master_run(struct config *cfg, const struct master_options *opt)
+master_run(struct config *cfg, struct userdb *db,
+    const struct master_options *opt)
 {
-	struct master m = { .cfg = cfg, .opt = opt };
+	struct master m = { .cfg = cfg, .db = db, .opt = opt };
 	char err[512];
 	size_t i;
 	long n;
@@ -489,9 +493,13 @@ master_run(struct config *cfg, const struct master_options *opt)
 	    cfg->log.level) == -1) {
 		fprintf(stderr, "sockeyed: cannot open log file %s: %s\n",
 		    cfg->log.path, strerror(errno));
+		userdb_free(db);
 		config_free(cfg);
 		return 1;
 	}
+	if (db != NULL)
+		logit("users file %s: %zu users", cfg->auth.users_file,
+		    userdb_count(db));
 	if (resolve_user(&m) == -1)
 		goto fail;
 	chown_log(&m);
@@ -549,6 +557,7 @@ master_run(struct config *cfg, const struct master_options *opt)
 		listener_close(&m.ls[i]);
 	free(m.ls);
 	free(m.slots);
+	userdb_free(db);
 	config_free(cfg);
 	return 0;
 
@@ -557,6 +566,7 @@ fail:
 		listener_close(&m.ls[i]);
 	free(m.ls);
 	free(m.slots);
+	userdb_free(db);
 	config_free(cfg);
 	return 1;
 }

@@ -1,9 +1,16 @@
 /*
  * session.c - see session.h.
  *
- *   accept -> GREETING -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
- *                 \           \           \
- *                  `-----------`-----------`--> CLOSING (final reply, linger)
+ *   accept -> GREETING -> [AUTH] -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
+ *                 \           \          \           \
+ *                  `-----------`----------`-----------`--> CLOSING (final reply, linger)
+ *
+ * AUTH runs the chosen method (auth/auth.h) over the input buffer. A
+ * password check goes to the worker's verifier (threads, cache) and the
+ * session waits for its callback; a client that has failed repeatedly
+ * gets its answer only after a delay (auth_timer). While waiting the
+ * session keeps reading, so that a client that goes away frees it (and
+ * cancels the check) at once.
  *
  * The client fd is read only while the session is parsing the greeting
  * and the request; whatever arrives after the request (a client that does
@@ -25,12 +32,16 @@
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "auth.h"
 #include "config.h"
 #include "connector.h"
+#include "failtab.h"
 #include "log.h"
 #include "relay.h"
 #include "session.h"
 #include "socks5.h"
+#include "userdb.h"
+#include "verifier.h"
 #include "worker.h"
 
 /* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
@@ -68,10 +79,20 @@ struct session {
 	size_t lingered;
 	uint64_t start_ms;
 	const char *end;		/* why it ended, for the access log */
+	/* Authentication (SESSION_AUTH) */
+	struct auth *auth;		/* the method's state, during AUTH */
+	struct verifier_job *vjob;	/* a password check under way */
+	const char *vreason;		/* the verifier's verdict, for the log */
+	ev_timer auth_timer;		/* holds a slowed-down answer */
+	int auth_held;			/* an answer waits for auth_timer */
+	enum auth_status auth_held_status;
+	int auth_counted;		/* the failure table has seen it */
+	char *user;			/* authenticated name, or NULL */
 };
 
 static const char *const state_names[] = {
 	[SESSION_GREETING] = "GREETING",
+	[SESSION_AUTH] = "AUTH",
 	[SESSION_REQUEST] = "REQUEST",
 	[SESSION_CONNECTING] = "CONNECTING",
 	[SESSION_REPLYING] = "REPLYING",
@@ -148,10 +169,15 @@ static void
 access_log(struct session *s)
 {
 	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
-	char dst[SOCKS5_ADDR_STRLEN], rep[16];
+	char dst[SOCKS5_ADDR_STRLEN], rep[16], user[AUTH_USER_STRLEN];
 
 	if (!s->cfg->log.access)
 		return;
+	/* The authenticated name only, escaped like a destination name. */
+	if (s->user != NULL)
+		auth_user_format(s->user, user, sizeof(user));
+	else
+		util_strlcpy(user, "-", sizeof(user));
 	sockaddr_format(&s->peer.sa, client, sizeof(client));
 	if (s->has_addr)
 		sockaddr_format(&s->addr.sa, addr, sizeof(addr));
@@ -165,10 +191,10 @@ access_log(struct session *s)
 		snprintf(rep, sizeof(rep), "%d", s->rep);
 	else
 		util_strlcpy(rep, "-", sizeof(rep));
-	logit("access user=- client=%s cmd=%s dst=%s addr=%s rep=%s "
+	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
 	    " attempts=%d end=%s",
-	    client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
+	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
 	    s->end != NULL ? s->end : "-");
 }
@@ -192,9 +218,17 @@ session_free(struct session *s)
 		if (s->end == NULL)
 			s->end = "shutdown";
 	}
+	if (s->vjob != NULL) {
+		/* Its result must not find this session: it is dropped. */
+		verifier_cancel(worker_verifier(s->w), s->vjob);
+		s->vjob = NULL;
+	}
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
+	ev_timer_stop(s->loop, &s->auth_timer);
+	auth_free(s->auth);
+	s->auth = NULL;
 	if (s->fd != -1)
 		close(s->fd);
 	if (s->rfd != -1)
@@ -202,6 +236,7 @@ session_free(struct session *s)
 	access_log(s);
 	sess_debug(s, "closed");
 	worker_session_closed(s->w, s);
+	free(s->user);
 	free(s);
 }
 
@@ -419,6 +454,171 @@ session_consume(struct session *s, size_t n)
 	s->inlen -= n;
 }
 
+static void session_process(struct session *s);
+static int session_auth_result(struct session *s, enum auth_status st);
+
+/*
+ * Send what the method has queued and act on its status. Returns 1 when
+ * the session moved on to REQUEST (the caller parses on), 0 when it waits
+ * for more bytes, is closing or was freed (the caller must stop).
+ */
+static int
+session_auth_emit(struct session *s, enum auth_status st)
+{
+	uint8_t buf[AUTH_OUT_MAX];
+	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
+	size_t n = auth_output(s->auth, buf, sizeof(buf));
+	const char *reason;
+
+	switch (st) {
+	case AUTH_NEED_MORE:
+		if (n > 0)
+			(void)session_queue(s, buf, n);
+		return 0;
+	case AUTH_OK:
+		s->user = strdup(auth_user(s->auth));
+		if (s->user == NULL) {
+			error("out of memory after authentication");
+			s->end = "no-memory";
+			session_free(s);
+			return 0;
+		}
+		verbose("auth ok: user=%s client=%s method=%s%s",
+		    auth_user_format(s->user, user, sizeof(user)),
+		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
+		    auth_method_name(s->auth),
+		    auth_mutual(s->auth) ? " mutual" : "");
+		auth_free(s->auth);
+		s->auth = NULL;
+		session_set_state(s, SESSION_REQUEST);
+		if (n > 0 && session_queue(s, buf, n) == -1)
+			return 0;
+		return 1;
+	case AUTH_FAIL:
+	case AUTH_VERIFY:
+		break;
+	}
+	/*
+	 * The name as claimed (escaped), the address, why; never the
+	 * password. The verifier tells an unknown user from a wrong
+	 * password, which the client is not told.
+	 */
+	reason = s->vreason != NULL && strcmp(s->vreason, "ok") != 0 ?
+	    s->vreason : auth_fail_reason(s->auth);
+	auth_user_format(auth_user(s->auth), user, sizeof(user));
+	logit("auth failed: user=%s client=%s method=%s reason=%s",
+	    user[0] != '\0' ? user : "-",
+	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
+	    auth_method_name(s->auth), reason);
+	session_closing(s, "auth-failed");
+	if (n > 0)
+		(void)session_queue(s, buf, n);
+	else
+		session_flushed(s);
+	return 0;
+}
+
+/* The verifier's answer, on the loop thread. */
+static void
+session_verified_cb(void *arg, enum userdb_result r)
+{
+	struct session *s = arg;
+
+	s->vjob = NULL;
+	s->vreason = userdb_result_str(r);
+	if (session_auth_result(s, auth_verdict(s->auth, r == USERDB_OK)) == 1)
+		session_process(s);
+}
+
+/* AUTH_VERIFY: ask the verifier (cache, else a thread). See emit. */
+static int
+session_auth_verify(struct session *s)
+{
+	struct verifier *v = worker_verifier(s->w);
+	enum userdb_result r = USERDB_ERROR;
+	const uint8_t *pw;
+	size_t len;
+
+	pw = auth_password(s->auth, &len);
+	switch (v == NULL ? VERIFIER_BUSY : verifier_check(v,
+	    auth_user(s->auth), pw, len, session_verified_cb, s, &s->vjob,
+	    &r)) {
+	case VERIFIER_DONE:
+		s->vreason = userdb_result_str(r);
+		return session_auth_result(s, auth_verdict(s->auth,
+		    r == USERDB_OK));
+	case VERIFIER_PENDING:
+		return 0;
+	case VERIFIER_BUSY:
+		break;
+	}
+	/* Overload is not the client's fault: not counted as a failure. */
+	s->vreason = "verifier-busy";
+	s->auth_counted = 1;
+	return session_auth_result(s, auth_verdict(s->auth, false));
+}
+
+static void
+session_auth_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct session *s = t->data;
+
+	(void)loop;
+	(void)revents;
+	s->auth_held = 0;
+	if (s->auth_held_status == AUTH_NEED_MORE) {
+		/*
+		 * Mutual CHAP: our STATUS and RESPONSE go out now, and the
+		 * client's answer may have arrived while we held them.
+		 */
+		uint8_t buf[AUTH_OUT_MAX];
+		size_t n = auth_output(s->auth, buf, sizeof(buf));
+
+		if (n > 0 && session_queue(s, buf, n) == -1)
+			return;
+		session_process(s);
+		return;
+	}
+	if (session_auth_emit(s, s->auth_held_status) == 1)
+		session_process(s);
+}
+
+/*
+ * Act on a method status: verify, count the verdict per client address
+ * (slowing down one that keeps failing), answer. Returns as emit does.
+ */
+static int
+session_auth_result(struct session *s, enum auth_status st)
+{
+	enum auth_check check;
+	unsigned delay;
+
+	if (st == AUTH_VERIFY)
+		return session_auth_verify(s);
+	check = auth_check_result(s->auth);
+	if (!s->auth_counted && check != AUTH_CHECK_NONE) {
+		struct failtab *ft = worker_failtab(s->w);
+		uint64_t now = util_now_ms();
+
+		s->auth_counted = 1;
+		/* The delay earned by earlier failures, for right or wrong. */
+		delay = failtab_delay_ms(ft, &s->peer.sa, now);
+		if (check == AUTH_CHECK_BAD)
+			(void)failtab_fail(ft, &s->peer.sa, now);
+		else
+			failtab_success(ft, &s->peer.sa);
+		if (delay > 0) {
+			sess_debug(s, "holding the answer for %u ms", delay);
+			s->auth_held = 1;
+			s->auth_held_status = st;
+			ev_timer_set(&s->auth_timer, delay / 1000., 0.);
+			ev_timer_start(s->loop, &s->auth_timer);
+			return 0;
+		}
+	}
+	return session_auth_emit(s, st);
+}
+
 /* Parse what has arrived; may end (free) the session. */
 static void
 session_process(struct session *s)
@@ -452,8 +652,35 @@ session_process(struct session *s)
 				return;
 			}
 			socks5_encode_method_reply(buf, sizeof(buf), method);
-			session_set_state(s, SESSION_REQUEST);
+			if (method != SOCKS5_METHOD_NONE) {
+				s->auth = auth_new(method,
+				    worker_auth_params(s->w));
+				if (s->auth == NULL) {
+					error("out of memory starting "
+					    "authentication");
+					s->end = "no-memory";
+					session_free(s);
+					return;
+				}
+				session_set_state(s, SESSION_AUTH);
+			} else {
+				session_set_state(s, SESSION_REQUEST);
+			}
 			if (session_queue(s, buf, 2) == -1)
+				return;
+			continue;
+		}
+		if (s->state == SESSION_AUTH) {
+			enum auth_status ast;
+
+			/* Waiting for the verifier or the delay: keep bytes. */
+			if (s->vjob != NULL || s->auth_held)
+				return;
+			ast = auth_step(s->auth, s->in, s->inlen, &used);
+			session_consume(s, used);
+			/* The consumed bytes held a password: leave none behind. */
+			explicit_bzero(s->in + s->inlen, used);
+			if (session_auth_result(s, ast) != 1)
 				return;
 			continue;
 		}
@@ -504,6 +731,22 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		return;
 	}
 	if (s->inlen == sizeof(s->in)) {
+		if (s->state == SESSION_AUTH) {
+			/*
+			 * An auth message longer than our buffer (CHAP
+			 * allows 64 KiB; no real client sends 1 KiB), or
+			 * a client flooding us while its check runs.
+			 */
+			if (s->vjob != NULL) {
+				verifier_cancel(worker_verifier(s->w), s->vjob);
+				s->vjob = NULL;
+			}
+			ev_timer_stop(s->loop, &s->auth_timer);
+			s->auth_held = 0;
+			session_closing(s, "bad-auth-message");
+			session_flushed(s);
+			return;
+		}
 		/* Cannot happen with valid messages: they are shorter. */
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bad-request");
 		return;
@@ -576,6 +819,8 @@ session_new(struct worker *w, int fd, const union sockaddr_any *peer)
 	ev_timer_init(&s->timer, session_timer_cb,
 	    (double)cfg->limits.handshake_timeout_s, 0.);
 	s->timer.data = s;
+	ev_timer_init(&s->auth_timer, session_auth_timer_cb, 0., 0.);
+	s->auth_timer.data = s;
 	ev_io_start(s->loop, &s->rio);
 	ev_timer_start(s->loop, &s->timer);
 	sess_debug(s, "accepted");

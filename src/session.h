@@ -16,6 +16,7 @@ struct session;
 
 enum session_state {
 	SESSION_GREETING = 0,	/* reading the method-selection greeting */
+	SESSION_AUTH,		/* the chosen method's subnegotiation */
 	SESSION_REQUEST,	/* reading the request */
 	SESSION_CONNECTING,	/* resolving and connecting (connector) */
 	SESSION_REPLYING,	/* writing the success reply */

@@ -20,17 +20,29 @@
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "auth.h"
 #include "config.h"
+#include "failtab.h"
 #include "listener.h"
 #include "log.h"
 #include "resolver.h"
 #include "session.h"
+#include "socks5.h"
+#include "userdb.h"
+#include "vcache.h"
+#include "verifier.h"
 #include "worker.h"
 
 /* Accept at most this many connections per readiness event, for fairness. */
 #define ACCEPT_BATCH 64
 /* Pause accepting this long when out of file descriptors. */
 #define ACCEPT_PAUSE_S 0.1
+/* Verified-credential cache entries per worker (about 40 bytes each). */
+#define VCACHE_ENTRIES 4096
+/* Client addresses the failed-login table remembers per worker. */
+#define FAILTAB_ENTRIES 4096
+/* Password checks waiting for a verifier thread, per worker. */
+#define VERIFY_QUEUE_MAX 256
 
 struct worker_listener {
 	ev_io io;
@@ -55,6 +67,12 @@ struct worker {
 	int draining;
 	uint64_t accept_errors;		/* for rate-limited logging */
 	uint64_t refused_clients;	/* closed at accept: not in `clients` */
+	/* Authentication */
+	struct auth_params auth;
+	struct chap_key chap_server_key;
+	struct vcache *vcache;
+	struct verifier *verifier;
+	struct failtab *failtab;
 };
 
 struct ev_loop *
@@ -79,6 +97,104 @@ int
 worker_id(struct worker *w)
 {
 	return w->id;
+}
+
+const struct auth_params *
+worker_auth_params(struct worker *w)
+{
+	return &w->auth;
+}
+
+struct verifier *
+worker_verifier(struct worker *w)
+{
+	return w->verifier;
+}
+
+struct failtab *
+worker_failtab(struct worker *w)
+{
+	return w->failtab;
+}
+
+static int
+method_configured(const struct config *cfg, uint8_t m)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->auth.n_methods; i++)
+		if (cfg->auth.methods[i] == m)
+			return 1;
+	return 0;
+}
+
+/*
+ * Per-worker authentication state. Everything random (cache key, table
+ * seeds) is drawn here, after fork, so no two workers share it. The
+ * verifier threads, too, are started only in the worker: a fork copies
+ * just the calling thread.
+ */
+static int
+worker_auth_init(struct worker *w, const struct userdb *db)
+{
+	const struct config *cfg = w->cfg;
+
+	w->auth.db = db;
+	switch (cfg->auth.chap_mutual) {
+	case CHAP_MUTUAL_REQUIRE:
+		w->auth.chap_mutual = AUTH_CHAP_MUTUAL_REQUIRE;
+		break;
+	case CHAP_MUTUAL_DENY:
+		w->auth.chap_mutual = AUTH_CHAP_MUTUAL_DENY;
+		break;
+	case CHAP_MUTUAL_ALLOW:
+	default:
+		w->auth.chap_mutual = AUTH_CHAP_MUTUAL_ALLOW;
+		break;
+	}
+	if (cfg->auth.chap_server_secret != NULL &&
+	    cfg->auth.chap_server_secret[0] != '\0') {
+		chap_key_from_secret(&w->chap_server_key,
+		    (const uint8_t *)cfg->auth.chap_server_secret,
+		    strlen(cfg->auth.chap_server_secret));
+		w->auth.chap_server_key = &w->chap_server_key;
+	}
+	if (!method_configured(cfg, SOCKS5_METHOD_PASSWORD) &&
+	    !method_configured(cfg, SOCKS5_METHOD_CHAP))
+		return 0;
+	if ((w->failtab = failtab_new(FAILTAB_ENTRIES)) == NULL) {
+		error("cannot create the failed-login table");
+		return -1;
+	}
+	if (!method_configured(cfg, SOCKS5_METHOD_PASSWORD))
+		return 0;
+	w->vcache = vcache_new(VCACHE_ENTRIES,
+	    (uint64_t)cfg->auth.cache_ttl_s * 1000);
+	if (w->vcache == NULL) {
+		error("cannot create the credential cache");
+		return -1;
+	}
+	w->verifier = verifier_new(w->loop, db,
+	    (unsigned)cfg->auth.verify_threads, VERIFY_QUEUE_MAX, w->vcache);
+	if (w->verifier == NULL) {
+		error("cannot start %d password verifier threads",
+		    cfg->auth.verify_threads);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+worker_auth_free(struct worker *w)
+{
+	/* The verifier first: its threads use the cache and the users. */
+	verifier_free(w->verifier);
+	w->verifier = NULL;
+	vcache_free(w->vcache);
+	w->vcache = NULL;
+	failtab_free(w->failtab);
+	w->failtab = NULL;
+	explicit_bzero(&w->chap_server_key, sizeof(w->chap_server_key));
 }
 
 static void
@@ -238,8 +354,8 @@ worker_reopen_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 }
 
 int
-worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
-    int id)
+worker_run(const struct config *cfg, const struct userdb *db,
+    const struct listener *ls, size_t nls, int id)
 {
 	struct resolver_options ropt;
 	struct worker w;
@@ -263,6 +379,12 @@ worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
 	w.resolver = resolver_new(w.loop, &ropt, err, sizeof(err));
 	if (w.resolver == NULL) {
 		error("cannot start the resolver: %s", err);
+		ev_loop_destroy(w.loop);
+		return 1;
+	}
+	if (worker_auth_init(&w, db) == -1) {
+		worker_auth_free(&w);
+		resolver_free(w.resolver);
 		ev_loop_destroy(w.loop);
 		return 1;
 	}
@@ -296,6 +418,8 @@ worker_run(const struct config *cfg, const struct listener *ls, size_t nls,
 	/* Only reached when draining is complete (or the loop broke). */
 	while (w.sessions != NULL)
 		session_free(w.sessions);
+	/* After the sessions: they cancel their checks with the verifier. */
+	worker_auth_free(&w);
 	for (i = 0; i < w.nls; i++)
 		if (w.ls[i].fd != -1)
 			close(w.ls[i].fd);

@@ -8,6 +8,10 @@
 #  - every option letter in main.c's getopt() string has an ".It Fl X"
 #    entry in man/sockeyed.8 and appears in its SYNOPSIS, and every
 #    ".It Fl" entry there is a real option;
+#  - every key of those tables appears in conf/sockeye.conf, the shipped
+#    config, set or commented out ("# key = value;" inside its group);
+#    a reserved key (config_keys_reserved, rejected by this build) only
+#    commented out;
 #  - `mandoc -Tlint -W warning` is silent on both pages (that part is
 #    skipped, not the test, when mandoc is missing).
 #
@@ -32,6 +36,7 @@ CONFIG_C=$srcdir/src/config.c
 MAIN_C=$srcdir/src/main.c
 CONF_PAGE=$srcdir/man/sockeye.conf.5
 DAEMON_PAGE=$srcdir/man/sockeyed.8
+CONF_SAMPLE=$srcdir/conf/sockeye.conf
 MIN_KEYS=20
 
 failures=0
@@ -222,6 +227,52 @@ if [ "$nkeys" -ge "$MIN_KEYS" ]; then
 			    "not in any config_keys_* table of src/config.c"
 		fi
 	done < <(printf '%s\n' "${!documented[@]}" | sort)
+fi
+
+# --- config keys -> conf/sockeye.conf -------------------------------------
+
+# conf_keys FILE: "on KEY" or "off KEY" for each `name = ...` line of a
+# libconfig file, commented out ("off") or not, a key of a group written
+# GROUP.KEY; groups are `name = {` ... `}` over several lines.
+conf_keys() {
+	awk '
+	{
+		line = $0
+		off = (line ~ /^[ \t]*#/)
+		sub(/^[ \t]*(#[ \t]*)*/, "", line)
+		if (line ~ /^}/) { group = ""; next }
+		if (!match(line, /^[A-Za-z_][A-Za-z0-9_]*[ \t]*=/))
+			next
+		name = line
+		sub(/[ \t]*=.*/, "", name)
+		state = (off || (group != "" && group_off)) ? "off" : "on"
+		print state, (group != "" ? group "." name : name)
+		if (group == "" && line ~ /=[ \t]*\{[ \t]*$/) {
+			group = name
+			group_off = off
+		}
+	}' "$1"
+}
+
+if [ ! -r "$CONF_SAMPLE" ]; then
+	failed "cannot read $CONF_SAMPLE"
+elif [ "$nkeys" -ge "$MIN_KEYS" ]; then
+	declare -A sample=() sample_on=()
+	while read -r state k; do
+		sample[$k]=1
+		[ "$state" = on ] && sample_on[$k]=1
+	done < <(conf_keys "$CONF_SAMPLE")
+	for q in $(printf '%s\n' "${!known[@]}" | sort); do
+		if [ "${table_of[$q]}" = config_keys_reserved ]; then
+			[ -z "${sample_on[$q]+x}" ] ||
+				failed "conf/sockeye.conf sets '$q', which this build" \
+				    "rejects: leave it commented out"
+		elif [ -z "${sample[$q]+x}" ]; then
+			failed "config key '$q' is missing from conf/sockeye.conf" \
+			    "(set it, or show its default commented out)"
+		fi
+	done
+	note "conf/sockeye.conf: ${#sample[@]} keys, ${#sample_on[@]} set"
 fi
 
 # --- getopt letters -> sockeyed.8 ----------------------------------------

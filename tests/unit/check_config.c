@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -282,6 +283,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->auth.users_file, "/etc/sockeye/users");
 	ck_assert_int_eq(cfg->auth.chap_mutual, CHAP_MUTUAL_ALLOW);
 	ck_assert_str_eq(cfg->auth.chap_server_secret, "");
+	ck_assert_int_eq(cfg->auth.cache_ttl_s, 300);
+	ck_assert_int_eq(cfg->auth.verify_threads, 2);
 	ck_assert_uint_eq(cfg->resolver.n_servers, 0);
 	ck_assert_int_eq(cfg->resolver.timeout_ms, 2000);
 	ck_assert_int_eq(cfg->resolver.tries, 2);
@@ -328,32 +331,64 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-/* This build serves only "none"; the default method is "password". */
-START_TEST(test_methods_unsupported)
+/* All three methods are served; the default is "password". */
+START_TEST(test_methods)
 {
-	expect_one("listen = [ \"127.0.0.1:1080\" ];\n", 0,
-	    "auth method \"password\" is not supported by this build yet "
-	    "(it is the default of auth.methods; set auth.methods = "
-	    "[ \"none\" ])");
-	/* With an `auth` group, at its line. */
-	expect_one("listen = [ \"127.0.0.1:1080\" ];\n\n"
-	    "auth = { users_file = \"/x\"; };\n", 3,
-	    "auth method \"password\" is not supported by this build yet "
-	    "(it is the default of auth.methods; set auth.methods = "
-	    "[ \"none\" ])");
+	struct config *cfg;
+	char path[600];
+	FILE *f;
 
-	load_bad("listen = [ \"127.0.0.1:1080\" ];\n"
+	cfg = load_ok("listen = [ \"127.0.0.1:1080\" ];\n");
+	ck_assert_uint_eq(cfg->auth.n_methods, 1);
+	ck_assert_uint_eq(cfg->auth.methods[0], SOCKS5_METHOD_PASSWORD);
+	config_free(cfg);
+	cfg = load_ok("listen = [ \"127.0.0.1:1080\" ];\n"
 	    "auth = {\n"
 	    "  methods = [\n"
-	    "    \"none\",\n"
+	    "    \"chap\",\n"
 	    "    \"password\",\n"
-	    "    \"chap\"\n"
+	    "    \"none\"\n"
 	    "  ];\n"
-	    "};\n", 2);
-	expect(0, 5, "auth method \"password\" is not supported by this "
-	    "build yet");
-	expect(1, 6, "auth method \"chap\" is not supported by this build "
-	    "yet");
+	    "  cache_ttl_s = 0;\n"
+	    "  verify_threads = 64;\n"
+	    "};\n");
+	ck_assert_uint_eq(cfg->auth.n_methods, 3);
+	ck_assert_uint_eq(cfg->auth.methods[0], SOCKS5_METHOD_CHAP);
+	ck_assert_uint_eq(cfg->auth.methods[1], SOCKS5_METHOD_PASSWORD);
+	ck_assert_uint_eq(cfg->auth.methods[2], SOCKS5_METHOD_NONE);
+	ck_assert_int_eq(cfg->auth.cache_ttl_s, 0);
+	ck_assert_int_eq(cfg->auth.verify_threads, 64);
+	config_free(cfg);
+
+	expect_one(LOOPBACK "auth = { cache_ttl_s = 86401; };\n", 2,
+	    "'auth.cache_ttl_s' must be between 0 and 86400");
+	expect_one(LOOPBACK "auth = { verify_threads = 0; };\n", 2,
+	    "'auth.verify_threads' must be between 1 and 64");
+
+	/* A server secret in a file that everybody may read is refused. */
+	snprintf(path, sizeof(path), "%s/secret.conf", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(LOOPBACK "auth = { methods = [ \"chap\" ];\n"
+	    "  chap_server_secret = \"s3cret\"; };\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	cfg = load_path(path);
+	ck_assert_ptr_null(cfg);
+	ck_assert_int_eq(n_reports, 1);
+	{
+		char want[900];
+
+		snprintf(want, sizeof(want), "'auth.chap_server_secret' is "
+		    "set, but %s can be read by others (mode 0644); run chmod "
+		    "o-rw on it", path);
+		expect(0, 3, want);
+	}
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	cfg = load_path(path);
+	ck_assert_msg(cfg != NULL, "rejected:%s", dump());
+	ck_assert_str_eq(cfg->auth.chap_server_secret, "s3cret");
+	config_free(cfg);
 }
 END_TEST
 
@@ -551,11 +586,8 @@ START_TEST(test_unknown_keys)
 	    "unknown key 'resolver.server'");
 	expect_one(LOOPBACK_NONE "limits = { max_session = 5; };\n", 3,
 	    "unknown key 'limits.max_session'");
-	load_bad(LOOPBACK "\nauth = { method = [ \"none\" ]; };\n", 2);
-	expect(0, 3, "unknown key 'auth.method'");
-	expect(1, 3, "auth method \"password\" is not supported by this "
-	    "build yet (it is the default of auth.methods; set auth.methods "
-	    "= [ \"none\" ])");
+	expect_one(LOOPBACK "\nauth = { method = [ \"none\" ]; };\n", 3,
+	    "unknown key 'auth.method'");
 	/* Reserved names are only reserved at the top. */
 	expect_one(LOOPBACK_NONE "log = { udp = 1; };\n", 3,
 	    "unknown key 'log.udp'");
@@ -771,7 +803,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_methods_unsupported);
+	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_type_errors);
 	tcase_add_test(tc, test_range_errors);
 	tcase_add_test(tc, test_value_errors);

@@ -27,7 +27,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Other harnesses' replays compile this file again with their own corpus
+ * and environment variable (-DDEFAULT_CORPUS=... -DCORPUS_ENV=...).
+ */
+#ifndef DEFAULT_CORPUS
 #define DEFAULT_CORPUS	"tests/fuzz/corpus/socks5"
+#endif
+#ifndef CORPUS_ENV
+#define CORPUS_ENV	"FUZZ_CORPUS_DIR"
+#endif
 
 /* Corpus inputs are small; anything bigger is a mistake in the tree. */
 #define REPLAY_MAX_INPUT (1024 * 1024)
@@ -35,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 corpus_dir(char *buf, size_t cap)
 {
-	const char *dir = getenv("FUZZ_CORPUS_DIR");
+	const char *dir = getenv(CORPUS_ENV);
 	const char *srcdir = getenv("srcdir");
 	int n;
 

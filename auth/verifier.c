@@ -1,0 +1,330 @@
+/*
+ * verifier.c - see verifier.h.
+ *
+ * Jobs move todo -> (a thread runs it) -> done -> (the loop calls back),
+ * each move under the mutex. A cancelled job still in `todo` or `done` is
+ * unlinked and freed at once; one that a thread is running is only
+ * flagged, and the loop frees it when it reaches `done`.
+ */
+#include "config_auto.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include <openssl/crypto.h>
+
+#include "vcache.h"
+#include "verifier.h"
+
+#define VERIFIER_MAX_THREADS 64
+
+enum job_state { JOB_TODO, JOB_RUNNING, JOB_DONE };
+
+struct verifier_job {
+	struct verifier_job *next, *prev;
+	enum job_state state;
+	bool cancelled;
+	char user[256];
+	uint8_t pw[256];
+	size_t pwlen;
+	uint8_t cache_key[VCACHE_KEY_LEN];
+	enum userdb_result result;
+	verifier_done_fn cb;
+	void *arg;
+};
+
+struct job_list {
+	struct verifier_job *head, *tail;
+	size_t n;
+};
+
+struct verifier {
+	struct ev_loop *loop;
+	ev_async async;
+	const struct userdb *db;
+	struct vcache *cache;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job_list todo, done;
+	size_t running;
+	unsigned max_queue;
+	bool stop;
+	pthread_t threads[VERIFIER_MAX_THREADS];
+	unsigned nthreads;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+list_push(struct job_list *l, struct verifier_job *j)
+{
+	j->next = NULL;
+	j->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	l->n++;
+}
+
+static void
+list_unlink(struct job_list *l, struct verifier_job *j)
+{
+	if (j->prev != NULL)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next != NULL)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->next = j->prev = NULL;
+	l->n--;
+}
+
+static void
+job_free(struct verifier_job *j)
+{
+	OPENSSL_cleanse(j, sizeof(*j));
+	free(j);
+}
+
+static void *
+verifier_thread(void *arg)
+{
+	struct verifier *v = arg;
+
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		struct verifier_job *j;
+
+		while (!v->stop && v->todo.head == NULL)
+			pthread_cond_wait(&v->cv, &v->mu);
+		if (v->stop)
+			break;
+		j = v->todo.head;
+		list_unlink(&v->todo, j);
+		j->state = JOB_RUNNING;
+		v->running++;
+		pthread_mutex_unlock(&v->mu);
+
+		/* The slow part, with no lock held. */
+		j->result = userdb_verify_password(v->db, j->user, j->pw,
+		    j->pwlen);
+		OPENSSL_cleanse(j->pw, sizeof(j->pw));
+
+		pthread_mutex_lock(&v->mu);
+		v->running--;
+		j->state = JOB_DONE;
+		list_push(&v->done, j);
+		ev_async_send(v->loop, &v->async);
+	}
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+/* On the loop: hand finished jobs to their owners, one at a time. */
+static void
+verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct verifier *v = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		struct verifier_job *j;
+		verifier_done_fn cb;
+		enum userdb_result r;
+		void *arg;
+		bool cancelled;
+
+		pthread_mutex_lock(&v->mu);
+		j = v->done.head;
+		if (j != NULL)
+			list_unlink(&v->done, j);
+		pthread_mutex_unlock(&v->mu);
+		if (j == NULL)
+			break;
+		cancelled = j->cancelled;
+		cb = j->cb;
+		arg = j->arg;
+		r = j->result;
+		/*
+		 * Cache a success even for a session that has gone: the
+		 * browser's next connection will want it.
+		 */
+		if (r == USERDB_OK)
+			vcache_insert(v->cache, j->cache_key, now_ms());
+		job_free(j);
+		/*
+		 * Called after the job is freed and unlinked: the callback
+		 * may cancel or submit other jobs freely.
+		 */
+		if (!cancelled)
+			cb(arg, r);
+	}
+}
+
+struct verifier *
+verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
+    unsigned max_queue, struct vcache *cache)
+{
+	struct verifier *v;
+	sigset_t all, old;
+	unsigned i;
+
+	if (nthreads < 1 || nthreads > VERIFIER_MAX_THREADS)
+		return NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	v->loop = loop;
+	v->db = db;
+	v->cache = cache;
+	v->max_queue = max_queue;
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
+	ev_async_init(&v->async, verifier_async_cb);
+	v->async.data = v;
+	ev_async_start(loop, &v->async);
+	/* Signals are the loop's business: the threads block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&v->threads[i], NULL, verifier_thread, v) != 0)
+			break;
+		v->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (v->nthreads != nthreads) {
+		verifier_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+enum verifier_status
+verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
+    size_t pwlen, verifier_done_fn cb, void *arg, struct verifier_job **job,
+    enum userdb_result *result)
+{
+	uint8_t key[VCACHE_KEY_LEN];
+	struct verifier_job *j;
+	size_t ulen = strlen(user);
+
+	*job = NULL;
+	if (ulen > 255 || pwlen > 255) {
+		*result = USERDB_BAD_PASSWORD;
+		return VERIFIER_DONE;
+	}
+	if (v->cache != NULL) {
+		vcache_key(v->cache, user, pw, pwlen, key);
+		if (vcache_lookup(v->cache, key, now_ms())) {
+			OPENSSL_cleanse(key, sizeof(key));
+			*result = USERDB_OK;
+			return VERIFIER_DONE;
+		}
+	}
+	pthread_mutex_lock(&v->mu);
+	if (v->todo.n >= v->max_queue) {
+		pthread_mutex_unlock(&v->mu);
+		return VERIFIER_BUSY;
+	}
+	pthread_mutex_unlock(&v->mu);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return VERIFIER_BUSY;
+	memcpy(j->user, user, ulen + 1);
+	memcpy(j->pw, pw, pwlen);
+	j->pwlen = pwlen;
+	if (v->cache != NULL)
+		memcpy(j->cache_key, key, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
+	j->cb = cb;
+	j->arg = arg;
+	j->state = JOB_TODO;
+	pthread_mutex_lock(&v->mu);
+	list_push(&v->todo, j);
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	*job = j;
+	return VERIFIER_PENDING;
+}
+
+void
+verifier_cancel(struct verifier *v, struct verifier_job *j)
+{
+	if (v == NULL || j == NULL)
+		return;
+	pthread_mutex_lock(&v->mu);
+	switch (j->state) {
+	case JOB_TODO:
+		list_unlink(&v->todo, j);
+		job_free(j);
+		break;
+	case JOB_DONE:
+		list_unlink(&v->done, j);
+		job_free(j);
+		break;
+	case JOB_RUNNING:
+		/* The thread finishes it; the loop frees it, silently. */
+		j->cancelled = true;
+		j->arg = NULL;
+		break;
+	}
+	pthread_mutex_unlock(&v->mu);
+}
+
+size_t
+verifier_pending(const struct verifier *v)
+{
+	size_t n;
+
+	pthread_mutex_lock((pthread_mutex_t *)&v->mu);
+	n = v->todo.n + v->running + v->done.n;
+	pthread_mutex_unlock((pthread_mutex_t *)&v->mu);
+	return n;
+}
+
+void
+verifier_free(struct verifier *v)
+{
+	struct verifier_job *j;
+	unsigned i;
+
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->mu);
+	v->stop = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	for (i = 0; i < v->nthreads; i++)
+		pthread_join(v->threads[i], NULL);
+	while ((j = v->todo.head) != NULL) {
+		list_unlink(&v->todo, j);
+		job_free(j);
+	}
+	while ((j = v->done.head) != NULL) {
+		list_unlink(&v->done, j);
+		job_free(j);
+	}
+	ev_async_stop(v->loop, &v->async);
+	pthread_cond_destroy(&v->cv);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+}

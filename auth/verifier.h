@@ -1,0 +1,69 @@
+/*
+ * verifier.h - password checks off the event loop.
+ *
+ * crypt(3) with a real cost takes milliseconds; on the loop it would
+ * stall every session of the worker. A verifier owns a few threads that
+ * run userdb_verify_password() and wake the loop through an ev_async
+ * when a result is ready; the callback then runs on the loop thread.
+ * It answers from the worker's verified-credential cache when it can
+ * (VERIFIER_DONE at once, no thread involved), and fills the cache with
+ * each success.
+ *
+ * A session that ends while its check is running cancels it: after
+ * verifier_cancel() the callback is never called, and the job is freed
+ * by whichever side touches it last, so a result can never land on a
+ * freed session.
+ */
+#ifndef SOCKEYE_VERIFIER_H
+#define SOCKEYE_VERIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "userdb.h"
+
+struct ev_loop;
+struct verifier;
+struct verifier_job;
+struct vcache;
+
+/* Called on the loop thread with the result; the job is gone after it. */
+typedef void (*verifier_done_fn)(void *arg, enum userdb_result r);
+
+/*
+ * Start `nthreads` threads (1..64) checking against `db`, with at most
+ * `max_queue` checks waiting; `cache` may be NULL. Must be called on the
+ * loop's thread; `db` and `cache` must outlive the verifier. NULL when
+ * out of memory or when a thread cannot be created.
+ */
+struct verifier *verifier_new(struct ev_loop *loop, const struct userdb *db,
+    unsigned nthreads, unsigned max_queue, struct vcache *cache);
+
+enum verifier_status {
+	VERIFIER_DONE = 0,	/* answered now (*result set); no callback */
+	VERIFIER_PENDING,	/* *job set; the callback will come */
+	VERIFIER_BUSY,		/* queue full or out of memory: try later */
+};
+
+/*
+ * Check `user`/`pw`. The password is copied (and zeroed after use).
+ * Never blocks.
+ */
+enum verifier_status verifier_check(struct verifier *v, const char *user,
+    const uint8_t *pw, size_t pwlen, verifier_done_fn cb, void *arg,
+    struct verifier_job **job, enum userdb_result *result);
+
+/* Forget a pending job: its callback will not be called. Loop thread. */
+void verifier_cancel(struct verifier *v, struct verifier_job *job);
+
+/* Jobs queued or running (tests, statistics). */
+size_t verifier_pending(const struct verifier *v);
+
+/*
+ * Stop: waits for the running checks to finish (at most one crypt per
+ * thread), drops the rest without callbacks, joins the threads.
+ * verifier_free(NULL) is a no-op.
+ */
+void verifier_free(struct verifier *v);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * check_vcache.c - unit tests for the worker-side authentication helpers
+ * (suite "vcache"): the verified-credential cache (hit, miss, expiry,
+ * flush, eviction), the failed-login table (growing delay, /64 grouping,
+ * bounded memory), and the verifier thread pool on a real ev loop
+ * (results, cache fill, cancellation while queued and while running,
+ * a full queue, shutdown with work pending).
+ */
+#include "config_auto.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <crypt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "failtab.h"
+#include "userdb.h"
+#include "vcache.h"
+#include "verifier.h"
+
+/* ------------------------------------------------------------------ */
+/* Cache                                                                */
+
+static void
+key(const struct vcache *c, const char *user, const char *pw, uint8_t *k)
+{
+	vcache_key(c, user, (const uint8_t *)pw, strlen(pw), k);
+}
+
+START_TEST(test_cache_hit_miss)
+{
+	struct vcache *c = vcache_new(64, 1000);
+	uint8_t k1[VCACHE_KEY_LEN], k2[VCACHE_KEY_LEN], k3[VCACHE_KEY_LEN];
+
+	ck_assert_ptr_nonnull(c);
+	key(c, "alice", "pw", k1);
+	key(c, "alice", "pW", k2);
+	key(c, "alic", "epw", k3);
+	ck_assert_int_ne(memcmp(k1, k2, sizeof(k1)), 0);
+	/* Lengths are part of the key: no ("alic", "epw") = ("alice", "pw"). */
+	ck_assert_int_ne(memcmp(k1, k3, sizeof(k1)), 0);
+	ck_assert(!vcache_lookup(c, k1, 0));
+	vcache_insert(c, k1, 0);
+	ck_assert(vcache_lookup(c, k1, 0));
+	ck_assert(vcache_lookup(c, k1, 999));
+	ck_assert(!vcache_lookup(c, k2, 0));
+	ck_assert(!vcache_lookup(c, k3, 0));
+	ck_assert_uint_eq(vcache_count(c, 0), 1);
+	/* The same pair gives the same key; another cache another key. */
+	{
+		struct vcache *d = vcache_new(64, 1000);
+		uint8_t again[VCACHE_KEY_LEN], other[VCACHE_KEY_LEN];
+
+		key(c, "alice", "pw", again);
+		key(d, "alice", "pw", other);
+		ck_assert_int_eq(memcmp(k1, again, sizeof(k1)), 0);
+		ck_assert_int_ne(memcmp(k1, other, sizeof(k1)), 0);
+		ck_assert(!vcache_lookup(d, k1, 0));
+		vcache_free(d);
+	}
+	vcache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_expiry)
+{
+	struct vcache *c = vcache_new(64, 1000);
+	uint8_t k[VCACHE_KEY_LEN];
+
+	key(c, "alice", "pw", k);
+	vcache_insert(c, k, 5000);
+	ck_assert(vcache_lookup(c, k, 5999));
+	ck_assert(!vcache_lookup(c, k, 6000));
+	ck_assert_uint_eq(vcache_count(c, 6000), 0);
+	/* A refresh extends it. */
+	vcache_insert(c, k, 5500);
+	ck_assert(vcache_lookup(c, k, 6400));
+	vcache_insert(c, k, 6400);
+	ck_assert(vcache_lookup(c, k, 7300));
+	ck_assert_uint_eq(vcache_count(c, 7300), 1);
+	vcache_free(c);
+}
+END_TEST
+
+START_TEST(test_cache_flush)
+{
+	struct vcache *c = vcache_new(64, 60000);
+	uint8_t k[VCACHE_KEY_LEN];
+	char user[16];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		key(c, user, "pw", k);
+		vcache_insert(c, k, 0);
+	}
+	ck_assert_uint_gt(vcache_count(c, 0), 10);
+	vcache_flush(c);
+	ck_assert_uint_eq(vcache_count(c, 0), 0);
+	ck_assert(!vcache_lookup(c, k, 0));
+	vcache_free(c);
+	vcache_free(NULL);
+}
+END_TEST
+
+START_TEST(test_cache_disabled_and_bounded)
+{
+	struct vcache *c = vcache_new(64, 0);
+	uint8_t k[VCACHE_KEY_LEN];
+	char user[16];
+	int i;
+
+	/* ttl 0: off. */
+	key(c, "alice", "pw", k);
+	vcache_insert(c, k, 0);
+	ck_assert(!vcache_lookup(c, k, 0));
+	vcache_free(c);
+
+	/* Many more users than entries: bounded, newest kept. */
+	c = vcache_new(16, 60000);
+	for (i = 0; i < 1000; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		key(c, user, "pw", k);
+		vcache_insert(c, k, (uint64_t)i);
+		ck_assert(vcache_lookup(c, k, (uint64_t)i));
+	}
+	ck_assert_uint_le(vcache_count(c, 1000), 16);
+	ck_assert_uint_ge(vcache_count(c, 1000), 4);
+	vcache_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Failure table                                                        */
+
+static struct sockaddr_storage
+addr(const char *ip)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+	return ss;
+}
+
+#define SA(ss) ((const struct sockaddr *)&(ss))
+
+START_TEST(test_failtab_delay)
+{
+	struct failtab *t = failtab_new(64);
+	struct sockaddr_storage a = addr("192.0.2.1"), b = addr("192.0.2.2");
+	unsigned i;
+
+	ck_assert_uint_eq(failtab_delay_for(0), 0);
+	ck_assert_uint_eq(failtab_delay_for(FAILTAB_FREE - 1), 0);
+	ck_assert_uint_eq(failtab_delay_for(FAILTAB_FREE), FAILTAB_BASE_MS);
+	ck_assert_uint_eq(failtab_delay_for(FAILTAB_FREE + 1),
+	    2 * FAILTAB_BASE_MS);
+	ck_assert_uint_eq(failtab_delay_for(1000), FAILTAB_MAX_MS);
+
+	for (i = 1; i <= 10; i++) {
+		ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 100),
+		    failtab_delay_for(i - 1));
+		ck_assert_uint_eq(failtab_fail(t, SA(a), 100), i);
+	}
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 100), FAILTAB_MAX_MS);
+	/* Others are not affected. */
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(b), 100), 0);
+	/* A success clears the address. */
+	failtab_success(t, SA(a));
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 100), 0);
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 100), 1);
+	failtab_free(t);
+	failtab_free(NULL);
+}
+END_TEST
+
+START_TEST(test_failtab_forget)
+{
+	struct failtab *t = failtab_new(64);
+	struct sockaddr_storage a = addr("192.0.2.1");
+	int i;
+
+	for (i = 0; i < 5; i++)
+		failtab_fail(t, SA(a), 1000);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(a), 1000), 0);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(a),
+	    1000 + FAILTAB_FORGET_MS - 1), 0);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 1000 + FAILTAB_FORGET_MS),
+	    0);
+	/* Counting starts again from one. */
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 1000 + FAILTAB_FORGET_MS), 1);
+	failtab_free(t);
+}
+END_TEST
+
+START_TEST(test_failtab_ipv6_prefix)
+{
+	struct failtab *t = failtab_new(64);
+	struct sockaddr_storage a = addr("2001:db8:1:2::1"),
+	    b = addr("2001:db8:1:2:ffff::9"), c = addr("2001:db8:1:3::1"),
+	    m = addr("::ffff:192.0.2.7"), v4 = addr("192.0.2.7");
+	int i;
+
+	/* One /64 is one client. */
+	for (i = 0; i < FAILTAB_FREE; i++)
+		failtab_fail(t, SA(a), 0);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(b), 0), 0);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(c), 0), 0);
+	/* A v4-mapped address is the IPv4 address. */
+	for (i = 0; i < FAILTAB_FREE; i++)
+		failtab_fail(t, SA(m), 0);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(v4), 0), 0);
+	failtab_free(t);
+}
+END_TEST
+
+START_TEST(test_failtab_bounded)
+{
+	struct failtab *t = failtab_new(16);
+	struct sockaddr_storage a = addr("198.51.100.1");
+	char ip[32];
+	int i, j;
+
+	/* Our address fails, then 10000 others flood the table. */
+	for (i = 0; i < 5; i++)
+		failtab_fail(t, SA(a), 0);
+	for (i = 0; i < 10000; i++) {
+		struct sockaddr_storage o;
+
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i >> 16, (i >> 8) & 255,
+		    i & 255);
+		o = addr(ip);
+		for (j = 0; j < 3; j++)
+			failtab_fail(t, SA(o), (uint64_t)(1 + i));
+		ck_assert_uint_gt(failtab_delay_ms(t, SA(o), (uint64_t)(1 + i)),
+		    0);
+	}
+	/* Memory stayed fixed (16 entries); nothing crashed. */
+	failtab_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Verifier                                                             */
+
+static struct userdb *db;
+static struct ev_loop *loop;
+static int calls;
+static enum userdb_result last;
+
+static void
+no_report(void *arg, const char *file, int line, const char *msg)
+{
+	(void)arg;
+	ck_abort_msg("%s:%d: %s", file, line, msg);
+}
+
+static char *
+mkhash(const char *setting_prefix, unsigned long cost, const char *pw)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	char *setting = crypt_gensalt_ra(setting_prefix, cost, NULL, 0), *out;
+
+	ck_assert_ptr_nonnull(setting);
+	out = strdup(crypt_r(pw, setting, cd));
+	free(setting);
+	free(cd);
+	return out;
+}
+
+static void
+vsetup(void)
+{
+	/* fast: cheap; slow: about 0.1-0.5 s, long enough to catch running. */
+	char *fast = mkhash("$5$", 1000, "pw");
+	char *slow = mkhash("$5$", 400000, "pw");
+	char text[1024];
+
+	snprintf(text, sizeof(text), "fast:%s\nslow:%s\n", fast, slow);
+	free(fast);
+	free(slow);
+	db = userdb_parse("users", text, strlen(text), no_report, NULL);
+	ck_assert_ptr_nonnull(db);
+	loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_ptr_nonnull(loop);
+	calls = 0;
+}
+
+static void
+vteardown(void)
+{
+	ev_loop_destroy(loop);
+	userdb_free(db);
+}
+
+static void
+done_cb(void *arg, enum userdb_result r)
+{
+	ck_assert_ptr_eq(arg, &calls);
+	calls++;
+	last = r;
+}
+
+static void
+stop_cb(struct ev_loop *l, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	ev_break(l, EVBREAK_ALL);
+}
+
+/* Run the loop until `want` callbacks happened or `secs` passed. */
+static void
+run_until(int want, double secs)
+{
+	ev_timer t;
+	double end = ev_time() + secs;
+
+	ev_timer_init(&t, stop_cb, 0.02, 0.);
+	while (calls < want && ev_time() < end) {
+		ev_timer_start(loop, &t);
+		ev_run(loop, EVRUN_ONCE);
+		ev_timer_stop(loop, &t);
+	}
+}
+
+START_TEST(test_verifier_results_and_cache)
+{
+	struct vcache *c = vcache_new(64, 60000);
+	struct verifier *v = verifier_new(loop, db, 2, 16, c);
+	struct verifier_job *job;
+	enum userdb_result r;
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_PENDING);
+	ck_assert_ptr_nonnull(job);
+	run_until(1, 30);
+	ck_assert_int_eq(calls, 1);
+	ck_assert_int_eq(last, USERDB_OK);
+	/* Now cached: answered at once, no thread, no callback. */
+	r = USERDB_ERROR;
+	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_DONE);
+	ck_assert_int_eq(r, USERDB_OK);
+	ck_assert_ptr_null(job);
+	ck_assert_uint_eq(vcache_count(c, 0), 1);
+	/* Wrong password: never cached. */
+	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"px", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_PENDING);
+	run_until(2, 30);
+	ck_assert_int_eq(last, USERDB_BAD_PASSWORD);
+	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"px", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_PENDING);
+	run_until(3, 30);
+	ck_assert_int_eq(last, USERDB_BAD_PASSWORD);
+	/* Unknown user. */
+	ck_assert_int_eq(verifier_check(v, "nobody", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_PENDING);
+	run_until(4, 30);
+	ck_assert_int_eq(last, USERDB_NO_USER);
+	ck_assert_uint_eq(verifier_pending(v), 0);
+	/* After a flush (reload) it goes to a thread again. */
+	vcache_flush(c);
+	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &job, &r), VERIFIER_PENDING);
+	run_until(5, 30);
+	ck_assert_int_eq(last, USERDB_OK);
+	verifier_free(v);
+	vcache_free(c);
+}
+END_TEST
+
+START_TEST(test_verifier_cancel)
+{
+	struct verifier *v = verifier_new(loop, db, 1, 16, NULL);
+	struct verifier_job *running, *queued;
+	enum userdb_result r;
+
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &running, &r), VERIFIER_PENDING);
+	usleep(50000);		/* the only thread has taken it */
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &queued, &r), VERIFIER_PENDING);
+	ck_assert_uint_eq(verifier_pending(v), 2);
+	verifier_cancel(v, queued);	/* freed at once */
+	ck_assert_uint_eq(verifier_pending(v), 1);
+	verifier_cancel(v, running);	/* flagged; freed when done */
+	/* Wait for the running one to finish: no callback comes. */
+	{
+		double end = ev_time() + 60;
+
+		while (verifier_pending(v) > 0 && ev_time() < end)
+			run_until(1, 0.05);
+	}
+	ck_assert_uint_eq(verifier_pending(v), 0);
+	ck_assert_int_eq(calls, 0);
+	verifier_cancel(v, NULL);
+	verifier_free(v);
+}
+END_TEST
+
+START_TEST(test_verifier_busy_and_free_pending)
+{
+	struct verifier *v = verifier_new(loop, db, 1, 1, NULL);
+	struct verifier_job *j1, *j2, *j3;
+	enum userdb_result r;
+
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &j1, &r), VERIFIER_PENDING);
+	usleep(50000);
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &j2, &r), VERIFIER_PENDING);
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &j3, &r), VERIFIER_BUSY);
+	ck_assert_ptr_null(j3);
+	/* Freed with work queued and running: no callback, no leak. */
+	verifier_free(v);
+	ck_assert_int_eq(calls, 0);
+	verifier_free(NULL);
+}
+END_TEST
+
+START_TEST(test_verifier_bad_args)
+{
+	struct verifier_job *j;
+	enum userdb_result r = USERDB_OK;
+	struct verifier *v;
+	char longname[300];
+
+	ck_assert_ptr_null(verifier_new(loop, db, 0, 1, NULL));
+	ck_assert_ptr_null(verifier_new(loop, db, 65, 1, NULL));
+	v = verifier_new(loop, db, 1, 4, NULL);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_int_eq(verifier_check(v, longname, (const uint8_t *)"pw", 2,
+	    done_cb, &calls, &j, &r), VERIFIER_DONE);
+	ck_assert_int_eq(r, USERDB_BAD_PASSWORD);
+	verifier_free(v);
+}
+END_TEST
+
+static Suite *
+vcache_suite(void)
+{
+	Suite *s = suite_create("vcache");
+	TCase *tc = tcase_create("cache");
+	TCase *tf = tcase_create("failtab");
+	TCase *tv = tcase_create("verifier");
+
+	tcase_add_test(tc, test_cache_hit_miss);
+	tcase_add_test(tc, test_cache_expiry);
+	tcase_add_test(tc, test_cache_flush);
+	tcase_add_test(tc, test_cache_disabled_and_bounded);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tf, test_failtab_delay);
+	tcase_add_test(tf, test_failtab_forget);
+	tcase_add_test(tf, test_failtab_ipv6_prefix);
+	tcase_add_test(tf, test_failtab_bounded);
+	suite_add_tcase(s, tf);
+	tcase_set_timeout(tv, 120);
+	tcase_add_checked_fixture(tv, vsetup, vteardown);
+	tcase_add_test(tv, test_verifier_results_and_cache);
+	tcase_add_test(tv, test_verifier_cancel);
+	tcase_add_test(tv, test_verifier_busy_and_free_pending);
+	tcase_add_test(tv, test_verifier_bad_args);
+	suite_add_tcase(s, tv);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(vcache_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
