@@ -609,6 +609,17 @@ session_auth_result(struct session *s, enum auth_status st)
 			failtab_success(ft, &s->peer.sa);
 		if (delay > 0) {
 			sess_debug(s, "holding the answer for %u ms", delay);
+			/*
+			 * The hold is ours, not the client's stalling: the
+			 * handshake deadline must not cut it short (it would
+			 * turn a right password into a silent close).
+			 */
+			if (ev_is_active(&s->timer) &&
+			    ev_timer_remaining(s->loop, &s->timer) < delay / 1000. + 1.) {
+				ev_timer_stop(s->loop, &s->timer);
+				ev_timer_set(&s->timer, delay / 1000. + 1., 0.);
+				ev_timer_start(s->loop, &s->timer);
+			}
 			s->auth_held = 1;
 			s->auth_held_status = st;
 			ev_timer_set(&s->auth_timer, delay / 1000., 0.);
