@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "log.h"
 #include "sockaddr.h"
+#include "acl.h"
 
 enum chap_mutual {
 	CHAP_MUTUAL_ALLOW = 0,
@@ -91,6 +92,8 @@ struct config {
 		int max_sessions_per_client;
 		int handshake_timeout_s;
 		int idle_timeout_s;	/* 0: no idle timeout */
+		int max_sessions_per_user;	/* 0: none (user_limits may set it) */
+		int user_bandwidth_bps;	/* bytes/s per user; 0: no cap */
 	} limits;
 
 	bool has_clients;		/* false: `clients` absent, anyone may connect */
@@ -98,7 +101,31 @@ struct config {
 	size_t n_clients;
 
 	bool allow_open_proxy;
+
+	/* `access`: rules compiled at load; absent means everything allowed. */
+	bool has_access;
+	struct acl acl;
+
+	/* `user_limits`: per-user overrides of limits.*_per_user; first match wins. */
+	struct config_user_limit *user_limits;
+	size_t n_user_limits;
 };
+
+struct config_user_limit {
+	char **users;			/* names; "*" matches every user */
+	size_t n_users;
+	int max_sessions;		/* -1: not set here */
+	int bandwidth_bps;		/* -1: not set here */
+	int line;
+};
+
+/*
+ * The session limit and bandwidth cap for `user` (NULL: no user): the
+ * first `user_limits` entry naming it, key by key, else `limits`.
+ * 0 means no limit.
+ */
+void config_user_limits(const struct config *cfg, const char *user,
+    int *max_sessions, int *bandwidth_bps);
 
 typedef void (*config_report_fn)(void *arg, const char *file, int line,
     const char *msg);

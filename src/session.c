@@ -88,6 +88,9 @@ struct session {
 	enum auth_status auth_held_status;
 	int auth_counted;		/* the failure table has seen it */
 	char *user;			/* authenticated name, or NULL */
+	/* Access rules: why the last candidate was refused, for the log. */
+	int refused_line;		/* the deny rule's line; 0: no rule matched */
+	int refused;			/* some destination was refused */
 };
 
 static const char *const state_names[] = {
@@ -393,6 +396,8 @@ session_flushed(struct session *s)
 	}
 }
 
+static void session_log_refusal(struct session *s);
+
 static void
 session_connected_cb(void *arg, const struct connector_result *res)
 {
@@ -410,6 +415,11 @@ session_connected_cb(void *arg, const struct connector_result *res)
 		s->has_addr = 1;
 	}
 	if (res->fd == -1) {
+		if (res->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
+			session_log_refusal(s);
+			session_fail(s, res->rep, "access-denied");
+			return;
+		}
 		session_fail(s, res->rep, "connect-failed");
 		return;
 	}
@@ -425,6 +435,68 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	s->rep = SOCKS5_REP_SUCCEEDED;
 	session_set_state(s, SESSION_REPLYING);
 	(void)session_queue(s, buf, n);
+}
+
+/*
+ * The access rules, asked about one destination address (with its port)
+ * that the session is about to use: every candidate of a CONNECT, every
+ * BIND peer, every UDP destination. The name the client sent goes along,
+ * for `to_hosts` rules. Returns 1 when allowed.
+ */
+static int
+session_dst_allowed(void *arg, const struct sockaddr *dst)
+{
+	struct session *s = arg;
+	const struct acl_rule *r;
+	struct acl_request req;
+	union sockaddr_any lit;
+
+	if (!s->cfg->has_access)
+		return 1;
+	memset(&req, 0, sizeof(req));
+	req.user = s->user;
+	req.client = &s->peer.sa;
+	req.cmd = s->req.cmd;
+	req.dst = dst;
+	req.port = sockaddr_port(dst);
+	/* A name that is an IP literal is an address, not a host name. */
+	if (s->req.dst.atyp == SOCKS5_ATYP_DOMAIN &&
+	    sockaddr_parse_ip(s->req.dst.u.name, 0, &lit) == -1)
+		req.host = s->req.dst.u.name;
+	r = acl_match(&s->cfg->acl, &req);
+	if (r != NULL && r->action == ACL_ALLOW)
+		return 1;
+	s->refused = 1;
+	s->refused_line = r != NULL ? r->line : 0;
+	return 0;
+}
+
+static enum connector_verdict
+session_connect_check(void *arg, const struct sockaddr *addr)
+{
+	return session_dst_allowed(arg, addr) ? CONNECTOR_ALLOW : CONNECTOR_DENY;
+}
+
+/* Say which rule refused a request (the access line says rep=2). */
+static void
+session_log_refusal(struct session *s)
+{
+	char client[SOCKADDR_STRLEN], dst[SOCKS5_ADDR_STRLEN];
+	char user[AUTH_USER_STRLEN];
+
+	sockaddr_format(&s->peer.sa, client, sizeof(client));
+	socks5_addr_format(&s->req.dst, dst, sizeof(dst));
+	if (s->user != NULL)
+		auth_user_format(s->user, user, sizeof(user));
+	else
+		util_strlcpy(user, "-", sizeof(user));
+	if (s->refused_line > 0)
+		logit("refused: user=%s client=%s cmd=%s dst=%s: denied by the "
+		    "access rule at %s:%d", user, client, cmd_name(s), dst,
+		    s->cfg->file, s->refused_line);
+	else
+		logit("refused: user=%s client=%s cmd=%s dst=%s: no access "
+		    "rule matched", user, client, cmd_name(s), dst);
 }
 
 static void
@@ -443,8 +515,12 @@ session_handle_request(struct session *s)
 	session_set_state(s, SESSION_CONNECTING);
 	s->conn = connector_start(s->loop, worker_resolver(s->w), cfg,
 	    &s->req.dst, session_connected_cb, s);
-	if (s->conn == NULL)
+	if (s->conn == NULL) {
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
+		return;
+	}
+	if (cfg->has_access)
+		connector_set_check(s->conn, session_connect_check, s);
 }
 
 static void
