@@ -240,7 +240,11 @@ conf_keys() {
 		line = $0
 		off = (line ~ /^[ \t]*#/)
 		sub(/^[ \t]*(#[ \t]*)*/, "", line)
-		if (line ~ /^}/) { group = ""; next }
+		if (line ~ /^}/ && !in_list) { group = ""; next }
+		if (line ~ /^\)/) { group = ""; in_list = 0; next }
+		# Lists of groups, `name = ( { key = ...; }, ... );`: each key
+		# at the start of a line, or right after the opening brace.
+		sub(/^\{[ \t]*/, "", line)
 		if (!match(line, /^[A-Za-z_][A-Za-z0-9_]*[ \t]*=/))
 			next
 		name = line
@@ -250,6 +254,11 @@ conf_keys() {
 		if (group == "" && line ~ /=[ \t]*\{[ \t]*$/) {
 			group = name
 			group_off = off
+		}
+		if (group == "" && line ~ /=[ \t]*\([ \t]*$/) {
+			group = name
+			group_off = off
+			in_list = 1
 		}
 	}' "$1"
 }
