@@ -29,6 +29,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "quota.h"
 #include "userdb.h"
 #include "worker.h"
 
@@ -88,6 +89,7 @@ struct master {
 	int stopping;
 	uint64_t deadline_ms;
 	int pid_file_written;
+	struct quota *quota;	/* shared session counts, one slot per worker */
 	sigset_t waitmask;	/* mask used inside ppoll: our signals open */
 };
 
@@ -179,7 +181,16 @@ spawn_worker(struct master *m, int id)
 		snprintf(tag, sizeof(tag), "worker %d", id);
 		log_set_tag(tag);
 		drop_privileges(m);
-		status = worker_run(m->cfg, m->db, m->ls, m->nls, id);
+		{
+			struct worker_setup ws = {
+				.cfg = m->cfg, .db = m->db, .ls = m->ls,
+				.nls = m->nls, .slot = id, .generation = 1,
+				.ctl_fd = -1, .quota = m->quota,
+			};
+
+			status = worker_run(&ws);
+		}
+		quota_free(m->quota);
 		free(m->slots);
 		free(m->ls);
 		userdb_free(m->db);
@@ -207,6 +218,7 @@ reap_children(struct master *m)
 		if (i == m->nslots)
 			continue;
 		m->slots[i].pid = 0;
+		quota_clear_slot(m->quota, i);
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof(how), "killed by signal %d (%s)",
 			    WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -524,6 +536,11 @@ master_run(struct config *cfg, struct userdb *db,
 	}
 	m.nslots = (int)n;
 	m.slots = xcalloc((size_t)m.nslots, sizeof(*m.slots));
+	m.quota = quota_new(m.nslots, (size_t)cfg->limits.max_sessions);
+	if (m.quota == NULL) {
+		error("cannot map the session counters: %s", strerror(errno));
+		goto fail;
+	}
 
 	if (!opt->foreground) {
 		if (daemonize() == -1) {
@@ -557,6 +574,7 @@ master_run(struct config *cfg, struct userdb *db,
 		listener_close(&m.ls[i]);
 	free(m.ls);
 	free(m.slots);
+	quota_free(m.quota);
 	userdb_free(db);
 	config_free(cfg);
 	return 0;
@@ -566,6 +584,7 @@ fail:
 		listener_close(&m.ls[i]);
 	free(m.ls);
 	free(m.slots);
+	quota_free(m.quota);
 	userdb_free(db);
 	config_free(cfg);
 	return 1;

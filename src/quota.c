@@ -49,6 +49,7 @@ struct quota {
 	int nslots;
 	size_t cap;		/* entries per table, a power of two */
 	size_t slot_len;	/* bytes per slot */
+	uint64_t *total;	/* sessions in all slots: exact, atomic */
 	uint8_t *base;		/* the slots */
 };
 
@@ -92,7 +93,7 @@ quota_new(int nslots, size_t keys_per_slot)
 	l->cap = cap;
 	l->slot_len = sizeof(struct slot_hdr) + 2 * table_len(cap);
 	l->slot_len = (l->slot_len + 63) & ~(size_t)63;
-	len = l->slot_len * (size_t)nslots;
+	len = 64 + l->slot_len * (size_t)nslots;
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (map == MAP_FAILED) {
@@ -100,7 +101,8 @@ quota_new(int nslots, size_t keys_per_slot)
 		return NULL;
 	}
 	l->map_len = len;
-	l->base = map;
+	l->total = map;
+	l->base = (uint8_t *)map + 64;
 	return l;
 }
 
@@ -109,7 +111,7 @@ quota_free(struct quota *l)
 {
 	if (l == NULL)
 		return;
-	munmap(l->base, l->map_len);
+	munmap(l->total, l->map_len);
 	free(l);
 }
 
@@ -118,6 +120,10 @@ quota_clear_slot(struct quota *l, int slot)
 {
 	if (slot < 0 || slot >= l->nslots)
 		return;
+	/* Its sessions are gone with it: take them off the total. */
+	__atomic_sub_fetch(l->total,
+	    __atomic_load_n(&slot_at(l, slot)->sessions, __ATOMIC_RELAXED),
+	    __ATOMIC_RELAXED);
 	memset(slot_at(l, slot), 0, l->slot_len);
 }
 
@@ -290,12 +296,7 @@ entry_add(struct entry *e, int delta)
 uint64_t
 quota_total(const struct quota *l)
 {
-	uint64_t sum = 0;
-	int s;
-
-	for (s = 0; s < l->nslots; s++)
-		sum += __atomic_load_n(&slot_at(l, s)->sessions, __ATOMIC_RELAXED);
-	return sum;
+	return __atomic_load_n(l->total, __ATOMIC_RELAXED);
 }
 
 enum quota_verdict
@@ -307,14 +308,27 @@ quota_acquire_client(struct quota *l, int slot, const struct sockaddr *client,
 	struct entry *e;
 
 	BUG_ON(slot < 0 || slot >= l->nslots);
-	if (max_total > 0 && quota_total(l) >= (uint64_t)max_total)
+	/*
+	 * The global limit is exact: take a place first (an atomic add
+	 * every worker sees), give it back when over. Per-client counts
+	 * are summed over the slots and may, in a race between workers,
+	 * let a client exceed its limit by a session or two.
+	 */
+	if (__atomic_add_fetch(l->total, 1, __ATOMIC_RELAXED) >
+	    (uint64_t)max_total && max_total > 0) {
+		__atomic_sub_fetch(l->total, 1, __ATOMIC_RELAXED);
 		return QUOTA_OVER_GLOBAL;
+	}
 	client_key(client, key);
 	if (max_per_client > 0 &&
-	    count_all(l, 0, key) >= (uint64_t)max_per_client)
+	    count_all(l, 0, key) >= (uint64_t)max_per_client) {
+		__atomic_sub_fetch(l->total, 1, __ATOMIC_RELAXED);
 		return QUOTA_OVER_KEY;
-	if ((e = table_find(l, table_at(l, slot, 0), key, true)) == NULL)
+	}
+	if ((e = table_find(l, table_at(l, slot, 0), key, true)) == NULL) {
+		__atomic_sub_fetch(l->total, 1, __ATOMIC_RELAXED);
 		return QUOTA_TABLE_FULL;
+	}
 	entry_add(e, 1);
 	__atomic_store_n(&sh->sessions, sh->sessions + 1, __ATOMIC_RELAXED);
 	return QUOTA_OK;
@@ -330,8 +344,10 @@ quota_release_client(struct quota *l, int slot, const struct sockaddr *client)
 	client_key(client, key);
 	if ((e = table_find(l, table_at(l, slot, 0), key, false)) != NULL)
 		entry_add(e, -1);
-	if (sh->sessions > 0)
+	if (sh->sessions > 0) {
 		__atomic_store_n(&sh->sessions, sh->sessions - 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(l->total, 1, __ATOMIC_RELAXED);
+	}
 }
 
 enum quota_verdict

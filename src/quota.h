@@ -5,11 +5,13 @@
  * all workers, so the counts live in one anonymous shared mapping that the
  * master makes before forking. Each worker writes only its own slot: a
  * session counter and a small open-addressing table of per-key counts
- * (client addresses, user names). A limit check sums the slots. Nothing
- * is locked: a check may be off by the sessions that other workers are
- * accepting at that very moment, which is fine for a limit, and a worker
- * that dies can never leave a lock held or a count behind: the master
- * clears the slot of a dead worker before it reuses it.
+ * (client addresses, user names), plus one atomic total. Nothing is
+ * locked. The global limit is exact (an atomic add, undone when over);
+ * a per-key check sums the slots and may be off by the sessions other
+ * workers are admitting at that very moment, which a per-client limit can
+ * afford. A worker that dies can never leave a lock held or a count
+ * behind: the master clears its slot (and takes its sessions off the
+ * total) before it reuses it.
  */
 #ifndef SOCKEYE_QUOTA_H
 #define SOCKEYE_QUOTA_H

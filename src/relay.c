@@ -30,6 +30,7 @@
 #include <ev.h>
 
 #include "log.h"
+#include "ratelimit.h"
 #include "relay.h"
 
 /* Per direction; small enough for many thousand sessions a worker. */
@@ -53,6 +54,8 @@ struct relay_dir {
 	size_t cap, off, len;
 	bool eof;		/* `from` returned EOF */
 	bool shut;		/* shutdown(to, SHUT_WR) done: direction ended */
+	bool stalled;		/* out of bandwidth: `stall` restarts reading */
+	ev_timer stall;
 	uint64_t bytes;		/* written to `to` */
 	uint8_t store[RELAY_BUFSZ];
 };
@@ -65,6 +68,7 @@ struct relay {
 	double idle_timeout;	/* seconds, 0: none */
 	ev_tstamp last_active;	/* loop time of the last byte moved */
 	struct relay_dir dir[2];
+	struct ratelimit *rl;	/* the user's bandwidth cap, or NULL */
 };
 
 /* Outcome of pumping one direction. */
@@ -86,7 +90,7 @@ relay_watch(struct ev_loop *loop, ev_io *w, bool on)
 static void
 relay_dir_update(struct relay *r, struct relay_dir *d)
 {
-	relay_watch(r->loop, &d->rd, !d->eof && d->len < d->cap);
+	relay_watch(r->loop, &d->rd, !d->eof && !d->stalled && d->len < d->cap);
 	relay_watch(r->loop, &d->wr, d->off < d->len);
 }
 
@@ -98,6 +102,7 @@ relay_stop_all(struct relay *r)
 	for (i = 0; i < 2; i++) {
 		ev_io_stop(r->loop, &r->dir[i].rd);
 		ev_io_stop(r->loop, &r->dir[i].wr);
+		ev_timer_stop(r->loop, &r->dir[i].stall);
 	}
 	ev_timer_stop(r->loop, &r->idle);
 }
@@ -148,15 +153,38 @@ relay_flush(struct relay *r, struct relay_dir *d)
 	return RELAY_STEP_OK;
 }
 
-/* One read into the free tail of the buffer. */
+/*
+ * One read into the free tail of the buffer, no more than the bandwidth
+ * cap allows: when it allows nothing, stop reading this side until the
+ * bucket has refilled (the kernel's buffers then push back on the sender).
+ */
 static enum relay_step
 relay_fill(struct relay *r, struct relay_dir *d)
 {
+	enum ratelimit_dir rd = d == &r->dir[RELAY_UP] ? RATELIMIT_UP : RATELIMIT_DOWN;
+	size_t want = d->cap - d->len;
 	ssize_t n;
 
+	if (d->stalled)
+		return RELAY_STEP_OK;	/* the stall timer brings us back */
+	if (r->rl != NULL) {
+		ev_tstamp now = ev_now(r->loop);
+		size_t got = ratelimit_take(r->rl, rd, now, want);
+
+		if (got == 0) {
+			d->stalled = true;
+			ev_timer_set(&d->stall,
+			    ratelimit_wait(r->rl, rd, now, want) + 0.001, 0.);
+			ev_timer_start(r->loop, &d->stall);
+			return RELAY_STEP_OK;
+		}
+		want = got;
+	}
 	do
-		n = read(d->from, d->buf + d->len, d->cap - d->len);
+		n = read(d->from, d->buf + d->len, want);
 	while (n < 0 && errno == EINTR);
+	if (r->rl != NULL && (size_t)(n > 0 ? n : 0) < want)
+		ratelimit_refund(r->rl, rd, want - (size_t)(n > 0 ? n : 0));
 	if (n > 0) {
 		d->len += (size_t)n;
 		r->last_active = ev_now(r->loop);
@@ -238,6 +266,17 @@ relay_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
+relay_stall_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay_dir *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	d->stalled = false;
+	relay_dir_update(d->r, d);
+}
+
+static void
 relay_dir_init(struct relay *r, struct relay_dir *d, int from, int to)
 {
 	d->r = r;
@@ -249,6 +288,8 @@ relay_dir_init(struct relay *r, struct relay_dir *d, int from, int to)
 	ev_io_init(&d->wr, relay_io_cb, to, EV_WRITE);
 	d->rd.data = d;
 	d->wr.data = d;
+	ev_timer_init(&d->stall, relay_stall_cb, 0., 0.);
+	d->stall.data = d;
 }
 
 struct relay *
@@ -299,6 +340,12 @@ relay_new(struct ev_loop *loop, int client_fd, int remote_fd,
 	relay_dir_update(r, &r->dir[RELAY_UP]);
 	relay_dir_update(r, &r->dir[RELAY_DOWN]);
 	return r;
+}
+
+void
+relay_set_ratelimit(struct relay *r, struct ratelimit *rl)
+{
+	r->rl = rl;
 }
 
 void

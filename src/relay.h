@@ -47,6 +47,14 @@ struct relay *relay_new(struct ev_loop *loop, int client_fd, int remote_fd,
     const uint8_t *pending, size_t pending_len, int idle_timeout_s,
     relay_done_cb cb, void *arg) MUST_CHECK;
 
+/*
+ * Cap this relay's reads by `rl` (a user's bandwidth bucket, shared with
+ * the user's other relays; NULL: no cap). The caller keeps the reference
+ * and must keep it alive as long as the relay.
+ */
+struct ratelimit;
+void relay_set_ratelimit(struct relay *r, struct ratelimit *rl);
+
 /* Counts so far. */
 void relay_stats(const struct relay *r, struct relay_stats *out);
 

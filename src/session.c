@@ -38,6 +38,8 @@
 #include "failtab.h"
 #include "log.h"
 #include "relay.h"
+#include "ratelimit.h"
+#include "quota.h"
 #include "session.h"
 #include "socks5.h"
 #include "userdb.h"
@@ -91,6 +93,10 @@ struct session {
 	/* Access rules: why the last candidate was refused, for the log. */
 	int refused_line;		/* the deny rule's line; 0: no rule matched */
 	int refused;			/* some destination was refused */
+	/* Limits (quota.h, ratelimit.h) */
+	int client_counted;		/* holds a count for `peer` */
+	int user_counted;		/* holds a count for `user` */
+	struct ratelimit *rl;		/* the user's bandwidth bucket, or NULL */
 };
 
 static const char *const state_names[] = {
@@ -230,6 +236,14 @@ session_free(struct session *s)
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
 	ev_timer_stop(s->loop, &s->auth_timer);
+	ratelimit_put(s->rl);		/* after relay_free: it used it */
+	s->rl = NULL;
+	if (s->client_counted)
+		quota_release_client(worker_quota(s->w), worker_slot(s->w),
+		    &s->peer.sa);
+	if (s->user_counted)
+		quota_release_user(worker_quota(s->w), worker_slot(s->w),
+		    s->user);
 	auth_free(s->auth);
 	s->auth = NULL;
 	if (s->fd != -1)
@@ -373,6 +387,17 @@ session_start_relay(struct session *s)
 		error("out of memory starting a relay");
 		s->end = "no-memory";
 		session_free(s);
+		return;
+	}
+	if (s->user != NULL) {
+		int max, bps;
+
+		config_user_limits(s->cfg, s->user, &max, &bps);
+		if (bps > 0) {
+			s->rl = ratelimit_get(s->user, (uint64_t)bps,
+			    ev_now(s->loop));
+			relay_set_ratelimit(s->relay, s->rl);
+		}
 	}
 }
 
@@ -499,6 +524,33 @@ session_log_refusal(struct session *s)
 		    "rule matched", user, client, cmd_name(s), dst);
 }
 
+/*
+ * limits.max_sessions_per_user (or the user's user_limits entry), across
+ * all workers. Returns 1 when the session may go on (counted).
+ */
+static int
+session_admit_user(struct session *s)
+{
+	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
+	int max, bps;
+
+	if (s->user == NULL || worker_quota(s->w) == NULL)
+		return 1;
+	config_user_limits(s->cfg, s->user, &max, &bps);
+	if (max <= 0)
+		return 1;
+	if (quota_acquire_user(worker_quota(s->w), worker_slot(s->w), s->user,
+	    max) == QUOTA_OK) {
+		s->user_counted = 1;
+		return 1;
+	}
+	logit("refused: user=%s client=%s: %d sessions, the user's limit "
+	    "(limits.max_sessions_per_user or user_limits)",
+	    auth_user_format(s->user, user, sizeof(user)),
+	    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
+	return 0;
+}
+
 static void
 session_handle_request(struct session *s)
 {
@@ -506,6 +558,11 @@ session_handle_request(struct session *s)
 
 	ev_io_stop(s->loop, &s->rio);
 	ev_timer_stop(s->loop, &s->timer);
+	if (!session_admit_user(s)) {
+		/* Over a limit, with the request already sent: REP 1. */
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "user-max-sessions");
+		return;
+	}
 	if (s->req.cmd != SOCKS5_CMD_CONNECT ||
 	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
 		/* BIND and UDP ASSOCIATE are not served by this version. */
@@ -887,9 +944,14 @@ session_new(struct worker *w, int fd, const union sockaddr_any *peer)
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		error("out of memory: dropping a connection");
 		close(fd);
+		if (worker_quota(w) != NULL)
+			quota_release_client(worker_quota(w), worker_slot(w),
+			    &peer->sa);
 		return NULL;
 	}
 	s->w = w;
+	/* The worker counted this client in the quota before calling us. */
+	s->client_counted = worker_quota(w) != NULL;
 	s->loop = worker_loop(w);
 	s->cfg = cfg;
 	s->id = ++session_counter;

@@ -9,6 +9,7 @@
 #include "config_auto.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "failtab.h"
 #include "listener.h"
 #include "log.h"
+#include "quota.h"
 #include "resolver.h"
 #include "session.h"
 #include "socks5.h"
@@ -54,7 +56,8 @@ struct worker {
 	struct ev_loop *loop;
 	const struct config *cfg;
 	struct resolver *resolver;
-	int id;
+	int id;			/* == slot in the shared regions */
+	struct quota *quota;	/* shared session counts (quota.h) */
 	struct worker_listener *ls;
 	size_t nls;
 	ev_signal sigterm;
@@ -67,6 +70,9 @@ struct worker {
 	int draining;
 	uint64_t accept_errors;		/* for rate-limited logging */
 	uint64_t refused_clients;	/* closed at accept: not in `clients` */
+	uint64_t refused_limits;	/* closed at accept: over a session limit */
+	uint64_t refusals_unlogged[3];	/* per reason, since its last log line */
+	uint64_t refusal_logged_ms[3];
 	/* Authentication */
 	struct auth_params auth;
 	struct chap_key chap_server_key;
@@ -97,6 +103,18 @@ int
 worker_id(struct worker *w)
 {
 	return w->id;
+}
+
+int
+worker_slot(struct worker *w)
+{
+	return w->id;
+}
+
+struct quota *
+worker_quota(struct worker *w)
+{
+	return w->quota;
 }
 
 const struct auth_params *
@@ -236,6 +254,57 @@ client_allowed(const struct config *cfg, const union sockaddr_any *peer)
 	return 0;
 }
 
+/*
+ * Count the new session against limits.max_sessions (all workers) and
+ * limits.max_sessions_per_client, before a byte is read. Returns 1 when
+ * admitted (the count is taken; session_free gives it back).
+ */
+static int
+worker_admit(struct worker *w, const union sockaddr_any *peer)
+{
+	const struct config *cfg = w->cfg;
+	char as[SOCKADDR_STRLEN];
+	enum quota_verdict v;
+
+	if (w->quota == NULL)
+		return 1;
+	v = quota_acquire_client(w->quota, w->id, &peer->sa,
+	    cfg->limits.max_sessions, cfg->limits.max_sessions_per_client);
+	if (v == QUOTA_OK)
+		return 1;
+	w->refused_limits++;
+	sockaddr_format(&peer->sa, as, sizeof(as));
+	/*
+	 * A flood of refusals must not become a flood of log lines: at most
+	 * one line a second per reason, saying how many it stands for.
+	 */
+	{
+		int k = v == QUOTA_OVER_GLOBAL ? 0 : v == QUOTA_OVER_KEY ? 1 : 2;
+		uint64_t now = util_now_ms();
+
+		w->refusals_unlogged[k]++;
+		if (now - w->refusal_logged_ms[k] < 1000 &&
+		    w->refusal_logged_ms[k] != 0)
+			return 0;
+		w->refusal_logged_ms[k] = now;
+		if (k == 0)
+			logit("refused %s: limits.max_sessions (%d) reached "
+			    "(%" PRIu64 " refused since the last such line)", as,
+			    cfg->limits.max_sessions, w->refusals_unlogged[k]);
+		else if (k == 1)
+			logit("refused %s: limits.max_sessions_per_client (%d) "
+			    "reached (%" PRIu64 " refused since the last such "
+			    "line)", as, cfg->limits.max_sessions_per_client,
+			    w->refusals_unlogged[k]);
+		else
+			logit("refused %s: too many distinct clients in this "
+			    "worker (%" PRIu64 " refused since the last such "
+			    "line)", as, w->refusals_unlogged[k]);
+		w->refusals_unlogged[k] = 0;
+	}
+	return 0;
+}
+
 static void
 worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -280,11 +349,16 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 			/* Before a byte is read: not in `clients`. */
 			w->refused_clients++;
-			verbose("refused %s: not in 'clients'",
+			logit("refused %s: not in 'clients'",
 			    sockaddr_format(&peer.sa, as, sizeof(as)));
 			close(fd);
 			continue;
 		}
+		if (!worker_admit(w, &peer)) {
+			close(fd);
+			continue;
+		}
+		/* From here the session owns the fd and the counted session. */
 		s = session_new(w, fd, &peer);
 		if (s == NULL)
 			continue;	/* session_new closed the fd */
@@ -354,9 +428,13 @@ worker_reopen_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 }
 
 int
-worker_run(const struct config *cfg, const struct userdb *db,
-    const struct listener *ls, size_t nls, int id)
+worker_run(const struct worker_setup *ws)
 {
+	const struct config *cfg = ws->cfg;
+	const struct userdb *db = ws->db;
+	const struct listener *ls = ws->ls;
+	size_t nls = ws->nls;
+	int id = ws->slot;
 	struct resolver_options ropt;
 	struct worker w;
 	char err[256];
@@ -365,6 +443,7 @@ worker_run(const struct config *cfg, const struct userdb *db,
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	w.id = id;
+	w.quota = ws->quota;
 	signal(SIGPIPE, SIG_IGN);
 	w.loop = ev_loop_new(EVFLAG_AUTO);
 	if (w.loop == NULL) {

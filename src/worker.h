@@ -18,21 +18,52 @@ struct userdb;
 struct auth_params;
 struct verifier;
 struct failtab;
+struct quota;
+struct status;
+
+/* What the master gives a worker it forks. */
+struct worker_setup {
+	const struct config *cfg;
+	const struct userdb *db;	/* users file, or NULL: only read */
+	const struct listener *ls;	/* this generation's listeners */
+	size_t nls;
+	int slot;			/* see worker_slot() */
+	unsigned generation;		/* 1 at start, +1 per reload */
+	int ctl_fd;			/* control socket to the master, or -1 */
+	struct quota *quota;		/* shared regions, made by the master */
+	struct status *status;
+};
 
 /*
  * Run the worker in the current (already forked, privilege-dropped)
- * process. `db` is the users file the master read (NULL when no method
- * needs it); the worker only reads it. Returns the process exit status when the loop has ended: after
- * SIGTERM, once every session has finished.
+ * process. Returns the process exit status when the loop has ended:
+ * after a drain (reload) or a stop (SIGTERM, or a stop message on the
+ * control socket), once every session has finished or the stop's
+ * deadline has passed.
  */
-int worker_run(const struct config *cfg, const struct userdb *db,
-    const struct listener *ls, size_t nls, int id);
+int worker_run(const struct worker_setup *ws);
 
 /* What sessions need from their worker. */
 struct ev_loop *worker_loop(struct worker *w);
 struct resolver *worker_resolver(struct worker *w);
 const struct config *worker_config(struct worker *w);
 int worker_id(struct worker *w);
+
+/*
+ * Session accounting shared with the master and the other workers.
+ * worker_slot() is this worker's slot in the shared regions: the only
+ * slot it may write in the quota region (quota_acquire_client(),
+ * quota_release_client(), quota_acquire_user(), ... take it) and in the
+ * status counters. A slot belongs to one live worker at a time; the
+ * master clears it (quota_clear_slot()) when its worker is gone, before
+ * it gives the slot to another one. During a reload the draining workers
+ * of the old generation keep their slots, the new ones get free slots.
+ * worker_quota() is the quota region (never NULL in a running worker;
+ * NULL only in unit tests that build no master). worker_id() is the
+ * same number as worker_slot(): the "worker N" of the log lines.
+ */
+int worker_slot(struct worker *w);
+struct quota *worker_quota(struct worker *w);
 
 /*
  * Authentication: what the methods may use (users, CHAP policy), the
