@@ -140,8 +140,24 @@ struct client {
 	bool sent_cc;
 	uint8_t cc[255];
 	size_t cclen;
+	/* Every challenge the script sent: the server may answer any. */
+	uint8_t ccs[8][255];
+	size_t cclens[8];
+	size_t ncc;
+	bool raw_fed;			/* raw bytes may have held others */
 	bool got_response;
 };
+
+/* The script sent a challenge of its own (kept, up to 8). */
+static void
+note_cc(struct client *c)
+{
+	if (c->ncc < 8) {
+		memcpy(c->ccs[c->ncc], c->cc, c->cclen);
+		c->cclens[c->ncc] = c->cclen;
+		c->ncc++;
+	}
+}
 
 /* Check the server's output: whole messages; note its challenge. */
 static void
@@ -181,14 +197,21 @@ take_output(struct client *c)
 			FUZZ_CHECK(c->sent_right);
 			FUZZ_CHECK(resp->len == 16);
 			/*
-			 * Only the script's own challenge is known here (raw
-			 * bytes may have carried another one first, and the
-			 * server must then have kept that one).
+			 * The server must answer a challenge the client sent:
+			 * one of the script's (whichever it kept), unless raw
+			 * bytes, which may carry challenges too, came first.
 			 */
-			if (c->sent_cc) {
-				FUZZ_CHECK(chap_hmac_md5((const uint8_t *)key,
-				    strlen(key), c->cc, c->cclen, want) == 0);
-				FUZZ_CHECK(memcmp(resp->val, want, 16) == 0);
+			if (c->ncc > 0 && !c->raw_fed) {
+				size_t k;
+				bool match = false;
+
+				for (k = 0; k < c->ncc && !match; k++) {
+					FUZZ_CHECK(chap_hmac_md5((const uint8_t *)key,
+					    strlen(key), c->ccs[k], c->cclens[k],
+					    want) == 0);
+					match = memcmp(resp->val, want, 16) == 0;
+				}
+				FUZZ_CHECK(match);
 			}
 			c->got_response = true;
 		}
@@ -263,6 +286,7 @@ drive_method(const uint8_t *data, size_t size)
 			len = data[off++];
 			if (len > size - off)
 				len = size - off;
+			c->raw_fed = true;
 			feed(c, data + off, len, chunk);
 			off += len;
 			break;
@@ -291,6 +315,7 @@ drive_method(const uint8_t *data, size_t size)
 				memcpy(c->cc, c->challenge, 16);
 				c->cclen = 16;
 				c->sent_cc = true;
+				note_cc(c);
 				avas[n++] = (struct chap_ava){
 				    CHAP_ATT_CHALLENGE, 16, c->cc };
 			} else if ((flags & 4) && off < size) {
@@ -300,6 +325,7 @@ drive_method(const uint8_t *data, size_t size)
 				memcpy(c->cc, data + off, len);
 				c->cclen = len;
 				c->sent_cc = true;
+				note_cc(c);
 				off += len;
 				avas[n++] = (struct chap_ava){
 				    CHAP_ATT_CHALLENGE, (uint8_t)len, c->cc };
