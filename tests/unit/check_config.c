@@ -597,14 +597,116 @@ START_TEST(test_unknown_keys)
 }
 END_TEST
 
-START_TEST(test_reserved_keys)
+START_TEST(test_access_rules)
 {
-	expect_one(LOOPBACK_NONE "access = ( { action = \"allow\"; } );\n", 3,
-	    "`access` is not supported by this build yet");
-	expect_one(LOOPBACK_NONE "\nbind = { accept_timeout_s = 120; };\n", 4,
-	    "`bind` is not supported by this build yet");
-	expect_one("udp = { idle_timeout_s = 300; };\n" LOOPBACK_NONE, 1,
-	    "`udp` is not supported by this build yet");
+	struct config *cfg = load_ok(LOOPBACK_NONE
+	    "access = (\n"
+	    "  { action = \"deny\"; to = [ \"10.0.0.0/8\", \"::1\" ]; },\n"
+	    "  { action = \"allow\"; users = [ \"alice\", \"*\" ];\n"
+	    "    from = [ \"127.0.0.0/8\" ]; to_hosts = [ \"*.example.com\" ];\n"
+	    "    ports = [ \"443\", \"1024-2048\" ];\n"
+	    "    commands = [ \"connect\", \"udp_associate\" ]; }\n"
+	    ");\n");
+	const struct acl_rule *r;
+
+	ck_assert(cfg->has_access);
+	ck_assert_uint_eq(cfg->acl.n_rules, 2);
+	r = &cfg->acl.rules[0];
+	ck_assert_int_eq(r->action, ACL_DENY);
+	ck_assert_int_eq(r->line, 4);
+	ck_assert_uint_eq(r->n_to, 2);
+	ck_assert_int_eq(r->to[0].prefix, 8);
+	ck_assert_int_eq(r->to[1].family, AF_INET6);
+	ck_assert_ptr_null(r->users);
+	ck_assert_ptr_null(r->ports);
+	ck_assert_uint_eq(r->commands, 0);
+	r = &cfg->acl.rules[1];
+	ck_assert_int_eq(r->action, ACL_ALLOW);
+	ck_assert_int_eq(r->line, 5);
+	ck_assert_uint_eq(r->n_users, 2);
+	ck_assert_str_eq(r->users[0], "alice");
+	ck_assert_uint_eq(r->n_from, 1);
+	ck_assert_uint_eq(r->n_to_hosts, 1);
+	ck_assert_str_eq(r->to_hosts[0], "*.example.com");
+	ck_assert_uint_eq(r->n_ports, 2);
+	ck_assert_uint_eq(r->ports[1].lo, 1024);
+	ck_assert_uint_eq(r->ports[1].hi, 2048);
+	ck_assert_uint_eq(r->commands, CONFIG_CMD_BIT(SOCKS5_CMD_CONNECT) |
+	    CONFIG_CMD_BIT(SOCKS5_CMD_UDP_ASSOCIATE));
+	config_free(cfg);
+
+	/* Absent: everything allowed. */
+	cfg = load_ok(LOOPBACK_NONE);
+	ck_assert(!cfg->has_access);
+	ck_assert_uint_eq(cfg->acl.n_rules, 0);
+	config_free(cfg);
+	/* Present and empty: nothing matches, everything refused. */
+	cfg = load_ok(LOOPBACK_NONE "access = ( );\n");
+	ck_assert(cfg->has_access);
+	ck_assert_uint_eq(cfg->acl.n_rules, 0);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_access_errors)
+{
+	expect_one(LOOPBACK_NONE "access = ( { to = [ \"10.0.0.0/8\" ]; } );\n",
+	    3, "'access[0].action' is missing: \"allow\" or \"deny\"");
+	expect_one(LOOPBACK_NONE "access = ( { action = \"permit\"; } );\n", 3,
+	    "'access[0].action' must be \"allow\" or \"deny\", not \"permit\"");
+	expect_one(LOOPBACK_NONE "access = (\n { action = \"allow\";\n"
+	    "   to = [ \"10.0.0.0/33\" ]; } );\n", 5,
+	    "'access[0].to': \"10.0.0.0/33\" is not a network such as "
+	    "\"10.0.0.0/8\", \"2001:db8::/32\" or an address");
+	expect_one(LOOPBACK_NONE "access = ( { action = \"allow\"; "
+	    "ports = [ \"0-80\" ]; } );\n", 3,
+	    "'access[0].ports': \"0-80\" is not a port (1-65535) or a range "
+	    "such as \"1024-65535\"");
+	expect_one(LOOPBACK_NONE "access = ( { action = \"allow\"; } ,\n"
+	    "{ action = \"deny\"; too = [ ]; } );\n", 4,
+	    "unknown key 'access[1].too'");
+	expect_one(LOOPBACK_NONE "access = ( { action = \"allow\"; "
+	    "commands = [ \"listen\" ]; } );\n", 3,
+	    "'access[0].commands': unknown command \"listen\" "
+	    "(\"connect\", \"bind\" or \"udp_associate\")");
+	expect_one(LOOPBACK_NONE "access = ( { action = \"allow\"; "
+	    "to_hosts = [ \"bad host\" ]; } );\n", 3,
+	    "'access[0].to_hosts': \"bad host\" is not a host name or "
+	    "pattern such as \"*.example.com\"");
+	expect_one(LOOPBACK_NONE "access = { action = \"allow\"; };\n", 3,
+	    "'access' must be a list of groups: access = ( { ... }, { ... } );");
+	expect_one(LOOPBACK_NONE "access = ( \"allow\" );\n", 3,
+	    "'access' entries must be groups: { action = \"allow\"; ... }");
+}
+END_TEST
+
+START_TEST(test_user_limits)
+{
+	struct config *cfg = load_ok(LOOPBACK_NONE
+	    "limits = { max_sessions_per_user = 10; user_bandwidth_bps = 1000; };\n"
+	    "user_limits = (\n"
+	    "  { users = [ \"bob\" ]; max_sessions = 2; },\n"
+	    "  { users = [ \"*\" ]; bandwidth_bps = 0; }\n"
+	    ");\n");
+	int ms, bw;
+
+	ck_assert_uint_eq(cfg->n_user_limits, 2);
+	config_user_limits(cfg, "bob", &ms, &bw);
+	ck_assert_int_eq(ms, 2);
+	ck_assert_int_eq(bw, 0);	/* from the "*" entry */
+	config_user_limits(cfg, "alice", &ms, &bw);
+	ck_assert_int_eq(ms, 10);	/* limits.max_sessions_per_user */
+	ck_assert_int_eq(bw, 0);
+	config_user_limits(cfg, NULL, &ms, &bw);
+	ck_assert_int_eq(ms, 10);
+	ck_assert_int_eq(bw, 1000);
+	config_free(cfg);
+
+	expect_one(LOOPBACK_NONE "user_limits = ( { max_sessions = 2; } );\n", 3,
+	    "'user_limits[0].users' is missing: the users these limits apply to");
+	expect_one(LOOPBACK_NONE "user_limits = ( { users = [ \"a\" ]; "
+	    "bandwidth_bps = -1; } );\n", 3,
+	    "'user_limits[0].bandwidth_bps' must be between 0 and 2000000000");
 }
 END_TEST
 
@@ -809,7 +911,9 @@ config_suite(void)
 	tcase_add_test(tc, test_value_errors);
 	tcase_add_test(tc, test_several_errors);
 	tcase_add_test(tc, test_unknown_keys);
-	tcase_add_test(tc, test_reserved_keys);
+	tcase_add_test(tc, test_access_rules);
+	tcase_add_test(tc, test_access_errors);
+	tcase_add_test(tc, test_user_limits);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_open_proxy);
