@@ -1,8 +1,8 @@
 /*
  * verifier.c - see verifier.h.
  *
- * Jobs move todo -> (a thread runs it) -> done -> (the loop calls back),
- * each move under the mutex. A cancelled job still in `todo` or `done` is
+ * Jobs move queued -> (a thread runs it) -> done -> (the loop calls back),
+ * each move under the mutex. A cancelled job still in `queued` or `done` is
  * unlinked and freed at once; one that a thread is running is only
  * flagged, and the loop frees it when it reaches `done`.
  */
@@ -27,7 +27,7 @@
 
 #define VERIFIER_MAX_THREADS 64
 
-enum job_state { JOB_TODO, JOB_RUNNING, JOB_DONE };
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
 struct verifier_job {
 	struct verifier_job *next, *prev;
@@ -54,7 +54,7 @@ struct verifier {
 	struct vcache *cache;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job_list todo, done;
+	struct job_list queued, done;
 	size_t running;
 	unsigned max_queue;
 	bool stop;
@@ -115,12 +115,12 @@ verifier_thread(void *arg)
 	for (;;) {
 		struct verifier_job *j;
 
-		while (!v->stop && v->todo.head == NULL)
+		while (!v->stop && v->queued.head == NULL)
 			pthread_cond_wait(&v->cv, &v->mu);
 		if (v->stop)
 			break;
-		j = v->todo.head;
-		list_unlink(&v->todo, j);
+		j = v->queued.head;
+		list_unlink(&v->queued, j);
 		j->state = JOB_RUNNING;
 		v->running++;
 		pthread_mutex_unlock(&v->mu);
@@ -242,7 +242,7 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 		}
 	}
 	pthread_mutex_lock(&v->mu);
-	if (v->todo.n >= v->max_queue) {
+	if (v->queued.n >= v->max_queue) {
 		pthread_mutex_unlock(&v->mu);
 		return VERIFIER_BUSY;
 	}
@@ -257,9 +257,9 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 	OPENSSL_cleanse(key, sizeof(key));
 	j->cb = cb;
 	j->arg = arg;
-	j->state = JOB_TODO;
+	j->state = JOB_QUEUED;
 	pthread_mutex_lock(&v->mu);
-	list_push(&v->todo, j);
+	list_push(&v->queued, j);
 	pthread_cond_signal(&v->cv);
 	pthread_mutex_unlock(&v->mu);
 	*job = j;
@@ -273,8 +273,8 @@ verifier_cancel(struct verifier *v, struct verifier_job *j)
 		return;
 	pthread_mutex_lock(&v->mu);
 	switch (j->state) {
-	case JOB_TODO:
-		list_unlink(&v->todo, j);
+	case JOB_QUEUED:
+		list_unlink(&v->queued, j);
 		job_free(j);
 		break;
 	case JOB_DONE:
@@ -296,7 +296,7 @@ verifier_pending(const struct verifier *v)
 	size_t n;
 
 	pthread_mutex_lock((pthread_mutex_t *)&v->mu);
-	n = v->todo.n + v->running + v->done.n;
+	n = v->queued.n + v->running + v->done.n;
 	pthread_mutex_unlock((pthread_mutex_t *)&v->mu);
 	return n;
 }
@@ -315,8 +315,8 @@ verifier_free(struct verifier *v)
 	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < v->nthreads; i++)
 		pthread_join(v->threads[i], NULL);
-	while ((j = v->todo.head) != NULL) {
-		list_unlink(&v->todo, j);
+	while ((j = v->queued.head) != NULL) {
+		list_unlink(&v->queued, j);
 		job_free(j);
 	}
 	while ((j = v->done.head) != NULL) {
