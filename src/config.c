@@ -59,11 +59,11 @@ static const char *const config_keys_top[] = {
 	"listen", "workers", "user", "group", "pid_file",
 	"shutdown_timeout_s", "log", "auth", "resolver", "connect",
 	"commands", "limits", "clients", "allow_open_proxy", "access",
-	"user_limits", NULL,
+	"user_limits", "bind", "udp", "status_socket", NULL,
 };
 /* Keys DESIGN.md names that later builds will implement. */
 static const char *const config_keys_reserved[] = {
-	"bind", "udp", NULL,
+	NULL,
 };
 static const char *const config_keys_log[] = {
 	"target", "level", "access", NULL,
@@ -78,6 +78,13 @@ static const char *const config_keys_resolver[] = {
 static const char *const config_keys_connect[] = {
 	"attempt_delay_ms", "resolution_delay_ms", "first_family_count",
 	"prefer_family", "timeout_s", "bind_ipv4", "bind_ipv6", NULL,
+};
+static const char *const config_keys_bind[] = {
+	"external_addresses", "accept_timeout_s", "require_peer_match", NULL,
+};
+static const char *const config_keys_udp[] = {
+	"idle_timeout_s", "filtering", "strict_source", "external_address",
+	"port_range", NULL,
 };
 static const char *const config_keys_limits[] = {
 	"max_sessions", "max_sessions_per_client", "handshake_timeout_s",
@@ -961,6 +968,86 @@ config_load_commands(struct config_ctx *ctx, const config_setting_t *root)
 	}
 }
 
+/* `bind`: the BIND command (bind.h). */
+static void
+config_load_bind(struct config_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *g, *s;
+	char q[CONFIG_QUOTE_MAX];
+	int n, k, line;
+
+	g = config_group(ctx, root, "bind", config_keys_bind);
+	s = config_list(ctx, g, "bind.", "external_addresses", "addresses");
+	if (s != NULL && (n = config_setting_length(s)) > 0) {
+		cfg->bind.external = xcalloc((size_t)n,
+		    sizeof(*cfg->bind.external));
+		for (k = 0; k < n; k++) {
+			union sockaddr_any *a =
+			    &cfg->bind.external[cfg->bind.n_external];
+			const char *v = config_elem(ctx, s, k, "bind.",
+			    "external_addresses", &line);
+
+			if (v == NULL)
+				continue;
+			if (sockaddr_parse_ip(v, 0, a) == -1) {
+				config_report(ctx, s, line, "'bind.external_"
+				    "addresses': \"%s\" is not an IPv4 or IPv6 "
+				    "address", config_quote(v, q, sizeof(q)));
+				continue;
+			}
+			cfg->bind.n_external++;
+		}
+	}
+	config_int(ctx, g, "bind.", "accept_timeout_s", 1, 86400,
+	    &cfg->bind.accept_timeout_s);
+	config_bool(ctx, g, "bind.", "require_peer_match",
+	    &cfg->bind.require_peer_match);
+}
+
+/* `udp`: the UDP ASSOCIATE command (udp.h). */
+static void
+config_load_udp(struct config_ctx *ctx, const config_setting_t *root)
+{
+	static const char *const filtering[] = {
+		"address-dependent", "endpoint-independent", NULL,
+	};
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *g, *s;
+	char q[CONFIG_QUOTE_MAX];
+	struct port_range pr;
+	const char *v;
+	int choice;
+
+	g = config_group(ctx, root, "udp", config_keys_udp);
+	config_int(ctx, g, "udp.", "idle_timeout_s", 0, 86400,
+	    &cfg->udp.idle_timeout_s);
+	choice = (int)cfg->udp.filtering;
+	config_choice(ctx, g, "udp.", "filtering", filtering, &choice);
+	cfg->udp.filtering = (enum config_udp_filtering)choice;
+	config_bool(ctx, g, "udp.", "strict_source", &cfg->udp.strict_source);
+	v = config_string(ctx, g, "udp.", "external_address", &s);
+	if (v != NULL && v[0] != '\0') {
+		if (sockaddr_parse_ip(v, 0, &cfg->udp.external) == -1)
+			config_error(ctx, s, "'udp.external_address' must be "
+			    "\"\" or an IPv4 or IPv6 address, not \"%s\"",
+			    config_quote(v, q, sizeof(q)));
+		else
+			cfg->udp.has_external = true;
+	}
+	v = config_string(ctx, g, "udp.", "port_range", &s);
+	if (v != NULL && v[0] != '\0') {
+		if (acl_parse_ports(v, &pr) == -1) {
+			config_error(ctx, s, "'udp.port_range' must be \"\", "
+			    "a port or a range such as \"40000-40999\", not "
+			    "\"%s\"", config_quote(v, q, sizeof(q)));
+		} else {
+			cfg->udp.port_lo = pr.lo;
+			cfg->udp.port_hi = pr.hi;
+		}
+	}
+}
+
 static void
 config_load_limits(struct config_ctx *ctx, const config_setting_t *root)
 {
@@ -1330,6 +1417,27 @@ config_check_open_proxy(struct config_ctx *ctx)
 	    "it)", addr);
 }
 
+/*
+ * status_socket: absent or "" for none, else an absolute path (the
+ * daemon changes to / when it detaches, and a reload must find it).
+ */
+static void
+config_load_status_socket(struct config_ctx *ctx, const config_setting_t *root)
+{
+	const config_setting_t *s;
+	char q[CONFIG_QUOTE_MAX];
+	const char *v = config_string(ctx, root, "", "status_socket", &s);
+
+	if (v == NULL || v[0] == '\0')
+		return;
+	if (v[0] != '/') {
+		config_error(ctx, s, "'status_socket' must be an absolute path, "
+		    "not \"%s\"", config_quote(v, q, sizeof(q)));
+		return;
+	}
+	ctx->cfg->status_socket = xstrdup(v);
+}
+
 static struct config *
 config_new_defaults(const char *path)
 {
@@ -1362,6 +1470,11 @@ config_new_defaults(const char *path)
 	cfg->commands = CONFIG_CMD_BIT(SOCKS5_CMD_CONNECT) |
 	    CONFIG_CMD_BIT(SOCKS5_CMD_BIND) |
 	    CONFIG_CMD_BIT(SOCKS5_CMD_UDP_ASSOCIATE);
+	cfg->bind.accept_timeout_s = 120;
+	cfg->bind.require_peer_match = false;
+	cfg->udp.idle_timeout_s = 300;
+	cfg->udp.filtering = CONFIG_UDP_ADDRESS_DEPENDENT;
+	cfg->udp.strict_source = false;
 	cfg->limits.max_sessions = 20000;
 	cfg->limits.max_sessions_per_client = 1024;
 	cfg->limits.handshake_timeout_s = 15;
@@ -1426,6 +1539,7 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_string_dup(&ctx, root, "", "user", true, &cfg->user);
 	config_string_dup(&ctx, root, "", "group", true, &cfg->group);
 	config_string_dup(&ctx, root, "", "pid_file", false, &cfg->pid_file);
+	config_load_status_socket(&ctx, root);
 	config_int(&ctx, root, "", "shutdown_timeout_s", 0, 86400,
 	    &cfg->shutdown_timeout_s);
 	config_load_log(&ctx, root);
@@ -1433,6 +1547,8 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_load_resolver(&ctx, root);
 	config_load_connect(&ctx, root);
 	config_load_commands(&ctx, root);
+	config_load_bind(&ctx, root);
+	config_load_udp(&ctx, root);
 	config_load_limits(&ctx, root);
 	config_load_clients(&ctx, root);
 	config_load_access(&ctx, root);
@@ -1459,6 +1575,7 @@ config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->pid_file);
+	free(cfg->status_socket);
 	free(cfg->log.path);
 	free(cfg->auth.users_file);
 	if (cfg->auth.chap_server_secret != NULL) {
@@ -1469,6 +1586,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->resolver.servers);
 	free(cfg->clients);
+	free(cfg->bind.external);
 	acl_free(&cfg->acl);
 	for (size_t i = 0; i < cfg->n_user_limits; i++) {
 		for (size_t j = 0; j < cfg->user_limits[i].n_users; j++)

@@ -30,6 +30,12 @@ enum chap_mutual {
 	CHAP_MUTUAL_DENY,
 };
 
+/* udp.filtering (RFC 4787): which remote hosts may send to a UDP client. */
+enum config_udp_filtering {
+	CONFIG_UDP_ADDRESS_DEPENDENT = 0,	/* only hosts it has sent to */
+	CONFIG_UDP_ENDPOINT_INDEPENDENT,	/* anyone */
+};
+
 /* Bits of config.commands: 1 << SOCKS5_CMD_* */
 #define CONFIG_CMD_BIT(cmd) (1u << (cmd))
 
@@ -47,6 +53,7 @@ struct config {
 	char *user;			/* used only when started as root */
 	char *group;
 	char *pid_file;
+	char *status_socket;		/* Unix socket for status, or NULL */
 	int shutdown_timeout_s;
 
 	struct {
@@ -86,6 +93,24 @@ struct config {
 	} connect;
 
 	unsigned commands;		/* CONFIG_CMD_BIT(SOCKS5_CMD_*) */
+
+	/* BIND (bind.h) */
+	struct {
+		union sockaddr_any *external;	/* external_addresses, port 0 */
+		size_t n_external;
+		int accept_timeout_s;
+		bool require_peer_match;	/* refuse 0.0.0.0 / :: requests */
+	} bind;
+
+	/* UDP ASSOCIATE (udp.h) */
+	struct {
+		int idle_timeout_s;		/* 0: none */
+		enum config_udp_filtering filtering;
+		bool strict_source;
+		bool has_external;
+		union sockaddr_any external;	/* external_address, port 0 */
+		uint16_t port_lo, port_hi;	/* port_range; both 0: any port */
+	} udp;
 
 	struct {
 		int max_sessions;

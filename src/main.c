@@ -3,7 +3,6 @@
  */
 #include "config_auto.h"
 
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
-#include "socks5.h"
 #include "userdb.h"
 
 #ifndef SYSCONFDIR
@@ -48,36 +46,6 @@ report_stderr(void *arg, const char *file, int line, const char *msg)
 		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
 	else
 		fprintf(stderr, "%s: %s\n", file, msg);
-}
-
-/* Only "password" and "chap" need the users file. */
-static int
-needs_users(const struct config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->auth.n_methods; i++)
-		if (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD ||
-		    cfg->auth.methods[i] == SOCKS5_METHOD_CHAP)
-			return 1;
-	return 0;
-}
-
-/*
- * The group the workers will run as: the users file may be readable by
- * it. Started as root that is `group` (none if it does not exist: then
- * no group may read the file); otherwise our own.
- */
-static gid_t
-daemon_gid(const struct config *cfg)
-{
-	struct group *gr;
-
-	if (geteuid() != 0)
-		return getegid();
-	if ((gr = getgrnam(cfg->group)) == NULL)
-		return (gid_t)-1;
-	return gr->gr_gid;
 }
 
 int
@@ -121,26 +89,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	cfg = config_load(conf_path, report_stderr, &rctx);
-	if (cfg == NULL) {
+	/*
+	 * The same checks as every start and every reload (master_load()):
+	 * -t can never pass a file the daemon would refuse, or the reverse.
+	 */
+	if (master_load(conf_path, NULL, report_stderr, &rctx, &cfg,
+	    &db) == -1) {
 		if (rctx.errors == 0)
 			fprintf(stderr, "%s: invalid configuration\n", conf_path);
 		return 1;
-	}
-	/*
-	 * The users file is read here, before the master drops anything:
-	 * it need not be readable by the workers' user.
-	 */
-	if (needs_users(cfg)) {
-		db = userdb_load(cfg->auth.users_file, true, daemon_gid(cfg),
-		    report_stderr, &rctx);
-		if (db == NULL) {
-			if (rctx.errors == 0)
-				fprintf(stderr, "%s: invalid users file\n",
-				    cfg->auth.users_file);
-			config_free(cfg);
-			return 1;
-		}
 	}
 	if (test_only) {
 		printf("configuration OK\n");
@@ -148,5 +105,6 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
+	mopt.config_path = conf_path;
 	return master_run(cfg, db, &mopt);
 }

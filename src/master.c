@@ -2,34 +2,73 @@
  * master.c - see master.h.
  *
  * The master opens the listeners, forks the workers and then only
- * supervises: it restarts a worker that dies and turns signals into
- * actions. Signal handlers only set flags (OpenSSH's received_sighup);
- * the signals are blocked except inside ppoll(), so a flag set while the
- * loop is busy is seen on the next turn and never lost.
+ * supervises: it restarts a worker that dies, reloads on SIGHUP and turns
+ * the other signals into actions. Signal handlers only set flags
+ * (OpenSSH's received_sighup); the signals are blocked except inside
+ * ppoll(), so a flag set while the loop is busy is seen on the next turn
+ * and never lost.
+ *
+ * Generations. The workers forked from one configuration are a
+ * generation (1 at start). A reload that reads a valid configuration
+ * starts generation g+1 beside g: listeners that stay keep their sockets
+ * (the same fds go to the new workers, so the kernel's accept queue is
+ * never closed and no connection is refused), new ones are opened,
+ * removed ones are closed by the master at once and by the old workers
+ * when they stop accepting. Once every new worker has said it is ready
+ * (or RELOAD_SWITCH_MS after the SIGHUP, as soon as one has), the master
+ * tells generation g over each worker's control socket to stop accepting
+ * and drain: its sessions run to their natural end (limits.idle_timeout_s
+ * still applies), with no deadline, because an admin who adds a user
+ * must not cut everyone else's downloads and ssh sessions. Only a stop
+ * (SIGTERM) puts a deadline, shutdown_timeout_s, on every generation.
+ *
+ * Slots. Every live worker owns one slot in the shared regions (quota.h,
+ * status.h): the only slot it writes. There are SLOTS_PER_WORKER times as
+ * many slots as workers at start, so that several generations can drain
+ * at once; a worker gets the lowest free slot, and the master clears a
+ * slot (quota_clear_slot(), status_slot_clear()) when its worker has been
+ * reaped, before anyone reuses it.
+ *
+ * Control socket: one SOCK_SEQPACKET socketpair per worker. The worker
+ * sends WORKER_CTL_READY once it accepts; the master sends
+ * WORKER_CTL_DRAIN (reload) or WORKER_CTL_STOP (shutdown, with its
+ * deadline). A worker that sees the master's end close drains and exits
+ * as on SIGTERM.
  */
 #include "config_auto.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "config.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "quota.h"
+#include "socks5.h"
+#include "status.h"
 #include "userdb.h"
 #include "worker.h"
 
@@ -40,20 +79,51 @@
 #define BACKOFF_MAX_MS 10000
 /* After shutdown_timeout_s, how long workers get to log and exit. */
 #define KILL_GRACE_MS 700
+/*
+ * Reload: the old generation stops accepting once every new worker is
+ * ready, or this long after the SIGHUP once at least one is (DESIGN.md:
+ * a reload is in effect within 1 s).
+ */
+#define RELOAD_SWITCH_MS 900
+/* Start: READY=1 once every worker is ready, or this long after the
+ * start once at least one is. */
+#define START_READY_MS 5000
+/* The process started from the shell waits this long for the daemon. */
+#define DAEMON_READY_TIMEOUT_MS 60000
+/* Worker slots per worker of the start configuration, plus a few. */
+#define SLOTS_PER_WORKER 4
+#define SLOTS_EXTRA 4
+#define SLOTS_MAX 2048
+/* Distinct clients a worker's quota table tracks, at least. */
+#define QUOTA_KEYS_MIN 1024
 
-struct slot {
-	pid_t pid;		/* 0: not running */
+/* One worker process, by slot. */
+struct wproc {
+	pid_t pid;		/* 0: slot free */
+	unsigned gen;
+	int pos;		/* its position in the current generation, or -1 */
+	int ctl;		/* master's end of the control socket, or -1 */
 	uint64_t started_ms;
+	bool ready;		/* said WORKER_CTL_READY */
+	bool draining;		/* told to drain or stop */
+};
+
+/* One of the `workers` of the current generation. */
+struct position {
+	int slot;		/* the worker in it, or -1 */
 	int quick_deaths;	/* consecutive deaths soon after start */
-	uint64_t restart_at_ms;	/* when pid == 0 and not stopping */
+	uint64_t restart_at_ms;	/* when slot == -1 */
 };
 
 static volatile sig_atomic_t received_term;
 static volatile sig_atomic_t received_hup;
 static volatile sig_atomic_t received_usr1;
+static volatile sig_atomic_t received_usr2;
 static volatile sig_atomic_t received_chld;
 
-static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+static const int handled_signals[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD,
+};
 
 static void
 master_signal_handler(int sig)
@@ -69,6 +139,9 @@ master_signal_handler(int sig)
 	case SIGUSR1:
 		received_usr1 = 1;
 		break;
+	case SIGUSR2:
+		received_usr2 = 1;
+		break;
 	case SIGCHLD:
 		received_chld = 1;
 		break;
@@ -79,19 +152,186 @@ struct master {
 	struct config *cfg;
 	struct userdb *db;		/* users file, or NULL */
 	const struct master_options *opt;
-	struct listener *ls;
+	char *config_path;		/* absolute when it could be made so */
+	struct listener *ls;		/* this generation's listeners */
+	union sockaddr_any *ls_conf;	/* each one's address as configured */
 	size_t nls;
-	struct slot *slots;
+	struct wproc *w;		/* by slot */
 	int nslots;
+	struct position *pos;		/* the current generation's workers */
+	int npos;
+	unsigned gen;
+	uint64_t gen_started_ms;
+	uint64_t gen_ready_by_ms;	/* see RELOAD_SWITCH_MS, START_READY_MS */
+	bool gen_announced;		/* READY=1 sent for this generation */
+	bool slot_shortage_logged;
 	uid_t uid;
 	gid_t gid;
 	int drop_privs;
 	int stopping;
 	uint64_t deadline_ms;
-	int pid_file_written;
-	struct quota *quota;	/* shared session counts, one slot per worker */
-	sigset_t waitmask;	/* mask used inside ppoll: our signals open */
+	int pid_fd;			/* the locked pid file, or -1 */
+	bool pid_file_created;
+	bool pid_file_written;
+	int ready_fd;			/* daemon: pipe to the starting process */
+	struct quota *quota;
+	struct status *status;
+	struct status_server *srv;
+	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
 };
+
+/* --- systemd readiness ---------------------------------------------------- */
+
+static void notify(const char *fmt, ...) PRINTF_FMT(1, 2);
+
+/* sd_notify(3) when built with libsystemd and run with NOTIFY_SOCKET. */
+static void
+notify(const char *fmt, ...)
+{
+#ifdef HAVE_SYSTEMD
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (sd_notify(0, buf) < 0)
+		debug("sd_notify failed");
+#else
+	(void)fmt;
+#endif
+}
+
+/* --- Loading (shared by -t, start and reload) ------------------------------ */
+
+/* Only "password" and "chap" need the users file. */
+static bool
+needs_users(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->auth.n_methods; i++)
+		if (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD ||
+		    cfg->auth.methods[i] == SOCKS5_METHOD_CHAP)
+			return true;
+	return false;
+}
+
+static void report_fmt(config_report_fn report, void *arg, const char *file,
+    const char *fmt, ...) PRINTF_FMT(4, 5);
+
+static void
+report_fmt(config_report_fn report, void *arg, const char *file,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(arg, file, 0, msg);
+}
+
+/* Keep a running value of a key that cannot change live. */
+static void
+keep_running(config_report_fn report, void *arg, const char *file,
+    const char *key, char **newval, const char *oldval)
+{
+	if (strcmp(*newval, oldval) == 0)
+		return;
+	report_fmt(report, arg, file, "warning: '%s' cannot change on "
+	    "reload: still \"%s\" until sockeyed is restarted", key, oldval);
+	free(*newval);
+	*newval = xstrdup(oldval);
+}
+
+int
+master_load(const char *path, const struct config *running,
+    config_report_fn report, void *arg, struct config **cfgp,
+    struct userdb **dbp)
+{
+	struct config *cfg;
+	struct userdb *db = NULL;
+	gid_t daemon_gid = getegid();
+	int bad = 0;
+
+	*cfgp = NULL;
+	*dbp = NULL;
+	cfg = config_load(path, report, arg);
+	if (cfg == NULL)
+		return -1;
+	if (running != NULL) {
+		keep_running(report, arg, cfg->file, "user", &cfg->user,
+		    running->user);
+		keep_running(report, arg, cfg->file, "group", &cfg->group,
+		    running->group);
+		keep_running(report, arg, cfg->file, "pid_file",
+		    &cfg->pid_file, running->pid_file);
+	}
+	/*
+	 * As root the workers become `user`:`group`, which must exist; the
+	 * users file may be readable by that group (else by no group).
+	 */
+	if (geteuid() == 0) {
+		struct group *gr;
+
+		if (getpwnam(cfg->user) == NULL) {
+			report_fmt(report, arg, cfg->file, "user \"%s\" does "
+			    "not exist (key 'user')", cfg->user);
+			bad = 1;
+		}
+		if ((gr = getgrnam(cfg->group)) == NULL) {
+			report_fmt(report, arg, cfg->file, "group \"%s\" does "
+			    "not exist (key 'group')", cfg->group);
+			daemon_gid = (gid_t)-1;
+			bad = 1;
+		} else {
+			daemon_gid = gr->gr_gid;
+		}
+	}
+	/* The users file is read here, with the privileges we started with. */
+	if (needs_users(cfg)) {
+		db = userdb_load(cfg->auth.users_file, true, daemon_gid,
+		    report, arg);
+		if (db == NULL)
+			bad = 1;
+	}
+	if (bad) {
+		userdb_free(db);
+		config_free(cfg);
+		return -1;
+	}
+	*cfgp = cfg;
+	*dbp = db;
+	return 0;
+}
+
+/* Config messages during a reload go to the log, as FILE:LINE: message. */
+struct log_report_ctx {
+	int errors;
+};
+
+static void
+log_report(void *arg, const char *file, int line, const char *msg)
+{
+	struct log_report_ctx *ctx = arg;
+	bool warn = strncmp(msg, "warning: ", 9) == 0;
+	char where[PATH_MAX + 32];
+
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%d", file, line);
+	else
+		snprintf(where, sizeof(where), "%s", file);
+	if (warn) {
+		warning("%s: %s", where, msg + 9);
+	} else {
+		ctx->errors++;
+		error("%s: %s", where, msg);
+	}
+}
+
+/* --- Privileges and children ----------------------------------------------- */
 
 static int
 resolve_user(struct master *m)
@@ -146,30 +386,117 @@ reset_signals_in_child(void)
 		int sig = handled_signals[i];
 
 		/*
-		 * SIGHUP and SIGUSR1 are never fatal to a worker, even before
-		 * its loop installs its own handlers.
+		 * SIGHUP, SIGUSR1 and SIGUSR2 are never fatal to a worker,
+		 * even before its loop installs its own handlers (a signal
+		 * sent to the whole process group or cgroup reaches it too).
 		 */
-		sa.sa_handler = sig == SIGHUP || sig == SIGUSR1 ? SIG_IGN : SIG_DFL;
+		sa.sa_handler = sig == SIGHUP || sig == SIGUSR1 ||
+		    sig == SIGUSR2 ? SIG_IGN : SIG_DFL;
 		sigaction(sig, &sa, NULL);
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * In a new worker: close every descriptor that belongs to the master or
+ * to other workers (their control sockets above all: a worker holding
+ * another's would hide the master's death from it), and free what the
+ * worker does not use.
+ */
 static void
-spawn_worker(struct master *m, int id)
+child_close_master_fds(struct master *m, int keep_slot)
+{
+	int i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (i != keep_slot && m->w[i].ctl != -1) {
+			close(m->w[i].ctl);
+			m->w[i].ctl = -1;
+		}
+	status_server_forget(m->srv);
+	m->srv = NULL;
+	if (m->pid_fd != -1)
+		close(m->pid_fd);
+	m->pid_fd = -1;
+	if (m->ready_fd != -1)
+		close(m->ready_fd);
+	m->ready_fd = -1;
+}
+
+static void
+child_free(struct master *m)
+{
+	quota_free(m->quota);
+	status_free(m->status);
+	free(m->w);
+	free(m->pos);
+	free(m->ls);
+	free(m->ls_conf);
+	free(m->config_path);
+	userdb_free(m->db);
+	config_free(m->cfg);
+}
+
+static int
+free_slot(const struct master *m)
+{
+	int i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->w[i].pid == 0)
+			return i;
+	return -1;
+}
+
+static int
+count_free_slots(const struct master *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->w[i].pid == 0)
+			n++;
+	return n;
+}
+
+/* Start the worker of position `p` of the current generation. */
+static void
+spawn_worker(struct master *m, int p)
 {
 	pid_t master_pid = getpid();
-	struct slot *s = &m->slots[id];
+	struct position *pos = &m->pos[p];
+	int slot = free_slot(m), sv[2];
 	pid_t pid;
 
+	if (slot == -1) {
+		/* Draining workers hold every slot: wait for one to exit. */
+		if (!m->slot_shortage_logged)
+			warning("all %d worker slots are held by draining "
+			    "workers: starting the rest of generation %u as "
+			    "they exit", m->nslots, m->gen);
+		m->slot_shortage_logged = true;
+		pos->restart_at_ms = UINT64_MAX;
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		error("cannot create a control socket: %s", strerror(errno));
+		pos->restart_at_ms = util_now_ms() + 1000;
+		return;
+	}
+	/* Before the fork: the worker may count a session at once. */
+	status_slot_start(m->status, slot, m->gen);
 	pid = fork();
 	if (pid == -1) {
-		error("cannot fork worker %d: %s", id, strerror(errno));
-		s->restart_at_ms = util_now_ms() + 1000;
+		error("cannot fork a worker: %s", strerror(errno));
+		status_slot_clear(m->status, slot);
+		close(sv[0]);
+		close(sv[1]);
+		pos->restart_at_ms = util_now_ms() + 1000;
 		return;
 	}
 	if (pid == 0) {
+		struct worker_setup ws;
 		char tag[32];
 		int status;
 
@@ -178,28 +505,38 @@ spawn_worker(struct master *m, int id)
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (getppid() != master_pid)
 			_exit(0);
-		snprintf(tag, sizeof(tag), "worker %d", id);
+		close(sv[0]);
+		child_close_master_fds(m, -1);
+		snprintf(tag, sizeof(tag), "worker %d", slot);
 		log_set_tag(tag);
 		drop_privileges(m);
-		{
-			struct worker_setup ws = {
-				.cfg = m->cfg, .db = m->db, .ls = m->ls,
-				.nls = m->nls, .slot = id, .generation = 1,
-				.ctl_fd = -1, .quota = m->quota,
-			};
-
-			status = worker_run(&ws);
-		}
-		quota_free(m->quota);
-		free(m->slots);
-		free(m->ls);
-		userdb_free(m->db);
-		config_free(m->cfg);
+		memset(&ws, 0, sizeof(ws));
+		ws.cfg = m->cfg;
+		ws.db = m->db;
+		ws.ls = m->ls;
+		ws.nls = m->nls;
+		ws.slot = slot;
+		ws.generation = m->gen;
+		ws.ctl_fd = sv[1];
+		ws.quota = m->quota;
+		ws.status = m->status;
+		status = worker_run(&ws);
+		child_free(m);
 		exit(status);
 	}
-	s->pid = pid;
-	s->started_ms = util_now_ms();
-	verbose("worker %d started (pid %ld)", id, (long)pid);
+	close(sv[1]);
+	if (util_set_nonblock(sv[0]) == -1)
+		warning("control socket: %s", strerror(errno));
+	m->w[slot].pid = pid;
+	m->w[slot].gen = m->gen;
+	m->w[slot].pos = p;
+	m->w[slot].ctl = sv[0];
+	m->w[slot].started_ms = util_now_ms();
+	m->w[slot].ready = false;
+	m->w[slot].draining = false;
+	pos->slot = slot;
+	verbose("worker %d started (pid %ld, generation %u)", slot, (long)pid,
+	    m->gen);
 }
 
 static void
@@ -210,50 +547,76 @@ reap_children(struct master *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct wproc *w;
+		struct position *pos;
 		char how[64];
+		bool current;
 
 		for (i = 0; i < m->nslots; i++)
-			if (m->slots[i].pid == pid)
+			if (m->w[i].pid == pid)
 				break;
 		if (i == m->nslots)
 			continue;
-		m->slots[i].pid = 0;
-		quota_clear_slot(m->quota, i);
+		w = &m->w[i];
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof(how), "killed by signal %d (%s)",
 			    WTERMSIG(status), strsignal(WTERMSIG(status)));
 		else
 			snprintf(how, sizeof(how), "exited with status %d",
 			    WEXITSTATUS(status));
-		if (m->stopping) {
-			verbose("worker %d (pid %ld) %s", i, (long)pid, how);
+		current = w->gen == m->gen && !w->draining && w->pos >= 0 &&
+		    w->pos < m->npos && m->pos[w->pos].slot == i;
+		pos = current ? &m->pos[w->pos] : NULL;
+		/* The slot is free for someone else only once it is clean. */
+		w->pid = 0;
+		if (w->ctl != -1)
+			close(w->ctl);
+		w->ctl = -1;
+		quota_clear_slot(m->quota, i);
+		status_slot_clear(m->status, i);
+		m->slot_shortage_logged = false;
+		if (m->stopping || !current) {
+			if (!m->stopping && WIFSIGNALED(status))
+				error("worker %d (pid %ld, generation %u) %s "
+				    "while draining", i, (long)pid, w->gen, how);
+			else
+				verbose("worker %d (pid %ld, generation %u) %s",
+				    i, (long)pid, w->gen, how);
 			continue;
 		}
+		pos->slot = -1;
+		status_count_worker_death(m->status);
 		/*
 		 * Restart at once; only a worker that keeps dying right after
 		 * its start is backed off, so a crash loop cannot spin.
 		 */
-		if (now - m->slots[i].started_ms < QUICK_DEATH_MS)
-			m->slots[i].quick_deaths++;
+		if (now - w->started_ms < QUICK_DEATH_MS)
+			pos->quick_deaths++;
 		else
-			m->slots[i].quick_deaths = 0;
-		if (m->slots[i].quick_deaths <= 1) {
-			m->slots[i].restart_at_ms = now;
-			error("worker %d (pid %ld) %s; restarting", i, (long)pid, how);
+			pos->quick_deaths = 0;
+		if (pos->quick_deaths <= 1) {
+			pos->restart_at_ms = now;
+			error("worker %d (pid %ld) %s; restarting", i,
+			    (long)pid, how);
 		} else {
 			uint64_t delay = BACKOFF_BASE_MS;
 			int k;
 
-			for (k = 2; k < m->slots[i].quick_deaths && delay < BACKOFF_MAX_MS; k++)
+			for (k = 2; k < pos->quick_deaths &&
+			    delay < BACKOFF_MAX_MS; k++)
 				delay *= 2;
 			if (delay > BACKOFF_MAX_MS)
 				delay = BACKOFF_MAX_MS;
-			m->slots[i].restart_at_ms = now + delay;
+			pos->restart_at_ms = now + delay;
 			error("worker %d (pid %ld) %s; restarting in %llu ms "
 			    "(%d quick deaths in a row)", i, (long)pid, how,
-			    (unsigned long long)delay, m->slots[i].quick_deaths);
+			    (unsigned long long)delay, pos->quick_deaths);
 		}
 	}
+	/* Positions that waited for a slot may have one now. */
+	for (i = 0; i < m->npos; i++)
+		if (m->pos[i].slot == -1 && m->pos[i].restart_at_ms == UINT64_MAX)
+			m->pos[i].restart_at_ms = now;
 }
 
 static int
@@ -262,7 +625,7 @@ running_workers(const struct master *m)
 	int i, n = 0;
 
 	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid != 0)
+		if (m->w[i].pid != 0)
 			n++;
 	return n;
 }
@@ -273,97 +636,323 @@ signal_workers(const struct master *m, int sig)
 	int i;
 
 	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid != 0)
-			kill(m->slots[i].pid, sig);
+		if (m->w[i].pid != 0)
+			kill(m->w[i].pid, sig);
+}
+
+/* Send one control message; a worker we cannot tell is signalled. */
+static void
+tell_worker(struct master *m, int slot, uint8_t cmd, uint32_t timeout_s)
+{
+	struct worker_ctl_msg msg;
+	struct wproc *w = &m->w[slot];
+
+	memset(&msg, 0, sizeof(msg));
+	msg.cmd = cmd;
+	msg.timeout_s = timeout_s;
+	errno = EPIPE;
+	if (w->ctl != -1 && send(w->ctl, &msg, sizeof(msg), MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(msg))
+		return;
+	/* Its end is closed: the worker is already on its way out. */
+	if (errno == EPIPE || errno == ECONNRESET) {
+		debug("worker %d: control socket closed", slot);
+		return;
+	}
+	/* SIGTERM means a stop with the worker's own shutdown_timeout_s. */
+	warning("worker %d: control socket: %s; sending SIGTERM", slot,
+	    strerror(errno));
+	kill(w->pid, SIGTERM);
+}
+
+/* Tell every worker of an older generation to stop accepting and drain. */
+static void
+drain_old_generations(struct master *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct wproc *w = &m->w[i];
+
+		if (w->pid == 0 || w->gen >= m->gen || w->draining)
+			continue;
+		tell_worker(m, i, WORKER_CTL_DRAIN, 0);
+		w->draining = true;
+		status_slot_set_state(m->status, i, STATUS_WORKER_DRAINING);
+		n++;
+	}
+	if (n > 0)
+		logit("%d workers of older generations stop accepting and "
+		    "drain their sessions", n);
+}
+
+/* --- Listeners -------------------------------------------------------------- */
+
+static void
+write_port_file(const struct master *m)
+{
+	if (m->opt->port_file != NULL &&
+	    listener_write_ports(m->ls, m->nls, m->opt->port_file) == -1)
+		error("cannot write %s: %s", m->opt->port_file,
+		    strerror(errno));
 }
 
 static void
-begin_stop(struct master *m)
+log_listeners(const struct master *m)
 {
 	size_t i;
 
-	m->stopping = 1;
-	/* Workers end their own sessions at the timeout; this is the backstop. */
-	m->deadline_ms = util_now_ms() +
-	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
-	logit("stopping: draining sessions for up to %d s",
-	    m->cfg->shutdown_timeout_s);
-	/* The workers hold their own copies; they close them on SIGTERM. */
-	for (i = 0; i < m->nls; i++)
-		listener_close(&m->ls[i]);
-	signal_workers(m, SIGTERM);
+	for (i = 0; i < m->nls; i++) {
+		char as[SOCKADDR_STRLEN];
+
+		logit("listening on %s", sockaddr_format(&m->ls[i].addr.sa,
+		    as, sizeof(as)));
+	}
 }
 
+/*
+ * The listeners of `cfg`: the running socket for every address that
+ * stays, a new one for each new address. On failure everything opened
+ * here is closed again and the running ones are untouched.
+ */
 static int
-check_pid_file(const struct master *m)
+open_listeners(const struct master *m, const struct config *cfg,
+    struct listener **lsp, union sockaddr_any **confp)
 {
+	struct listener *ls = xcalloc(cfg->n_listen, sizeof(*ls));
+	union sockaddr_any *conf = xcalloc(cfg->n_listen, sizeof(*conf));
+	bool *taken = xcalloc(m->nls + 1, sizeof(*taken));
+	bool *opened = xcalloc(cfg->n_listen, sizeof(*opened));
+	char err[512];
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_listen; i++) {
+		conf[i] = cfg->listen[i].addr;
+		for (j = 0; j < m->nls; j++)
+			if (!taken[j] && m->ls[j].fd != -1 &&
+			    sockaddr_equal(&m->ls_conf[j].sa, &conf[i].sa))
+				break;
+		if (j < m->nls) {
+			ls[i] = m->ls[j];
+			taken[j] = true;
+			continue;
+		}
+		if (listener_open(&ls[i], &conf[i], err, sizeof(err)) == -1) {
+			error("%s:%d: %s", cfg->file, cfg->listen[i].line, err);
+			for (j = 0; j < i; j++)
+				if (opened[j])
+					listener_close(&ls[j]);
+			free(ls);
+			free(conf);
+			free(taken);
+			free(opened);
+			return -1;
+		}
+		opened[i] = true;
+	}
+	free(taken);
+	free(opened);
+	*lsp = ls;
+	*confp = conf;
+	return 0;
+}
+
+/* Close the running listeners that `ls` does not keep. */
+static void
+close_dropped_listeners(struct master *m, const struct listener *ls,
+    size_t nls)
+{
+	size_t i, j;
+
+	for (j = 0; j < m->nls; j++) {
+		for (i = 0; i < nls; i++)
+			if (ls[i].fd == m->ls[j].fd)
+				break;
+		if (i == nls && m->ls[j].fd != -1) {
+			char as[SOCKADDR_STRLEN];
+
+			logit("no longer listening on %s",
+			    sockaddr_format(&m->ls[j].addr.sa, as, sizeof(as)));
+			listener_close(&m->ls[j]);
+		}
+	}
+}
+
+/* --- Pid file and daemon mode ----------------------------------------------- */
+
+/* Whether `pid` runs the same program as we do (by its comm name). */
+static bool
+is_sockeyed(pid_t pid)
+{
+	char path[64], theirs[64], ours[64];
+	ssize_t n1, n2;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno != ENOENT;	/* cannot tell: assume it is */
+	n1 = read(fd, theirs, sizeof(theirs) - 1);
+	close(fd);
+	if ((fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC)) == -1)
+		return true;
+	n2 = read(fd, ours, sizeof(ours) - 1);
+	close(fd);
+	if (n1 <= 0 || n2 <= 0)
+		return true;
+	theirs[n1] = '\0';
+	ours[n2] = '\0';
+	return strcmp(theirs, ours) == 0;
+}
+
+/*
+ * Open and lock pid_file, refusing when another sockeyed holds it or it
+ * names a live sockeyed. The lock is held for the daemon's life.
+ */
+static int
+pid_file_open(struct master *m)
+{
+	const char *path = m->cfg->pid_file;
 	char buf[32];
+	struct stat st;
 	ssize_t n;
 	long pid;
 	int fd;
 
-	if ((fd = open(m->cfg->pid_file, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	pid = strtol(buf, NULL, 10);
-	if (pid > 0 && kill((pid_t)pid, 0) == 0) {
-		error("%s names a running process (pid %ld): is sockeyed "
-		    "already running?", m->cfg->pid_file, pid);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-write_pid_file(struct master *m)
-{
-	char buf[32];
-	int fd, n;
-
-	fd = open(m->cfg->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	m->pid_file_created = stat(path, &st) == -1 && errno == ENOENT;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1) {
-		error("cannot write pid file %s: %s", m->cfg->pid_file,
-		    strerror(errno));
+		error("cannot open pid file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		error("cannot write pid file %s: %s", m->cfg->pid_file,
-		    strerror(errno));
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		error("%s is locked by a running sockeyed (pid %ld): is "
+		    "sockeyed already running?", path, pid);
 		close(fd);
 		return -1;
 	}
-	close(fd);
-	m->pid_file_written = 1;
+	if (pid > 0 && pid != (long)getpid() &&
+	    (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
+	    is_sockeyed((pid_t)pid)) {
+		error("%s names a running sockeyed (pid %ld): is sockeyed "
+		    "already running?", path, pid);
+		close(fd);
+		return -1;
+	}
+	if (pid > 0)
+		verbose("%s names pid %ld, which is not a running sockeyed: "
+		    "replacing it", path, pid);
+	m->pid_fd = fd;
 	return 0;
 }
 
 static int
-daemonize(void)
+pid_file_write(struct master *m)
 {
-	pid_t pid;
-	int fd;
+	char buf[32];
+	int n;
 
-	if ((pid = fork()) == -1)
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(m->pid_fd, 0) == -1 ||
+	    pwrite(m->pid_fd, buf, (size_t)n, 0) != n) {
+		error("cannot write pid file %s: %s", m->cfg->pid_file,
+		    strerror(errno));
 		return -1;
-	if (pid != 0)
-		_exit(0);
+	}
+	m->pid_file_written = true;
+	return 0;
+}
+
+static void
+pid_file_remove(struct master *m)
+{
+	if (m->pid_fd == -1)
+		return;
+	if (m->pid_file_written || m->pid_file_created)
+		unlink(m->cfg->pid_file);
+	close(m->pid_fd);
+	m->pid_fd = -1;
+}
+
+/*
+ * Detach. The starting process waits until the daemon says it is ready
+ * (pid file written, workers up) and exits 0, or 1 when the daemon
+ * failed first: scripts and `systemctl` see a pid file that is there.
+ */
+static int
+daemonize(struct master *m)
+{
+	struct pollfd pfd;
+	uint64_t until;
+	char c = 0;
+	pid_t pid;
+	int p[2], fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid != 0) {
+		close(p[1]);
+		until = util_now_ms() + DAEMON_READY_TIMEOUT_MS;
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		for (;;) {
+			uint64_t now = util_now_ms();
+			int r;
+
+			if (now >= until) {
+				fprintf(stderr, "sockeyed: the daemon (pid %ld) "
+				    "did not report ready within %d s; see the "
+				    "log\n", (long)pid,
+				    DAEMON_READY_TIMEOUT_MS / 1000);
+				_exit(1);
+			}
+			r = poll(&pfd, 1, (int)(until - now));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == 1 && read(p[0], &c, 1) == 1 && c == 'R')
+				_exit(0);
+			if (r != 0)
+				break;
+		}
+		fprintf(stderr, "sockeyed: the daemon failed to start; see "
+		    "the log\n");
+		_exit(1);
+	}
+	close(p[0]);
+	m->ready_fd = p[1];
 	if (setsid() == -1)
 		return -1;
 	if (chdir("/") == -1)
 		return -1;
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
 		/* stderr stays only if it is where the log goes. */
+		if (m->cfg->log.target != LOG_TARGET_STDERR)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
 	return 0;
+}
+
+/* The starting process may exit now (0), or must fail (1). */
+static void
+release_starter(struct master *m, bool ok)
+{
+	if (m->ready_fd == -1)
+		return;
+	if (ok && write(m->ready_fd, "R", 1) != 1)
+		error("cannot tell the starting process: %s", strerror(errno));
+	close(m->ready_fd);
+	m->ready_fd = -1;
 }
 
 static void
@@ -413,13 +1002,272 @@ reopen_log(struct master *m)
 	logit("log file reopened");
 }
 
+/* --- Generations, reload, stop ------------------------------------------------ */
+
+static int
+resolve_workers(const struct config *cfg)
+{
+	long n = cfg->workers;
+
+	if (n == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	return (int)n;
+}
+
+/* A new current generation of `n` workers (started by the loop). */
+static void
+new_generation(struct master *m, int n, uint64_t ready_within_ms)
+{
+	int i;
+
+	free(m->pos);
+	m->npos = n;
+	m->pos = xcalloc((size_t)n, sizeof(*m->pos));
+	for (i = 0; i < n; i++) {
+		m->pos[i].slot = -1;
+		m->pos[i].restart_at_ms = 0;
+	}
+	m->gen++;
+	m->gen_started_ms = util_now_ms();
+	m->gen_ready_by_ms = m->gen_started_ms + ready_within_ms;
+	m->gen_announced = false;
+	m->slot_shortage_logged = false;
+	status_set_generation(m->status, m->gen);
+}
+
+static bool
+log_settings_differ(const struct config *a, const struct config *b)
+{
+	if (a->log.target != b->log.target || a->log.level != b->log.level)
+		return true;
+	if (a->log.target != LOG_TARGET_FILE)
+		return false;
+	return strcmp(a->log.path, b->log.path) != 0;
+}
+
+static bool
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/*
+ * SIGHUP. Everything that can fail is tried before anything running is
+ * changed, so a failed reload leaves the daemon exactly as it was.
+ */
+static void
+master_reload(struct master *m)
+{
+	struct log_report_ctx rctx = { 0 };
+	struct config *cfg, *old_cfg = m->cfg;
+	struct userdb *db;
+	struct listener *ls = NULL;
+	union sockaddr_any *conf = NULL;
+	struct status_server *srv = m->srv;
+	bool log_changed;
+	char err[512];
+	int n;
+
+	logit("SIGHUP: reloading %s", m->config_path);
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	    (unsigned long long)util_now_ms() * 1000ULL);
+	if (master_load(m->config_path, old_cfg, log_report, &rctx, &cfg,
+	    &db) == -1) {
+		error("reload failed: %s has errors (above); still serving "
+		    "with the running configuration (generation %u)",
+		    m->config_path, m->gen);
+		goto keep;
+	}
+	if (count_free_slots(m) == 0) {
+		error("reload refused: all %d worker slots are held by workers "
+		    "still draining earlier generations; try again once their "
+		    "sessions have ended", m->nslots);
+		goto keep_new;
+	}
+	log_changed = log_settings_differ(old_cfg, cfg);
+	if (log_changed && log_init("sockeyed", cfg->log.target,
+	    cfg->log.path, cfg->log.level) == -1) {
+		int e = errno;
+
+		if (log_init("sockeyed", old_cfg->log.target,
+		    old_cfg->log.path, old_cfg->log.level) == -1)
+			fprintf(stderr, "sockeyed: cannot reopen the log\n");
+		error("%s: cannot open log file %s: %s; reload failed, still "
+		    "serving with the running configuration", cfg->file,
+		    cfg->log.path, strerror(e));
+		goto keep_new;
+	}
+	if (str_differ(status_server_path(m->srv), cfg->status_socket)) {
+		srv = NULL;
+		if (cfg->status_socket != NULL && (srv = status_server_open(
+		    cfg->status_socket, m->status, err, sizeof(err))) == NULL) {
+			error("%s: status_socket: %s; reload failed, still "
+			    "serving with the running configuration",
+			    cfg->file, err);
+			goto undo_log;
+		}
+	}
+	if (open_listeners(m, cfg, &ls, &conf) == -1) {
+		error("reload failed: still serving with the running "
+		    "configuration (generation %u)", m->gen);
+		if (srv != m->srv)
+			status_server_close(srv);
+		goto undo_log;
+	}
+
+	/* Commit. Nothing below fails. */
+	close_dropped_listeners(m, ls, cfg->n_listen);
+	free(m->ls);
+	free(m->ls_conf);
+	m->ls = ls;
+	m->ls_conf = conf;
+	m->nls = cfg->n_listen;
+	if (srv != m->srv) {
+		status_server_close(m->srv);
+		m->srv = srv;
+	}
+	m->cfg = cfg;
+	userdb_free(m->db);
+	m->db = db;
+	config_free(old_cfg);
+	if (log_changed)
+		chown_log(m);
+	n = resolve_workers(cfg);
+	new_generation(m, n, RELOAD_SWITCH_MS);
+	status_count_reload(m->status);
+	write_port_file(m);
+	log_listeners(m);
+	if (db != NULL)
+		logit("users file %s: %zu users", cfg->auth.users_file,
+		    userdb_count(db));
+	logit("reload: starting generation %u with %d workers", m->gen, n);
+	return;
+
+undo_log:
+	if (log_changed && log_init("sockeyed", old_cfg->log.target,
+	    old_cfg->log.path, old_cfg->log.level) == -1)
+		fprintf(stderr, "sockeyed: cannot reopen the log\n");
+keep_new:
+	userdb_free(db);
+	config_free(cfg);
+keep:
+	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+}
+
+static void
+begin_stop(struct master *m)
+{
+	size_t i;
+	int k;
+
+	m->stopping = 1;
+	notify("STOPPING=1");
+	/* Workers end their own sessions at the timeout; this is the backstop. */
+	m->deadline_ms = util_now_ms() +
+	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
+	logit("stopping: draining sessions for up to %d s",
+	    m->cfg->shutdown_timeout_s);
+	/* The workers hold their own copies; they close them now. */
+	for (i = 0; i < m->nls; i++)
+		listener_close(&m->ls[i]);
+	for (k = 0; k < m->nslots; k++) {
+		if (m->w[k].pid == 0)
+			continue;
+		tell_worker(m, k, WORKER_CTL_STOP,
+		    (uint32_t)m->cfg->shutdown_timeout_s);
+		m->w[k].draining = true;
+		status_slot_set_state(m->status, k, STATUS_WORKER_STOPPING);
+	}
+	release_starter(m, false);
+}
+
+/* Messages from the workers: READY, or the end of the socket. */
+static void
+read_control(struct master *m, int slot)
+{
+	struct wproc *w = &m->w[slot];
+	int i;
+
+	for (i = 0; i < 8 && w->ctl != -1; i++) {
+		struct worker_ctl_msg msg;
+		ssize_t r = recv(w->ctl, &msg, sizeof(msg), MSG_DONTWAIT);
+
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			/* The worker is exiting; SIGCHLD does the rest. */
+			close(w->ctl);
+			w->ctl = -1;
+			return;
+		}
+		if ((size_t)r == sizeof(msg) && msg.cmd == WORKER_CTL_READY &&
+		    !w->ready) {
+			w->ready = true;
+			if (!w->draining)
+				status_slot_set_state(m->status, slot,
+				    STATUS_WORKER_RUNNING);
+			debug("worker %d ready", slot);
+		}
+	}
+}
+
+/* Whether the current generation counts as up (see RELOAD_SWITCH_MS). */
+static bool
+generation_ready(const struct master *m, uint64_t now)
+{
+	int i, ready = 0;
+
+	for (i = 0; i < m->npos; i++) {
+		int s = m->pos[i].slot;
+
+		if (s != -1 && m->w[s].ready)
+			ready++;
+	}
+	if (ready == m->npos)
+		return true;
+	return ready > 0 && now >= m->gen_ready_by_ms;
+}
+
+static void
+announce_generation(struct master *m)
+{
+	int i, ready = 0;
+
+	for (i = 0; i < m->npos; i++)
+		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
+			ready++;
+	m->gen_announced = true;
+	drain_old_generations(m);
+	if (m->gen == 1)
+		logit("sockeyed %s started with %d workers", PACKAGE_VERSION,
+		    m->npos);
+	else
+		logit("reload done: generation %u is serving (%d of %d workers "
+		    "ready)", m->gen, ready, m->npos);
+	notify("READY=1\nSTATUS=serving, generation %u, %d workers", m->gen,
+	    m->npos);
+	release_starter(m, true);
+}
+
 static void
 master_loop(struct master *m)
 {
+	struct pollfd *pfd;
+	int *pfd_slot;
+	size_t maxfds = (size_t)m->nslots + 16;
+
+	pfd = xcalloc(maxfds, sizeof(*pfd));
+	pfd_slot = xcalloc(maxfds, sizeof(*pfd_slot));
 	for (;;) {
 		uint64_t now, wake = UINT64_MAX;
 		struct timespec ts, *tsp = NULL;
-		int i;
+		size_t nfd = 0, nsrv, k;
+		int i, srv_ms;
 
 		if (received_chld) {
 			received_chld = 0;
@@ -436,12 +1284,16 @@ master_loop(struct master *m)
 		}
 		if (received_hup) {
 			received_hup = 0;
-			warning("SIGHUP: configuration reload is not available "
-			    "in this version; restart sockeyed to apply changes");
+			if (!m->stopping)
+				master_reload(m);
 		}
 		if (received_usr1) {
 			received_usr1 = 0;
 			reopen_log(m);
+		}
+		if (received_usr2) {
+			received_usr2 = 0;
+			status_log_summary(m->status);
 		}
 
 		now = util_now_ms();
@@ -449,24 +1301,47 @@ master_loop(struct master *m)
 			if (running_workers(m) == 0)
 				break;
 			if (now >= m->deadline_ms) {
-				logit("shutdown timeout reached: killing %d workers",
-				    running_workers(m));
+				logit("shutdown timeout reached: killing %d "
+				    "workers", running_workers(m));
 				signal_workers(m, SIGKILL);
 				break;
 			}
 			wake = m->deadline_ms;
 		} else {
-			for (i = 0; i < m->nslots; i++) {
-				struct slot *s = &m->slots[i];
+			for (i = 0; i < m->npos; i++) {
+				struct position *p = &m->pos[i];
 
-				if (s->pid != 0)
+				if (p->slot != -1)
 					continue;
-				if (s->restart_at_ms <= now)
+				if (p->restart_at_ms <= now)
 					spawn_worker(m, i);
-				else if (s->restart_at_ms < wake)
-					wake = s->restart_at_ms;
+				else if (p->restart_at_ms < wake)
+					wake = p->restart_at_ms;
+			}
+			if (!m->gen_announced) {
+				if (generation_ready(m, now))
+					announce_generation(m);
+				else if (m->gen_ready_by_ms > now &&
+				    m->gen_ready_by_ms < wake)
+					wake = m->gen_ready_by_ms;
 			}
 		}
+
+		/* Control sockets, then the status socket. */
+		for (i = 0; i < m->nslots && nfd < maxfds; i++) {
+			if (m->w[i].ctl == -1)
+				continue;
+			pfd[nfd].fd = m->w[i].ctl;
+			pfd[nfd].events = POLLIN;
+			pfd[nfd].revents = 0;
+			pfd_slot[nfd] = i;
+			nfd++;
+		}
+		nsrv = status_server_pollfds(m->srv, pfd + nfd, maxfds - nfd);
+		srv_ms = status_server_timeout_ms(m->srv);
+		if (srv_ms >= 0 && now + (uint64_t)srv_ms < wake)
+			wake = now + (uint64_t)srv_ms;
+
 		if (wake != UINT64_MAX) {
 			uint64_t d = wake > now ? wake - now : 0;
 
@@ -475,10 +1350,17 @@ master_loop(struct master *m)
 			tsp = &ts;
 		}
 		if (received_chld || received_term > (m->stopping ? 1 : 0) ||
-		    received_hup || received_usr1)
+		    received_hup || received_usr1 || received_usr2)
 			continue;
-		ppoll(NULL, 0, tsp, &m->waitmask);
+		if (ppoll(pfd, nfd + nsrv, tsp, &m->waitmask) <= 0)
+			continue;
+		for (k = 0; k < nfd; k++)
+			if (pfd[k].revents != 0)
+				read_control(m, pfd_slot[k]);
+		status_server_handle(m->srv, pfd + nfd, nsrv);
 	}
+	free(pfd);
+	free(pfd_slot);
 	/* Reap what is left so no zombie outlives us (bounded: SIGKILLed). */
 	if (running_workers(m) > 0) {
 		uint64_t until = util_now_ms() + 1000;
@@ -492,21 +1374,86 @@ master_loop(struct master *m)
 	}
 }
 
+/* --- Start and end ---------------------------------------------------------- */
+
+/*
+ * Slots for the shared regions: room for the start's workers several
+ * times over, since old generations keep theirs while they drain.
+ */
+static int
+slot_count(int workers)
+{
+	long n = (long)workers * SLOTS_PER_WORKER + SLOTS_EXTRA;
+
+	return n > SLOTS_MAX ? SLOTS_MAX : (int)n;
+}
+
+/*
+ * Distinct client addresses (and users) one worker's quota table can
+ * count at once: twice its fair share of limits.max_sessions, since the
+ * kernel does not spread connections evenly, but never fewer than
+ * QUOTA_KEYS_MIN nor more than max_sessions. Fixed at start: a reload
+ * that raises max_sessions does not grow the tables.
+ */
+static size_t
+quota_keys(const struct config *cfg, int workers)
+{
+	size_t max = (size_t)cfg->limits.max_sessions;
+	size_t k = 2 * max / (size_t)workers;
+
+	if (k < QUOTA_KEYS_MIN)
+		k = QUOTA_KEYS_MIN;
+	if (k > max)
+		k = max;
+	return k;
+}
+
+static void
+master_cleanup(struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nls; i++)
+		listener_close(&m->ls[i]);
+	status_server_close(m->srv);
+	m->srv = NULL;
+	pid_file_remove(m);
+	release_starter(m, false);
+	free(m->ls);
+	free(m->ls_conf);
+	free(m->w);
+	free(m->pos);
+	quota_free(m->quota);
+	status_free(m->status);
+	free(m->config_path);
+	userdb_free(m->db);
+	config_free(m->cfg);
+}
+
 int
 master_run(struct config *cfg, struct userdb *db,
     const struct master_options *opt)
 {
-	struct master m = { .cfg = cfg, .db = db, .opt = opt };
-	char err[512];
-	size_t i;
-	long n;
+	struct master m;
+	char err[512], *abs;
+	int n, i;
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	m.db = db;
+	m.opt = opt;
+	m.pid_fd = -1;
+	m.ready_fd = -1;
+	/* Daemon mode changes to /: a reload must find the same file. */
+	abs = realpath(opt->config_path != NULL ? opt->config_path : cfg->file,
+	    NULL);
+	m.config_path = abs != NULL ? abs : xstrdup(cfg->file);
 
 	if (log_init("sockeyed", cfg->log.target, cfg->log.path,
 	    cfg->log.level) == -1) {
 		fprintf(stderr, "sockeyed: cannot open log file %s: %s\n",
 		    cfg->log.path, strerror(errno));
-		userdb_free(db);
-		config_free(cfg);
+		master_cleanup(&m);
 		return 1;
 	}
 	if (db != NULL)
@@ -515,77 +1462,60 @@ master_run(struct config *cfg, struct userdb *db,
 	if (resolve_user(&m) == -1)
 		goto fail;
 	chown_log(&m);
-	if (!opt->foreground && check_pid_file(&m) == -1)
+	if (!opt->foreground && pid_file_open(&m) == -1)
 		goto fail;
 
-	m.ls = xcalloc(cfg->n_listen, sizeof(*m.ls));
-	for (i = 0; i < cfg->n_listen; i++) {
-		if (listener_open(&m.ls[i], &cfg->listen[i].addr, err,
-		    sizeof(err)) == -1) {
-			error("%s:%d: %s", cfg->file, cfg->listen[i].line, err);
-			goto fail;
-		}
-		m.nls++;
-	}
+	if (open_listeners(&m, cfg, &m.ls, &m.ls_conf) == -1)
+		goto fail;
+	m.nls = cfg->n_listen;
 
-	n = cfg->workers;
-	if (n == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		if (n < 1)
-			n = 1;
+	n = resolve_workers(cfg);
+	m.nslots = slot_count(n);
+	m.w = xcalloc((size_t)m.nslots, sizeof(*m.w));
+	for (i = 0; i < m.nslots; i++)
+		m.w[i].ctl = -1;
+	m.quota = quota_new(m.nslots, quota_keys(cfg, n));
+	m.status = status_new(m.nslots);
+	if (m.quota == NULL || m.status == NULL) {
+		error("cannot map the shared session counters: %s",
+		    strerror(errno));
+		goto fail;
 	}
-	m.nslots = (int)n;
-	m.slots = xcalloc((size_t)m.nslots, sizeof(*m.slots));
-	m.quota = quota_new(m.nslots, (size_t)cfg->limits.max_sessions);
-	if (m.quota == NULL) {
-		error("cannot map the session counters: %s", strerror(errno));
+	if (cfg->status_socket != NULL && (m.srv = status_server_open(
+	    cfg->status_socket, m.status, err, sizeof(err))) == NULL) {
+		error("%s: status_socket: %s", cfg->file, err);
 		goto fail;
 	}
 
 	if (!opt->foreground) {
-		if (daemonize() == -1) {
+		if (daemonize(&m) == -1) {
 			error("cannot become a daemon: %s", strerror(errno));
 			goto fail;
 		}
-		if (write_pid_file(&m) == -1)
+		/* Before the starting process exits: scripts look for it. */
+		if (pid_file_write(&m) == -1)
 			goto fail;
 	}
 
 	setup_signals(&m);
-	for (i = 0; i < (size_t)m.nslots; i++)
-		spawn_worker(&m, (int)i);
-	if (opt->port_file != NULL &&
-	    listener_write_ports(m.ls, m.nls, opt->port_file) == -1)
-		error("cannot write %s: %s", opt->port_file, strerror(errno));
-	for (i = 0; i < m.nls; i++) {
-		char as[SOCKADDR_STRLEN];
-
-		logit("listening on %s", sockaddr_format(&m.ls[i].addr.sa,
-		    as, sizeof(as)));
-	}
-	logit("sockeyed %s started with %d workers", PACKAGE_VERSION, m.nslots);
+	new_generation(&m, n, START_READY_MS);
+	for (i = 0; i < m.npos; i++)
+		spawn_worker(&m, i);
+	write_port_file(&m);
+	log_listeners(&m);
 
 	master_loop(&m);
 
 	logit("stopped");
-	if (m.pid_file_written)
-		unlink(cfg->pid_file);
-	for (i = 0; i < m.nls; i++)
-		listener_close(&m.ls[i]);
-	free(m.ls);
-	free(m.slots);
-	quota_free(m.quota);
-	userdb_free(db);
-	config_free(cfg);
+	master_cleanup(&m);
 	return 0;
 
 fail:
-	for (i = 0; i < m.nls; i++)
-		listener_close(&m.ls[i]);
-	free(m.ls);
-	free(m.slots);
-	quota_free(m.quota);
-	userdb_free(db);
-	config_free(cfg);
+	/* Whoever started us should not have to guess where to look. */
+	if (m.ready_fd == -1 && cfg->log.target != LOG_TARGET_STDERR)
+		fprintf(stderr, "sockeyed: not started; the reason is in the "
+		    "log (%s)\n", cfg->log.target == LOG_TARGET_FILE ?
+		    cfg->log.path : "syslog");
+	master_cleanup(&m);
 	return 1;
 }

@@ -4,6 +4,8 @@
  *   accept -> GREETING -> [AUTH] -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
  *                 \           \          \           \
  *                  `-----------`----------`-----------`--> CLOSING (final reply, linger)
+ *   REQUEST -> BINDING (bind.h: first reply, wait for the peer) -> REPLYING -> RELAYING
+ *   REQUEST -> UDP (udp.h: the association, until the control connection ends)
  *
  * AUTH runs the chosen method (auth/auth.h) over the input buffer. A
  * password check goes to the worker's verifier (threads, cache) and the
@@ -15,7 +17,10 @@
  * The client fd is read only while the session is parsing the greeting
  * and the request; whatever arrives after the request (a client that does
  * not wait for the reply) stays in the input buffer and is handed to the
- * relay, which sends it first.
+ * relay, which sends it first. BINDING and UDP read it as well, for its
+ * EOF, which ends them: BINDING keeps what arrives for the peer (up to
+ * the buffer), UDP discards it (nothing is expected on the control
+ * connection).
  */
 #include "config_auto.h"
 
@@ -33,6 +38,7 @@
 #pragma GCC diagnostic pop
 
 #include "auth.h"
+#include "bind.h"
 #include "config.h"
 #include "connector.h"
 #include "failtab.h"
@@ -42,6 +48,8 @@
 #include "quota.h"
 #include "session.h"
 #include "socks5.h"
+#include "status.h"
+#include "udp.h"
 #include "userdb.h"
 #include "verifier.h"
 #include "worker.h"
@@ -81,6 +89,13 @@ struct session {
 	size_t lingered;
 	uint64_t start_ms;
 	const char *end;		/* why it ended, for the access log */
+	/* BIND and UDP ASSOCIATE (bind.h, udp.h) */
+	struct bind *bind;		/* until the peer is accepted */
+	struct udp_assoc *udp;		/* while the association lives */
+	union sockaddr_any bnd;		/* listening / relay address, for the log */
+	int has_bnd;
+	unsigned bind_strays;		/* peers closed: not the expected address */
+	struct udp_stats ustats;	/* the association's counts at its end */
 	/* Authentication (SESSION_AUTH) */
 	struct auth *auth;		/* the method's state, during AUTH */
 	struct verifier_job *vjob;	/* a password check under way */
@@ -107,6 +122,8 @@ static const char *const state_names[] = {
 	[SESSION_REPLYING] = "REPLYING",
 	[SESSION_RELAYING] = "RELAYING",
 	[SESSION_CLOSING] = "CLOSING",
+	[SESSION_BINDING] = "BINDING",
+	[SESSION_UDP] = "UDP",
 };
 
 static uint64_t session_counter;
@@ -174,14 +191,66 @@ cmd_name(const struct session *s)
 	}
 }
 
+/*
+ * The fields BIND and UDP ASSOCIATE add to the access line (with a
+ * leading space), or "": where the peer was to connect and how many
+ * strangers were turned away; the relay address, the datagrams each way
+ * and the drops, each way and by reason ("frag:2,source:1", or "-").
+ */
+static void
+session_log_extra(const struct session *s, char *buf, size_t cap)
+{
+	const struct udp_stats *u = &s->ustats;
+	char bnd[SOCKADDR_STRLEN];
+	uint64_t up = 0, down = 0;
+	size_t len;
+	int i, n, any = 0;
+
+	buf[0] = '\0';
+	if (!s->have_req || (s->req.cmd != SOCKS5_CMD_BIND &&
+	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE))
+		return;
+	if (s->has_bnd)
+		sockaddr_format(&s->bnd.sa, bnd, sizeof(bnd));
+	else
+		util_strlcpy(bnd, "-", sizeof(bnd));
+	if (s->req.cmd == SOCKS5_CMD_BIND) {
+		snprintf(buf, cap, " bnd=%s strays=%u", bnd, s->bind_strays);
+		return;
+	}
+	for (i = 0; i < UDP_DROP_MAX; i++) {
+		if (i < UDP_DROP_FIRST_DOWN)
+			up += u->drops[i];
+		else
+			down += u->drops[i];
+	}
+	n = snprintf(buf, cap, " bnd=%s dgrams_up=%" PRIu64 " dgrams_down=%"
+	    PRIu64 " drops_up=%" PRIu64 " drops_down=%" PRIu64 " drops=", bnd,
+	    u->dgrams_up, u->dgrams_down, up, down);
+	len = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
+	for (i = 0; i < UDP_DROP_MAX && len + 1 < cap; i++) {
+		if (u->drops[i] == 0)
+			continue;
+		n = snprintf(buf + len, cap - len, "%s%s:%" PRIu64,
+		    any ? "," : "", udp_drop_name((enum udp_drop)i),
+		    u->drops[i]);
+		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : cap - 1;
+		any = 1;
+	}
+	if (!any && len + 1 < cap)
+		util_strlcpy(buf + len, "-", cap - len);
+}
+
 static void
 access_log(struct session *s)
 {
 	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
 	char dst[SOCKS5_ADDR_STRLEN], rep[16], user[AUTH_USER_STRLEN];
+	char extra[512];
 
 	if (!s->cfg->log.access)
 		return;
+	session_log_extra(s, extra, sizeof(extra));
 	/* The authenticated name only, escaped like a destination name. */
 	if (s->user != NULL)
 		auth_user_format(s->user, user, sizeof(user));
@@ -202,10 +271,10 @@ access_log(struct session *s)
 		util_strlcpy(rep, "-", sizeof(rep));
 	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s",
+	    " attempts=%d end=%s%s",
 	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
-	    s->end != NULL ? s->end : "-");
+	    s->end != NULL ? s->end : "-", extra);
 }
 
 void
@@ -224,6 +293,22 @@ session_free(struct session *s)
 		relay_stats(s->relay, &s->stats);
 		relay_free(s->relay);
 		s->relay = NULL;
+		if (s->end == NULL)
+			s->end = "shutdown";
+	}
+	if (s->bind != NULL) {
+		bind_free(s->bind);
+		s->bind = NULL;
+		if (s->end == NULL)
+			s->end = "shutdown";
+	}
+	if (s->udp != NULL) {
+		/* The counts first: they include the kernel's drops. */
+		udp_stats(s->udp, &s->ustats);
+		s->stats.bytes_up = s->ustats.bytes_up;
+		s->stats.bytes_down = s->ustats.bytes_down;
+		udp_free(s->udp);
+		s->udp = NULL;
 		if (s->end == NULL)
 			s->end = "shutdown";
 	}
@@ -251,6 +336,8 @@ session_free(struct session *s)
 	if (s->rfd != -1)
 		close(s->rfd);
 	access_log(s);
+	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
+	    s->stats.bytes_up, s->stats.bytes_down);
 	sess_debug(s, "closed");
 	worker_session_closed(s->w, s);
 	free(s->user);
@@ -435,6 +522,7 @@ session_connected_cb(void *arg, const struct connector_result *res)
 
 	s->conn = NULL;
 	s->attempts = res->attempts;
+	status_count_connect(res);
 	if (res->has_addr) {
 		s->addr = res->addr;
 		s->has_addr = 1;
@@ -484,8 +572,13 @@ session_dst_allowed(void *arg, const struct sockaddr *dst)
 	req.cmd = s->req.cmd;
 	req.dst = dst;
 	req.port = sockaddr_port(dst);
-	/* A name that is an IP literal is an address, not a host name. */
-	if (s->req.dst.atyp == SOCKS5_ATYP_DOMAIN &&
+	/*
+	 * A name that is an IP literal is an address, not a host name.
+	 * A UDP ASSOCIATE's DST names the client's own source (PySocks
+	 * sends "0"), never the destination of a datagram: no host then.
+	 */
+	if (s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE &&
+	    s->req.dst.atyp == SOCKS5_ATYP_DOMAIN &&
 	    sockaddr_parse_ip(s->req.dst.u.name, 0, &lit) == -1)
 		req.host = s->req.dst.u.name;
 	r = acl_match(&s->cfg->acl, &req);
@@ -551,6 +644,177 @@ session_admit_user(struct session *s)
 	return 0;
 }
 
+/*
+ * BIND (bind.h). The session waits in BINDING while the bind resolves,
+ * listens (first reply) and waits for the peer, reading the control
+ * connection meanwhile: its EOF ends the session, and bytes the client
+ * sends early are kept for the peer, as CONNECT keeps them. The peer's
+ * connection makes the second reply, then the ordinary relay runs.
+ */
+static void
+session_bind_cb(void *arg, const struct bind_result *r)
+{
+	struct session *s = arg;
+	struct socks5_addr a;
+	uint8_t buf[SOCKS5_REPLY_MAX];
+	size_t n;
+
+	s->bind_strays = r->refused;
+	if (r->ev != BIND_LISTENING) {
+		bind_free(s->bind);
+		s->bind = NULL;
+	}
+	switch (r->ev) {
+	case BIND_LISTENING:
+		s->bnd = r->addr;
+		s->has_bnd = 1;
+		break;
+	case BIND_ACCEPTED:
+		s->rfd = r->fd;
+		s->addr = r->addr;
+		s->has_addr = 1;
+		/* The relay reads the client from now on. */
+		ev_io_stop(s->loop, &s->rio);
+		session_set_state(s, SESSION_REPLYING);
+		break;
+	case BIND_FAILED:
+		if (r->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
+			session_log_refusal(s);
+			session_fail(s, r->rep, "access-denied");
+			return;
+		}
+		session_fail(s, r->rep, r->why != NULL ? r->why : "bind-failed");
+		return;
+	}
+	if (socks5_addr_from_sockaddr(&a, &r->addr.sa) == -1) {
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bind-failed");
+		return;
+	}
+	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &a);
+	s->rep = SOCKS5_REP_SUCCEEDED;
+	/* REPLYING: once written, session_flushed() starts the relay. */
+	(void)session_queue(s, buf, n);
+}
+
+static void
+session_start_bind(struct session *s)
+{
+	union sockaddr_any local;
+	socklen_t len = sizeof(local);
+	struct bind_params p;
+
+	memset(&local, 0, sizeof(local));
+	if (getsockname(s->fd, &local.sa, &len) == -1)
+		memset(&local, 0, sizeof(local));
+	memset(&p, 0, sizeof(p));
+	p.loop = s->loop;
+	p.resolver = worker_resolver(s->w);
+	p.cfg = s->cfg;
+	p.dst = &s->req.dst;
+	p.local = &local.sa;
+	p.check = s->cfg->has_access ? session_dst_allowed : NULL;
+	p.check_arg = s;
+	p.cb = session_bind_cb;
+	p.arg = s;
+	s->bind = bind_start(&p);
+	if (s->bind == NULL) {
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
+		return;
+	}
+	session_set_state(s, SESSION_BINDING);
+	ev_io_start(s->loop, &s->rio);
+}
+
+/*
+ * UDP ASSOCIATE (udp.h): the association is made at once and lives as
+ * long as the control connection, which the session keeps reading (and
+ * discarding: the client has nothing to say on it) for its EOF.
+ */
+static void
+session_udp_done_cb(void *arg, enum udp_end how)
+{
+	struct session *s = arg;
+
+	s->end = how == UDP_END_IDLE ? "idle-timeout" : "udp-error";
+	session_free(s);
+}
+
+static void
+session_start_udp(struct session *s)
+{
+	union sockaddr_any local;
+	socklen_t len = sizeof(local);
+	struct udp_params p;
+	struct socks5_addr bnd;
+	uint8_t buf[SOCKS5_REPLY_MAX], rep = SOCKS5_REP_GENERAL_FAILURE;
+	size_t n;
+
+	memset(&local, 0, sizeof(local));
+	if (getsockname(s->fd, &local.sa, &len) == -1) {
+		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "udp-failed");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.loop = s->loop;
+	p.resolver = worker_resolver(s->w);
+	p.cfg = s->cfg;
+	p.client = &s->peer.sa;
+	p.local = &local.sa;
+	p.req = &s->req.dst;
+	p.check = s->cfg->has_access ? session_dst_allowed : NULL;
+	p.check_arg = s;
+	p.done = session_udp_done_cb;
+	p.arg = s;
+	s->udp = udp_start(&p, &bnd, &rep);
+	if (s->udp == NULL) {
+		session_fail(s, rep, "udp-failed");
+		return;
+	}
+	len = sizeof(s->bnd);
+	if (socks5_addr_to_sockaddr(&bnd, &s->bnd.sa, &len) == 0)
+		s->has_bnd = 1;
+	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
+	s->rep = SOCKS5_REP_SUCCEEDED;
+	session_set_state(s, SESSION_UDP);
+	ev_io_start(s->loop, &s->rio);
+	(void)session_queue(s, buf, n);
+}
+
+/* The control connection of a BIND or UDP ASSOCIATE, readable. */
+static void
+session_ctl_read(struct session *s)
+{
+	uint8_t scratch[4096];
+	ssize_t n;
+
+	if (s->state == SESSION_BINDING) {
+		if (s->inlen == sizeof(s->in)) {
+			/* Enough kept for the peer: wait for it. */
+			ev_io_stop(s->loop, &s->rio);
+			return;
+		}
+		n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+		if (n > 0) {
+			s->inlen += (size_t)n;
+			return;
+		}
+	} else {
+		n = recv(s->fd, scratch, sizeof(scratch), 0);
+		if (n > 0)
+			return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == 0) {
+		s->end = s->state == SESSION_UDP ? "closed" : "client-eof";
+	} else {
+		sess_debug(s, "recv: %s", strerror(errno));
+		s->end = "client-error";
+	}
+	session_free(s);
+}
+
 static void
 session_handle_request(struct session *s)
 {
@@ -563,9 +827,18 @@ session_handle_request(struct session *s)
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "user-max-sessions");
 		return;
 	}
+	if ((s->req.cmd == SOCKS5_CMD_BIND ||
+	    s->req.cmd == SOCKS5_CMD_UDP_ASSOCIATE) &&
+	    (cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
+		if (s->req.cmd == SOCKS5_CMD_BIND)
+			session_start_bind(s);
+		else
+			session_start_udp(s);
+		return;
+	}
 	if (s->req.cmd != SOCKS5_CMD_CONNECT ||
 	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
-		/* BIND and UDP ASSOCIATE are not served by this version. */
+		/* Unknown, or not in `commands`. */
 		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
 		return;
 	}
@@ -585,6 +858,31 @@ session_consume(struct session *s, size_t n)
 {
 	memmove(s->in, s->in + n, s->inlen - n);
 	s->inlen -= n;
+}
+
+/*
+ * A UDP ASSOCIATE whose DST.ADDR is an empty name, as some clients send
+ * when they do not know their address (protocols.md 1.6): taken as
+ * 0.0.0.0 with its port. Returns 1 when it was one (the request is in
+ * s->req), 0 when not, -1 when its port has not arrived yet.
+ */
+static int
+session_udp_empty_name(struct session *s)
+{
+	if (s->inlen < 5 || s->in[0] != SOCKS5_VERSION ||
+	    s->in[1] != SOCKS5_CMD_UDP_ASSOCIATE ||
+	    s->in[3] != SOCKS5_ATYP_DOMAIN || s->in[4] != 0)
+		return 0;
+	if (s->inlen < 7)
+		return -1;
+	memset(&s->req, 0, sizeof(s->req));
+	s->req.version = SOCKS5_VERSION;
+	s->req.cmd = SOCKS5_CMD_UDP_ASSOCIATE;
+	s->req.rsv = s->in[2];
+	s->req.dst.atyp = SOCKS5_ATYP_IPV4;
+	s->req.dst.port = (uint16_t)(s->in[5] << 8 | s->in[6]);
+	session_consume(s, 7);
+	return 1;
 }
 
 static void session_process(struct session *s);
@@ -616,6 +914,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 			session_free(s);
 			return 0;
 		}
+		status_user_login(s->user);
 		verbose("auth ok: user=%s client=%s method=%s%s",
 		    auth_user_format(s->user, user, sizeof(user)),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
@@ -639,6 +938,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 	reason = s->vreason != NULL && strcmp(s->vreason, "ok") != 0 ?
 	    s->vreason : auth_fail_reason(s->auth);
 	auth_user_format(auth_user(s->auth), user, sizeof(user));
+	status_count_refusal(STATUS_REFUSED_AUTH_FAILED);
 	logit("auth failed: user=%s client=%s method=%s reason=%s",
 	    user[0] != '\0' ? user : "-",
 	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
@@ -842,6 +1142,18 @@ session_process(struct session *s)
 				session_fail(s, SOCKS5_REP_ATYP_NOT_SUPPORTED,
 				    "bad-address-type");
 				return;
+			case SOCKS5_ERR_NAME:
+				switch (session_udp_empty_name(s)) {
+				case 1:
+					s->have_req = 1;
+					session_handle_request(s);
+					return;
+				case -1:
+					return;
+				}
+				session_fail(s, SOCKS5_REP_GENERAL_FAILURE,
+				    "bad-request");
+				return;
 			default:
 				session_fail(s, SOCKS5_REP_GENERAL_FAILURE,
 				    "bad-request");
@@ -872,6 +1184,10 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			return;
 		}
 		session_free(s);
+		return;
+	}
+	if (s->state == SESSION_BINDING || s->state == SESSION_UDP) {
+		session_ctl_read(s);
 		return;
 	}
 	if (s->inlen == sizeof(s->in)) {

@@ -22,6 +22,8 @@ enum session_state {
 	SESSION_REPLYING,	/* writing the success reply */
 	SESSION_RELAYING,	/* relay running */
 	SESSION_CLOSING,	/* writing a final reply, then lingering to close */
+	SESSION_BINDING,	/* BIND: listening, waiting for the peer (bind.h) */
+	SESSION_UDP,		/* UDP ASSOCIATE: the association runs (udp.h) */
 };
 
 /*

@@ -2,9 +2,12 @@
  * worker.c - see worker.h.
  *
  * Every worker accepts on the same listening sockets (inherited from the
- * master); the kernel hands each connection to one of them. On SIGTERM a
+ * master); the kernel hands each connection to one of them. Told to drain
+ * (a reload: WORKER_CTL_DRAIN on the control socket) or to stop (SIGTERM,
+ * WORKER_CTL_STOP, or the master's end of the control socket closing), a
  * worker stops accepting, closes its copies of the listeners and exits
- * once its last session has ended; the master bounds that wait.
+ * once its last session has ended: a drain waits for that as long as it
+ * takes, a stop ends what is left at its deadline (worker_drain()).
  */
 #include "config_auto.h"
 
@@ -29,6 +32,7 @@
 #include "quota.h"
 #include "resolver.h"
 #include "session.h"
+#include "status.h"
 #include "socks5.h"
 #include "userdb.h"
 #include "vcache.h"
@@ -58,6 +62,9 @@ struct worker {
 	struct resolver *resolver;
 	int id;			/* == slot in the shared regions */
 	struct quota *quota;	/* shared session counts (quota.h) */
+	unsigned generation;
+	int ctl_fd;		/* control socket to the master, or -1 */
+	ev_io ctl_io;
 	struct worker_listener *ls;
 	size_t nls;
 	ev_signal sigterm;
@@ -349,6 +356,7 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 			/* Before a byte is read: not in `clients`. */
 			w->refused_clients++;
+			status_count_refusal(STATUS_REFUSED_CLIENTS);
 			logit("refused %s: not in 'clients'",
 			    sockaddr_format(&peer.sa, as, sizeof(as)));
 			close(fd);
@@ -364,6 +372,7 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			continue;	/* session_new closed the fd */
 		session_link(&w->sessions, s);
 		w->nsessions++;
+		status_session_opened();
 	}
 }
 
@@ -372,38 +381,92 @@ worker_session_closed(struct worker *w, struct session *s)
 {
 	session_unlink(&w->sessions, s);
 	w->nsessions--;
+	status_session_closed();
 	if (w->draining && w->nsessions == 0)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
+/*
+ * Stop accepting, close our copies of the listeners, and exit once the
+ * last session has ended. timeout_s < 0: no deadline (a reload's drain:
+ * sessions run to their natural end); otherwise sessions still running
+ * after timeout_s are ended here, so each still gets its access log line
+ * (the master's kill comes only later, as a backstop). A later call may
+ * set a deadline, or shorten one, never lengthen it.
+ */
+static void
+worker_drain(struct worker *w, int timeout_s)
+{
+	size_t i;
+
+	if (!w->draining) {
+		w->draining = 1;
+		accepting(w, 0);
+		ev_timer_stop(w->loop, &w->accept_pause);
+		for (i = 0; i < w->nls; i++) {
+			if (w->ls[i].fd != -1)
+				close(w->ls[i].fd);
+			w->ls[i].fd = -1;
+		}
+		verbose("generation %u: %s, %zu sessions open", w->generation,
+		    timeout_s < 0 ? "draining" : "stopping", w->nsessions);
+	}
+	if (w->nsessions == 0) {
+		ev_break(w->loop, EVBREAK_ALL);
+		return;
+	}
+	if (timeout_s < 0)
+		return;
+	if (ev_is_active(&w->drain_deadline) &&
+	    ev_timer_remaining(w->loop, &w->drain_deadline) <= (double)timeout_s)
+		return;
+	ev_timer_stop(w->loop, &w->drain_deadline);
+	ev_timer_set(&w->drain_deadline, (double)timeout_s, 0.);
+	ev_timer_start(w->loop, &w->drain_deadline);
+}
+
+/* SIGTERM, SIGINT: stop with this configuration's shutdown_timeout_s. */
 static void
 worker_stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 {
 	struct worker *w = sig->data;
-	size_t i;
+
+	(void)loop;
+	(void)revents;
+	worker_drain(w, w->cfg->shutdown_timeout_s);
+}
+
+/* The master's messages (worker.h); its end closing means it is gone. */
+static void
+worker_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	int i;
 
 	(void)revents;
-	if (w->draining)
-		return;
-	w->draining = 1;
-	accepting(w, 0);
-	ev_timer_stop(loop, &w->accept_pause);
-	for (i = 0; i < w->nls; i++) {
-		close(w->ls[i].fd);
-		w->ls[i].fd = -1;
+	for (i = 0; i < 8; i++) {
+		struct worker_ctl_msg msg;
+		ssize_t r = recv(w->ctl_fd, &msg, sizeof(msg), MSG_DONTWAIT);
+
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		if (r <= 0) {
+			ev_io_stop(loop, io);
+			close(w->ctl_fd);
+			w->ctl_fd = -1;
+			verbose("the master is gone: stopping");
+			worker_drain(w, w->cfg->shutdown_timeout_s);
+			return;
+		}
+		if ((size_t)r != sizeof(msg))
+			continue;
+		if (msg.cmd == WORKER_CTL_DRAIN)
+			worker_drain(w, -1);
+		else if (msg.cmd == WORKER_CTL_STOP)
+			worker_drain(w, msg.timeout_s > INT32_MAX ? INT32_MAX :
+			    (int)msg.timeout_s);
 	}
-	verbose("draining %zu sessions", w->nsessions);
-	if (w->nsessions == 0) {
-		ev_break(loop, EVBREAK_ALL);
-		return;
-	}
-	/*
-	 * Sessions still running when shutdown_timeout_s is over are ended
-	 * here, so each still gets its access log line; the master's kill
-	 * comes only later, as a backstop.
-	 */
-	ev_timer_set(&w->drain_deadline, (double)w->cfg->shutdown_timeout_s, 0.);
-	ev_timer_start(loop, &w->drain_deadline);
 }
 
 static void
@@ -444,6 +507,9 @@ worker_run(const struct worker_setup *ws)
 	w.cfg = cfg;
 	w.id = id;
 	w.quota = ws->quota;
+	w.generation = ws->generation;
+	w.ctl_fd = ws->ctl_fd;
+	status_attach(ws->status, id);
 	signal(SIGPIPE, SIG_IGN);
 	w.loop = ev_loop_new(EVFLAG_AUTO);
 	if (w.loop == NULL) {
@@ -487,10 +553,29 @@ worker_run(const struct worker_setup *ws)
 	ev_signal_start(w.loop, &w.sigusr1);
 	ev_timer_init(&w.drain_deadline, worker_drain_deadline_cb, 0., 0.);
 	w.drain_deadline.data = &w;
-	/* Reload is the master's business; a stray SIGHUP must not kill us. */
+	/*
+	 * Reload and the status summary are the master's business; a stray
+	 * SIGHUP or SIGUSR2 (systemctl kill reaches every process) must not
+	 * kill us.
+	 */
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	if (w.ctl_fd != -1) {
+		ev_io_init(&w.ctl_io, worker_ctl_cb, w.ctl_fd, EV_READ);
+		w.ctl_io.data = &w;
+		ev_io_start(w.loop, &w.ctl_io);
+	}
 	accepting(&w, 1);
-	debug("worker %d running", id);
+	if (w.ctl_fd != -1) {
+		struct worker_ctl_msg msg;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.cmd = WORKER_CTL_READY;
+		if (send(w.ctl_fd, &msg, sizeof(msg), MSG_NOSIGNAL) == -1)
+			warning("cannot tell the master we are ready: %s",
+			    strerror(errno));
+	}
+	debug("worker %d running (generation %u)", id, w.generation);
 
 	ev_run(w.loop, 0);
 
@@ -507,7 +592,14 @@ worker_run(const struct worker_setup *ws)
 	ev_signal_stop(w.loop, &w.sigterm);
 	ev_signal_stop(w.loop, &w.sigint);
 	ev_signal_stop(w.loop, &w.sigusr1);
+	/* Stopping anyway: a late SIGTERM must not turn an exit into a kill. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	ev_timer_stop(w.loop, &w.drain_deadline);
+	if (w.ctl_fd != -1) {
+		ev_io_stop(w.loop, &w.ctl_io);
+		close(w.ctl_fd);
+	}
 	ev_loop_destroy(w.loop);
 	verbose("worker %d exiting", id);
 	return 0;

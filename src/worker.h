@@ -6,6 +6,7 @@
 #define SOCKEYE_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "util.h"
 
 struct config;
@@ -20,6 +21,29 @@ struct verifier;
 struct failtab;
 struct quota;
 struct status;
+
+/*
+ * The control socket between the master and a worker: a SOCK_SEQPACKET
+ * socketpair, one struct worker_ctl_msg per packet.
+ *   worker -> master  WORKER_CTL_READY  accepting now (sent once)
+ *   master -> worker  WORKER_CTL_DRAIN  reload: stop accepting, close the
+ *                                       listeners, exit when the last
+ *                                       session has ended (no deadline)
+ *   master -> worker  WORKER_CTL_STOP   shutdown: the same, but end the
+ *                                       sessions left after timeout_s
+ * A worker that sees the master's end close stops as on SIGTERM.
+ */
+enum worker_ctl_cmd {
+	WORKER_CTL_READY = 'R',
+	WORKER_CTL_DRAIN = 'D',
+	WORKER_CTL_STOP = 'S',
+};
+
+struct worker_ctl_msg {
+	uint8_t cmd;		/* enum worker_ctl_cmd */
+	uint8_t pad[3];
+	uint32_t timeout_s;	/* WORKER_CTL_STOP */
+};
 
 /* What the master gives a worker it forks. */
 struct worker_setup {

@@ -558,19 +558,20 @@ START_TEST(test_several_errors)
 	    "  lvel = \"info\";\n"			/* 9 */
 	    "  access = \"yes\";\n"			/* 10 */
 	    "};\n"					/* 11 */
-	    "udp = { };\n"				/* 12 */
+	    "udp = { filtering = \"full-cone\"; };\n"	/* 12 */
 	    "limits = { idle_timeout_s = -1; };\n",	/* 13 */
 	    8);
 	/* Unknown and reserved top-level keys first, then key by key. */
 	expect(0, 4, "unknown key 'conect'");
-	expect(1, 12, "`udp` is not supported by this build yet");
-	expect(2, 2, "'listen': \"1.2.3.4\" is not \"IP:PORT\" or "
+	expect(1, 2, "'listen': \"1.2.3.4\" is not \"IP:PORT\" or "
 	    "\"[IPv6]:PORT\"");
-	expect(3, 3, "'workers' must be between 0 and 256");
-	expect(4, 9, "unknown key 'log.lvel'");
-	expect(5, 10, "'log.access' must be true or false");
-	expect(6, 6, "'auth.chap_mutual' must be \"allow\", \"require\" or "
+	expect(2, 3, "'workers' must be between 0 and 256");
+	expect(3, 9, "unknown key 'log.lvel'");
+	expect(4, 10, "'log.access' must be true or false");
+	expect(5, 6, "'auth.chap_mutual' must be \"allow\", \"require\" or "
 	    "\"deny\", not \"no\"");
+	expect(6, 12, "'udp.filtering' must be \"address-dependent\" or "
+	    "\"endpoint-independent\", not \"full-cone\"");
 	expect(7, 13, "'limits.idle_timeout_s' must be between 0 and 2592000");
 }
 END_TEST

@@ -1,0 +1,204 @@
+/*
+ * status.h - counters the master shares with its workers, and the status
+ * socket that reports them.
+ *
+ * The counters live in one anonymous shared mapping that the master makes
+ * before it forks, so that they outlive any worker: a worker that dies or
+ * is replaced, or a whole generation drained away by a reload, takes
+ * nothing with it but the sessions it had open. The mapping holds:
+ *
+ *   - totals since the master started, which every worker adds to with
+ *     atomic increments: sessions, sessions per command, bytes, refusals
+ *     by reason, Happy Eyeballs outcomes;
+ *   - one slot per worker (the same slot number as in the quota region,
+ *     see worker_slot()), written by its worker only and cleared by the
+ *     master when the worker is gone: open sessions, sessions since the
+ *     worker started, and how many sessions each user has open there;
+ *   - a table of user names with their sessions and bytes since start.
+ *     Names are added by whichever worker meets them first (claimed with
+ *     a compare-and-swap); when the table is full, further names are
+ *     counted together under STATUS_OTHER_USERS.
+ *
+ * Nothing is locked, so a worker killed at any instant cannot leave a
+ * lock held; a reader may see counters that are off by the sessions that
+ * are changing at that very moment.
+ *
+ * A worker process attaches once (status_attach()) and then counts with
+ * the status_count_*() and status_session_*() calls, which take no handle
+ * so that a call site is one line; they do nothing in a process that has
+ * not attached (unit tests of other modules, tools).
+ *
+ * The master reads the region to answer the status socket (one JSON line
+ * per request line, see sockeyed(8)) and on SIGUSR2 (a summary in the
+ * log).
+ */
+#ifndef SOCKEYE_STATUS_H
+#define SOCKEYE_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "util.h"
+
+struct status;
+struct status_server;
+struct connector_result;
+
+/*
+ * Why a client or a request was turned away. The JSON names (in
+ * status_refusal_name()) are part of the status format: append new
+ * reasons before STATUS_REFUSAL_COUNT, never renumber.
+ */
+enum status_refusal {
+	STATUS_REFUSED_CLIENTS = 0,		/* address not in `clients` */
+	STATUS_REFUSED_MAX_SESSIONS,		/* limits.max_sessions */
+	STATUS_REFUSED_MAX_SESSIONS_PER_CLIENT,	/* limits.max_sessions_per_client */
+	STATUS_REFUSED_USER_MAX_SESSIONS,	/* a user's own session limit */
+	STATUS_REFUSED_ACCESS_RULE,		/* an `access` rule (REP 2) */
+	STATUS_REFUSED_AUTH_FAILED,		/* authentication failed */
+	STATUS_REFUSED_COMMAND,			/* command not in `commands` */
+	STATUS_REFUSAL_COUNT
+};
+
+/* Session counts per command, counted when the session ends. */
+enum status_cmd {
+	STATUS_CMD_CONNECT = 0,
+	STATUS_CMD_BIND,
+	STATUS_CMD_UDP_ASSOCIATE,
+	STATUS_CMD_NONE,	/* ended before a valid request */
+	STATUS_CMD_COUNT
+};
+
+/* Worker states as the status shows them. */
+enum status_worker_state {
+	STATUS_WORKER_FREE = 0,		/* slot unused */
+	STATUS_WORKER_STARTING,		/* forked, not ready yet */
+	STATUS_WORKER_RUNNING,		/* accepting */
+	STATUS_WORKER_DRAINING,		/* old generation: no longer accepting */
+	STATUS_WORKER_STOPPING,		/* shutdown: draining with a deadline */
+};
+
+/* Users the table can name; more are counted under STATUS_OTHER_USERS. */
+#define STATUS_MAX_USERS 4096
+#define STATUS_OTHER_USERS "(other)"
+/* Longest user name kept (longer ones are counted as STATUS_OTHER_USERS). */
+#define STATUS_USER_MAX 255
+
+/*
+ * Map the shared region with `nslots` worker slots. Master only, before
+ * forking. NULL with errno on failure.
+ */
+struct status *status_new(int nslots) MUST_CHECK;
+
+/* Unmap (every process that inherited it may). NULL: no-op. */
+void status_free(struct status *st);
+
+/* --- Master ------------------------------------------------------------ */
+
+/* The generation now accepting (1 at start, +1 per successful reload). */
+void status_set_generation(struct status *st, unsigned gen);
+void status_count_reload(struct status *st);
+/* A worker died without being asked to (it will be replaced). */
+void status_count_worker_death(struct status *st);
+
+/*
+ * Slot `slot` is about to get a new worker of generation `gen` (call
+ * before the fork: the worker may count at once): its counts start at
+ * zero. The worker fills in its pid (status_attach()).
+ */
+void status_slot_start(struct status *st, int slot, unsigned gen);
+void status_slot_set_state(struct status *st, int slot,
+    enum status_worker_state state);
+/* The slot's worker is gone: forget its open sessions. */
+void status_slot_clear(struct status *st, int slot);
+
+/*
+ * The status as one line of JSON, ending in "\n" (format in sockeyed(8)).
+ * Returns a malloc'd string (length in *len), or NULL when out of memory.
+ * Never blocks.
+ */
+char *status_json(const struct status *st, size_t *len);
+
+/* SIGUSR2: write a summary to the log at info level (bounded length). */
+void status_log_summary(const struct status *st);
+
+/* --- Worker (after status_attach(); no-ops before) ---------------------- */
+
+/*
+ * Count into `st`, slot `slot`, from now on (in the worker, after fork);
+ * records the calling process as the slot's worker.
+ */
+void status_attach(struct status *st, int slot);
+
+/* A connection was accepted / its session has been freed. */
+void status_session_opened(void);
+void status_session_closed(void);
+
+/* A session authenticated as `user` (NUL-terminated). */
+void status_user_login(const char *user);
+
+/*
+ * A session ended (call once, at its end): its SOCKS command code
+ * (SOCKS5_CMD_*, or -1 when no valid request was read; other codes count
+ * as STATUS_CMD_NONE), its user (NULL when none; the same name
+ * status_user_login() was given) and the bytes it relayed.
+ */
+void status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
+    uint64_t bytes_down);
+
+/* A client or request turned away, for `reason`. */
+void status_count_refusal(enum status_refusal reason);
+
+/*
+ * The connector's result for a CONNECT: which family won, whether more
+ * than one attempt was needed (a fallback), NAT64, or a failure.
+ */
+void status_count_connect(const struct connector_result *res);
+
+/* --- Names and the socket ----------------------------------------------- */
+
+/* The JSON name of a refusal reason ("clients", "auth_failed", ...). */
+const char *status_refusal_name(enum status_refusal reason);
+
+/*
+ * Append `s` (len bytes) to `out` as the inside of a JSON string: '"',
+ * '\\' and control bytes escaped, valid UTF-8 kept, any other byte
+ * written as U+FFFD. `out` must hold 6 * len + 1 bytes; returns the
+ * length written (NUL-terminated).
+ */
+size_t status_json_escape(char *out, const char *s, size_t len);
+
+/*
+ * The status socket: a Unix stream socket at `path`, mode 0600, that
+ * answers every line it receives with the JSON status line. A stale
+ * socket file is replaced; a socket that a live process answers on is
+ * not (error). Master only. NULL with a message in err.
+ */
+struct status_server *status_server_open(const char *path,
+    const struct status *st, char *err, size_t errlen) MUST_CHECK;
+
+/* Close every connection and the socket and remove the socket file. */
+void status_server_close(struct status_server *srv);
+
+/* In a forked worker: close the fds and free, leaving the file. NULL: no-op. */
+void status_server_forget(struct status_server *srv);
+
+/* The socket's path (NULL-safe: returns NULL for NULL). */
+const char *status_server_path(const struct status_server *srv);
+
+/*
+ * Poll integration: status_server_pollfds() fills at most `max` entries
+ * of `pfd` and returns how many; after poll, status_server_handle() acts
+ * on those same entries (accept, read, answer, time out). Never blocks.
+ * status_server_timeout_ms() is how long the caller may sleep at most
+ * (-1: no limit).
+ */
+struct pollfd;
+size_t status_server_pollfds(struct status_server *srv, struct pollfd *pfd,
+    size_t max);
+void status_server_handle(struct status_server *srv, const struct pollfd *pfd,
+    size_t n);
+int status_server_timeout_ms(const struct status_server *srv);
+
+#endif

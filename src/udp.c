@@ -1,0 +1,1049 @@
+/*
+ * udp.c - see udp.h.
+ *
+ *   client --[hdr|payload]--> relay socket (rfd)
+ *        source check (udp_source_*), header, FRAG, destination:
+ *          IP -> access check (cached) -> outbound socket of its family
+ *          name -> cache: OK -> as an IP; FAILED -> drop;
+ *                  PENDING or missing -> queue (bounded), lookups
+ *   remote --[payload]--> outbound socket (ofd[0] IPv4, ofd[1] IPv6)
+ *        client's port known, filtering, access check (cached)
+ *          -> [hdr naming the remote|payload] to the client from rfd
+ *
+ * Datagrams are received into one buffer shared by every association of
+ * the worker (the loop is single-threaded and nothing here waits with a
+ * datagram in it, except the few copied into the pending queue), so an
+ * association costs its struct, not 64 KiB of buffer. The outbound
+ * direction receives the payload UDP_ROOM bytes into the buffer, leaving
+ * room to write the header in front of it without a copy.
+ *
+ * Each readable socket is read at most UDP_BATCH times per wake-up, so
+ * one busy association cannot starve the rest of the worker's loop.
+ */
+#include "config_auto.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "config.h"
+#include "log.h"
+#include "resolver.h"
+#include "socks5.h"
+#include "udp.h"
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+/* linux/sock_diag.h: the index of the drop counter in SO_MEMINFO. */
+#define UDP_MEMINFO_DROPS 8
+#define UDP_MEMINFO_VARS 9
+
+/* Datagrams read per socket per wake-up. */
+#define UDP_BATCH 64
+/* Datagrams (and their bytes) an association may hold for names. */
+#define UDP_PENDING_MAX 16
+#define UDP_PENDING_BYTES (64 * 1024)
+/* Room for the longest header in front of a payload. */
+#define UDP_ROOM SOCKS5_UDP_HEADER_MAX
+#define UDP_DGRAM_MAX 65535
+/* Ports tried in udp.port_range before giving up. */
+#define UDP_PORT_TRIES 1024
+/* After an outbound socket could not be made, wait before trying again. */
+#define UDP_RETRY_S 1.0
+
+static uint8_t udp_buf[UDP_ROOM + UDP_DGRAM_MAX];
+
+static const char *const drop_names[UDP_DROP_MAX] = {
+	[UDP_DROP_SOURCE] = "source",
+	[UDP_DROP_MALFORMED] = "malformed",
+	[UDP_DROP_FRAG] = "frag",
+	[UDP_DROP_DENIED] = "denied",
+	[UDP_DROP_RESOLVE] = "resolve",
+	[UDP_DROP_PENDING] = "pending",
+	[UDP_DROP_SEND_UP] = "send_up",
+	[UDP_DROP_KERNEL_UP] = "kernel_up",
+	[UDP_DROP_FILTERED] = "filtered",
+	[UDP_DROP_NO_CLIENT] = "no_client",
+	[UDP_DROP_SEND_DOWN] = "send_down",
+	[UDP_DROP_KERNEL_DOWN] = "kernel_down",
+};
+
+/* Lookup indices: the AAAA and the A query of a name. */
+enum { UDP_Q6 = 0, UDP_Q4 = 1 };
+
+struct udp_lookup {
+	struct udp_assoc *a;
+	int idx;			/* the name's entry */
+	struct resolver_query *q;	/* NULL when not running */
+	bool done;
+	enum resolver_status st;
+	union sockaddr_any addr;	/* the first answer, port 0 */
+	uint32_t ttl;
+};
+
+/* A datagram waiting for its name. */
+struct udp_pending {
+	int idx;			/* the name's entry */
+	uint16_t port;
+	size_t len;
+	uint8_t *data;
+};
+
+struct udp_assoc {
+	struct ev_loop *loop;
+	struct resolver *resolver;
+	const struct config *cfg;
+	udp_check_fn check;
+	void *check_arg;
+	udp_done_cb done;
+	void *arg;
+
+	int rfd;			/* relay socket, facing the client */
+	ev_io rio;
+	int ofd[2];			/* outbound: [0] IPv4, [1] IPv6; -1: none yet */
+	ev_io oio[2];
+	ev_tstamp ofail[2];		/* when making ofd[i] last failed */
+	ev_timer idle;
+	ev_tstamp last;			/* a datagram was last relayed */
+
+	struct udp_source src;
+	struct udp_map verdicts;	/* (address, port) -> 1 allowed, 2 refused */
+	struct udp_map sent;		/* addresses the client has sent to */
+	struct udp_names names;
+	struct udp_lookup look[UDP_NAMES_MAX][2];
+	struct udp_pending pend[UDP_PENDING_MAX];
+	size_t npend, pend_bytes;
+	struct udp_stats st;
+};
+
+const char *
+udp_drop_name(enum udp_drop d)
+{
+	if ((unsigned)d >= UDP_DROP_MAX)
+		return "?";
+	return drop_names[d];
+}
+
+/* ::ffff:a.b.c.d -> a.b.c.d */
+static void
+unmap(union sockaddr_any *a)
+{
+	struct sockaddr_in sin;
+
+	if (a->sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&a->sin6.sin6_addr))
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = a->sin6.sin6_port;
+	memcpy(&sin.sin_addr, &a->sin6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->sin = sin;
+}
+
+static void
+copy_addr(union sockaddr_any *out, const struct sockaddr *sa)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa != NULL && sockaddr_len(sa) > 0)
+		memcpy(out, sa, sockaddr_len(sa));
+	unmap(out);
+}
+
+static bool
+is_unspecified(const union sockaddr_any *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->sa.sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
+	return false;
+}
+
+/* ---------------------------------------------------------------- pure */
+
+int
+udp_source_init(struct udp_source *src, const struct sockaddr *tcp_client,
+    const struct socks5_addr *req, bool strict, int family)
+{
+	union sockaddr_any peer, want;
+	socklen_t len = sizeof(want);
+	bool literal = false, zero = false;
+
+	memset(src, 0, sizeof(*src));
+	copy_addr(&peer, tcp_client);
+	sockaddr_set_port(&peer.sa, 0);
+	memset(&want, 0, sizeof(want));
+	if ((req->atyp == SOCKS5_ATYP_IPV4 || req->atyp == SOCKS5_ATYP_IPV6) &&
+	    socks5_addr_to_sockaddr(req, &want.sa, &len) == 0)
+		literal = true;
+	else if (req->atyp == SOCKS5_ATYP_DOMAIN &&
+	    sockaddr_parse_ip(req->u.name, 0, &want) == 0)
+		literal = true;
+	if (literal) {
+		unmap(&want);
+		sockaddr_set_port(&want.sa, 0);
+		zero = is_unspecified(&want);
+	}
+	if (strict) {
+		/* RFC 1928: the address and port the client will send from. */
+		if (!literal)
+			return SOCKS5_REP_ATYP_NOT_SUPPORTED;
+		if (!zero) {
+			if (want.sa.sa_family != family)
+				return SOCKS5_REP_ATYP_NOT_SUPPORTED;
+			src->ip = want;
+		} else {
+			src->ip = peer;
+		}
+		src->port = req->port;
+		return 0;
+	}
+	/*
+	 * Tolerant: many clients put the destination, or their address
+	 * before NAT, in DST.ADDR. The IP is always the TCP client's; the
+	 * port is believed only when the address agrees (or is zero).
+	 */
+	src->ip = peer;
+	if (req->port != 0 && literal &&
+	    (zero || sockaddr_equal_ip(&want.sa, &peer.sa)))
+		src->port = req->port;
+	return 0;
+}
+
+bool
+udp_source_match(const struct udp_source *src, const struct sockaddr *from)
+{
+	union sockaddr_any f;
+
+	copy_addr(&f, from);
+	if (!sockaddr_equal_ip(&src->ip.sa, &f.sa))
+		return false;
+	return src->port == 0 || sockaddr_port(&f.sa) == src->port;
+}
+
+bool
+udp_source_learn(struct udp_source *src, const struct sockaddr *from)
+{
+	union sockaddr_any f;
+
+	if (src->port != 0)
+		return false;
+	copy_addr(&f, from);
+	if (!sockaddr_equal_ip(&src->ip.sa, &f.sa) || sockaddr_port(&f.sa) == 0)
+		return false;
+	src->port = sockaddr_port(&f.sa);
+	return true;
+}
+
+void
+udp_map_init(struct udp_map *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+/* The key of an address: family (4/6), bytes, port. false: not IP. */
+static bool
+map_key(const struct sockaddr *sa, bool with_port, struct udp_map_entry *k)
+{
+	union sockaddr_any a;
+
+	copy_addr(&a, sa);
+	memset(k, 0, sizeof(*k));
+	if (a.sa.sa_family == AF_INET) {
+		k->family = 4;
+		memcpy(k->addr, &a.sin.sin_addr, 4);
+	} else if (a.sa.sa_family == AF_INET6) {
+		k->family = 6;
+		memcpy(k->addr, &a.sin6.sin6_addr, 16);
+	} else {
+		return false;
+	}
+	k->port = with_port ? sockaddr_port(&a.sa) : 0;
+	return true;
+}
+
+static struct udp_map_entry *
+map_set(struct udp_map *m, const struct udp_map_entry *k)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i;
+
+	h = (h ^ k->family) * 16777619u;
+	for (i = 0; i < 16; i++)
+		h = (h ^ k->addr[i]) * 16777619u;
+	h = (h ^ (k->port & 0xff)) * 16777619u;
+	h = (h ^ (k->port >> 8)) * 16777619u;
+	return &m->e[(h % UDP_MAP_SETS) * UDP_MAP_WAYS];
+}
+
+static uint32_t
+map_tick(struct udp_map *m)
+{
+	if (++m->tick == 0)
+		m->tick = 1;
+	return m->tick;
+}
+
+static bool
+map_same(const struct udp_map_entry *e, const struct udp_map_entry *k)
+{
+	return e->used != 0 && e->family == k->family && e->port == k->port &&
+	    memcmp(e->addr, k->addr, 16) == 0;
+}
+
+bool
+udp_map_get(struct udp_map *m, const struct sockaddr *sa, bool with_port,
+    uint8_t *val)
+{
+	struct udp_map_entry k, *set;
+	size_t i;
+
+	if (!map_key(sa, with_port, &k))
+		return false;
+	set = map_set(m, &k);
+	for (i = 0; i < UDP_MAP_WAYS; i++) {
+		if (map_same(&set[i], &k)) {
+			set[i].used = map_tick(m);
+			*val = set[i].val;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+udp_map_put(struct udp_map *m, const struct sockaddr *sa, bool with_port,
+    uint8_t val)
+{
+	struct udp_map_entry k, *set, *victim = NULL, *free_e = NULL;
+	struct udp_map_entry *lru = NULL;
+	size_t i;
+
+	if (!map_key(sa, with_port, &k))
+		return;
+	set = map_set(m, &k);
+	for (i = 0; i < UDP_MAP_WAYS; i++) {
+		if (map_same(&set[i], &k)) {
+			victim = &set[i];
+			break;
+		}
+		if (set[i].used == 0) {
+			if (free_e == NULL)
+				free_e = &set[i];
+		} else if (lru == NULL || set[i].used < lru->used) {
+			lru = &set[i];
+		}
+	}
+	/* The entry itself, else a free one, else the least recently used. */
+	if (victim == NULL)
+		victim = free_e != NULL ? free_e : lru;
+	*victim = k;
+	victim->val = val;
+	victim->used = map_tick(m);
+}
+
+bool
+udp_filter_allows(int filtering, struct udp_map *sent,
+    const struct sockaddr *from)
+{
+	uint8_t v;
+
+	if (filtering == CONFIG_UDP_ENDPOINT_INDEPENDENT)
+		return true;
+	return udp_map_get(sent, from, false, &v);
+}
+
+struct udp_name *
+udp_names_find(struct udp_names *t, const char *name, uint64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < UDP_NAMES_MAX; i++) {
+		struct udp_name *e = &t->e[i];
+
+		if (e->state == UDP_NAME_FREE || strcasecmp(e->name, name) != 0)
+			continue;
+		if (e->state != UDP_NAME_PENDING && now_ms >= e->expires_ms) {
+			e->state = UDP_NAME_FREE;
+			return NULL;
+		}
+		e->used_ms = now_ms;
+		return e;
+	}
+	return NULL;
+}
+
+struct udp_name *
+udp_names_add(struct udp_names *t, const char *name, uint64_t now_ms)
+{
+	struct udp_name *e = NULL;
+	size_t i;
+
+	for (i = 0; i < UDP_NAMES_MAX; i++) {
+		struct udp_name *c = &t->e[i];
+
+		if (c->state == UDP_NAME_FREE) {
+			e = c;
+			break;
+		}
+		if (c->state != UDP_NAME_PENDING &&
+		    (e == NULL || c->used_ms < e->used_ms))
+			e = c;
+	}
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->state = UDP_NAME_PENDING;
+	util_strlcpy(e->name, name, sizeof(e->name));
+	e->used_ms = now_ms;
+	return e;
+}
+
+void
+udp_names_set(struct udp_name *e, const struct sockaddr *addr, uint32_t ttl_s,
+    uint64_t now_ms)
+{
+	if (addr == NULL) {
+		e->state = UDP_NAME_FAILED;
+		e->expires_ms = now_ms + UDP_NAME_TTL_FAILED_S * 1000ull;
+		return;
+	}
+	if (ttl_s == 0)
+		ttl_s = UDP_NAME_TTL_UNKNOWN_S;
+	if (ttl_s > UDP_NAME_TTL_MAX_S)
+		ttl_s = UDP_NAME_TTL_MAX_S;
+	e->state = UDP_NAME_OK;
+	copy_addr(&e->addr, addr);
+	sockaddr_set_port(&e->addr.sa, 0);
+	e->expires_ms = now_ms + (uint64_t)ttl_s * 1000ull;
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+static uint64_t
+now_ms(const struct udp_assoc *a)
+{
+	return (uint64_t)(ev_now(a->loop) * 1000.);
+}
+
+static void
+drop(struct udp_assoc *a, enum udp_drop why)
+{
+	a->st.drops[why]++;
+}
+
+/* Does this host have a route to `to`? (connect(2) on UDP sends nothing) */
+static bool
+has_route(const union sockaddr_any *to)
+{
+	union sockaddr_any d = *to;
+	bool ok;
+	int fd;
+
+	fd = socket(d.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return false;
+	if (sockaddr_port(&d.sa) == 0)
+		sockaddr_set_port(&d.sa, 9);
+	ok = connect(fd, &d.sa, sockaddr_len(&d.sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Bind fd to `at`, with a port from [lo, hi] (both 0: the kernel's
+ * choice): from a random start, up to UDP_PORT_TRIES ports. 0 or -1.
+ */
+static int
+bind_port(int fd, union sockaddr_any *at, uint16_t lo, uint16_t hi)
+{
+	static uint32_t seed;
+	uint32_t span, start, i, tries;
+
+	if (lo == 0) {
+		sockaddr_set_port(&at->sa, 0);
+		return bind(fd, &at->sa, sockaddr_len(&at->sa));
+	}
+	if (seed == 0)
+		seed = (uint32_t)getpid() * 2654435761u ^ (uint32_t)util_now_ms();
+	/* xorshift32: spreads associations over the range, nothing more. */
+	seed ^= seed << 13;
+	seed ^= seed >> 17;
+	seed ^= seed << 5;
+	span = (uint32_t)(hi - lo) + 1;
+	start = seed % span;
+	tries = span < UDP_PORT_TRIES ? span : UDP_PORT_TRIES;
+	for (i = 0; i < tries; i++) {
+		sockaddr_set_port(&at->sa, (uint16_t)(lo + (start + i) % span));
+		if (bind(fd, &at->sa, sockaddr_len(&at->sa)) == 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	errno = EADDRINUSE;
+	return -1;
+}
+
+static int
+udp_socket(int family)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd != -1 && family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	return fd;
+}
+
+static void udp_down_cb(struct ev_loop *loop, ev_io *io, int revents);
+
+/* The outbound socket for `family`, made when first needed; -1: none. */
+static int
+outbound(struct udp_assoc *a, int family)
+{
+	int i = family == AF_INET6 ? 1 : 0, fd;
+	union sockaddr_any at;
+	const struct config *cfg = a->cfg;
+
+	if (a->ofd[i] != -1)
+		return a->ofd[i];
+	if (a->ofail[i] != 0. && ev_now(a->loop) - a->ofail[i] < UDP_RETRY_S)
+		return -1;
+	memset(&at, 0, sizeof(at));
+	if (family == AF_INET && cfg->connect.has_bind_ipv4) {
+		at = cfg->connect.bind_ipv4;
+	} else if (family == AF_INET6 && cfg->connect.has_bind_ipv6) {
+		at = cfg->connect.bind_ipv6;
+	} else if (family == AF_INET) {
+		at.sin.sin_family = AF_INET;
+	} else {
+		at.sin6.sin6_family = AF_INET6;
+	}
+	fd = udp_socket(family);
+	if (fd == -1 ||
+	    bind_port(fd, &at, cfg->udp.port_lo, cfg->udp.port_hi) == -1) {
+		debug("udp: no outbound socket for family %d: %s", family,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		a->ofail[i] = ev_now(a->loop);
+		return -1;
+	}
+	a->ofd[i] = fd;
+	ev_io_init(&a->oio[i], udp_down_cb, fd, EV_READ);
+	a->oio[i].data = a;
+	ev_io_start(a->loop, &a->oio[i]);
+	return fd;
+}
+
+/* The access check's verdict on `sa` (address and port), remembered. */
+static bool
+allowed(struct udp_assoc *a, const struct sockaddr *sa)
+{
+	uint8_t v;
+
+	if (a->check == NULL)
+		return true;
+	if (udp_map_get(&a->verdicts, sa, true, &v))
+		return v == 1;
+	v = a->check(a->check_arg, sa) ? 1 : 2;
+	udp_map_put(&a->verdicts, sa, true, v);
+	return v == 1;
+}
+
+/* A payload for an IP destination (with port): check and send. */
+static void
+send_up(struct udp_assoc *a, union sockaddr_any *dst, const uint8_t *data,
+    size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	unmap(dst);
+	if (!allowed(a, &dst->sa)) {
+		drop(a, UDP_DROP_DENIED);
+		return;
+	}
+	fd = outbound(a, dst->sa.sa_family);
+	if (fd == -1) {
+		drop(a, UDP_DROP_SEND_UP);
+		return;
+	}
+	n = sendto(fd, data, len, 0, &dst->sa, sockaddr_len(&dst->sa));
+	if (n != (ssize_t)len) {
+		drop(a, UDP_DROP_SEND_UP);
+		return;
+	}
+	a->st.dgrams_up++;
+	a->st.bytes_up += len;
+	a->last = ev_now(a->loop);
+	udp_map_put(&a->sent, &dst->sa, false, 1);
+}
+
+static void
+pending_remove(struct udp_assoc *a, size_t i)
+{
+	a->pend_bytes -= a->pend[i].len;
+	free(a->pend[i].data);
+	memmove(&a->pend[i], &a->pend[i + 1],
+	    (a->npend - i - 1) * sizeof(a->pend[0]));
+	a->npend--;
+}
+
+/* Both lookups of name entry idx are in: choose, cache, send what waits. */
+static void
+name_resolved(struct udp_assoc *a, int idx)
+{
+	struct udp_name *e = &a->names.e[idx];
+	int pref = a->cfg->connect.prefer_family == AF_INET ? UDP_Q4 : UDP_Q6;
+	int order[2] = { pref, 1 - pref };
+	struct udp_lookup *l = NULL;
+	size_t i;
+	int k;
+
+	/* The preferred family, unless only the other can be reached. */
+	for (k = 0; k < 2; k++) {
+		struct udp_lookup *c = &a->look[idx][order[k]];
+
+		if (c->st != RESOLVER_OK)
+			continue;
+		if (l == NULL)
+			l = c;
+		if (has_route(&c->addr)) {
+			l = c;
+			break;
+		}
+	}
+	udp_names_set(e, l != NULL ? &l->addr.sa : NULL, l != NULL ? l->ttl : 0,
+	    now_ms(a));
+	a->look[idx][0].done = a->look[idx][1].done = false;
+	for (i = 0; i < a->npend;) {
+		struct udp_pending *p = &a->pend[i];
+
+		if (p->idx != idx) {
+			i++;
+			continue;
+		}
+		if (e->state == UDP_NAME_OK) {
+			union sockaddr_any dst = e->addr;
+
+			sockaddr_set_port(&dst.sa, p->port);
+			send_up(a, &dst, p->data, p->len);
+		} else {
+			drop(a, UDP_DROP_RESOLVE);
+		}
+		pending_remove(a, i);
+	}
+}
+
+static void
+lookup_cb(void *arg, enum resolver_status st, const struct resolver_result *res)
+{
+	struct udp_lookup *l = arg;
+	struct udp_assoc *a = l->a;
+	int which = l == &a->look[l->idx][UDP_Q6] ? UDP_Q6 : UDP_Q4;
+
+	l->q = NULL;
+	l->done = true;
+	l->st = st;
+	if (st == RESOLVER_OK && res != NULL && res->n > 0) {
+		l->addr = res->addrs[0];
+		l->ttl = res->ttl;
+	} else {
+		l->st = st == RESOLVER_OK ? RESOLVER_NOTFOUND : st;
+	}
+	if (a->look[l->idx][1 - which].done)
+		name_resolved(a, l->idx);
+}
+
+/* Start both lookups for entry e; false when neither could start. */
+static bool
+name_lookup(struct udp_assoc *a, struct udp_name *e)
+{
+	int idx = (int)(e - a->names.e), k;
+	static const int fam[2] = { AF_INET6, AF_INET };
+
+	for (k = 0; k < 2; k++) {
+		struct udp_lookup *l = &a->look[idx][k];
+
+		memset(l, 0, sizeof(*l));
+		l->a = a;
+		l->idx = idx;
+		if (a->resolver != NULL)
+			l->q = resolver_lookup(a->resolver, e->name, fam[k],
+			    lookup_cb, l);
+		if (l->q == NULL) {
+			l->done = true;
+			l->st = RESOLVER_FAIL;
+		}
+	}
+	return !(a->look[idx][0].done && a->look[idx][1].done);
+}
+
+/* A datagram for a name (not an IP literal) and port. */
+static void
+send_up_name(struct udp_assoc *a, const char *name, uint16_t port,
+    const uint8_t *data, size_t len)
+{
+	uint64_t now = now_ms(a);
+	struct udp_name *e = udp_names_find(&a->names, name, now);
+	struct udp_pending *p;
+
+	if (e != NULL && e->state == UDP_NAME_OK) {
+		union sockaddr_any dst = e->addr;
+
+		sockaddr_set_port(&dst.sa, port);
+		send_up(a, &dst, data, len);
+		return;
+	}
+	if (e != NULL && e->state == UDP_NAME_FAILED) {
+		drop(a, UDP_DROP_RESOLVE);
+		return;
+	}
+	if (a->npend == UDP_PENDING_MAX ||
+	    a->pend_bytes + len > UDP_PENDING_BYTES) {
+		drop(a, UDP_DROP_PENDING);
+		return;
+	}
+	if (e == NULL) {
+		e = udp_names_add(&a->names, name, now);
+		if (e == NULL) {
+			drop(a, UDP_DROP_PENDING);	/* every entry resolving */
+			return;
+		}
+		if (!name_lookup(a, e)) {
+			udp_names_set(e, NULL, 0, now);
+			drop(a, UDP_DROP_RESOLVE);
+			return;
+		}
+	}
+	p = &a->pend[a->npend];
+	p->data = malloc(len > 0 ? len : 1);
+	if (p->data == NULL) {
+		drop(a, UDP_DROP_PENDING);
+		return;
+	}
+	memcpy(p->data, data, len);
+	p->len = len;
+	p->port = port;
+	p->idx = (int)(e - a->names.e);
+	a->npend++;
+	a->pend_bytes += len;
+}
+
+/* One datagram that arrived at the relay socket. */
+static void
+from_client(struct udp_assoc *a, const uint8_t *buf, size_t n,
+    const struct sockaddr *from)
+{
+	struct socks5_udp_header h;
+	union sockaddr_any dst;
+	socklen_t dlen = sizeof(dst);
+	size_t used = 0;
+
+	if (!udp_source_match(&a->src, from)) {
+		drop(a, UDP_DROP_SOURCE);
+		return;
+	}
+	if (socks5_parse_udp_header(buf, n, &h, &used) != SOCKS5_OK) {
+		drop(a, UDP_DROP_MALFORMED);
+		return;
+	}
+	if (h.frag != 0) {
+		/* RFC 1928 section 7: no reassembly, so drop every fragment. */
+		drop(a, UDP_DROP_FRAG);
+		return;
+	}
+	if (udp_source_learn(&a->src, from) && log_enabled(LOG_LEVEL_DEBUG)) {
+		char s[SOCKADDR_STRLEN];
+
+		debug("udp: the client sends from %s",
+		    sockaddr_format(from, s, sizeof(s)));
+	}
+	memset(&dst, 0, sizeof(dst));
+	if (h.dst.atyp == SOCKS5_ATYP_DOMAIN) {
+		if (sockaddr_parse_ip(h.dst.u.name, h.dst.port, &dst) == -1) {
+			send_up_name(a, h.dst.u.name, h.dst.port, buf + used,
+			    n - used);
+			return;
+		}
+	} else if (socks5_addr_to_sockaddr(&h.dst, &dst.sa, &dlen) == -1) {
+		drop(a, UDP_DROP_MALFORMED);
+		return;
+	}
+	send_up(a, &dst, buf + used, n - used);
+}
+
+static void
+udp_up_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct udp_assoc *a = io->data;
+	int i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < UDP_BATCH; i++) {
+		union sockaddr_any from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		n = recvfrom(a->rfd, udp_buf, sizeof(udp_buf), 0, &from.sa,
+		    &flen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN, or an error that the read consumed. */
+			return;
+		}
+		from_client(a, udp_buf, (size_t)n, &from.sa);
+	}
+}
+
+/* One datagram that arrived at an outbound socket: to the client. */
+static void
+to_client(struct udp_assoc *a, size_t n, union sockaddr_any *from)
+{
+	union sockaddr_any client;
+	struct socks5_addr src;
+	uint8_t hdr[UDP_ROOM];
+	size_t hlen;
+	ssize_t w;
+
+	unmap(from);
+	if (a->src.port == 0) {
+		drop(a, UDP_DROP_NO_CLIENT);
+		return;
+	}
+	if (!udp_filter_allows((int)a->cfg->udp.filtering, &a->sent,
+	    &from->sa) || !allowed(a, &from->sa)) {
+		drop(a, UDP_DROP_FILTERED);
+		return;
+	}
+	if (socks5_addr_from_sockaddr(&src, &from->sa) == -1 ||
+	    (hlen = socks5_encode_udp_header(hdr, sizeof(hdr), 0, &src)) == 0) {
+		drop(a, UDP_DROP_FILTERED);
+		return;
+	}
+	memcpy(udp_buf + UDP_ROOM - hlen, hdr, hlen);
+	client = a->src.ip;
+	sockaddr_set_port(&client.sa, a->src.port);
+	w = sendto(a->rfd, udp_buf + UDP_ROOM - hlen, hlen + n, 0, &client.sa,
+	    sockaddr_len(&client.sa));
+	if (w != (ssize_t)(hlen + n)) {
+		drop(a, UDP_DROP_SEND_DOWN);
+		return;
+	}
+	a->st.dgrams_down++;
+	a->st.bytes_down += n;
+	a->last = ev_now(a->loop);
+}
+
+static void
+udp_down_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct udp_assoc *a = io->data;
+	int fd = io->fd, i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < UDP_BATCH; i++) {
+		union sockaddr_any from;
+		socklen_t flen = sizeof(from);
+		ssize_t n;
+
+		memset(&from, 0, sizeof(from));
+		n = recvfrom(fd, udp_buf + UDP_ROOM, UDP_DGRAM_MAX, 0,
+		    &from.sa, &flen);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		to_client(a, (size_t)n, &from);
+	}
+}
+
+static void
+udp_idle_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct udp_assoc *a = t->data;
+	double limit = (double)a->cfg->udp.idle_timeout_s;
+	double idle = ev_now(loop) - a->last;
+
+	(void)revents;
+	if (idle < limit) {
+		ev_timer_set(t, limit - idle, 0.);
+		ev_timer_start(loop, t);
+		return;
+	}
+	debug("udp: idle for %.0f s", idle);
+	a->done(a->arg, UDP_END_IDLE);
+}
+
+/* The relay socket, bound where the client will send. -1 with errno. */
+static int
+relay_socket(const struct config *cfg, const union sockaddr_any *local,
+    union sockaddr_any *bound)
+{
+	union sockaddr_any at;
+	socklen_t len = sizeof(*bound);
+	int fd, family = local->sa.sa_family, err;
+
+	fd = udp_socket(family);
+	if (fd == -1)
+		return -1;
+	/*
+	 * udp.external_address is what the reply advertises. When it is
+	 * one of this host's addresses, listen there; behind NAT it is
+	 * not, and the datagrams arrive at the control connection's local
+	 * address.
+	 */
+	at = cfg->udp.external;
+	if (!cfg->udp.has_external || at.sa.sa_family != family ||
+	    bind_port(fd, &at, cfg->udp.port_lo, cfg->udp.port_hi) == -1) {
+		if (cfg->udp.has_external && at.sa.sa_family == family &&
+		    errno != EADDRNOTAVAIL)
+			goto fail;
+		at = *local;
+		if (bind_port(fd, &at, cfg->udp.port_lo, cfg->udp.port_hi) == -1)
+			goto fail;
+	}
+	if (getsockname(fd, &bound->sa, &len) == -1)
+		goto fail;
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+struct udp_assoc *
+udp_start(const struct udp_params *p, struct socks5_addr *bnd, uint8_t *rep)
+{
+	const struct config *cfg = p->cfg;
+	union sockaddr_any local, bound;
+	struct udp_assoc *a;
+	char buf[SOCKADDR_STRLEN], buf2[SOCKADDR_STRLEN];
+	int r;
+
+	copy_addr(&local, p->local);
+	if (local.sa.sa_family != AF_INET && local.sa.sa_family != AF_INET6) {
+		*rep = SOCKS5_REP_GENERAL_FAILURE;
+		return NULL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		*rep = SOCKS5_REP_GENERAL_FAILURE;
+		return NULL;
+	}
+	a->loop = p->loop;
+	a->resolver = p->resolver;
+	a->cfg = cfg;
+	a->check = p->check;
+	a->check_arg = p->check_arg;
+	a->done = p->done;
+	a->arg = p->arg;
+	a->ofd[0] = a->ofd[1] = -1;
+	r = udp_source_init(&a->src, p->client, p->req, cfg->udp.strict_source,
+	    local.sa.sa_family);
+	if (r != 0) {
+		free(a);
+		*rep = (uint8_t)r;
+		return NULL;
+	}
+	a->rfd = relay_socket(cfg, &local, &bound);
+	if (a->rfd == -1) {
+		debug("udp: no relay socket on %s: %s",
+		    sockaddr_format(&local.sa, buf, sizeof(buf)),
+		    strerror(errno));
+		free(a);
+		*rep = SOCKS5_REP_GENERAL_FAILURE;
+		return NULL;
+	}
+	/* BND: where to send; the advertised address when configured. */
+	if (cfg->udp.has_external &&
+	    cfg->udp.external.sa.sa_family == bound.sa.sa_family) {
+		uint16_t port = sockaddr_port(&bound.sa);
+
+		bound = cfg->udp.external;
+		sockaddr_set_port(&bound.sa, port);
+	}
+	BUG_ON(socks5_addr_from_sockaddr(bnd, &bound.sa) == -1);
+	udp_map_init(&a->verdicts);
+	udp_map_init(&a->sent);
+	ev_io_init(&a->rio, udp_up_cb, a->rfd, EV_READ);
+	a->rio.data = a;
+	ev_io_start(a->loop, &a->rio);
+	a->last = ev_now(a->loop);
+	ev_timer_init(&a->idle, udp_idle_cb, (double)cfg->udp.idle_timeout_s,
+	    0.);
+	a->idle.data = a;
+	if (cfg->udp.idle_timeout_s > 0)
+		ev_timer_start(a->loop, &a->idle);
+	debug("udp: relaying at %s for %s", sockaddr_format(&bound.sa, buf,
+	    sizeof(buf)), sockaddr_format(&a->src.ip.sa, buf2, sizeof(buf2)));
+	return a;
+}
+
+/* The kernel's count of datagrams dropped at fd (0 when unknown). */
+static uint64_t
+kernel_drops(int fd)
+{
+	uint32_t mi[UDP_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (fd == -1)
+		return 0;
+	memset(mi, 0, sizeof(mi));
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == -1 ||
+	    len <= UDP_MEMINFO_DROPS * sizeof(uint32_t))
+		return 0;
+	return mi[UDP_MEMINFO_DROPS];
+}
+
+void
+udp_stats(const struct udp_assoc *a, struct udp_stats *out)
+{
+	*out = a->st;
+	out->drops[UDP_DROP_KERNEL_UP] += kernel_drops(a->rfd);
+	out->drops[UDP_DROP_KERNEL_DOWN] += kernel_drops(a->ofd[0]) +
+	    kernel_drops(a->ofd[1]);
+}
+
+void
+udp_free(struct udp_assoc *a)
+{
+	size_t i;
+	int k;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < UDP_NAMES_MAX; i++)
+		for (k = 0; k < 2; k++)
+			if (a->look[i][k].q != NULL)
+				resolver_cancel(a->look[i][k].q);
+	for (i = 0; i < a->npend; i++)
+		free(a->pend[i].data);
+	ev_timer_stop(a->loop, &a->idle);
+	ev_io_stop(a->loop, &a->rio);
+	close(a->rfd);
+	for (k = 0; k < 2; k++) {
+		if (a->ofd[k] != -1) {
+			ev_io_stop(a->loop, &a->oio[k]);
+			close(a->ofd[k]);
+		}
+	}
+	free(a);
+}

@@ -1,0 +1,500 @@
+/*
+ * check_bind.c - the BIND command's module (bind.h): the pure helpers
+ * (expected peers, the external address of a family) and a bind on a
+ * real libev loop over loopback: the first reply's address, a stranger
+ * closed and counted while the expected peer gets through, the accept
+ * timeout, a wildcard request (anyone; or refused with
+ * bind.require_peer_match), the access check refusing a peer,
+ * bind.external_addresses, IPv6, and bind_free() while waiting. Every
+ * loop run is bounded by a safety timer.
+ */
+#include "config_auto.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "bind.h"
+#include "config.h"
+#include "socks5.h"
+
+static struct config cfg;
+static struct ev_loop *loop;
+
+static union sockaddr_any
+addr(const char *ip, uint16_t port)
+{
+	union sockaddr_any a;
+
+	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
+	return a;
+}
+
+/* Is a's address `ip` (port ignored)? */
+static int
+is_ip(const union sockaddr_any *a, const char *ip)
+{
+	union sockaddr_any b = addr(ip, 0);
+
+	return sockaddr_equal_ip(&a->sa, &b.sa);
+}
+
+/* What the callback saw. */
+struct seen {
+	int listening, accepted, failed;
+	struct bind_result last;
+	union sockaddr_any at;		/* the listening address */
+	int fd;
+	struct bind *b;
+	int free_in_cb;
+};
+
+static void
+cb(void *arg, const struct bind_result *r)
+{
+	struct seen *s = arg;
+
+	s->last = *r;
+	switch (r->ev) {
+	case BIND_LISTENING:
+		s->listening++;
+		s->at = r->addr;
+		break;
+	case BIND_ACCEPTED:
+		s->accepted++;
+		s->fd = r->fd;
+		break;
+	case BIND_FAILED:
+		s->failed++;
+		break;
+	}
+	if (s->free_in_cb && r->ev != BIND_LISTENING) {
+		bind_free(s->b);
+		s->b = NULL;
+	}
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static int refuse_all;
+
+static int
+check_cb(void *arg, const struct sockaddr *peer)
+{
+	(void)arg;
+	(void)peer;
+	return !refuse_all;
+}
+
+static void
+tick_cb(struct ev_loop *l, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	ev_break(l, EVBREAK_ALL);
+}
+
+static void
+run_for(double secs)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, tick_cb, secs, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+static struct bind *
+start(struct seen *s, const char *dst_ip, int with_check)
+{
+	union sockaddr_any d = addr(dst_ip, 21), local = addr("127.0.0.1", 1080);
+	struct socks5_addr dst;
+	struct bind_params p;
+
+	if (d.sa.sa_family == AF_INET6)
+		local = addr("::1", 1080);
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &d.sa), 0);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	memset(&p, 0, sizeof(p));
+	p.loop = loop;
+	p.cfg = &cfg;
+	p.dst = &dst;
+	p.local = &local.sa;
+	p.check = with_check ? check_cb : NULL;
+	p.cb = cb;
+	p.arg = s;
+	s->b = bind_start(&p);
+	ck_assert_ptr_nonnull(s->b);
+	/* Never from inside bind_start(). */
+	ck_assert_int_eq(s->listening + s->failed, 0);
+	return s->b;
+}
+
+/* A non-blocking connect from `src` to `to`; the fd. */
+static int
+connect_from(const char *src, const union sockaddr_any *to)
+{
+	union sockaddr_any a = addr(src, 0);
+	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, &a.sa, sockaddr_len(&a.sa)), 0);
+	if (connect(fd, &to->sa, sockaddr_len(&to->sa)) == -1)
+		ck_assert_int_eq(errno, EINPROGRESS);
+	return fd;
+}
+
+/* Did the server close fd (EOF or reset) within `secs`, running the loop? */
+static int
+closed_within(int fd, double secs)
+{
+	char c;
+	int i;
+
+	for (i = 0; i < (int)(secs * 50); i++) {
+		ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+		if (n == 0 || (n == -1 && errno != EAGAIN))
+			return 1;
+		run_for(0.02);
+	}
+	return 0;
+}
+
+static void
+setup(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.bind.accept_timeout_s = 10;
+	cfg.connect.prefer_family = AF_INET6;
+	loop = ev_loop_new(EVFLAG_AUTO);
+	refuse_all = 0;
+}
+
+static void
+teardown(void)
+{
+	ev_loop_destroy(loop);
+}
+
+START_TEST(test_pure)
+{
+	union sockaddr_any e[2], out;
+	union sockaddr_any p1 = addr("192.0.2.1", 20);
+	union sockaddr_any p2 = addr("::ffff:192.0.2.1", 40000);
+	union sockaddr_any p3 = addr("192.0.2.2", 20);
+	union sockaddr_any p4 = addr("2001:db8::7", 20);
+
+	e[0] = addr("192.0.2.1", 0);
+	e[1] = addr("2001:db8::7", 0);
+	/* The port never matters; a mapped address is the IPv4 one. */
+	ck_assert(bind_peer_expected(e, 2, &p1.sa));
+	ck_assert(bind_peer_expected(e, 2, &p2.sa));
+	ck_assert(!bind_peer_expected(e, 2, &p3.sa));
+	ck_assert(bind_peer_expected(e, 2, &p4.sa));
+	ck_assert(!bind_peer_expected(e, 1, &p4.sa));
+	ck_assert(!bind_peer_expected(e, 0, &p1.sa));
+
+	e[0] = addr("2001:db8::1", 0);
+	e[1] = addr("198.51.100.1", 0);
+	ck_assert(bind_pick_external(e, 2, AF_INET, &out));
+	ck_assert(sockaddr_equal_ip(&out.sa, &e[1].sa));
+	ck_assert(bind_pick_external(e, 2, AF_INET6, &out));
+	ck_assert(sockaddr_equal_ip(&out.sa, &e[0].sa));
+	ck_assert(!bind_pick_external(e, 1, AF_INET, &out));
+	ck_assert(!bind_pick_external(NULL, 0, AF_INET, &out));
+}
+END_TEST
+
+START_TEST(test_stranger_then_peer)
+{
+	struct seen s;
+	union sockaddr_any peer_addr;
+	socklen_t len = sizeof(peer_addr);
+	int stray, peer;
+
+	start(&s, "127.0.0.1", 1);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	ck_assert(is_ip(&s.at, "127.0.0.1"));
+	ck_assert_uint_ne(sockaddr_port(&s.at.sa), 0);
+	/* 127.0.0.2 is not who the client named: closed, counted. */
+	stray = connect_from("127.0.0.2", &s.at);
+	ck_assert(closed_within(stray, 5));
+	ck_assert_int_eq(s.accepted + s.failed, 0);
+	peer = connect_from("127.0.0.1", &s.at);
+	run_for(5);
+	ck_assert_int_eq(s.accepted, 1);
+	ck_assert_int_ge(s.fd, 0);
+	ck_assert_uint_eq(s.last.refused, 1);
+	ck_assert_int_eq(getsockname(peer, &peer_addr.sa, &len), 0);
+	ck_assert(sockaddr_equal(&s.last.addr.sa, &peer_addr.sa));
+	/* The listener is gone once the peer is in. */
+	bind_free(s.b);
+	close(s.fd);
+	close(stray);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	struct seen s;
+
+	cfg.bind.accept_timeout_s = 1;
+	start(&s, "127.0.0.1", 0);
+	s.free_in_cb = 1;
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	run_for(5);
+	ck_assert_int_eq(s.failed, 1);
+	ck_assert_int_eq(s.last.rep, SOCKS5_REP_TTL_EXPIRED);
+	ck_assert_str_eq(s.last.why, "accept-timeout");
+	ck_assert_ptr_null(s.b);
+}
+END_TEST
+
+START_TEST(test_wildcard)
+{
+	struct seen s;
+	int peer;
+
+	/* 0.0.0.0: anyone, on the control connection's address. */
+	start(&s, "0.0.0.0", 0);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	ck_assert(is_ip(&s.at, "127.0.0.1"));
+	peer = connect_from("127.0.0.2", &s.at);
+	run_for(5);
+	ck_assert_int_eq(s.accepted, 1);
+	ck_assert(is_ip(&s.last.addr, "127.0.0.2"));
+	bind_free(s.b);
+	close(s.fd);
+	close(peer);
+
+	/* ... unless the admin requires the peer to be named. */
+	cfg.bind.require_peer_match = true;
+	start(&s, "0.0.0.0", 0);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 0);
+	ck_assert_int_eq(s.failed, 1);
+	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
+	ck_assert_str_eq(s.last.why, "not-allowed");
+	bind_free(s.b);
+}
+END_TEST
+
+START_TEST(test_check_refuses)
+{
+	struct seen s;
+	int peer;
+
+	refuse_all = 1;
+	start(&s, "127.0.0.1", 1);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	peer = connect_from("127.0.0.1", &s.at);
+	run_for(5);
+	ck_assert_int_eq(s.failed, 1);
+	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
+	ck_assert_str_eq(s.last.why, "peer-denied");
+	ck_assert(closed_within(peer, 5));
+	bind_free(s.b);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_external)
+{
+	union sockaddr_any ext[2];
+	struct seen s;
+
+	ext[0] = addr("::1", 0);
+	ext[1] = addr("127.0.0.3", 0);
+	cfg.bind.external = ext;
+	cfg.bind.n_external = 2;
+	start(&s, "127.0.0.1", 0);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	ck_assert(sockaddr_equal_ip(&s.at.sa, &ext[1].sa));
+	bind_free(s.b);
+	cfg.bind.external = NULL;
+	cfg.bind.n_external = 0;
+}
+END_TEST
+
+START_TEST(test_ipv6)
+{
+	union sockaddr_any probe = addr("::1", 0);
+	struct seen s;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), peer;
+
+	if (fd == -1 || bind(fd, &probe.sa, sockaddr_len(&probe.sa)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return;		/* no IPv6 here */
+	}
+	close(fd);
+	start(&s, "::1", 0);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	ck_assert_int_eq(s.at.sa.sa_family, AF_INET6);
+	peer = connect_from("::1", &s.at);
+	run_for(5);
+	ck_assert_int_eq(s.accepted, 1);
+	ck_assert_int_eq(s.last.addr.sa.sa_family, AF_INET6);
+	bind_free(s.b);
+	close(s.fd);
+	close(peer);
+}
+END_TEST
+
+START_TEST(test_free_while_waiting)
+{
+	struct seen s;
+	int fd;
+
+	start(&s, "127.0.0.1", 0);
+	run_for(2);
+	ck_assert_int_eq(s.listening, 1);
+	bind_free(s.b);
+	/* The listener is closed: a connection is refused. */
+	fd = connect_from("127.0.0.1", &s.at);
+	ck_assert(closed_within(fd, 5));
+	run_for(0.1);
+	ck_assert_int_eq(s.accepted + s.failed, 0);
+	close(fd);
+	bind_free(NULL);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- config */
+
+static char cfg_msgs[4096];
+static int cfg_errors;
+
+static void
+cfg_collect(void *arg, const char *file, int line, const char *msg)
+{
+	size_t len = strlen(cfg_msgs);
+
+	(void)arg;
+	(void)file;
+	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
+	if (strncmp(msg, "warning: ", 9) != 0)
+		cfg_errors++;
+}
+
+/* Load `text` after a minimal valid head; NULL when it had errors. */
+static struct config *
+cfg_load(const char *text)
+{
+	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
+	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ]; };\n";
+	struct config *c;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_msgs[0] = '\0';
+	cfg_errors = 0;
+	c = config_load(path, cfg_collect, NULL);
+	unlink(path);
+	return c;
+}
+
+static void
+cfg_expect_error(const char *text, const char *msg)
+{
+	struct config *c = cfg_load(text);
+
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
+	    msg, cfg_msgs);
+}
+
+START_TEST(test_config_bind)
+{
+	struct config *c;
+	char buf[SOCKADDR_STRLEN];
+
+	c = cfg_load("");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->bind.accept_timeout_s, 120);
+	ck_assert(!c->bind.require_peer_match);
+	ck_assert_uint_eq(c->bind.n_external, 0);
+	config_free(c);
+
+	c = cfg_load("bind = { external_addresses = [ \"192.0.2.1\", \"2001:db8::1\" ];\n"
+	    "  accept_timeout_s = 30; require_peer_match = true; };\n");
+	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_int_eq(c->bind.accept_timeout_s, 30);
+	ck_assert(c->bind.require_peer_match);
+	ck_assert_uint_eq(c->bind.n_external, 2);
+	ck_assert_str_eq(sockaddr_format_ip(&c->bind.external[0].sa, buf,
+	    sizeof(buf)), "192.0.2.1");
+	ck_assert_str_eq(sockaddr_format_ip(&c->bind.external[1].sa, buf,
+	    sizeof(buf)), "2001:db8::1");
+	config_free(c);
+
+	cfg_expect_error("bind = { external_addresses = [ \"192.0.2.1:21\" ]; };\n",
+	    "3: 'bind.external_addresses': \"192.0.2.1:21\" is not an IPv4 or "
+	    "IPv6 address");
+	cfg_expect_error("bind = { external_addresses = \"192.0.2.1\"; };\n",
+	    "3: 'bind.external_addresses' must be a list");
+	cfg_expect_error("bind = { accept_timeout_s = 0; };\n",
+	    "3: 'bind.accept_timeout_s' must be between 1 and 86400");
+	cfg_expect_error("bind = { require_peer_match = 1; };\n",
+	    "3: 'bind.require_peer_match' must be true or false");
+	cfg_expect_error("bind = { accept_timeout = 5; };\n",
+	    "3: unknown key 'bind.accept_timeout'");
+}
+END_TEST
+
+static Suite *
+bind_suite(void)
+{
+	Suite *s = suite_create("bind");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_pure);
+	tcase_add_test(tc, test_config_bind);
+	tcase_add_test(tc, test_stranger_then_peer);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_wildcard);
+	tcase_add_test(tc, test_check_refuses);
+	tcase_add_test(tc, test_external);
+	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_free_while_waiting);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(bind_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

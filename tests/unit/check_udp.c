@@ -1,0 +1,866 @@
+/*
+ * check_udp.c - the UDP ASSOCIATE relay (udp.h): its pure parts (who is
+ * the client and when its port is learnt, the bounded address map, the
+ * filtering decision, the name cache and its TTLs) and the association
+ * on a real libev loop over loopback sockets: an echo with the exact
+ * header, drops counted by reason (another source, FRAG, malformed, a
+ * refused destination, names with no resolver), address-dependent
+ * filtering, udp.port_range, udp.external_address and the idle timeout.
+ * Every loop run is bounded by a safety timer.
+ */
+#include "config_auto.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "config.h"
+#include "socks5.h"
+#include "udp.h"
+
+static struct config cfg;
+static struct ev_loop *loop;
+
+static union sockaddr_any
+addr(const char *ip, uint16_t port)
+{
+	union sockaddr_any a;
+
+	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
+	return a;
+}
+
+static struct socks5_addr
+saddr(const char *ip, uint16_t port)
+{
+	union sockaddr_any a = addr(ip, port);
+	struct socks5_addr s;
+
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&s, &a.sa), 0);
+	return s;
+}
+
+static struct socks5_addr
+sname(const char *name, uint16_t port)
+{
+	struct socks5_addr s;
+
+	memset(&s, 0, sizeof(s));
+	s.atyp = SOCKS5_ATYP_DOMAIN;
+	s.name_len = (uint8_t)strlen(name);
+	memcpy(s.u.name, name, s.name_len);
+	s.port = port;
+	return s;
+}
+
+/* ---------------------------------------------------------------- pure */
+
+START_TEST(test_source_learn_first)
+{
+	struct udp_source src;
+	union sockaddr_any peer = addr("127.0.0.1", 40000);
+	union sockaddr_any a = addr("127.0.0.1", 5000);
+	union sockaddr_any b = addr("127.0.0.1", 5001);
+	union sockaddr_any other = addr("127.0.0.2", 5000);
+	struct socks5_addr req = saddr("0.0.0.0", 0);
+
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 0);
+	/* Before the port is known: any port of the client's IP. */
+	ck_assert(udp_source_match(&src, &a.sa));
+	ck_assert(udp_source_match(&src, &b.sa));
+	ck_assert(!udp_source_match(&src, &other.sa));
+	ck_assert(!udp_source_learn(&src, &other.sa));
+	ck_assert(udp_source_learn(&src, &a.sa));
+	ck_assert_uint_eq(src.port, 5000);
+	/* Learnt once: the first valid datagram decides. */
+	ck_assert(!udp_source_learn(&src, &b.sa));
+	ck_assert(udp_source_match(&src, &a.sa));
+	ck_assert(!udp_source_match(&src, &b.sa));
+	ck_assert(!udp_source_match(&src, &other.sa));
+}
+END_TEST
+
+START_TEST(test_source_request_port)
+{
+	struct udp_source src;
+	union sockaddr_any peer = addr("127.0.0.1", 40000);
+	union sockaddr_any a = addr("127.0.0.1", 6000);
+	union sockaddr_any b = addr("127.0.0.1", 6001);
+	struct socks5_addr req;
+
+	/* 0.0.0.0:6000 (PySocks): the port is believed. */
+	req = saddr("0.0.0.0", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 6000);
+	ck_assert(udp_source_match(&src, &a.sa));
+	ck_assert(!udp_source_match(&src, &b.sa));
+	/* The client's own address with a port: believed. */
+	req = saddr("127.0.0.1", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 6000);
+	/* As an IP literal in a name, too. */
+	req = sname("127.0.0.1", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 6000);
+	/* The destination by mistake (gost, glider, hysteria): learnt. */
+	req = saddr("192.0.2.7", 53);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 0);
+	ck_assert(udp_source_match(&src, &a.sa));
+	/* A pre-NAT address, a name, an IPv6 address: the same. */
+	req = saddr("10.1.2.3", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 0);
+	req = sname("client.example", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 0);
+	req = saddr("::", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert_uint_eq(src.port, 6000);
+	/* The IP is the TCP client's whatever the request said. */
+	req = saddr("127.0.0.2", 6000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert(sockaddr_equal_ip(&src.ip.sa, &peer.sa));
+}
+END_TEST
+
+START_TEST(test_source_strict)
+{
+	struct udp_source src;
+	union sockaddr_any peer = addr("127.0.0.1", 40000);
+	union sockaddr_any two = addr("127.0.0.2", 7000);
+	union sockaddr_any one = addr("127.0.0.1", 7000);
+	struct socks5_addr req;
+
+	/* The RFC's letter: DST.ADDR and DST.PORT are the client's. */
+	req = saddr("127.0.0.2", 7000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET), 0);
+	ck_assert(udp_source_match(&src, &two.sa));
+	ck_assert(!udp_source_match(&src, &one.sa));
+	/* Zero: the TCP client's IP, the port learnt. */
+	req = saddr("0.0.0.0", 0);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET), 0);
+	ck_assert(udp_source_match(&src, &one.sa));
+	ck_assert(!udp_source_match(&src, &two.sa));
+	ck_assert_uint_eq(src.port, 0);
+	/* Names and the other family cannot be sent from. */
+	req = sname("client.example", 7000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET),
+	    SOCKS5_REP_ATYP_NOT_SUPPORTED);
+	req = saddr("2001:db8::1", 7000);
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET),
+	    SOCKS5_REP_ATYP_NOT_SUPPORTED);
+}
+END_TEST
+
+START_TEST(test_source_mapped)
+{
+	struct udp_source src;
+	union sockaddr_any peer = addr("::ffff:127.0.0.1", 40000);
+	union sockaddr_any a = addr("127.0.0.1", 5000);
+	union sockaddr_any m = addr("::ffff:127.0.0.1", 5000);
+	struct socks5_addr req = saddr("0.0.0.0", 0);
+
+	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
+	ck_assert(udp_source_match(&src, &a.sa));
+	ck_assert(udp_source_learn(&src, &m.sa));
+	ck_assert(udp_source_match(&src, &a.sa));
+}
+END_TEST
+
+START_TEST(test_map)
+{
+	static struct udp_map m;
+	union sockaddr_any a = addr("192.0.2.1", 53);
+	union sockaddr_any a2 = addr("192.0.2.1", 54);
+	union sockaddr_any b = addr("2001:db8::1", 53);
+	union sockaddr_any bm = addr("::ffff:192.0.2.1", 99);
+	uint8_t v = 0;
+	unsigned i, present = 0;
+
+	udp_map_init(&m);
+	ck_assert(!udp_map_get(&m, &a.sa, true, &v));
+	udp_map_put(&m, &a.sa, true, 1);
+	ck_assert(udp_map_get(&m, &a.sa, true, &v));
+	ck_assert_uint_eq(v, 1);
+	ck_assert(!udp_map_get(&m, &a2.sa, true, &v));
+	ck_assert(!udp_map_get(&m, &a.sa, false, &v));
+	udp_map_put(&m, &a.sa, true, 2);	/* replaces */
+	ck_assert(udp_map_get(&m, &a.sa, true, &v));
+	ck_assert_uint_eq(v, 2);
+	/* Without ports: any port matches; a mapped address is IPv4. */
+	udp_map_put(&m, &a.sa, false, 7);
+	ck_assert(udp_map_get(&m, &a2.sa, false, &v));
+	ck_assert_uint_eq(v, 7);
+	ck_assert(udp_map_get(&m, &bm.sa, false, &v));
+	ck_assert(!udp_map_get(&m, &b.sa, false, &v));
+
+	/*
+	 * Bounded: after many more addresses than it holds, the map holds
+	 * at most its size, and the one just put is always there.
+	 */
+	for (i = 0; i < 5000; i++) {
+		union sockaddr_any x = addr("10.0.0.0", (uint16_t)(i + 1));
+
+		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
+		udp_map_put(&m, &x.sa, false, 1);
+		ck_assert(udp_map_get(&m, &x.sa, false, &v));
+	}
+	for (i = 0; i < 5000; i++) {
+		union sockaddr_any x = addr("10.0.0.0", 0);
+
+		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
+		if (udp_map_get(&m, &x.sa, false, &v))
+			present++;
+	}
+	ck_assert_uint_le(present, UDP_MAP_SETS * UDP_MAP_WAYS);
+	ck_assert_uint_ge(present, UDP_MAP_SETS * UDP_MAP_WAYS / 2);
+}
+END_TEST
+
+START_TEST(test_map_lru)
+{
+	static struct udp_map m;
+	union sockaddr_any keep = addr("198.51.100.1", 0);
+	uint8_t v;
+	unsigned i;
+
+	/* An entry in constant use survives a stream of new ones. */
+	udp_map_init(&m);
+	udp_map_put(&m, &keep.sa, false, 1);
+	for (i = 0; i < 20000; i++) {
+		union sockaddr_any x = addr("10.0.0.0", 0);
+
+		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
+		udp_map_put(&m, &x.sa, false, 1);
+		ck_assert(udp_map_get(&m, &keep.sa, false, &v));
+	}
+}
+END_TEST
+
+START_TEST(test_filter)
+{
+	static struct udp_map sent;
+	union sockaddr_any dst = addr("192.0.2.9", 53);
+	union sockaddr_any same_ip = addr("192.0.2.9", 5353);
+	union sockaddr_any other = addr("192.0.2.10", 53);
+
+	udp_map_init(&sent);
+	ck_assert(udp_filter_allows(CONFIG_UDP_ENDPOINT_INDEPENDENT, &sent,
+	    &other.sa));
+	ck_assert(!udp_filter_allows(CONFIG_UDP_ADDRESS_DEPENDENT, &sent,
+	    &dst.sa));
+	udp_map_put(&sent, &dst.sa, false, 1);
+	ck_assert(udp_filter_allows(CONFIG_UDP_ADDRESS_DEPENDENT, &sent,
+	    &dst.sa));
+	/* Address-dependent: the port does not matter (RFC 4787 5). */
+	ck_assert(udp_filter_allows(CONFIG_UDP_ADDRESS_DEPENDENT, &sent,
+	    &same_ip.sa));
+	ck_assert(!udp_filter_allows(CONFIG_UDP_ADDRESS_DEPENDENT, &sent,
+	    &other.sa));
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	static struct udp_names t;
+	union sockaddr_any a = addr("192.0.2.5", 0);
+	struct udp_name *e;
+
+	memset(&t, 0, sizeof(t));
+	ck_assert_ptr_null(udp_names_find(&t, "dns.test", 1000));
+	e = udp_names_add(&t, "dns.test", 1000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->state, UDP_NAME_PENDING);
+	/* Pending: found, whatever the time. */
+	ck_assert_ptr_eq(udp_names_find(&t, "DNS.Test", 999999), e);
+	udp_names_set(e, &a.sa, 10, 2000);
+	ck_assert_int_eq(e->state, UDP_NAME_OK);
+	ck_assert(sockaddr_equal_ip(&e->addr.sa, &a.sa));
+	ck_assert_uint_eq(sockaddr_port(&e->addr.sa), 0);
+	ck_assert_ptr_eq(udp_names_find(&t, "dns.test", 11999), e);
+	/* The TTL honoured: expired, freed. */
+	ck_assert_ptr_null(udp_names_find(&t, "dns.test", 12000));
+	ck_assert_int_eq(e->state, UDP_NAME_FREE);
+
+	/* No TTL: the default; a huge one: capped; a failure: short. */
+	e = udp_names_add(&t, "hosts.test", 0);
+	udp_names_set(e, &a.sa, 0, 0);
+	ck_assert_uint_eq(e->expires_ms, UDP_NAME_TTL_UNKNOWN_S * 1000);
+	e = udp_names_add(&t, "long.test", 0);
+	udp_names_set(e, &a.sa, 86400 * 7, 0);
+	ck_assert_uint_eq(e->expires_ms, UDP_NAME_TTL_MAX_S * 1000ull);
+	e = udp_names_add(&t, "nx.test", 0);
+	udp_names_set(e, NULL, 300, 0);
+	ck_assert_int_eq(e->state, UDP_NAME_FAILED);
+	ck_assert_uint_eq(e->expires_ms, UDP_NAME_TTL_FAILED_S * 1000);
+	ck_assert_ptr_eq(udp_names_find(&t, "nx.test", 10), e);
+}
+END_TEST
+
+START_TEST(test_names_full)
+{
+	static struct udp_names t;
+	union sockaddr_any a = addr("192.0.2.5", 0);
+	struct udp_name *e, *victim = NULL;
+	char name[32];
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < UDP_NAMES_MAX; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		e = udp_names_add(&t, name, 100);
+		ck_assert_ptr_nonnull(e);
+	}
+	/* Every entry resolving: no room, nothing is evicted. */
+	ck_assert_ptr_null(udp_names_add(&t, "more.test", 200));
+	for (i = 0; i < UDP_NAMES_MAX; i++) {
+		t.e[i].used_ms = 1000 + (uint64_t)i;
+		udp_names_set(&t.e[i], &a.sa, 60, 1000);
+	}
+	/* n3 is used least recently. */
+	t.e[3].used_ms = 10;
+	victim = &t.e[3];
+	e = udp_names_add(&t, "more.test", 2000);
+	ck_assert_ptr_eq(e, victim);
+	ck_assert_ptr_null(udp_names_find(&t, "n3.test", 2000));
+	ck_assert_ptr_nonnull(udp_names_find(&t, "n4.test", 2000));
+	ck_assert_ptr_nonnull(udp_names_find(&t, "more.test", 2000));
+}
+END_TEST
+
+START_TEST(test_drop_names)
+{
+	int i;
+
+	for (i = 0; i < UDP_DROP_MAX; i++) {
+		ck_assert_ptr_nonnull(udp_drop_name((enum udp_drop)i));
+		ck_assert_str_ne(udp_drop_name((enum udp_drop)i), "?");
+		ck_assert_ptr_null(strchr(udp_drop_name((enum udp_drop)i), ' '));
+	}
+	ck_assert_str_eq(udp_drop_name(UDP_DROP_FRAG), "frag");
+	ck_assert_str_eq(udp_drop_name(UDP_DROP_MAX), "?");
+}
+END_TEST
+
+/* ---------------------------------------------------------------- loop */
+
+struct done_state {
+	int called;
+	enum udp_end how;
+};
+
+static void
+done_cb(void *arg, enum udp_end how)
+{
+	struct done_state *d = arg;
+
+	d->called++;
+	d->how = how;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static int deny_port;		/* the check refuses this destination port */
+static int checks;
+
+static int
+check_cb(void *arg, const struct sockaddr *sa)
+{
+	(void)arg;
+	checks++;
+	return sockaddr_port(sa) != deny_port;
+}
+
+static void
+tick_cb(struct ev_loop *l, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	ev_break(l, EVBREAK_ALL);
+}
+
+/* Run the loop for `secs` (or until something breaks it). */
+static void
+run_for(double secs)
+{
+	ev_timer t;
+
+	ev_timer_init(&t, tick_cb, secs, 0.);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+static int
+udp_bound(const char *ip, union sockaddr_any *out)
+{
+	union sockaddr_any a = addr(ip, 0);
+	socklen_t len = sizeof(*out);
+	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, &a.sa, sockaddr_len(&a.sa)), 0);
+	ck_assert_int_eq(getsockname(fd, &out->sa, &len), 0);
+	return fd;
+}
+
+/* Receive one datagram on fd, running the loop up to `secs`; its length or -1. */
+static ssize_t
+recv_within(int fd, uint8_t *buf, size_t cap, double secs,
+    union sockaddr_any *from)
+{
+	int i;
+
+	for (i = 0; i < (int)(secs * 100); i++) {
+		socklen_t flen = sizeof(*from);
+		ssize_t n = recvfrom(fd, buf, cap, 0, &from->sa, &flen);
+
+		if (n >= 0)
+			return n;
+		run_for(0.01);
+	}
+	return -1;
+}
+
+/* An association for a client at `cl` whose control connection is on 127.0.0.1. */
+static struct udp_assoc *
+start(const union sockaddr_any *cl, struct socks5_addr *req,
+    struct socks5_addr *bnd, struct done_state *d, int with_check)
+{
+	union sockaddr_any local = addr("127.0.0.1", 1080);
+	struct udp_params p;
+	struct udp_assoc *a;
+	uint8_t rep = 0xff;
+
+	memset(&p, 0, sizeof(p));
+	p.loop = loop;
+	p.cfg = &cfg;
+	p.client = &cl->sa;
+	p.local = &local.sa;
+	p.req = req;
+	p.check = with_check ? check_cb : NULL;
+	p.done = done_cb;
+	p.arg = d;
+	a = udp_start(&p, bnd, &rep);
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+static void
+send_via(int fd, const struct socks5_addr *relay, uint8_t frag,
+    const struct socks5_addr *dst, const char *payload)
+{
+	uint8_t buf[600];
+	union sockaddr_any to;
+	socklen_t len = sizeof(to);
+	size_t h = socks5_encode_udp_header(buf, sizeof(buf), frag, dst);
+
+	ck_assert_uint_gt(h, 0);
+	memcpy(buf + h, payload, strlen(payload));
+	ck_assert_int_eq(socks5_addr_to_sockaddr(relay, &to.sa, &len), 0);
+	ck_assert_int_eq(sendto(fd, buf, h + strlen(payload), 0, &to.sa, len),
+	    (ssize_t)(h + strlen(payload)));
+}
+
+static void
+setup(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.udp.idle_timeout_s = 300;
+	cfg.udp.filtering = CONFIG_UDP_ADDRESS_DEPENDENT;
+	cfg.connect.prefer_family = AF_INET6;
+	loop = ev_loop_new(EVFLAG_AUTO);
+	deny_port = -1;
+	checks = 0;
+}
+
+static void
+teardown(void)
+{
+	ev_loop_destroy(loop);
+}
+
+START_TEST(test_echo)
+{
+	union sockaddr_any cl, srv, from;
+	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct done_state d = { 0, UDP_END_IDLE };
+	struct udp_stats st;
+	struct udp_assoc *a;
+	uint8_t buf[600], want[64];
+	int cfd = udp_bound("127.0.0.1", &cl);
+	int sfd = udp_bound("127.0.0.1", &srv);
+	int other;
+	ssize_t n;
+	size_t h;
+
+	a = start(&cl, &req, &bnd, &d, 1);
+	ck_assert_int_eq(bnd.atyp, SOCKS5_ATYP_IPV4);
+	ck_assert_uint_ne(bnd.port, 0);
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &srv.sa), 0);
+	send_via(cfd, &bnd, 0, &dst, "hello");
+	n = recv_within(sfd, buf, sizeof(buf), 5, &from);
+	ck_assert_int_eq(n, 5);
+	ck_assert(memcmp(buf, "hello", 5) == 0);
+	/* The answer comes back wrapped in a header naming the server. */
+	ck_assert_int_eq(sendto(sfd, "world", 5, 0, &from.sa,
+	    sockaddr_len(&from.sa)), 5);
+	n = recv_within(cfd, buf, sizeof(buf), 5, &from);
+	h = socks5_encode_udp_header(want, sizeof(want), 0, &dst);
+	ck_assert_int_eq(n, (ssize_t)(h + 5));
+	ck_assert(memcmp(buf, want, h) == 0);
+	ck_assert(memcmp(buf + h, "world", 5) == 0);
+
+	/* Another port of the client's IP is another program: dropped. */
+	other = udp_bound("127.0.0.1", &from);
+	send_via(other, &bnd, 0, &dst, "intruder");
+	/* A fragment, a malformed header (address type 9). */
+	send_via(cfd, &bnd, 1, &dst, "frag");
+	{
+		union sockaddr_any to;
+		socklen_t len = sizeof(to);
+
+		ck_assert_int_eq(socks5_addr_to_sockaddr(&bnd, &to.sa, &len), 0);
+		ck_assert_int_eq(sendto(cfd, "\0\0\0\x09zz", 6, 0, &to.sa, len), 6);
+	}
+	/* A refused destination port. */
+	deny_port = 9;
+	dst.port = 9;
+	send_via(cfd, &bnd, 0, &dst, "denied");
+	run_for(0.3);
+	n = recv(sfd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(n, -1);
+	udp_stats(a, &st);
+	ck_assert_uint_eq(st.dgrams_up, 1);
+	ck_assert_uint_eq(st.bytes_up, 5);
+	ck_assert_uint_eq(st.dgrams_down, 1);
+	ck_assert_uint_eq(st.bytes_down, 5);
+	ck_assert_uint_eq(st.drops[UDP_DROP_SOURCE], 1);
+	ck_assert_uint_eq(st.drops[UDP_DROP_FRAG], 1);
+	ck_assert_uint_eq(st.drops[UDP_DROP_MALFORMED], 1);
+	ck_assert_uint_eq(st.drops[UDP_DROP_DENIED], 1);
+	/* Each destination is asked about once: srv, srv's answer, port 9. */
+	ck_assert_int_eq(checks, 2);
+	ck_assert_int_eq(d.called, 0);
+	udp_free(a);
+	close(cfd);
+	close(sfd);
+	close(other);
+}
+END_TEST
+
+START_TEST(test_filtering)
+{
+	union sockaddr_any cl, srv, from, stranger_a, same_a;
+	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct done_state d = { 0, UDP_END_IDLE };
+	struct udp_stats st;
+	struct udp_assoc *a;
+	uint8_t buf[600];
+	int cfd = udp_bound("127.0.0.1", &cl);
+	int sfd = udp_bound("127.0.0.1", &srv);
+	int same = udp_bound("127.0.0.1", &same_a);
+	int stranger = udp_bound("127.0.0.2", &stranger_a);
+	int mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		cfg.udp.filtering = mode == 0 ? CONFIG_UDP_ADDRESS_DEPENDENT :
+		    CONFIG_UDP_ENDPOINT_INDEPENDENT;
+		a = start(&cl, &req, &bnd, &d, 0);
+		ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &srv.sa), 0);
+		send_via(cfd, &bnd, 0, &dst, "hi");
+		ck_assert_int_eq(recv_within(sfd, buf, sizeof(buf), 5, &from), 2);
+		/* `from` is the outbound socket: reach it from elsewhere. */
+		ck_assert_int_eq(sendto(stranger, "x", 1, 0, &from.sa,
+		    sockaddr_len(&from.sa)), 1);
+		ck_assert_int_eq(sendto(same, "y", 1, 0, &from.sa,
+		    sockaddr_len(&from.sa)), 1);
+		ck_assert_int_eq(recv_within(cfd, buf, sizeof(buf), 5, &from),
+		    10 + 1);
+		if (mode == 1)
+			ck_assert_int_eq(recv_within(cfd, buf, sizeof(buf), 5,
+			    &from), 10 + 1);
+		run_for(0.2);
+		ck_assert_int_eq(recv(cfd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+		udp_stats(a, &st);
+		ck_assert_uint_eq(st.drops[UDP_DROP_FILTERED], mode == 0 ? 1 : 0);
+		ck_assert_uint_eq(st.dgrams_down, mode == 0 ? 1 : 2);
+		udp_free(a);
+	}
+	close(cfd);
+	close(sfd);
+	close(same);
+	close(stranger);
+}
+END_TEST
+
+START_TEST(test_names_no_resolver)
+{
+	union sockaddr_any cl, srv, from;
+	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct done_state d = { 0, UDP_END_IDLE };
+	struct udp_stats st;
+	struct udp_assoc *a;
+	uint8_t buf[600];
+	int cfd = udp_bound("127.0.0.1", &cl);
+	int sfd = udp_bound("127.0.0.1", &srv);
+
+	/* A name with no resolver: dropped as unresolved, and the port learnt. */
+	cfg.udp.filtering = CONFIG_UDP_ENDPOINT_INDEPENDENT;
+	a = start(&cl, &req, &bnd, &d, 0);
+	dst = sname("nowhere.test", 53);
+	send_via(cfd, &bnd, 0, &dst, "q");
+	run_for(0.2);
+	udp_stats(a, &st);
+	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 1);
+	/* The failure is cached: asked again, dropped again at once. */
+	send_via(cfd, &bnd, 0, &dst, "q");
+	run_for(0.2);
+	udp_stats(a, &st);
+	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 2);
+	ck_assert_uint_eq(st.dgrams_up, 0);
+	(void)from;
+	(void)buf;
+	udp_free(a);
+	close(cfd);
+	close(sfd);
+}
+END_TEST
+
+START_TEST(test_port_range_external)
+{
+	union sockaddr_any cl, srv, from;
+	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct done_state d = { 0, UDP_END_IDLE };
+	struct udp_assoc *a[3];
+	uint8_t buf[600];
+	int cfd = udp_bound("127.0.0.1", &cl);
+	int sfd = udp_bound("127.0.0.1", &srv);
+	int i;
+
+	cfg.udp.port_lo = 47100;
+	cfg.udp.port_hi = 47109;
+	ck_assert_int_eq(sockaddr_parse_ip("127.0.0.3", 0, &cfg.udp.external), 0);
+	cfg.udp.has_external = true;
+	for (i = 0; i < 3; i++) {
+		a[i] = start(&cl, &req, &bnd, &d, 0);
+		ck_assert_uint_ge(bnd.port, 47100);
+		ck_assert_uint_le(bnd.port, 47109);
+		/* 127.0.0.3 is local (127/8): advertised and listened on. */
+		ck_assert_int_eq(bnd.atyp, SOCKS5_ATYP_IPV4);
+		ck_assert_int_eq(bnd.u.ipv4[3], 3);
+	}
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &srv.sa), 0);
+	send_via(cfd, &bnd, 0, &dst, "range");
+	ck_assert_int_eq(recv_within(sfd, buf, sizeof(buf), 5, &from), 5);
+	/* The outbound socket's port is from the range too. */
+	ck_assert_uint_ge(sockaddr_port(&from.sa), 47100);
+	ck_assert_uint_le(sockaddr_port(&from.sa), 47109);
+	for (i = 0; i < 3; i++)
+		udp_free(a[i]);
+	close(cfd);
+	close(sfd);
+}
+END_TEST
+
+START_TEST(test_idle)
+{
+	union sockaddr_any cl;
+	struct socks5_addr req = saddr("0.0.0.0", 0), bnd;
+	struct done_state d = { 0, UDP_END_ERROR };
+	struct udp_assoc *a;
+	int cfd = udp_bound("127.0.0.1", &cl);
+
+	cfg.udp.idle_timeout_s = 1;
+	a = start(&cl, &req, &bnd, &d, 0);
+	run_for(5);
+	ck_assert_int_eq(d.called, 1);
+	ck_assert_int_eq(d.how, UDP_END_IDLE);
+	udp_free(a);
+	close(cfd);
+}
+END_TEST
+
+START_TEST(test_strict_refused)
+{
+	union sockaddr_any cl = addr("127.0.0.1", 40000), local;
+	struct socks5_addr req = sname("client.example", 1), bnd;
+	struct udp_params p;
+	uint8_t rep = 0;
+
+	cfg.udp.strict_source = true;
+	local = addr("127.0.0.1", 1080);
+	memset(&p, 0, sizeof(p));
+	p.loop = loop;
+	p.cfg = &cfg;
+	p.client = &cl.sa;
+	p.local = &local.sa;
+	p.req = &req;
+	p.done = done_cb;
+	ck_assert_ptr_null(udp_start(&p, &bnd, &rep));
+	ck_assert_int_eq(rep, SOCKS5_REP_ATYP_NOT_SUPPORTED);
+	udp_free(NULL);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- config */
+
+static char cfg_msgs[4096];
+static int cfg_errors;
+
+static void
+cfg_collect(void *arg, const char *file, int line, const char *msg)
+{
+	size_t len = strlen(cfg_msgs);
+
+	(void)arg;
+	(void)file;
+	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
+	if (strncmp(msg, "warning: ", 9) != 0)
+		cfg_errors++;
+}
+
+/* Load `text` after a minimal valid head; NULL when it had errors. */
+static struct config *
+cfg_load(const char *text)
+{
+	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
+	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ]; };\n";
+	struct config *c;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_msgs[0] = '\0';
+	cfg_errors = 0;
+	c = config_load(path, cfg_collect, NULL);
+	unlink(path);
+	return c;
+}
+
+static void
+cfg_expect_error(const char *text, const char *msg)
+{
+	struct config *c = cfg_load(text);
+
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
+	    msg, cfg_msgs);
+}
+
+START_TEST(test_config_udp)
+{
+	struct config *c;
+	char buf[SOCKADDR_STRLEN];
+
+	c = cfg_load("");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->udp.idle_timeout_s, 300);
+	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ADDRESS_DEPENDENT);
+	ck_assert(!c->udp.strict_source);
+	ck_assert(!c->udp.has_external);
+	ck_assert_uint_eq(c->udp.port_lo, 0);
+	ck_assert_uint_eq(c->udp.port_hi, 0);
+	config_free(c);
+
+	c = cfg_load("udp = { idle_timeout_s = 0; filtering = "
+	    "\"endpoint-independent\"; strict_source = true;\n"
+	    "  external_address = \"2001:db8::5\"; port_range = \"40000-40999\"; };\n");
+	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_int_eq(c->udp.idle_timeout_s, 0);
+	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ENDPOINT_INDEPENDENT);
+	ck_assert(c->udp.strict_source);
+	ck_assert(c->udp.has_external);
+	ck_assert_str_eq(sockaddr_format_ip(&c->udp.external.sa, buf,
+	    sizeof(buf)), "2001:db8::5");
+	ck_assert_uint_eq(c->udp.port_lo, 40000);
+	ck_assert_uint_eq(c->udp.port_hi, 40999);
+	config_free(c);
+
+	/* One port is a range of one; "" is none. */
+	c = cfg_load("udp = { port_range = \"5000\"; external_address = \"\"; };\n");
+	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_uint_eq(c->udp.port_lo, 5000);
+	ck_assert_uint_eq(c->udp.port_hi, 5000);
+	ck_assert(!c->udp.has_external);
+	config_free(c);
+
+	cfg_expect_error("udp = { idle_timeout_s = -1; };\n",
+	    "3: 'udp.idle_timeout_s' must be between 0 and 86400");
+	cfg_expect_error("udp = { filtering = \"full-cone\"; };\n",
+	    "3: 'udp.filtering' must be \"address-dependent\" or "
+	    "\"endpoint-independent\", not \"full-cone\"");
+	cfg_expect_error("udp = { strict_source = \"yes\"; };\n",
+	    "3: 'udp.strict_source' must be true or false");
+	cfg_expect_error("udp = { external_address = \"192.0.2.1:53\"; };\n",
+	    "3: 'udp.external_address' must be \"\" or an IPv4 or IPv6 "
+	    "address, not \"192.0.2.1:53\"");
+	cfg_expect_error("udp = { port_range = \"0-10\"; };\n",
+	    "3: 'udp.port_range' must be \"\", a port or a range such as "
+	    "\"40000-40999\", not \"0-10\"");
+	cfg_expect_error("udp = { port_range = \"2000-1000\"; };\n",
+	    "'udp.port_range' must be");
+	cfg_expect_error("udp = { portrange = \"1000\"; };\n",
+	    "3: unknown key 'udp.portrange'");
+	cfg_expect_error("udp = 5;\n", "3: 'udp' must be a group");
+}
+END_TEST
+
+static Suite *
+udp_suite(void)
+{
+	Suite *s = suite_create("udp");
+	TCase *tc = tcase_create("pure");
+
+	tcase_add_test(tc, test_source_learn_first);
+	tcase_add_test(tc, test_source_request_port);
+	tcase_add_test(tc, test_source_strict);
+	tcase_add_test(tc, test_source_mapped);
+	tcase_add_test(tc, test_map);
+	tcase_add_test(tc, test_map_lru);
+	tcase_add_test(tc, test_filter);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_names_full);
+	tcase_add_test(tc, test_drop_names);
+	tcase_add_test(tc, test_config_udp);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("loop");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_echo);
+	tcase_add_test(tc, test_filtering);
+	tcase_add_test(tc, test_names_no_resolver);
+	tcase_add_test(tc, test_port_range_external);
+	tcase_add_test(tc, test_idle);
+	tcase_add_test(tc, test_strict_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(udp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
