@@ -602,6 +602,7 @@ session_log_refusal(struct session *s)
 	char client[SOCKADDR_STRLEN], dst[SOCKS5_ADDR_STRLEN];
 	char user[AUTH_USER_STRLEN];
 
+	status_count_refusal(STATUS_REFUSED_ACCESS_RULE);
 	sockaddr_format(&s->peer.sa, client, sizeof(client));
 	socks5_addr_format(&s->req.dst, dst, sizeof(dst));
 	if (s->user != NULL)
@@ -637,6 +638,7 @@ session_admit_user(struct session *s)
 		s->user_counted = 1;
 		return 1;
 	}
+	status_count_refusal(STATUS_REFUSED_USER_MAX_SESSIONS);
 	logit("refused: user=%s client=%s: %d sessions, the user's limit "
 	    "(limits.max_sessions_per_user or user_limits)",
 	    auth_user_format(s->user, user, sizeof(user)),
@@ -839,6 +841,7 @@ session_handle_request(struct session *s)
 	if (s->req.cmd != SOCKS5_CMD_CONNECT ||
 	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
 		/* Unknown, or not in `commands`. */
+		status_count_refusal(STATUS_REFUSED_COMMAND);
 		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
 		return;
 	}

@@ -280,6 +280,8 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 	if (v == QUOTA_OK)
 		return 1;
 	w->refused_limits++;
+	status_count_refusal(v == QUOTA_OVER_GLOBAL ? STATUS_REFUSED_MAX_SESSIONS :
+	    STATUS_REFUSED_MAX_SESSIONS_PER_CLIENT);
 	sockaddr_format(&peer->sa, as, sizeof(as));
 	/*
 	 * A flood of refusals must not become a flood of log lines: at most

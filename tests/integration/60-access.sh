@@ -25,7 +25,8 @@ access = (
 EOC
 write_conf "$T/sockeye.conf" \
 	"resolver = { servers = [ \"127.0.0.1:$DNS_PORT\" ]; timeout_ms = 500; tries = 1; };" \
-	"auth = { methods = [ \"none\", \"password\" ]; users_file = \"$T/users\"; };"
+	"auth = { methods = [ \"none\", \"password\" ]; users_file = \"$T/users\"; };" \
+	"status_socket = \"$T/status.sock\";"
 cat "$T/access.inc" >>"$T/sockeye.conf"
 DENY_LINE=$(grep -n '"127.0.0.3/32"' "$T/sockeye.conf" | cut -d: -f1)
 BOB_LINE=$(grep -n '"bob"' "$T/sockeye.conf" | cut -d: -f1)
@@ -71,6 +72,10 @@ out=$(authc bob-pw -u bob --dst "127.0.0.1:$ECHO" --send x) || true
 expect_line "$out" 'rep=2' "bob"
 grep -q "refused: user=bob .*denied by the access rule at $T/sockeye.conf:$BOB_LINE" \
 	"$T/sockeyed.log" || fail "bob's refusal does not name the users rule"
+# The status socket counts the refusals by reason.
+n=$(timeout 20 "$PYTHON" "$HELPERS/statusq.py" "$T/status.sock" refused.access_rule) ||
+	fail "status socket"
+[ "$n" -ge 5 ] || fail "status refused.access_rule = $n, want >= 5"
 # The access lines say rep=2 with end=access-denied.
 [ "$(grep -c 'access .* rep=2 .*end=access-denied' "$T/sockeyed.log")" -ge 5 ] ||
 	fail "too few rep=2 access lines: $(grep 'rep=2' "$T/sockeyed.log")"

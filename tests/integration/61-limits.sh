@@ -12,7 +12,8 @@ ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null ||
 [ "$(ulimit -n)" -ge 4096 ] || skip "open-files limit $(ulimit -n) < 4096"
 
 write_conf "$T/sockeye.conf" \
-	'limits = { max_sessions = 1500; max_sessions_per_client = 120; handshake_timeout_s = 60; };'
+	'limits = { max_sessions = 1500; max_sessions_per_client = 120; handshake_timeout_s = 60; };' \
+	"status_socket = \"$T/status.sock\";"
 start_sockeye "$T/sockeye.conf"
 
 # 2,000 at once from 20 addresses, 100 each: per-client 120 does not bite;
@@ -61,6 +62,11 @@ done || fail "per-client limit not held: $out"
 grep -q "refused 127\.0\.3\.[0-9]*:[0-9]*: limits\.max_sessions_per_client (120) reached" \
 	"$T/sockeyed.log" || fail "no log line names limits.max_sessions_per_client"
 
+# The status socket counts both kinds of refusal.
+g=$(timeout 20 "$PYTHON" "$HELPERS/statusq.py" "$T/status.sock" refused.max_sessions) || fail "status socket"
+c=$(timeout 20 "$PYTHON" "$HELPERS/statusq.py" "$T/status.sock" refused.max_sessions_per_client) || fail "status socket"
+[ "$g" -ge 500 ] || fail "status refused.max_sessions = $g, want >= 500"
+[ "$c" -ge 780 ] || fail "status refused.max_sessions_per_client = $c, want >= 780"
 # The workers are the ones that started: nothing crashed.
 [ "$(worker_count)" -eq 2 ] || fail "workers: $(worker_count)"
 exit 0
