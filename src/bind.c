@@ -83,33 +83,6 @@ struct bind {
 	unsigned refused;
 };
 
-/* ::ffff:a.b.c.d -> a.b.c.d, so that either form compares equal. */
-static void
-unmap(union sockaddr_any *a)
-{
-	struct sockaddr_in sin;
-
-	if (a->sa.sa_family != AF_INET6 ||
-	    !IN6_IS_ADDR_V4MAPPED(&a->sin6.sin6_addr))
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = a->sin6.sin6_port;
-	memcpy(&sin.sin_addr, &a->sin6.sin6_addr.s6_addr[12], 4);
-	memset(a, 0, sizeof(*a));
-	a->sin = sin;
-}
-
-static bool
-is_unspecified(const union sockaddr_any *a)
-{
-	if (a->sa.sa_family == AF_INET)
-		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
-	if (a->sa.sa_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
-	return false;
-}
-
 bool
 bind_peer_expected(const union sockaddr_any *expect, size_t n,
     const struct sockaddr *peer)
@@ -119,11 +92,11 @@ bind_peer_expected(const union sockaddr_any *expect, size_t n,
 
 	memset(&p, 0, sizeof(p));
 	memcpy(&p, peer, sockaddr_len(peer));
-	unmap(&p);
+	sockaddr_unmap(&p);
 	for (i = 0; i < n; i++) {
 		union sockaddr_any e = expect[i];
 
-		unmap(&e);
+		sockaddr_unmap(&e);
 		if (sockaddr_equal_ip(&e.sa, &p.sa))
 			return true;
 	}
@@ -231,7 +204,7 @@ bind_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			bind_fail(b, SOCKS5_REP_GENERAL_FAILURE, "accept-failed");
 			return;
 		}
-		unmap(&peer);
+		sockaddr_unmap(&peer);
 		if (!b->any_peer &&
 		    !bind_peer_expected(b->expect, b->n_expect, &peer.sa)) {
 			/* A stranger: not for this client. Keep waiting. */
@@ -285,7 +258,7 @@ route_source(const union sockaddr_any *to, union sockaddr_any *out)
 		rep = SOCKS5_REP_GENERAL_FAILURE;
 	close(fd);
 	if (rep == 0) {
-		unmap(out);
+		sockaddr_unmap(out);
 		sockaddr_set_port(&out->sa, 0);
 	}
 	return rep;
@@ -394,7 +367,7 @@ bind_resolved(struct bind *b)
 	b->n_expect = 0;
 	for (i = 0; i < l->n && i < RESOLVER_MAX_ADDRS; i++) {
 		b->expect[b->n_expect] = l->addrs[i];
-		unmap(&b->expect[b->n_expect]);
+		sockaddr_unmap(&b->expect[b->n_expect]);
 		b->n_expect++;
 	}
 	b->family = b->expect[0].sa.sa_family;
@@ -461,7 +434,7 @@ bind_start(const struct bind_params *p)
 	b->lfd = -1;
 	if (p->local != NULL && sockaddr_len(p->local) > 0) {
 		memcpy(&b->local, p->local, sockaddr_len(p->local));
-		unmap(&b->local);
+		sockaddr_unmap(&b->local);
 	}
 	ev_timer_init(&b->timer, bind_start_cb, 0., 0.);
 	b->timer.data = b;
@@ -477,10 +450,10 @@ bind_start(const struct bind_params *p)
 		a.sa.sa_family = AF_UNSPEC;
 	}
 	if (a.sa.sa_family != AF_UNSPEC) {
-		unmap(&a);
+		sockaddr_unmap(&a);
 		sockaddr_set_port(&a.sa, 0);
 		b->family = a.sa.sa_family;
-		b->any_peer = is_unspecified(&a);
+		b->any_peer = sockaddr_is_unspecified(&a);
 		if (!b->any_peer) {
 			b->expect[0] = a;
 			b->n_expect = 1;

@@ -385,3 +385,29 @@ cidr_match(const struct cidr *c, const struct sockaddr *sa)
 		return false;
 	}
 }
+
+void
+sockaddr_unmap(union sockaddr_any *a)
+{
+	struct sockaddr_in sin;
+
+	if (a->sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&a->sin6.sin6_addr))
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = a->sin6.sin6_port;
+	memcpy(&sin.sin_addr, &a->sin6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->sin = sin;
+}
+
+bool
+sockaddr_is_unspecified(const union sockaddr_any *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->sa.sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
+	return false;
+}

@@ -51,6 +51,12 @@ bool sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
 /* Same family and address, port ignored. */
 bool sockaddr_equal_ip(const struct sockaddr *a, const struct sockaddr *b);
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes a.b.c.d, port kept. */
+void sockaddr_unmap(union sockaddr_any *a);
+
+/* 0.0.0.0 or ::. */
+bool sockaddr_is_unspecified(const union sockaddr_any *a);
+
 /* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
 bool sockaddr_is_loopback(const struct sockaddr *sa);
 

@@ -134,40 +134,13 @@ udp_drop_name(enum udp_drop d)
 	return drop_names[d];
 }
 
-/* ::ffff:a.b.c.d -> a.b.c.d */
-static void
-unmap(union sockaddr_any *a)
-{
-	struct sockaddr_in sin;
-
-	if (a->sa.sa_family != AF_INET6 ||
-	    !IN6_IS_ADDR_V4MAPPED(&a->sin6.sin6_addr))
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = a->sin6.sin6_port;
-	memcpy(&sin.sin_addr, &a->sin6.sin6_addr.s6_addr[12], 4);
-	memset(a, 0, sizeof(*a));
-	a->sin = sin;
-}
-
 static void
 copy_addr(union sockaddr_any *out, const struct sockaddr *sa)
 {
 	memset(out, 0, sizeof(*out));
 	if (sa != NULL && sockaddr_len(sa) > 0)
 		memcpy(out, sa, sockaddr_len(sa));
-	unmap(out);
-}
-
-static bool
-is_unspecified(const union sockaddr_any *a)
-{
-	if (a->sa.sa_family == AF_INET)
-		return a->sin.sin_addr.s_addr == htonl(INADDR_ANY);
-	if (a->sa.sa_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
-	return false;
+	sockaddr_unmap(out);
 }
 
 /* ---------------------------------------------------------------- pure */
@@ -191,9 +164,9 @@ udp_source_init(struct udp_source *src, const struct sockaddr *tcp_client,
 	    sockaddr_parse_ip(req->u.name, 0, &want) == 0)
 		literal = true;
 	if (literal) {
-		unmap(&want);
+		sockaddr_unmap(&want);
 		sockaddr_set_port(&want.sa, 0);
-		zero = is_unspecified(&want);
+		zero = sockaddr_is_unspecified(&want);
 	}
 	if (strict) {
 		/* RFC 1928: the address and port the client will send from. */
@@ -571,7 +544,7 @@ send_up(struct udp_assoc *a, union sockaddr_any *dst, const uint8_t *data,
 	ssize_t n;
 	int fd;
 
-	unmap(dst);
+	sockaddr_unmap(dst);
 	if (!allowed(a, &dst->sa)) {
 		drop(a, UDP_DROP_DENIED);
 		return;
@@ -821,7 +794,7 @@ to_client(struct udp_assoc *a, size_t n, union sockaddr_any *from)
 	size_t hlen;
 	ssize_t w;
 
-	unmap(from);
+	sockaddr_unmap(from);
 	if (a->src.port == 0) {
 		drop(a, UDP_DROP_NO_CLIENT);
 		return;

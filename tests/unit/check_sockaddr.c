@@ -346,6 +346,34 @@ START_TEST(test_cidr_match)
 }
 END_TEST
 
+START_TEST(test_unmap_unspecified)
+{
+	union sockaddr_any a;
+	char buf[SOCKADDR_STRLEN];
+
+	ck_assert_int_eq(sockaddr_parse_ip("::ffff:192.0.2.7", 4242, &a), 0);
+	sockaddr_unmap(&a);
+	ck_assert_int_eq(a.sa.sa_family, AF_INET);
+	ck_assert_str_eq(sockaddr_format(&a.sa, buf, sizeof(buf)), "192.0.2.7:4242");
+	/* Others stay as they are. */
+	ck_assert_int_eq(sockaddr_parse_ip("2001:db8::1", 1, &a), 0);
+	sockaddr_unmap(&a);
+	ck_assert_str_eq(sockaddr_format(&a.sa, buf, sizeof(buf)), "[2001:db8::1]:1");
+	ck_assert_int_eq(sockaddr_parse_ip("10.0.0.1", 1, &a), 0);
+	sockaddr_unmap(&a);
+	ck_assert_str_eq(sockaddr_format(&a.sa, buf, sizeof(buf)), "10.0.0.1:1");
+
+	ck_assert_int_eq(sockaddr_parse_ip("0.0.0.0", 0, &a), 0);
+	ck_assert(sockaddr_is_unspecified(&a));
+	ck_assert_int_eq(sockaddr_parse_ip("::", 0, &a), 0);
+	ck_assert(sockaddr_is_unspecified(&a));
+	ck_assert_int_eq(sockaddr_parse_ip("0.0.0.1", 0, &a), 0);
+	ck_assert(!sockaddr_is_unspecified(&a));
+	ck_assert_int_eq(sockaddr_parse_ip("::1", 0, &a), 0);
+	ck_assert(!sockaddr_is_unspecified(&a));
+}
+END_TEST
+
 static Suite *
 sockaddr_suite(void)
 {
@@ -360,6 +388,7 @@ sockaddr_suite(void)
 	tcase_add_test(tc, test_loopback);
 	tcase_add_test(tc, test_cidr_parse);
 	tcase_add_test(tc, test_cidr_match);
+	tcase_add_test(tc, test_unmap_unspecified);
 	suite_add_tcase(s, tc);
 	return s;
 }
