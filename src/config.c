@@ -88,7 +88,8 @@ static const char *const config_keys_udp[] = {
 };
 static const char *const config_keys_limits[] = {
 	"max_sessions", "max_sessions_per_client", "handshake_timeout_s",
-	"idle_timeout_s", "max_sessions_per_user", "user_bandwidth_bps", NULL,
+	"idle_timeout_s", "max_sessions_per_user", "user_bandwidth_bps",
+	"client_prefix_ipv4", "client_prefix_ipv6", NULL,
 };
 static const char *const config_keys_access[] = {
 	"action", "users", "from", "to", "to_hosts", "ports", "commands", NULL,
@@ -1067,6 +1068,10 @@ config_load_limits(struct config_ctx *ctx, const config_setting_t *root)
 	    &cfg->limits.max_sessions_per_user);
 	config_int(ctx, g, "limits.", "user_bandwidth_bps", 0, 2000000000,
 	    &cfg->limits.user_bandwidth_bps);
+	config_int(ctx, g, "limits.", "client_prefix_ipv4", 1, 32,
+	    &cfg->limits.client_prefix_ipv4);
+	config_int(ctx, g, "limits.", "client_prefix_ipv6", 1, 128,
+	    &cfg->limits.client_prefix_ipv6);
 }
 
 /*
@@ -1477,6 +1482,8 @@ config_new_defaults(const char *path)
 	cfg->udp.strict_source = false;
 	cfg->limits.max_sessions = 20000;
 	cfg->limits.max_sessions_per_client = 1024;
+	cfg->limits.client_prefix_ipv4 = 32;
+	cfg->limits.client_prefix_ipv6 = 64;
 	cfg->limits.handshake_timeout_s = 15;
 	cfg->limits.idle_timeout_s = 7200;
 	cfg->has_clients = false;

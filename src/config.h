@@ -119,6 +119,8 @@ struct config {
 		int idle_timeout_s;	/* 0: no idle timeout */
 		int max_sessions_per_user;	/* 0: none (user_limits may set it) */
 		int user_bandwidth_bps;	/* bytes/s per user; 0: no cap */
+		int client_prefix_ipv4;	/* a client is its /N network ... */
+		int client_prefix_ipv6;	/* ... for max_sessions_per_client */
 	} limits;
 
 	bool has_clients;		/* false: `clients` absent, anyone may connect */

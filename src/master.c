@@ -67,6 +67,7 @@
 #include "log.h"
 #include "master.h"
 #include "quota.h"
+#include "ratelimit.h"
 #include "socks5.h"
 #include "status.h"
 #include "userdb.h"
@@ -94,7 +95,7 @@
 #define SLOTS_PER_WORKER 4
 #define SLOTS_EXTRA 4
 #define SLOTS_MAX 2048
-/* Distinct clients a worker's quota table tracks, at least. */
+/* Distinct keys (client networks, users) the quota table counts, at least. */
 #define QUOTA_KEYS_MIN 1024
 
 /* One worker process, by slot. */
@@ -428,6 +429,7 @@ static void
 child_free(struct master *m)
 {
 	quota_free(m->quota);
+	ratelimit_shared_free();
 	status_free(m->status);
 	free(m->w);
 	free(m->pos);
@@ -1389,23 +1391,18 @@ slot_count(int workers)
 }
 
 /*
- * Distinct client addresses (and users) one worker's quota table can
- * count at once: twice its fair share of limits.max_sessions, since the
- * kernel does not spread connections evenly, but never fewer than
- * QUOTA_KEYS_MIN nor more than max_sessions. Fixed at start: a reload
- * that raises max_sessions does not grow the tables.
+ * Distinct keys (client networks and users) the quota table counts at
+ * once: one of each per session, so twice limits.max_sessions, but never
+ * fewer than QUOTA_KEYS_MIN (quota_new() caps the table at 2^20
+ * entries). Fixed at start: a reload that raises max_sessions does not
+ * grow the table.
  */
 static size_t
-quota_keys(const struct config *cfg, int workers)
+quota_keys(const struct config *cfg)
 {
-	size_t max = (size_t)cfg->limits.max_sessions;
-	size_t k = 2 * max / (size_t)workers;
+	size_t k = 2 * (size_t)cfg->limits.max_sessions;
 
-	if (k < QUOTA_KEYS_MIN)
-		k = QUOTA_KEYS_MIN;
-	if (k > max)
-		k = max;
-	return k;
+	return k < QUOTA_KEYS_MIN ? QUOTA_KEYS_MIN : k;
 }
 
 static void
@@ -1424,6 +1421,7 @@ master_cleanup(struct master *m)
 	free(m->w);
 	free(m->pos);
 	quota_free(m->quota);
+	ratelimit_shared_free();
 	status_free(m->status);
 	free(m->config_path);
 	userdb_free(m->db);
@@ -1474,9 +1472,11 @@ master_run(struct config *cfg, struct userdb *db,
 	m.w = xcalloc((size_t)m.nslots, sizeof(*m.w));
 	for (i = 0; i < m.nslots; i++)
 		m.w[i].ctl = -1;
-	m.quota = quota_new(m.nslots, quota_keys(cfg, n));
+	m.quota = quota_new(m.nslots, quota_keys(cfg));
 	m.status = status_new(m.nslots);
-	if (m.quota == NULL || m.status == NULL) {
+	/* One bandwidth bucket per user, shared by all workers. */
+	if (m.quota == NULL || m.status == NULL ||
+	    ratelimit_shared_new((size_t)cfg->limits.max_sessions) == -1) {
 		error("cannot map the shared session counters: %s",
 		    strerror(errno));
 		goto fail;

@@ -325,7 +325,8 @@ session_free(struct session *s)
 	s->rl = NULL;
 	if (s->client_counted)
 		quota_release_client(worker_quota(s->w), worker_slot(s->w),
-		    &s->peer.sa);
+		    &s->peer.sa, s->cfg->limits.client_prefix_ipv4,
+		    s->cfg->limits.client_prefix_ipv6);
 	if (s->user_counted)
 		quota_release_user(worker_quota(s->w), worker_slot(s->w),
 		    s->user);
@@ -1265,7 +1266,8 @@ session_new(struct worker *w, int fd, const union sockaddr_any *peer)
 		close(fd);
 		if (worker_quota(w) != NULL)
 			quota_release_client(worker_quota(w), worker_slot(w),
-			    &peer->sa);
+			    &peer->sa, cfg->limits.client_prefix_ipv4,
+			    cfg->limits.client_prefix_ipv6);
 		return NULL;
 	}
 	s->w = w;

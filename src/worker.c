@@ -276,7 +276,8 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 	if (w->quota == NULL)
 		return 1;
 	v = quota_acquire_client(w->quota, w->id, &peer->sa,
-	    cfg->limits.max_sessions, cfg->limits.max_sessions_per_client);
+	    cfg->limits.max_sessions, cfg->limits.max_sessions_per_client,
+	    cfg->limits.client_prefix_ipv4, cfg->limits.client_prefix_ipv6);
 	if (v == QUOTA_OK)
 		return 1;
 	w->refused_limits++;
@@ -306,8 +307,8 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 			    "line)", as, cfg->limits.max_sessions_per_client,
 			    w->refusals_unlogged[k]);
 		else
-			logit("refused %s: too many distinct clients in this "
-			    "worker (%" PRIu64 " refused since the last such "
+			logit("refused %s: too many distinct clients counted "
+			    "at once (%" PRIu64 " refused since the last such "
 			    "line)", as, w->refusals_unlogged[k]);
 		w->refusals_unlogged[k] = 0;
 	}

@@ -27,18 +27,18 @@ START_TEST(global_limit)
 	union sockaddr_any a = sa("127.0.0.1"), b = sa("127.0.0.2");
 
 	ck_assert_ptr_nonnull(l);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0), QUOTA_OK);
-	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 3, 0), QUOTA_OK);
-	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 3, 0), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0, 32, 64), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 3, 0, 32, 64), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 3, 0, 32, 64), QUOTA_OK);
 	ck_assert_uint_eq(quota_total(l), 3);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0),
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0, 32, 64),
 	    QUOTA_OVER_GLOBAL);
 	ck_assert_uint_eq(quota_total(l), 3);
-	quota_release_client(l, 1, &b.sa);
+	quota_release_client(l, 1, &b.sa, 32, 64);
 	ck_assert_uint_eq(quota_total(l), 2);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0, 32, 64), QUOTA_OK);
 	/* 0: no global limit. */
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 0), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 0, 32, 64), QUOTA_OK);
 	ck_assert_uint_eq(quota_total(l), 4);
 	quota_free(l);
 }
@@ -50,20 +50,20 @@ START_TEST(per_client_across_slots)
 	union sockaddr_any a = sa("192.0.2.1"), mapped = sa("::ffff:192.0.2.1");
 	union sockaddr_any b = sa("2001:db8::1");
 
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 2), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 2, 32, 64), QUOTA_OK);
 	/* The same client through a v4-mapped address, on another worker. */
-	ck_assert_int_eq(quota_acquire_client(l, 2, &mapped.sa, 0, 2), QUOTA_OK);
-	ck_assert_uint_eq(quota_client_count(l, &a.sa), 2);
-	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 2), QUOTA_OVER_KEY);
+	ck_assert_int_eq(quota_acquire_client(l, 2, &mapped.sa, 0, 2, 32, 64), QUOTA_OK);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 2);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 2, 32, 64), QUOTA_OVER_KEY);
 	/* Others are not affected. */
-	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 0, 2), QUOTA_OK);
-	ck_assert_uint_eq(quota_client_count(l, &b.sa), 1);
-	quota_release_client(l, 0, &a.sa);
-	ck_assert_uint_eq(quota_client_count(l, &a.sa), 1);
-	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 2), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 0, 2, 32, 64), QUOTA_OK);
+	ck_assert_uint_eq(quota_client_count(l, &b.sa, 32, 64), 1);
+	quota_release_client(l, 0, &a.sa, 32, 64);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 1);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 2, 32, 64), QUOTA_OK);
 	/* Releasing what was never acquired changes nothing. */
-	quota_release_client(l, 0, &b.sa);
-	ck_assert_uint_eq(quota_client_count(l, &b.sa), 1);
+	quota_release_client(l, 0, &b.sa, 32, 64);
+	ck_assert_uint_eq(quota_client_count(l, &b.sa, 32, 64), 1);
 	quota_free(l);
 }
 END_TEST
@@ -96,14 +96,14 @@ START_TEST(clear_slot)
 	int i;
 
 	for (i = 0; i < 5; i++)
-		ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 6, 5), QUOTA_OK);
+		ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 6, 5, 32, 64), QUOTA_OK);
 	ck_assert_int_eq(quota_acquire_user(l, 1, "bob", 1), QUOTA_OK);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 6, 5), QUOTA_OVER_KEY);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 6, 5, 32, 64), QUOTA_OVER_KEY);
 	quota_clear_slot(l, 1);
 	ck_assert_uint_eq(quota_total(l), 0);
-	ck_assert_uint_eq(quota_client_count(l, &a.sa), 0);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 0);
 	ck_assert_uint_eq(quota_user_count(l, "bob"), 0);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 6, 5), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 6, 5, 32, 64), QUOTA_OK);
 	quota_clear_slot(l, 7);	/* out of range: ignored */
 	quota_free(l);
 }
@@ -122,8 +122,8 @@ START_TEST(recycle_stale_keys)
 		snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255,
 		    (i >> 8) & 255, i & 255);
 		a = sa(ip);
-		ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 10), QUOTA_OK);
-		quota_release_client(l, 0, &a.sa);
+		ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 10, 32, 64), QUOTA_OK);
+		quota_release_client(l, 0, &a.sa, 32, 64);
 	}
 	ck_assert_uint_eq(quota_total(l), 0);
 	quota_free(l);
@@ -143,7 +143,7 @@ START_TEST(table_full)
 
 		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
 		a = sa(ip);
-		v = quota_acquire_client(l, 0, &a.sa, 0, 0);
+		v = quota_acquire_client(l, 0, &a.sa, 0, 0, 32, 64);
 		if (v == QUOTA_OK)
 			ok++;
 		else {
@@ -160,7 +160,7 @@ START_TEST(table_full)
 
 		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
 		a = sa(ip);
-		ck_assert_uint_eq(quota_client_count(l, &a.sa), 1);
+		ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 1);
 	}
 	quota_free(l);
 }
@@ -180,15 +180,15 @@ START_TEST(across_processes)
 		int i;
 
 		for (i = 0; i < 3; i++)
-			if (quota_acquire_client(l, 1, &a.sa, 0, 0) != QUOTA_OK)
+			if (quota_acquire_client(l, 1, &a.sa, 0, 0, 32, 64) != QUOTA_OK)
 				_exit(1);
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_uint_eq(quota_total(l), 3);
-	ck_assert_uint_eq(quota_client_count(l, &a.sa), 3);
-	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 3), QUOTA_OVER_KEY);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 3);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 3, 32, 64), QUOTA_OVER_KEY);
 	quota_free(l);
 }
 END_TEST
