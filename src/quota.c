@@ -615,3 +615,11 @@ quota_clear_slot(struct quota *l, int slot)
 	memset(sh, 0, sizeof(*sh));
 	rebuild_total(l, slot);
 }
+
+void *
+quota_slot_bytes(struct quota *l, int slot, size_t *len)
+{
+	BUG_ON(slot < 0 || slot >= l->nslots);
+	*len = l->slot_len;
+	return slot_at(l, slot);
+}

@@ -93,4 +93,10 @@ uint64_t quota_client_count(const struct quota *l,
     const struct sockaddr *client, int prefix4, int prefix6);
 uint64_t quota_user_count(const struct quota *l, const char *user);
 
+/*
+ * For tests: the bytes of `slot` in the shared mapping and their number,
+ * so a test can write what a hostile worker might.
+ */
+void *quota_slot_bytes(struct quota *l, int slot, size_t *len);
+
 #endif

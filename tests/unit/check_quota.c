@@ -1,13 +1,19 @@
 /*
  * check_quota.c - shared session accounting: global and per-key limits
  * across slots and across processes, release, a dead worker's slot
- * cleared, stale keys recycled, a table that is really full.
+ * cleared, stale keys recycled, a table that is really full; exactness
+ * when processes race for the last place, client networks (/64, /24),
+ * counts rebuilt when a worker is killed at any instant, a hostile slot.
  */
 #include "config_auto.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "quota.h"
@@ -133,11 +139,11 @@ END_TEST
 /* More live keys than the table holds: refused, never corrupted. */
 START_TEST(table_full)
 {
-	struct quota *l = quota_new(1, 8);	/* 16 entries */
+	struct quota *l = quota_new(1, 8);	/* 64 entries, the least */
 	char ip[32];
 	int i, ok = 0, full = 0;
 
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < 100; i++) {
 		union sockaddr_any a;
 		enum quota_verdict v;
 
@@ -193,6 +199,230 @@ START_TEST(across_processes)
 }
 END_TEST
 
+/* IPv6 clients count by their /64 (or the configured prefix). */
+START_TEST(client_prefixes)
+{
+	struct quota *l = quota_new(2, 64);
+	union sockaddr_any a = sa("2001:db8:1:2::1"), b = sa("2001:db8:1:2:ffff::9");
+	union sockaddr_any c = sa("2001:db8:1:3::1");
+	union sockaddr_any v4a = sa("192.0.2.1"), v4b = sa("192.0.2.200");
+	union sockaddr_any v4m = sa("::ffff:192.0.2.77");
+
+	/* One /64, two addresses, two workers: one count. */
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 2, 32, 64),
+	    QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &b.sa, 0, 2, 32, 64),
+	    QUOTA_OK);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 2);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 2, 32, 64),
+	    QUOTA_OVER_KEY);
+	/* The next /64 is another client. */
+	ck_assert_int_eq(quota_acquire_client(l, 0, &c.sa, 0, 2, 32, 64),
+	    QUOTA_OK);
+	ck_assert_uint_eq(quota_client_count(l, &c.sa, 32, 64), 1);
+	/* With /128, every address is its own client. */
+	ck_assert_uint_eq(quota_client_count(l, &b.sa, 32, 128), 0);
+	/* IPv4: /32 by default, /24 when asked; mapped counts as IPv4. */
+	ck_assert_int_eq(quota_acquire_client(l, 0, &v4a.sa, 0, 2, 24, 64),
+	    QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &v4m.sa, 0, 2, 24, 64),
+	    QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &v4b.sa, 0, 2, 24, 64),
+	    QUOTA_OVER_KEY);
+	ck_assert_uint_eq(quota_client_count(l, &v4b.sa, 24, 64), 2);
+	ck_assert_uint_eq(quota_client_count(l, &v4b.sa, 32, 64), 0);
+	/* Release with the same prefixes gives the count back. */
+	quota_release_client(l, 1, &b.sa, 32, 64);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 1);
+	quota_release_client(l, 0, &v4a.sa, 24, 64);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &v4b.sa, 0, 2, 24, 64),
+	    QUOTA_OK);
+	ck_assert_uint_eq(quota_total(l), 4);
+	quota_free(l);
+}
+END_TEST
+
+/*
+ * Processes in four slots race for the last places of one client and one
+ * user: exactly the limit is admitted, never one more.
+ */
+START_TEST(exact_under_race)
+{
+	enum { NPROC = 4, LIMIT = 37, ROUNDS = 20 };
+	int round;
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct quota *l = quota_new(NPROC, 64);
+		union sockaddr_any a = sa("2001:db8::5");
+		int go[2], res[2], i, status;
+		int admitted = 0, uadmitted = 0;
+		pid_t pid[NPROC];
+
+		ck_assert_ptr_nonnull(l);
+		ck_assert_int_eq(pipe(go), 0);
+		ck_assert_int_eq(pipe(res), 0);
+		for (i = 0; i < NPROC; i++) {
+			pid[i] = fork();
+			ck_assert_int_ge(pid[i], 0);
+			if (pid[i] == 0) {
+				int n = 0, u = 0, tries;
+				char c, out[32];
+
+				close(go[1]);
+				if (read(go[0], &c, 1) != 0)
+					_exit(2);
+				/* Until the limit is reached, keep trying. */
+				for (tries = 0; tries < 100000 &&
+				    (quota_client_count(l, &a.sa, 32, 64) <
+				    LIMIT || quota_user_count(l, "carol") <
+				    LIMIT); tries++) {
+					if (quota_acquire_client(l, i, &a.sa, 0,
+					    LIMIT, 32, 64) == QUOTA_OK)
+						n++;
+					if (quota_acquire_user(l, i, "carol",
+					    LIMIT) == QUOTA_OK)
+						u++;
+				}
+				snprintf(out, sizeof(out), "%d %d\n", n, u);
+				if (write(res[1], out, strlen(out)) < 0)
+					_exit(3);
+				_exit(0);
+			}
+		}
+		close(go[0]);
+		close(go[1]);	/* everyone starts at once */
+		close(res[1]);
+		for (i = 0; i < NPROC; i++) {
+			ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+			ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		{
+			char buf[512];
+			ssize_t n, off = 0;
+			char *p;
+
+			while ((n = read(res[0], buf + off,
+			    sizeof(buf) - 1 - (size_t)off)) > 0)
+				off += n;
+			buf[off] = '\0';
+			for (p = strtok(buf, "\n"); p != NULL;
+			    p = strtok(NULL, "\n")) {
+				int x, y;
+
+				ck_assert_int_eq(sscanf(p, "%d %d", &x, &y), 2);
+				admitted += x;
+				uadmitted += y;
+			}
+		}
+		close(res[0]);
+		ck_assert_int_eq(admitted, LIMIT);
+		ck_assert_int_eq(uadmitted, LIMIT);
+		ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), LIMIT);
+		ck_assert_uint_eq(quota_user_count(l, "carol"), LIMIT);
+		ck_assert_uint_eq(quota_total(l), LIMIT);
+		quota_free(l);
+	}
+}
+END_TEST
+
+/*
+ * A worker killed at any instant, in the middle of counting: once the
+ * master has cleared its slot, the total and the per-key counts are
+ * exactly what the other slots hold.
+ */
+START_TEST(killed_any_instant)
+{
+	struct quota *l = quota_new(3, 64);
+	union sockaddr_any a = sa("10.1.2.3"), b = sa("10.1.2.4");
+	int round, i;
+
+	ck_assert_ptr_nonnull(l);
+	srand(7);
+	/* Slot 0 (the test itself) holds three sessions of a and "dave". */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 0, 32, 64),
+		    QUOTA_OK);
+		ck_assert_int_eq(quota_acquire_user(l, 0, "dave", 0), QUOTA_OK);
+	}
+	for (round = 0; round < 300; round++) {
+		struct timespec ts = { 0, 20000 + (rand() % 400) * 1000 };
+		int status;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			/* A busy worker in slot 1: counts up and down, forever. */
+			for (;;) {
+				for (i = 0; i < 8; i++) {
+					(void)quota_acquire_client(l, 1, &a.sa,
+					    1000, 1000, 32, 64);
+					(void)quota_acquire_client(l, 1, &b.sa,
+					    1000, 1000, 32, 64);
+					(void)quota_acquire_user(l, 1, "dave",
+					    1000);
+				}
+				for (i = 0; i < 8; i++) {
+					quota_release_user(l, 1, "dave");
+					quota_release_client(l, 1, &b.sa, 32, 64);
+					quota_release_client(l, 1, &a.sa, 32, 64);
+				}
+			}
+		}
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		quota_clear_slot(l, 1);
+		ck_assert_uint_eq(quota_total(l), 3);
+		ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 3);
+		ck_assert_uint_eq(quota_client_count(l, &b.sa, 32, 64), 0);
+		ck_assert_uint_eq(quota_user_count(l, "dave"), 3);
+	}
+	/* And the slot is reusable, the limits exact. */
+	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 4, 32, 64),
+	    QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 2, &a.sa, 0, 4, 32, 64),
+	    QUOTA_OVER_KEY);
+	quota_free(l);
+}
+END_TEST
+
+/*
+ * A worker writes garbage over its slot (it is the only slot it may
+ * write; nothing stops a compromised one): clearing it neither crashes
+ * the master nor disturbs what the other slots hold.
+ */
+START_TEST(hostile_slot)
+{
+	struct quota *l = quota_new(2, 64);
+	union sockaddr_any a = sa("198.51.100.1");
+	size_t len;
+	unsigned char *p;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 0, 32, 64),
+	    QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_user(l, 0, "erin", 0), QUOTA_OK);
+	ck_assert_int_eq(quota_acquire_client(l, 1, &a.sa, 0, 0, 32, 64),
+	    QUOTA_OK);
+	p = quota_slot_bytes(l, 1, &len);
+	ck_assert_uint_gt(len, 64);
+	memset(p, 0xff, len);	/* every count, index and bit at its maximum */
+	quota_clear_slot(l, 1);
+	ck_assert_uint_eq(quota_total(l), 1);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 1);
+	ck_assert_uint_eq(quota_user_count(l, "erin"), 1);
+	/* Garbage in slot 1 while slot 0's worker dies: clamped, not summed wild. */
+	memset(p, 0xff, len);
+	quota_clear_slot(l, 0);
+	ck_assert_uint_le(quota_client_count(l, &a.sa, 32, 64), 16777215);
+	quota_clear_slot(l, 1);
+	ck_assert_uint_eq(quota_total(l), 0);
+	ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 0);
+	ck_assert_uint_eq(quota_user_count(l, "erin"), 0);
+	quota_free(l);
+}
+END_TEST
+
 START_TEST(bad_args)
 {
 	ck_assert_ptr_null(quota_new(0, 16));
@@ -206,6 +436,7 @@ quota_suite(void)
 	Suite *s = suite_create("quota");
 	TCase *tc = tcase_create("core");
 
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, global_limit);
 	tcase_add_test(tc, per_client_across_slots);
 	tcase_add_test(tc, users);
@@ -213,6 +444,10 @@ quota_suite(void)
 	tcase_add_test(tc, recycle_stale_keys);
 	tcase_add_test(tc, table_full);
 	tcase_add_test(tc, across_processes);
+	tcase_add_test(tc, client_prefixes);
+	tcase_add_test(tc, exact_under_race);
+	tcase_add_test(tc, killed_any_instant);
+	tcase_add_test(tc, hostile_slot);
 	tcase_add_test(tc, bad_args);
 	suite_add_tcase(s, tc);
 	return s;
