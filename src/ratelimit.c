@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -197,10 +198,13 @@ balance(struct ratelimit *rl, enum ratelimit_dir dir, uint64_t now_ns)
 	    LOAD(&shared.e[rl->idx].key) != rl->key)) {
 		rl->idx = entry_bind(rl, now_ns);
 		if (rl->idx == NO_ENTRY && !rl->fallback_logged) {
+			char user[AUTH_USER_STRLEN];
+
 			rl->fallback_logged = true;
-			logit("bandwidth cap: the shared table is full near "
-			    "this user's entry; the cap holds per worker for "
-			    "now");
+			logit("bandwidth cap of user %s: the shared table is "
+			    "full near its entry; the cap holds per worker "
+			    "for now", auth_user_format(rl->user, user,
+			    sizeof(user)));
 		}
 	}
 	if (rl->idx != NO_ENTRY)
