@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """limitprobe: open many SOCKS5 connections at once and count admissions.
 
-Each connection is made from a chosen source address (127.0.0.0/8 only),
+Each connection is made from a chosen source address (127.0.0.0/8, or
+an IPv6 address when SRC has a colon and --host is IPv6; "SRC:N" splits
+at the last colon),
 sends a greeting offering method 00 and waits for the method reply: a
 reply means the proxy admitted the session, a close without one means it
 refused it. Admitted connections are held open until every connection has
@@ -32,7 +34,8 @@ def main():
     for spec in args.src:
         src, n = spec.rsplit(":", 1)
         for _ in range(int(n)):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((src, 0))
             s.setblocking(False)
