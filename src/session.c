@@ -627,6 +627,7 @@ static int
 session_admit_user(struct session *s)
 {
 	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
+	enum quota_verdict v;
 	int max, bps;
 
 	if (s->user == NULL || worker_quota(s->w) == NULL)
@@ -634,16 +635,23 @@ session_admit_user(struct session *s)
 	config_user_limits(s->cfg, s->user, &max, &bps);
 	if (max <= 0)
 		return 1;
-	if (quota_acquire_user(worker_quota(s->w), worker_slot(s->w), s->user,
-	    max) == QUOTA_OK) {
+	v = quota_acquire_user(worker_quota(s->w), worker_slot(s->w), s->user,
+	    max);
+	if (v == QUOTA_OK) {
 		s->user_counted = 1;
 		return 1;
 	}
 	status_count_refusal(STATUS_REFUSED_USER_MAX_SESSIONS);
-	logit("refused: user=%s client=%s: %d sessions, the user's limit "
-	    "(limits.max_sessions_per_user or user_limits)",
-	    auth_user_format(s->user, user, sizeof(user)),
-	    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
+	if (v == QUOTA_TABLE_FULL)
+		logit("refused: user=%s client=%s: too many distinct clients "
+		    "and users counted at once",
+		    auth_user_format(s->user, user, sizeof(user)),
+		    sockaddr_format(&s->peer.sa, client, sizeof(client)));
+	else
+		logit("refused: user=%s client=%s: %d sessions, the user's "
+		    "limit (limits.max_sessions_per_user or user_limits)",
+		    auth_user_format(s->user, user, sizeof(user)),
+		    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
 	return 0;
 }
 
