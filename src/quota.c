@@ -22,6 +22,12 @@
  * tries again while another worker is in the middle of changing that
  * count or the sum moved under it. All atomics are sequentially
  * consistent: the argument needs that order.
+ *
+ * A slot's `touched` bitmap marks the pages of held[] its worker ever
+ * wrote, so the master clearing a slot reads only those (most of a large
+ * mapping is never touched, and stays unallocated). The total is counted
+ * the same way: the slot's `sessions` is its share, PENDING_TOTAL its
+ * `pending`.
  */
 #include "config_auto.h"
 
