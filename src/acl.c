@@ -67,24 +67,55 @@ match_hosts(const struct acl_rule *r, const char *host)
 	return false;
 }
 
+/* Do the rule's commands, users and client networks take in this request? */
+static bool
+match_who(const struct acl_rule *r, const char *user,
+    const struct sockaddr *client, uint8_t cmd)
+{
+	if (r->commands != 0 && !(r->commands & ACL_CMD_BIT(cmd)))
+		return false;
+	if (!match_user(r, user))
+		return false;
+	if (r->from != NULL &&
+	    (client == NULL || !match_nets(r->from, r->n_from, client)))
+		return false;
+	return true;
+}
+
+/*
+ * `to`, by what the destination reaches; a deny rule also by its spelling
+ * (matching more can only refuse more).
+ */
+static bool
+match_to(const struct acl_rule *r, const struct sockaddr *dst,
+    const union sockaddr_any *eff)
+{
+	if (r->to == NULL)
+		return true;
+	if (dst == NULL)
+		return false;
+	if (match_nets(r->to, r->n_to, &eff->sa))
+		return true;
+	return r->action == ACL_DENY && match_nets(r->to, r->n_to, dst);
+}
+
 const struct acl_rule *
 acl_match(const struct acl *acl, const struct acl_request *req)
 {
 	uint16_t port = req->dst != NULL ? sockaddr_port(req->dst) : req->port;
+	union sockaddr_any eff;
 	size_t i;
 
+	memset(&eff, 0, sizeof(eff));
+	if (req->dst != NULL)
+		(void)sockaddr_reach(req->dst, req->pref64, req->pref64_len,
+		    &eff);
 	for (i = 0; i < acl->n_rules; i++) {
 		const struct acl_rule *r = &acl->rules[i];
 
-		if (r->commands != 0 && !(r->commands & ACL_CMD_BIT(req->cmd)))
+		if (!match_who(r, req->user, req->client, req->cmd))
 			continue;
-		if (!match_user(r, req->user))
-			continue;
-		if (r->from != NULL &&
-		    (req->client == NULL || !match_nets(r->from, r->n_from, req->client)))
-			continue;
-		if (r->to != NULL &&
-		    (req->dst == NULL || !match_nets(r->to, r->n_to, req->dst)))
+		if (!match_to(r, req->dst, &eff))
 			continue;
 		if (!match_hosts(r, req->host))
 			continue;
@@ -93,6 +124,28 @@ acl_match(const struct acl *acl, const struct acl_request *req)
 		return r;
 	}
 	return NULL;
+}
+
+bool
+acl_command_possible(const struct acl *acl, const char *user,
+    const struct sockaddr *client, uint8_t cmd, const struct acl_rule **deny)
+{
+	size_t i;
+
+	*deny = NULL;
+	for (i = 0; i < acl->n_rules; i++) {
+		const struct acl_rule *r = &acl->rules[i];
+
+		if (!match_who(r, user, client, cmd))
+			continue;
+		if (r->action == ACL_ALLOW)
+			return true;
+		if (r->to == NULL && r->to_hosts == NULL && r->ports == NULL) {
+			*deny = r;
+			return false;
+		}
+	}
+	return false;
 }
 
 /* Length without one trailing dot. */

@@ -54,6 +54,9 @@ struct acl_request {
 	const char *host;		/* the name the client sent, or NULL */
 	const struct sockaddr *dst;	/* address about to be used (with port), or NULL */
 	uint16_t port;			/* destination port (used when dst is NULL) */
+	/* The NAT64 prefix a DNS64 resolver announced, or NULL (see below). */
+	const struct in6_addr *pref64;
+	unsigned pref64_len;
 };
 
 /*
@@ -63,9 +66,35 @@ struct acl_request {
  * A rule with `to` networks never matches a request whose address is not
  * known yet (dst NULL): callers check names again for every address the
  * name resolves to, so a name can never lead past a rule.
+ *
+ * `to` networks are matched against what dst really reaches
+ * (sockaddr_reach() with req->pref64): ::ffff:127.0.0.1, ::127.0.0.1 and
+ * 64:ff9b::7f00:1 all match "127.0.0.0/8", and none of them matches an
+ * allow rule's "::/0". A deny rule's `to` also matches dst as written, so
+ * "64:ff9b::/96" can deny NAT64 as such. Unspecified destinations (0/8,
+ * ::) are the caller's to refuse before asking: they match as written.
  */
 const struct acl_rule *acl_match(const struct acl *acl,
     const struct acl_request *req);
+
+/*
+ * Could any destination be allowed to (user, client, cmd)? Asked before a
+ * socket is opened for a request (a BIND listener, a UDP relay, a
+ * connection), so that a command the rules refuse costs nothing.
+ *
+ * Walks the rules in order as acl_match() would for every destination at
+ * once. Rules whose commands, users or `from` do not match are skipped. A
+ * matching allow rule means some destination may pass: true. A matching
+ * deny rule with no destination condition (no `to`, `to_hosts` or
+ * `ports`) is the first match for every destination: false, with *deny
+ * set to it. A matching deny rule with a destination condition is
+ * skipped (destinations outside it go on to later rules). Past the last
+ * rule nothing could be allowed: false with *deny NULL. `client` may be
+ * NULL (then rules with `from` never match). Pure.
+ */
+bool acl_command_possible(const struct acl *acl, const char *user,
+    const struct sockaddr *client, uint8_t cmd,
+    const struct acl_rule **deny);
 
 /*
  * Match a host pattern against a name, case-insensitively, ignoring one

@@ -1476,7 +1476,7 @@ config_new_defaults(const char *path)
 	    CONFIG_CMD_BIT(SOCKS5_CMD_BIND) |
 	    CONFIG_CMD_BIT(SOCKS5_CMD_UDP_ASSOCIATE);
 	cfg->bind.accept_timeout_s = 120;
-	cfg->bind.require_peer_match = false;
+	cfg->bind.require_peer_match = true;	/* RFC 1928: the peer is checked */
 	cfg->udp.idle_timeout_s = 300;
 	cfg->udp.filtering = CONFIG_UDP_ADDRESS_DEPENDENT;
 	cfg->udp.strict_source = false;

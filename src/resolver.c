@@ -675,6 +675,15 @@ resolver_cancel(struct resolver_query *q)
 		q->cancelled = true;	/* freed when c-ares calls back */
 }
 
+bool
+resolver_pref64_current(const struct resolver *r, struct happy_pref64 *out)
+{
+	if (r == NULL || !r->pref64_found)
+		return false;
+	*out = r->pref64;
+	return true;
+}
+
 const char *
 resolver_status_str(enum resolver_status st)
 {

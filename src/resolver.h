@@ -94,6 +94,15 @@ typedef void (*resolver_pref64_cb)(void *arg, const struct happy_pref64 *p);
 struct resolver_query *resolver_pref64(struct resolver *r,
     resolver_pref64_cb cb, void *arg) MUST_CHECK;
 
+/*
+ * The NAT64 prefix the last discovery found, for the access rules
+ * (sockaddr_reach()): copied to *out and true, or false when none was
+ * found (yet). Never starts a lookup; an expired prefix is still
+ * returned until the next discovery ends.
+ */
+bool resolver_pref64_current(const struct resolver *r,
+    struct happy_pref64 *out);
+
 /* Text for a status ("not found"); never NULL. */
 const char *resolver_status_str(enum resolver_status st);
 

@@ -44,6 +44,7 @@
 #include "failtab.h"
 #include "log.h"
 #include "relay.h"
+#include "resolver.h"
 #include "ratelimit.h"
 #include "quota.h"
 #include "session.h"
@@ -551,11 +552,17 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	(void)session_queue(s, buf, n);
 }
 
+/* refused_line for a destination that is this host's unspecified address. */
+#define SESSION_REFUSED_UNSPECIFIED	(-1)
+
 /*
  * The access rules, asked about one destination address (with its port)
  * that the session is about to use: every candidate of a CONNECT, every
  * BIND peer, every UDP destination. The name the client sent goes along,
- * for `to_hosts` rules. Returns 1 when allowed.
+ * for `to_hosts` rules. Installed whether or not there are rules: an
+ * unspecified destination (0.0.0.0/8, ::, in any mapped, compatible or
+ * NAT64 form) reaches this host itself and is always refused. Returns 1
+ * when allowed.
  */
 static int
 session_dst_allowed(void *arg, const struct sockaddr *dst)
@@ -563,8 +570,17 @@ session_dst_allowed(void *arg, const struct sockaddr *dst)
 	struct session *s = arg;
 	const struct acl_rule *r;
 	struct acl_request req;
-	union sockaddr_any lit;
+	struct happy_pref64 p64;
+	union sockaddr_any lit, eff;
+	bool have64;
 
+	have64 = resolver_pref64_current(worker_resolver(s->w), &p64);
+	if (sockaddr_reach(dst, have64 ? &p64.prefix : NULL,
+	    have64 ? p64.len : 0, &eff) != SOCKADDR_REACH_ADDR) {
+		s->refused = 1;
+		s->refused_line = SESSION_REFUSED_UNSPECIFIED;
+		return 0;
+	}
 	if (!s->cfg->has_access)
 		return 1;
 	memset(&req, 0, sizeof(req));
@@ -573,6 +589,10 @@ session_dst_allowed(void *arg, const struct sockaddr *dst)
 	req.cmd = s->req.cmd;
 	req.dst = dst;
 	req.port = sockaddr_port(dst);
+	if (have64) {
+		req.pref64 = &p64.prefix;
+		req.pref64_len = p64.len;
+	}
 	/*
 	 * A name that is an IP literal is an address, not a host name.
 	 * A UDP ASSOCIATE's DST names the client's own source (PySocks
@@ -610,7 +630,11 @@ session_log_refusal(struct session *s)
 		auth_user_format(s->user, user, sizeof(user));
 	else
 		util_strlcpy(user, "-", sizeof(user));
-	if (s->refused_line > 0)
+	if (s->refused_line == SESSION_REFUSED_UNSPECIFIED)
+		logit("refused: user=%s client=%s cmd=%s dst=%s: an "
+		    "unspecified address (0.0.0.0/8 or ::, in any form) "
+		    "reaches this host", user, client, cmd_name(s), dst);
+	else if (s->refused_line > 0)
 		logit("refused: user=%s client=%s cmd=%s dst=%s: denied by the "
 		    "access rule at %s:%d", user, client, cmd_name(s), dst,
 		    s->cfg->file, s->refused_line);
@@ -723,7 +747,7 @@ session_start_bind(struct session *s)
 	p.cfg = s->cfg;
 	p.dst = &s->req.dst;
 	p.local = &local.sa;
-	p.check = s->cfg->has_access ? session_dst_allowed : NULL;
+	p.check = session_dst_allowed;
 	p.check_arg = s;
 	p.cb = session_bind_cb;
 	p.arg = s;
@@ -772,7 +796,7 @@ session_start_udp(struct session *s)
 	p.client = &s->peer.sa;
 	p.local = &local.sa;
 	p.req = &s->req.dst;
-	p.check = s->cfg->has_access ? session_dst_allowed : NULL;
+	p.check = session_dst_allowed;
 	p.check_arg = s;
 	p.done = session_udp_done_cb;
 	p.arg = s;
@@ -838,20 +862,38 @@ session_handle_request(struct session *s)
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "user-max-sessions");
 		return;
 	}
-	if ((s->req.cmd == SOCKS5_CMD_BIND ||
-	    s->req.cmd == SOCKS5_CMD_UDP_ASSOCIATE) &&
-	    (cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
-		if (s->req.cmd == SOCKS5_CMD_BIND)
-			session_start_bind(s);
-		else
-			session_start_udp(s);
-		return;
-	}
-	if (s->req.cmd != SOCKS5_CMD_CONNECT ||
+	if ((s->req.cmd != SOCKS5_CMD_CONNECT &&
+	    s->req.cmd != SOCKS5_CMD_BIND &&
+	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE) ||
 	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
 		/* Unknown, or not in `commands`. */
 		status_count_refusal(STATUS_REFUSED_COMMAND);
 		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
+		return;
+	}
+	/*
+	 * The command before the socket: when no rule could allow this
+	 * user and client the command, refuse now, before a listener, a
+	 * UDP relay or a lookup exists.
+	 */
+	if (cfg->has_access) {
+		const struct acl_rule *deny;
+
+		if (!acl_command_possible(&cfg->acl, s->user, &s->peer.sa,
+		    s->req.cmd, &deny)) {
+			s->refused = 1;
+			s->refused_line = deny != NULL ? deny->line : 0;
+			session_log_refusal(s);
+			session_fail(s, SOCKS5_REP_NOT_ALLOWED, "access-denied");
+			return;
+		}
+	}
+	if (s->req.cmd == SOCKS5_CMD_BIND) {
+		session_start_bind(s);
+		return;
+	}
+	if (s->req.cmd == SOCKS5_CMD_UDP_ASSOCIATE) {
+		session_start_udp(s);
 		return;
 	}
 	session_set_state(s, SESSION_CONNECTING);
@@ -861,8 +903,7 @@ session_handle_request(struct session *s)
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
 		return;
 	}
-	if (cfg->has_access)
-		connector_set_check(s->conn, session_connect_check, s);
+	connector_set_check(s->conn, session_connect_check, s);
 }
 
 static void

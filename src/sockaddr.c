@@ -411,3 +411,78 @@ sockaddr_is_unspecified(const union sockaddr_any *a)
 		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
 	return false;
 }
+
+/* The IPv4 address a NAT64 address embeds after `len` bits (RFC 6052 2.2). */
+static void
+sockaddr_nat64_extract(const uint8_t *a6, unsigned len, uint8_t *v4)
+{
+	unsigned pos = len / 8, k;
+
+	for (k = 0; k < 4; k++) {
+		if (pos == 8)
+			pos++;		/* bits 64..71, the "u" octet */
+		v4[k] = a6[pos++];
+	}
+}
+
+static bool
+sockaddr_pref64_valid(unsigned len)
+{
+	return len == 32 || len == 40 || len == 48 || len == 56 ||
+	    len == 64 || len == 96;
+}
+
+enum sockaddr_reach
+sockaddr_reach(const struct sockaddr *sa, const struct in6_addr *pref64,
+    unsigned pref64_len, union sockaddr_any *out)
+{
+	/* 64:ff9b::/96, RFC 6052 section 2.1. */
+	static const uint8_t wkp[12] = { 0x00, 0x64, 0xff, 0x9b };
+	static const uint8_t zero[12];
+	const struct sockaddr_in6 *sin6;
+	const uint8_t *b;
+	uint8_t v4[4];
+	bool embeds = false;
+
+	memset(out, 0, sizeof(*out));
+	switch (sa->sa_family) {
+	case AF_INET:
+		memcpy(&out->sin, sa, sizeof(out->sin));
+		b = (const uint8_t *)&out->sin.sin_addr;
+		return b[0] == 0 ? SOCKADDR_REACH_UNSPECIFIED :
+		    SOCKADDR_REACH_ADDR;
+	case AF_INET6:
+		break;
+	default:
+		return SOCKADDR_REACH_NONE;
+	}
+	sin6 = (const struct sockaddr_in6 *)sa;
+	b = sin6->sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) ||
+	    memcmp(b, wkp, sizeof(wkp)) == 0) {
+		memcpy(v4, b + 12, 4);
+		embeds = true;
+	} else if (memcmp(b, zero, sizeof(zero)) == 0) {
+		/* ::a.b.c.d, but :: itself and ::1 are IPv6 addresses. */
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
+			memcpy(&out->sin6, sin6, sizeof(out->sin6));
+			return SOCKADDR_REACH_UNSPECIFIED;
+		}
+		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
+			memcpy(v4, b + 12, 4);
+			embeds = true;
+		}
+	} else if (pref64 != NULL && sockaddr_pref64_valid(pref64_len) &&
+	    cidr_prefix_equal(pref64->s6_addr, b, pref64_len)) {
+		sockaddr_nat64_extract(b, pref64_len, v4);
+		embeds = true;
+	}
+	if (!embeds) {
+		memcpy(&out->sin6, sin6, sizeof(out->sin6));
+		return SOCKADDR_REACH_ADDR;
+	}
+	out->sin.sin_family = AF_INET;
+	out->sin.sin_port = sin6->sin6_port;
+	memcpy(&out->sin.sin_addr, v4, 4);
+	return v4[0] == 0 ? SOCKADDR_REACH_UNSPECIFIED : SOCKADDR_REACH_ADDR;
+}

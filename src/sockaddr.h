@@ -57,6 +57,33 @@ void sockaddr_unmap(union sockaddr_any *a);
 /* 0.0.0.0 or ::. */
 bool sockaddr_is_unspecified(const union sockaddr_any *a);
 
+/*
+ * What a destination really reaches, for the access rules: the address the
+ * packets end up at, not its spelling.
+ *
+ * - An IPv4-mapped address (::ffff:a.b.c.d) and an IPv4-compatible one
+ *   (::a.b.c.d, except :: and ::1) are the IPv4 address a.b.c.d.
+ * - A NAT64 address is the IPv4 address it embeds (RFC 6052 section 2.2):
+ *   one in the well-known prefix 64:ff9b::/96, or in `pref64` (its first
+ *   `pref64_len` bits: 32, 40, 48, 56, 64 or 96), the prefix a DNS64
+ *   resolver announced (RFC 7050); pref64 NULL when none is known.
+ * - Anything else is itself.
+ *
+ * *out gets that address, with the port of `sa` (an IPv6 scope id is
+ * dropped when the result is IPv4). Returns SOCKADDR_REACH_UNSPECIFIED
+ * when it lies in 0.0.0.0/8 or is :: (Linux connects those to this host,
+ * past any rule about loopback), SOCKADDR_REACH_NONE for a family other
+ * than IPv4 and IPv6 (*out zeroed), SOCKADDR_REACH_ADDR otherwise. Pure.
+ */
+enum sockaddr_reach {
+	SOCKADDR_REACH_ADDR = 0,
+	SOCKADDR_REACH_UNSPECIFIED,
+	SOCKADDR_REACH_NONE,
+};
+enum sockaddr_reach sockaddr_reach(const struct sockaddr *sa,
+    const struct in6_addr *pref64, unsigned pref64_len,
+    union sockaddr_any *out);
+
 /* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
 bool sockaddr_is_loopback(const struct sockaddr *sa);
 

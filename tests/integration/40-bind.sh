@@ -6,7 +6,8 @@
 #    data both ways and the half-close each way; the access log line;
 #  - a stranger from 127.0.0.2 is closed and counted while the peer the
 #    client named still gets through;
-#  - a wildcard request (0.0.0.0) accepts a peer from anywhere;
+#  - a wildcard request (0.0.0.0) accepts a peer from anywhere, with
+#    bind.require_peer_match = false (the default refuses it: 41);
 #  - a name (from the DNS stub) is resolved and its address expected;
 #  - IPv6 over ::1, by address and by name.
 # Refusals and timeouts: 41-bind-refusals.sh.
@@ -24,7 +25,7 @@ bindc() {
 start_dnsstub v4.test=127.0.0.1 v6.test=::1
 write_conf "$T/sockeye.conf" 'workers = 1;' \
 	"resolver = { servers = [ \"127.0.0.1:$DNS_PORT\" ]; timeout_ms = 1000; tries = 2; };" \
-	'bind = { accept_timeout_s = 20; };'
+	'bind = { accept_timeout_s = 20; require_peer_match = false; };'
 start_sockeye "$T/sockeye.conf"
 P4=127.0.0.1:$SOCKS_PORT
 

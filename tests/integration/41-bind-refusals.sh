@@ -4,7 +4,8 @@
 #    then the close, in about that time (access log end=accept-timeout);
 #  - the client closes its connection while waiting: the listener goes
 #    (a connection to it is refused) and the log says end=client-eof;
-#  - bind.require_peer_match: a wildcard request is refused (REP 2);
+#  - bind.require_peer_match, true by default: a wildcard request is
+#    refused (REP 2);
 #  - an access rule refusing the peer: its connection is closed and the
 #    client gets REP 2 (end=access-denied);
 #  - BIND left out of `commands`: REP 7.
@@ -56,14 +57,14 @@ stop_sockeye
 
 # --- require_peer_match, an access rule, commands --------------------------------
 write_conf "$T/sockeye2.conf" 'workers = 1;' \
-	'bind = { accept_timeout_s = 10; require_peer_match = true; };' \
+	'bind = { accept_timeout_s = 10; };' \
 	'commands = [ "connect", "bind" ];' \
 	'access = ( { action = "deny"; to = [ "127.0.0.2/32" ]; commands = [ "bind" ]; },
 	            { action = "allow"; } );'
 start_sockeye "$T/sockeye2.conf"
 out=$(bindc --dst 0.0.0.0:0)
 note "$out"
-expect_line "$out" '^rep1=2 ' "require_peer_match: a wildcard is refused"
+expect_line "$out" '^rep1=2 ' "require_peer_match (default): a wildcard is refused"
 wait_access 'cmd=bind' 'dst=0\.0\.0\.0:0' 'end=not-allowed' >/dev/null
 
 out=$(bindc --dst 127.0.0.2:21 --peer-from 127.0.0.2)

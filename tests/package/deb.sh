@@ -307,6 +307,22 @@ done
 hport=$(cat "$T/http.port")
 note "HTTP server on 127.0.0.1:$hport${syslog_pid:+, syslog lines to a file}"
 
+# The packaged rules deny loopback (and link-local, and 0.0.0.0/8 and
+# ::): the test server on loopback is opened for this run only, in a
+# copy, by one allow rule for its port put before them, as the comment in
+# the packaged config shows. Everything else on loopback stays denied
+# (checked below).
+grep -q '^access = ($' "$runconf" || fail "$CONF has no top-level access rules"
+sed "/^access = (\$/a\\
+	{ action = \"allow\"; to = [ \"127.0.0.1\", \"::1\" ]; ports = [ \"$hport\" ]; commands = [ \"connect\" ]; }," \
+    "$runconf" >"$T/run.conf"
+grep -q "ports = \[ \"$hport\" \]" "$T/run.conf" || error "could not add the test server's rule to a copy of $runconf"
+chmod 0644 "$T/run.conf"
+runconf=$T/run.conf
+out=$(/usr/sbin/sockeyed -t -f "$runconf" 2>&1) ||
+	fail "sockeyed -t rejects the packaged config with one allow rule added: $out"
+note "loopback port $hport opened in a copy of the config: $out"
+
 step "start the packaged sockeyed as the unit does"
 # The unit's CapabilityBoundingSet, as setpriv(1) takes it.
 caps=$(unit_val CapabilityBoundingSet | tr 'A-Z' 'a-z' | sed 's/cap_//g; s/ \{1,\}/,+/g; s/^/-all,+/')
@@ -370,6 +386,18 @@ got=$(curl -sS --max-time 10 --socks5-hostname "${cred}127.0.0.1:1080" "$url") |
 	fail "curl --socks5-hostname ${cred:+$TEST_USER:***@}127.0.0.1:1080 $url failed"
 [ "$got" = "$BODY" ] || fail "curl through 127.0.0.1:1080 got '$got'"
 note "curl --socks5-hostname ${cred:+$TEST_USER:***@}127.0.0.1:1080 $url: OK"
+# The rest of loopback is still denied by the packaged rules: the
+# proxy's own port through the proxy gets REP 2 (curl's 97), not a
+# connection.
+curl -sS --max-time 10 --socks5-hostname "${cred}127.0.0.1:1080" \
+    "http://127.0.0.1:1080/" >/dev/null 2>"$T/curl.err"
+rc=$?
+[ $rc -eq 97 ] || fail "curl to 127.0.0.1:1080 through the proxy: exit $rc, want 97 (denied): $(cat "$T/curl.err")"
+curl -sS --max-time 10 --socks5-hostname "${cred}127.0.0.1:1080" \
+    "http://0.0.0.0:$hport/" >/dev/null 2>"$T/curl.err"
+rc=$?
+[ $rc -eq 97 ] || fail "curl to 0.0.0.0:$hport through the proxy: exit $rc, want 97 (denied): $(cat "$T/curl.err")"
+note "denied by the packaged rules (curl exit 97): 127.0.0.1:1080, 0.0.0.0:$hport"
 if have_ipv6_lo; then
 	got=$(curl -sS --max-time 10 --proxy "socks5h://${cred}[::1]:1080" "$url") ||
 		fail "curl through [::1]:1080 failed"

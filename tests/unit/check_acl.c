@@ -292,6 +292,159 @@ START_TEST(names_and_addresses)
 }
 END_TEST
 
+/*
+ * `to` matches what a destination reaches: the mapped, compatible and
+ * NAT64 forms of 127.0.0.1 all meet a deny of 127.0.0.0/8, and an allow of
+ * ::/0 lets none of them through; a deny also matches the spelling.
+ */
+START_TEST(embedded_forms)
+{
+	struct cidr lo4 = net("127.0.0.0/8"), lo6 = net("::1/128");
+	struct cidr all4 = net("0.0.0.0/0"), all6 = net("::/0");
+	struct cidr deny_to[2] = { lo4, lo6 };
+	struct acl_rule rules[3] = {
+		{ .action = ACL_DENY, .line = 1, .to = deny_to, .n_to = 2 },
+		{ .action = ACL_ALLOW, .line = 2, .to = &all6, .n_to = 1 },
+		{ .action = ACL_ALLOW, .line = 3, .to = &all4, .n_to = 1 },
+	};
+	struct acl acl = { rules, 3 };
+	static const char *const denied[] = {
+		"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1",
+		"::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::127.9.9.9",
+	};
+	union sockaddr_any client = sa("192.0.2.7", 1), d;
+	struct acl_request req = { .client = &client.sa, .cmd = 1 };
+	struct in6_addr p64;
+	size_t i;
+
+	req.dst = &d.sa;
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		d = sa(denied[i], 80);
+		ck_assert_msg(acl_match(&acl, &req) == &rules[0],
+		    "%s is not denied", denied[i]);
+	}
+	/* Mapped public IPv4: an IPv4 address, allowed by 0.0.0.0/0 (line 3). */
+	d = sa("::ffff:192.0.2.1", 80);
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[2]);
+	d = sa("64:ff9b::192.0.2.1", 80);
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[2]);
+	d = sa("2001:db8::1", 80);
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[1]);
+	/* Without an IPv4 allow, ::/0 does not let mapped IPv4 through. */
+	acl.n_rules = 2;
+	d = sa("::ffff:192.0.2.1", 80);
+	ck_assert_ptr_null(acl_match(&acl, &req));
+	acl.n_rules = 3;
+
+	/* A discovered NAT64 prefix: only known through req.pref64. */
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:64::", &p64), 1);
+	d = sa("2001:db8:64::7f00:1", 80);
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[1]);
+	req.pref64 = &p64;
+	req.pref64_len = 96;
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[0]);
+	req.pref64 = NULL;
+	req.pref64_len = 0;
+
+	/* A deny of the NAT64 prefix as such matches it as written. */
+	rules[0].to = &lo6;
+	lo6 = net("64:ff9b::/96");
+	rules[0].n_to = 1;
+	d = sa("64:ff9b::192.0.2.1", 80);
+	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[0]);
+	/* ... but an allow of it does not (it reaches IPv4). */
+	rules[0].action = ACL_ALLOW;
+	acl.n_rules = 1;
+	ck_assert_ptr_null(acl_match(&acl, &req));
+}
+END_TEST
+
+/*
+ * acl_command_possible(): could any destination be allowed to this user,
+ * client and command, before anything is opened?
+ */
+START_TEST(command_possible)
+{
+	char n1[] = "mallory", n2[] = "*";
+	char *mallory[] = { n1 };
+	char *star[] = { n2 };
+	struct cidr lo = net("127.0.0.0/8"), lan = net("10.0.0.0/8");
+	struct port_range web = { 80, 443 };
+	struct acl_rule rules[4];
+	struct acl acl = { rules, 0 };
+	union sockaddr_any client = sa("10.1.1.1", 1), other = sa("192.0.2.9", 1);
+	const struct acl_rule *deny = &rules[0];
+	const uint8_t B = SOCKS5_CMD_BIND, U = SOCKS5_CMD_UDP_ASSOCIATE,
+	    C = SOCKS5_CMD_CONNECT;
+
+	memset(rules, 0, sizeof(rules));
+	/* No rules: nothing can be allowed. */
+	ck_assert(!acl_command_possible(&acl, "alice", &client.sa, C, &deny));
+	ck_assert_ptr_null(deny);
+
+	/* Deny bind and udp to mallory, then allow everything. */
+	rules[0] = (struct acl_rule){ .action = ACL_DENY, .line = 5,
+	    .users = mallory, .n_users = 1,
+	    .commands = CMD(B) | CMD(U) };
+	rules[1] = (struct acl_rule){ .action = ACL_ALLOW, .line = 6,
+	    .users = star, .n_users = 1 };
+	acl.n_rules = 2;
+	ck_assert(!acl_command_possible(&acl, "mallory", &client.sa, B, &deny));
+	ck_assert_ptr_eq(deny, &rules[0]);
+	ck_assert(!acl_command_possible(&acl, "mallory", &client.sa, U, &deny));
+	ck_assert_ptr_eq(deny, &rules[0]);
+	ck_assert(acl_command_possible(&acl, "mallory", &client.sa, C, &deny));
+	ck_assert(acl_command_possible(&acl, "alice", &client.sa, B, &deny));
+	ck_assert(acl_command_possible(&acl, NULL, &client.sa, B, &deny));
+
+	/* A deny with a destination condition leaves room: skipped. */
+	rules[0].to = &lo;
+	rules[0].n_to = 1;
+	ck_assert(acl_command_possible(&acl, "mallory", &client.sa, B, &deny));
+	rules[0].to = NULL;
+	rules[0].n_to = 0;
+	rules[0].ports = &web;
+	rules[0].n_ports = 1;
+	ck_assert(acl_command_possible(&acl, "mallory", &client.sa, B, &deny));
+	rules[0].ports = NULL;
+	rules[0].n_ports = 0;
+	rules[0].to_hosts = star;
+	rules[0].n_to_hosts = 1;
+	ck_assert(acl_command_possible(&acl, "mallory", &client.sa, B, &deny));
+	rules[0].to_hosts = NULL;
+	rules[0].n_to_hosts = 0;
+
+	/* A deny for some clients only: others go on to the allow. */
+	rules[0].from = &lan;
+	rules[0].n_from = 1;
+	ck_assert(!acl_command_possible(&acl, "mallory", &client.sa, B, &deny));
+	ck_assert_ptr_eq(deny, &rules[0]);
+	ck_assert(acl_command_possible(&acl, "mallory", &other.sa, B, &deny));
+	rules[0].from = NULL;
+	rules[0].n_from = 0;
+
+	/* Only conditional allows for bind, which mallory cannot use. */
+	rules[1].commands = CMD(C);
+	rules[2] = (struct acl_rule){ .action = ACL_ALLOW, .line = 7,
+	    .to = &lan, .n_to = 1, .commands = CMD(B) };
+	acl.n_rules = 3;
+	/* alice: the allow at line 7 may let a bind peer in: maybe. */
+	ck_assert(acl_command_possible(&acl, "alice", &client.sa, B, &deny));
+	/* udp: nothing allows it to anyone: no, and no rule to blame. */
+	ck_assert(!acl_command_possible(&acl, "alice", &client.sa, U, &deny));
+	ck_assert_ptr_null(deny);
+	/* An allow before the deny wins, as in acl_match(). */
+	rules[0].action = ACL_ALLOW;
+	ck_assert(acl_command_possible(&acl, "mallory", &client.sa, U, &deny));
+
+	/* A `from` rule never matches without a client address. */
+	rules[0] = (struct acl_rule){ .action = ACL_ALLOW, .from = &lan,
+	    .n_from = 1 };
+	acl.n_rules = 1;
+	ck_assert(!acl_command_possible(&acl, "alice", NULL, C, &deny));
+}
+END_TEST
+
 START_TEST(free_null_and_empty)
 {
 	struct acl acl = { NULL, 0 };
@@ -318,6 +471,8 @@ acl_suite(void)
 	tcase_add_test(tc, from_networks);
 	tcase_add_test(tc, host_patterns);
 	tcase_add_test(tc, names_and_addresses);
+	tcase_add_test(tc, embedded_forms);
+	tcase_add_test(tc, command_possible);
 	tcase_add_test(tc, free_null_and_empty);
 	suite_add_tcase(s, tc);
 	return s;

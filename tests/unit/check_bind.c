@@ -436,15 +436,16 @@ START_TEST(test_config_bind)
 	c = cfg_load("");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->bind.accept_timeout_s, 120);
-	ck_assert(!c->bind.require_peer_match);
+	/* RFC 1928: the server checks the peer against DST.ADDR. */
+	ck_assert(c->bind.require_peer_match);
 	ck_assert_uint_eq(c->bind.n_external, 0);
 	config_free(c);
 
 	c = cfg_load("bind = { external_addresses = [ \"192.0.2.1\", \"2001:db8::1\" ];\n"
-	    "  accept_timeout_s = 30; require_peer_match = true; };\n");
+	    "  accept_timeout_s = 30; require_peer_match = false; };\n");
 	ck_assert_msg(c != NULL, "%s", cfg_msgs);
 	ck_assert_int_eq(c->bind.accept_timeout_s, 30);
-	ck_assert(c->bind.require_peer_match);
+	ck_assert(!c->bind.require_peer_match);
 	ck_assert_uint_eq(c->bind.n_external, 2);
 	ck_assert_str_eq(sockaddr_format_ip(&c->bind.external[0].sa, buf,
 	    sizeof(buf)), "192.0.2.1");

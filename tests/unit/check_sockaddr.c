@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -374,6 +375,91 @@ START_TEST(test_unmap_unspecified)
 }
 END_TEST
 
+/* sockaddr_reach() of `ip` port 80 (pref64 as text or NULL): the verdict and the result. */
+static enum sockaddr_reach
+reach(const char *ip, const char *pref, unsigned plen, char *out, size_t cap)
+{
+	union sockaddr_any a, r;
+	struct in6_addr p;
+	enum sockaddr_reach v;
+
+	ck_assert_msg(sockaddr_parse_ip(ip, 80, &a) == 0, "bad ip %s", ip);
+	if (pref != NULL)
+		ck_assert_int_eq(inet_pton(AF_INET6, pref, &p), 1);
+	v = sockaddr_reach(&a.sa, pref != NULL ? &p : NULL, plen, &r);
+	if (v == SOCKADDR_REACH_NONE)
+		snprintf(out, cap, "-");
+	else
+		sockaddr_format(&r.sa, out, cap);
+	return v;
+}
+
+START_TEST(test_reach)
+{
+	static const struct {
+		const char *ip, *pref;
+		unsigned plen;
+		enum sockaddr_reach v;
+		const char *out;
+	} t[] = {
+		/* Ordinary addresses are themselves. */
+		{ "192.0.2.1", NULL, 0, SOCKADDR_REACH_ADDR, "192.0.2.1:80" },
+		{ "127.0.0.1", NULL, 0, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "2001:db8::1", NULL, 0, SOCKADDR_REACH_ADDR, "[2001:db8::1]:80" },
+		{ "::1", NULL, 0, SOCKADDR_REACH_ADDR, "[::1]:80" },
+		{ "fe80::1%2", NULL, 0, SOCKADDR_REACH_ADDR, "[fe80::1%2]:80" },
+		/* Unspecified: all of 0.0.0.0/8, and ::. */
+		{ "0.0.0.0", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.0.0.0:80" },
+		{ "0.1.2.3", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.1.2.3:80" },
+		{ "0.255.255.255", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.255.255.255:80" },
+		{ "1.0.0.0", NULL, 0, SOCKADDR_REACH_ADDR, "1.0.0.0:80" },
+		{ "::", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "[::]:80" },
+		/* IPv4-mapped. */
+		{ "::ffff:127.0.0.1", NULL, 0, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "::ffff:192.0.2.9", NULL, 0, SOCKADDR_REACH_ADDR, "192.0.2.9:80" },
+		{ "::ffff:0.0.0.0", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.0.0.0:80" },
+		{ "::ffff:0.9.9.9", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.9.9.9:80" },
+		/* IPv4-compatible, but not :: nor ::1. */
+		{ "::127.0.0.1", NULL, 0, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "::169.254.169.254", NULL, 0, SOCKADDR_REACH_ADDR, "169.254.169.254:80" },
+		{ "::0.0.0.2", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.0.0.2:80" },
+		{ "::1:0:0", NULL, 0, SOCKADDR_REACH_ADDR, "[::1:0:0]:80" },
+		/* NAT64, the well-known prefix. */
+		{ "64:ff9b::7f00:1", NULL, 0, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "64:ff9b::192.0.2.33", NULL, 0, SOCKADDR_REACH_ADDR, "192.0.2.33:80" },
+		{ "64:ff9b::", NULL, 0, SOCKADDR_REACH_UNSPECIFIED, "0.0.0.0:80" },
+		{ "64:ff9b:1::7f00:1", NULL, 0, SOCKADDR_REACH_ADDR, "[64:ff9b:1::7f00:1]:80" },
+		{ "64:ff9a::7f00:1", NULL, 0, SOCKADDR_REACH_ADDR, "[64:ff9a::7f00:1]:80" },
+		/* A discovered prefix, /96 and /64 (the u octet skipped). */
+		{ "2001:db8:64::7f00:1", "2001:db8:64::", 96, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "2001:db8:64::7f00:1", NULL, 0, SOCKADDR_REACH_ADDR, "[2001:db8:64::7f00:1]:80" },
+		{ "2001:db8:65::7f00:1", "2001:db8:64::", 96, SOCKADDR_REACH_ADDR, "[2001:db8:65::7f00:1]:80" },
+		{ "2001:db8:1:2:7f:0:100::", "2001:db8:1:2::", 64, SOCKADDR_REACH_ADDR, "127.0.0.1:80" },
+		{ "2001:db8:1:2::", "2001:db8:1:2::", 64, SOCKADDR_REACH_UNSPECIFIED, "0.0.0.0:80" },
+		{ "2001:db8:1c0:2:1::", "2001:db8:100::", 40, SOCKADDR_REACH_ADDR, "192.0.2.1:80" },
+		/* A prefix length RFC 6052 does not have: ignored. */
+		{ "2001:db8:64::7f00:1", "2001:db8:64::", 80, SOCKADDR_REACH_ADDR, "[2001:db8:64::7f00:1]:80" },
+	};
+	char out[SOCKADDR_STRLEN];
+	struct sockaddr_un { sa_family_t f; char p[20]; } un = { AF_UNIX, "x" };
+	union sockaddr_any r;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		enum sockaddr_reach v = reach(t[i].ip, t[i].pref, t[i].plen,
+		    out, sizeof(out));
+
+		ck_assert_msg(v == t[i].v, "%s: verdict %d, want %d", t[i].ip,
+		    (int)v, (int)t[i].v);
+		ck_assert_msg(strcmp(out, t[i].out) == 0, "%s: %s, want %s",
+		    t[i].ip, out, t[i].out);
+	}
+	ck_assert_int_eq(sockaddr_reach((struct sockaddr *)&un, NULL, 0, &r),
+	    SOCKADDR_REACH_NONE);
+	ck_assert_int_eq(r.sa.sa_family, 0);
+}
+END_TEST
+
 static Suite *
 sockaddr_suite(void)
 {
@@ -389,6 +475,7 @@ sockaddr_suite(void)
 	tcase_add_test(tc, test_cidr_parse);
 	tcase_add_test(tc, test_cidr_match);
 	tcase_add_test(tc, test_unmap_unspecified);
+	tcase_add_test(tc, test_reach);
 	suite_add_tcase(s, tc);
 	return s;
 }
