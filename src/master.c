@@ -530,6 +530,18 @@ free_slot(const struct master *m)
 	return -1;
 }
 
+/* Whether some worker has been told to end its sessions now. */
+static bool
+closing_workers(const struct master *m)
+{
+	int i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->w[i].pid != 0 && m->w[i].closing)
+			return true;
+	return false;
+}
+
 static void start_failed(struct master *m, const char *fmt, ...)
     PRINTF_FMT(2, 3);
 
@@ -559,8 +571,11 @@ spawn_worker(struct master *m, int p)
 	pid_t pid;
 
 	if (slot == -1) {
-		/* Draining workers hold every slot: wait for one to exit. */
-		if (!m->slot_shortage_logged)
+		/*
+		 * Draining workers hold every slot: wait for one to exit.
+		 * Those make_room() closed early exit at once: no news.
+		 */
+		if (!m->slot_shortage_logged && !closing_workers(m))
 			warning("all %d worker slots are held by draining "
 			    "workers: starting the rest of generation %u as "
 			    "they exit", m->nslots, m->gen);

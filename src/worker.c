@@ -499,8 +499,9 @@ worker_drain_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)revents;
 	if (w->deadline_end != NULL)
-		logit("generation %u: reload_drain_timeout_s reached: ending "
-		    "%zu sessions", w->generation, w->nsessions);
+		logit("generation %u: drain deadline reached: ending %zu "
+		    "sessions (end=%s)", w->generation, w->nsessions,
+		    w->deadline_end);
 	else
 		verbose("shutdown timeout: ending %zu sessions", w->nsessions);
 	w->end = w->deadline_end;

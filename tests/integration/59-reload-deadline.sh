@@ -40,7 +40,7 @@ below "$TOOK" 8 || fail "the old session was closed only ${TOOK}s after SIGHUP"
 LINE=$(wait_access 'cmd=connect' 'bytes_up=4 ' 'end=reload-deadline')
 field_ok "$LINE" "dst=127.0.0.1:$ECHO"
 field_ok "$LINE" 'rep=0'
-wait_log 5 'reload_drain_timeout_s reached: ending 1 sessions' ||
+wait_log 5 'generation 1: drain deadline reached: ending 1 sessions' ||
 	fail "no log line for the drain deadline"
 
 # The new generation's session is untouched, and new sessions still work.

@@ -16,7 +16,7 @@ require_python
 start_server echo echo
 ECHO=$SERVER_PORT
 
-write_conf "$T/sockeye.conf" 'workers = 2;' \
+write_conf "$T/sockeye.conf" 'workers = 2;' 'shutdown_timeout_s = 1;' \
 	"status_socket = \"$T/status.sock\";" \
 	'log = { target = "stderr"; level = "verbose"; access = true; };'
 start_sockeye "$T/sockeye.conf"
