@@ -4,7 +4,8 @@
 # SIGHUP is closed by the old worker about 2 s after the switch, and its
 # access line says end=reload-deadline; meanwhile new sessions are
 # served by the new generation, and a session held on the new generation
-# is not touched.
+# is not touched. The key reloads: a reload to 0 ends the sessions of the
+# generation it retires at once.
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "${srcdir:-.}/tests/integration/lib-ops.sh"
 
@@ -48,6 +49,22 @@ sleep 1
 hold_closed new && fail "the session on the new generation was closed too"
 OUT=$(probe --dst "127.0.0.1:$ECHO" --send later --expect-echo) || fail "probe: $OUT"
 expect_line "$OUT" '^echo=ok$' "new session after the deadline"
-[ "$(log_count 'end=reload-deadline')" -eq 1 ] ||
+[ "$(log_count 'access .*end=reload-deadline')" -eq 1 ] ||
 	fail "want exactly one end=reload-deadline line: $(grep -c 'end=reload-deadline' "$T/sockeyed.log")"
+
+# The key reloads: a reload to reload_drain_timeout_s = 0 retires
+# generation 2 with that value, so its session ends as soon as
+# generation 3 serves.
+write_conf "$T/sockeye.conf" 'reload_drain_timeout_s = 0;' \
+	'shutdown_timeout_s = 1;'
+START=$(now)
+reload_sockeye
+[ "$RELOAD_RESULT" = done ] || fail "second reload failed"
+wait_for 10 hold_closed new || fail "reload_drain_timeout_s = 0: the generation 2 session is still open"
+TOOK=$(awk -v a="$START" -v b="$(hold_closed_at new)" 'BEGIN { printf "%.2f", b - a }')
+note "reload_drain_timeout_s = 0: generation 2 session closed ${TOOK}s after SIGHUP"
+below "$TOOK" 1.8 || fail "reload_drain_timeout_s = 0 took ${TOOK}s to close the old session"
+wait_for 5 _log_has 'access .*end=reload-deadline' 2 || fail "no second end=reload-deadline line"
+OUT=$(probe --dst "127.0.0.1:$ECHO" --send third --expect-echo) || fail "probe: $OUT"
+expect_line "$OUT" '^echo=ok$' "new session after the second reload"
 exit 0

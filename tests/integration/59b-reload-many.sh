@@ -59,7 +59,7 @@ done
 EARLY=$(log_count 'closing draining generation [0-9]+ early')
 note "$EARLY draining generations closed early for slots"
 [ "$EARLY" -ge 1 ] || fail "20 reloads with held sessions, and no generation closed early: slots cannot suffice"
-wait_for 10 _log_has 'end=reload-deadline' 1 || fail "no end=reload-deadline access line"
+wait_for 10 _log_has 'access .*end=reload-deadline' 1 || fail "no end=reload-deadline access line"
 CLOSED=0
 i=1
 while [ $i -le 20 ]; do
