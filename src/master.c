@@ -1613,6 +1613,28 @@ announce_generation(struct master *m)
 	}
 }
 
+/*
+ * A reload's new generation: failed when one of its workers could not
+ * start, or when not all are ready by RELOAD_START_TIMEOUT_MS.
+ */
+static void
+check_start(struct master *m, uint64_t now)
+{
+	int i, r = 0;
+
+	if (m->prior == NULL)
+		return;
+	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms) {
+		for (i = 0; i < m->npos; i++)
+			if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
+				r++;
+		start_failed(m, "%d of %d workers ready after %d ms", r,
+		    m->npos, RELOAD_START_TIMEOUT_MS);
+	}
+	if (m->start_failure[0] != '\0')
+		reload_fail(m, m->start_failure);
+}
+
 static void
 master_loop(struct master *m)
 {
@@ -1669,20 +1691,7 @@ master_loop(struct master *m)
 		} else {
 			uint64_t kw;
 
-			if (m->prior != NULL && m->start_failure[0] == '\0' &&
-			    now >= m->gen_ready_by_ms) {
-				int r = 0;
-
-				for (i = 0; i < m->npos; i++)
-					if (m->pos[i].slot != -1 &&
-					    m->w[m->pos[i].slot].ready)
-						r++;
-				start_failed(m, "%d of %d workers ready after "
-				    "%d ms", r, m->npos,
-				    RELOAD_START_TIMEOUT_MS);
-			}
-			if (m->prior != NULL && m->start_failure[0] != '\0')
-				reload_fail(m, m->start_failure);
+			check_start(m, now);
 			kw = kill_overdue(m, now);
 			if (kw < wake)
 				wake = kw;
@@ -1696,6 +1705,8 @@ master_loop(struct master *m)
 				else if (p->restart_at_ms < wake)
 					wake = p->restart_at_ms;
 			}
+			/* A fork that failed just now. */
+			check_start(m, now);
 			if (!m->gen_announced) {
 				if (generation_ready(m, now))
 					announce_generation(m);
