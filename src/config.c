@@ -59,7 +59,8 @@ static const char *const config_keys_top[] = {
 	"listen", "workers", "user", "group", "pid_file",
 	"shutdown_timeout_s", "log", "auth", "resolver", "connect",
 	"commands", "limits", "clients", "allow_open_proxy", "access",
-	"user_limits", "bind", "udp", "status_socket", NULL,
+	"user_limits", "bind", "udp", "status_socket",
+	"reload_drain_timeout_s", NULL,
 };
 /* Keys DESIGN.md names that later builds will implement. */
 static const char *const config_keys_reserved[] = {
@@ -1454,6 +1455,7 @@ config_new_defaults(const char *path)
 	cfg->group = xstrdup("sockeye");
 	cfg->pid_file = xstrdup("/run/sockeye/sockeyed.pid");
 	cfg->shutdown_timeout_s = 30;
+	cfg->reload_drain_timeout_s = 3600;
 	cfg->log.target = LOG_TARGET_SYSLOG;
 	cfg->log.path = NULL;
 	cfg->log.level = LOG_LEVEL_INFO;
@@ -1549,6 +1551,8 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_load_status_socket(&ctx, root);
 	config_int(&ctx, root, "", "shutdown_timeout_s", 0, 86400,
 	    &cfg->shutdown_timeout_s);
+	config_int(&ctx, root, "", "reload_drain_timeout_s", 0,
+	    RELOAD_DRAIN_TIMEOUT_MAX, &cfg->reload_drain_timeout_s);
 	config_load_log(&ctx, root);
 	config_load_auth(&ctx, root);
 	config_load_resolver(&ctx, root);

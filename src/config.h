@@ -39,6 +39,9 @@ enum config_udp_filtering {
 /* Bits of config.commands: 1 << SOCKS5_CMD_* */
 #define CONFIG_CMD_BIT(cmd) (1u << (cmd))
 
+/* reload_drain_timeout_s: at most 30 days. */
+#define RELOAD_DRAIN_TIMEOUT_MAX (30 * 86400)
+
 struct config_listen {
 	union sockaddr_any addr;	/* port may be 0: the kernel picks one */
 	int line;			/* where it was written, for messages */
@@ -55,6 +58,12 @@ struct config {
 	char *pid_file;
 	char *status_socket;		/* Unix socket for status, or NULL */
 	int shutdown_timeout_s;
+	/*
+	 * A reload's old generation closes the sessions it still has this
+	 * long after it stopped accepting (0: at once). The value of the
+	 * configuration that retires a generation applies to it.
+	 */
+	int reload_drain_timeout_s;
 
 	struct {
 		enum log_target target;

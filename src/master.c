@@ -13,25 +13,39 @@
  * starts generation g+1 beside g: listeners that stay keep their sockets
  * (the same fds go to the new workers, so the kernel's accept queue is
  * never closed and no connection is refused), new ones are opened,
- * removed ones are closed by the master at once and by the old workers
- * when they stop accepting. Once every new worker has said it is ready
- * (or RELOAD_SWITCH_MS after the SIGHUP, as soon as one has), the master
- * tells generation g over each worker's control socket to stop accepting
- * and drain: its sessions run to their natural end (limits.idle_timeout_s
- * still applies), with no deadline, because an admin who adds a user
- * must not cut everyone else's downloads and ssh sessions. Only a stop
- * (SIGTERM) puts a deadline, shutdown_timeout_s, on every generation.
+ * removed ones are closed once g+1 has taken over. The new workers set
+ * themselves up and say READY, but accept only when told to: once every
+ * position of g+1 is ready, the master tells them to accept and tells g,
+ * over each worker's control socket, to stop accepting and drain. Until
+ * then g serves alone, and everything g needs (its configuration, users,
+ * listeners, status socket, log settings) is kept in m->prior: a new
+ * generation that cannot start (a worker that dies before the switch, a
+ * failed fork, no slot within RELOAD_START_TIMEOUT_MS) is retired, never
+ * having accepted, and g goes on serving as if the SIGHUP had not come.
+ *
+ * A draining generation's sessions run on (an admin who adds a user must
+ * not cut everyone's downloads and ssh sessions) until
+ * reload_drain_timeout_s, from the configuration that retired it; then
+ * its workers end them (end=reload-deadline) and exit. A stop (SIGTERM)
+ * puts shutdown_timeout_s on every generation.
  *
  * Slots. Every live worker owns one slot in the shared regions (quota.h,
  * status.h): the only slot it writes. There are SLOTS_PER_WORKER times as
  * many slots as workers at start, so that several generations can drain
  * at once; a worker gets the lowest free slot, and the master clears a
  * slot (quota_clear_slot(), status_slot_clear()) when its worker has been
- * reaped, before anyone reuses it.
+ * reaped, before anyone reuses it. The regions are mapped before the
+ * first fork and cannot grow, so the number of generations that linger
+ * is bounded instead: a reload that finds too few free slots for its
+ * workers closes the oldest draining generations early (their sessions
+ * end with end=reload-deadline, and the log says so) until they fit
+ * (make_room()). A reload to more workers than fit beside the running
+ * generation is refused.
  *
  * Control socket: one SOCK_SEQPACKET socketpair per worker. The worker
- * sends WORKER_CTL_READY once it accepts; the master sends
- * WORKER_CTL_DRAIN (reload) or WORKER_CTL_STOP (shutdown, with its
+ * sends WORKER_CTL_READY once it is set up; the master sends
+ * WORKER_CTL_ACCEPT (its generation serves), WORKER_CTL_DRAIN (reload,
+ * with reload_drain_timeout_s) or WORKER_CTL_STOP (shutdown, with its
  * deadline). A worker that sees the master's end close drains and exits
  * as on SIGTERM.
  */
@@ -82,10 +96,16 @@
 #define KILL_GRACE_MS 700
 /*
  * Reload: the old generation stops accepting once every new worker is
- * ready, or this long after the SIGHUP once at least one is (DESIGN.md:
- * a reload is in effect within 1 s).
+ * ready (DESIGN.md: a reload is in effect within 1 s; workers are ready
+ * in milliseconds). A new generation not ready this long after the
+ * SIGHUP has failed to start: the old one goes on serving.
  */
-#define RELOAD_SWITCH_MS 900
+#define RELOAD_START_TIMEOUT_MS 10000
+/*
+ * A draining worker ends its own sessions at its deadline; the master
+ * kills it this long after, as a backstop.
+ */
+#define DRAIN_KILL_GRACE_MS 5000
 /* Start: READY=1 once every worker is ready, or this long after the
  * start once at least one is. */
 #define START_READY_MS 5000
@@ -107,6 +127,8 @@ struct wproc {
 	uint64_t started_ms;
 	bool ready;		/* said WORKER_CTL_READY */
 	bool draining;		/* told to drain or stop */
+	bool closing;		/* told to end its sessions now */
+	uint64_t kill_at_ms;	/* draining: backstop SIGKILL, or 0 */
 };
 
 /* One of the `workers` of the current generation. */
@@ -114,6 +136,24 @@ struct position {
 	int slot;		/* the worker in it, or -1 */
 	int quick_deaths;	/* consecutive deaths soon after start */
 	uint64_t restart_at_ms;	/* when slot == -1 */
+};
+
+/*
+ * What a reload replaces, kept until the new generation has taken over
+ * (then freed) or has failed to start (then put back).
+ */
+struct prior {
+	struct config *cfg;
+	struct userdb *db;
+	struct listener *ls;
+	union sockaddr_any *ls_conf;
+	size_t nls;
+	struct status_server *srv;	/* when the reload opened another */
+	bool srv_changed;
+	bool log_changed;		/* the reload re-initialised the log */
+	struct position *pos;
+	int npos;
+	unsigned gen;
 };
 
 static volatile sig_atomic_t received_term;
@@ -162,9 +202,13 @@ struct master {
 	struct position *pos;		/* the current generation's workers */
 	int npos;
 	unsigned gen;
+	unsigned gen_seq;		/* the last generation number given */
 	uint64_t gen_started_ms;
-	uint64_t gen_ready_by_ms;	/* see RELOAD_SWITCH_MS, START_READY_MS */
+	uint64_t gen_ready_by_ms;	/* see RELOAD_START_TIMEOUT_MS, START_READY_MS */
 	bool gen_announced;		/* READY=1 sent for this generation */
+	struct prior *prior;		/* a reload is starting gen: see above */
+	char start_failure[256];	/* why gen cannot start, or "" */
+	bool hup_deferred;		/* SIGHUP while a reload was starting */
 	bool slot_shortage_logged;
 	uid_t uid;
 	gid_t gid;
@@ -180,6 +224,18 @@ struct master {
 	struct status_server *srv;
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
 };
+
+/* Whether the listening socket `fd` is one of `ls`. */
+static bool
+listener_in(int fd, const struct listener *ls, size_t nls)
+{
+	size_t i;
+
+	for (i = 0; i < nls; i++)
+		if (ls[i].fd == fd)
+			return true;
+	return false;
+}
 
 /* --- systemd readiness ---------------------------------------------------- */
 
@@ -408,6 +464,7 @@ reset_signals_in_child(void)
 static void
 child_close_master_fds(struct master *m, int keep_slot)
 {
+	size_t j;
 	int i;
 
 	for (i = 0; i < m->nslots; i++)
@@ -415,8 +472,23 @@ child_close_master_fds(struct master *m, int keep_slot)
 			close(m->w[i].ctl);
 			m->w[i].ctl = -1;
 		}
+	/*
+	 * Listeners the reload removes: the master closes them at the
+	 * switch, and a copy here would keep them listening.
+	 */
+	if (m->prior != NULL)
+		for (j = 0; j < m->prior->nls; j++)
+			if (!listener_in(m->prior->ls[j].fd, m->ls, m->nls)) {
+				close(m->prior->ls[j].fd);
+				m->prior->ls[j].fd = -1;
+			}
 	status_server_forget(m->srv);
 	m->srv = NULL;
+	if (m->prior != NULL && m->prior->srv_changed) {
+		status_server_forget(m->prior->srv);
+		m->prior->srv = NULL;
+		m->prior->srv_changed = false;
+	}
 	if (m->pid_fd != -1)
 		close(m->pid_fd);
 	m->pid_fd = -1;
@@ -428,6 +500,15 @@ child_close_master_fds(struct master *m, int keep_slot)
 static void
 child_free(struct master *m)
 {
+	if (m->prior != NULL) {
+		free(m->prior->ls);
+		free(m->prior->ls_conf);
+		free(m->prior->pos);
+		userdb_free(m->prior->db);
+		config_free(m->prior->cfg);
+		free(m->prior);
+		m->prior = NULL;
+	}
 	quota_free(m->quota);
 	ratelimit_shared_free();
 	status_free(m->status);
@@ -451,15 +532,35 @@ free_slot(const struct master *m)
 	return -1;
 }
 
-static int
-count_free_slots(const struct master *m)
+/* Whether some worker has been told to end its sessions now. */
+static bool
+closing_workers(const struct master *m)
 {
-	int i, n = 0;
+	int i;
 
 	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid == 0)
-			n++;
-	return n;
+		if (m->w[i].pid != 0 && m->w[i].closing)
+			return true;
+	return false;
+}
+
+static void start_failed(struct master *m, const char *fmt, ...)
+    PRINTF_FMT(2, 3);
+
+/*
+ * A worker of the generation a reload is starting could not start or
+ * died before the switch: the reload fails (the loop acts on it).
+ */
+static void
+start_failed(struct master *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->prior == NULL || m->start_failure[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->start_failure, sizeof(m->start_failure), fmt, ap);
+	va_end(ap);
 }
 
 /* Start the worker of position `p` of the current generation. */
@@ -472,8 +573,11 @@ spawn_worker(struct master *m, int p)
 	pid_t pid;
 
 	if (slot == -1) {
-		/* Draining workers hold every slot: wait for one to exit. */
-		if (!m->slot_shortage_logged)
+		/*
+		 * Draining workers hold every slot: wait for one to exit.
+		 * Those make_room() closed early exit at once: no news.
+		 */
+		if (!m->slot_shortage_logged && !closing_workers(m))
 			warning("all %d worker slots are held by draining "
 			    "workers: starting the rest of generation %u as "
 			    "they exit", m->nslots, m->gen);
@@ -483,6 +587,8 @@ spawn_worker(struct master *m, int p)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		error("cannot create a control socket: %s", strerror(errno));
+		start_failed(m, "cannot create a control socket: %s",
+		    strerror(errno));
 		pos->restart_at_ms = util_now_ms() + 1000;
 		return;
 	}
@@ -491,6 +597,7 @@ spawn_worker(struct master *m, int p)
 	pid = fork();
 	if (pid == -1) {
 		error("cannot fork a worker: %s", strerror(errno));
+		start_failed(m, "cannot fork a worker: %s", strerror(errno));
 		status_slot_clear(m->status, slot);
 		close(sv[0]);
 		close(sv[1]);
@@ -536,6 +643,8 @@ spawn_worker(struct master *m, int p)
 	m->w[slot].started_ms = util_now_ms();
 	m->w[slot].ready = false;
 	m->w[slot].draining = false;
+	m->w[slot].closing = false;
+	m->w[slot].kill_at_ms = 0;
 	pos->slot = slot;
 	verbose("worker %d started (pid %ld, generation %u)", slot, (long)pid,
 	    m->gen);
@@ -587,6 +696,15 @@ reap_children(struct master *m)
 			continue;
 		}
 		pos->slot = -1;
+		if (m->prior != NULL) {
+			/* Not restarted: the reload has failed (the loop). */
+			error("worker %d (pid %ld, generation %u) %s before "
+			    "its generation took over", i, (long)pid, w->gen,
+			    how);
+			start_failed(m, "worker %d %s", i, how);
+			pos->restart_at_ms = UINT64_MAX;
+			continue;
+		}
 		status_count_worker_death(m->status);
 		/*
 		 * Restart at once; only a worker that keeps dying right after
@@ -667,7 +785,37 @@ tell_worker(struct master *m, int slot, uint8_t cmd, uint32_t timeout_s)
 	kill(w->pid, SIGTERM);
 }
 
-/* Tell every worker of an older generation to stop accepting and drain. */
+/* Tell a ready worker of the serving generation to accept. */
+static void
+worker_accept(struct master *m, int slot)
+{
+	tell_worker(m, slot, WORKER_CTL_ACCEPT, 0);
+	status_slot_set_state(m->status, slot, STATUS_WORKER_RUNNING);
+}
+
+/*
+ * Tell worker `slot` to stop accepting and drain, ending what is left
+ * after timeout_s with end=reload-deadline; the master kills it if it
+ * is still there DRAIN_KILL_GRACE_MS later.
+ */
+static void
+drain_worker(struct master *m, int slot, int timeout_s)
+{
+	struct wproc *w = &m->w[slot];
+
+	tell_worker(m, slot, WORKER_CTL_DRAIN, (uint32_t)timeout_s);
+	w->draining = true;
+	w->kill_at_ms = util_now_ms() + (uint64_t)timeout_s * 1000 +
+	    DRAIN_KILL_GRACE_MS;
+	if (timeout_s == 0)
+		w->closing = true;
+	status_slot_set_state(m->status, slot, STATUS_WORKER_DRAINING);
+}
+
+/*
+ * Tell every worker of another generation that still serves to stop
+ * accepting and drain, with this configuration's reload_drain_timeout_s.
+ */
 static void
 drain_old_generations(struct master *m)
 {
@@ -676,16 +824,82 @@ drain_old_generations(struct master *m)
 	for (i = 0; i < m->nslots; i++) {
 		struct wproc *w = &m->w[i];
 
-		if (w->pid == 0 || w->gen >= m->gen || w->draining)
+		if (w->pid == 0 || w->gen == m->gen || w->draining)
 			continue;
-		tell_worker(m, i, WORKER_CTL_DRAIN, 0);
-		w->draining = true;
-		status_slot_set_state(m->status, i, STATUS_WORKER_DRAINING);
+		drain_worker(m, i, m->cfg->reload_drain_timeout_s);
 		n++;
 	}
 	if (n > 0)
 		logit("%d workers of older generations stop accepting and "
-		    "drain their sessions", n);
+		    "drain their sessions (reload_drain_timeout_s %d)", n,
+		    m->cfg->reload_drain_timeout_s);
+}
+
+/*
+ * Slots for `need` new workers: the free ones, plus those of workers
+ * already told to end their sessions now. When they are too few, the
+ * oldest draining generation is closed early (its sessions end with
+ * end=reload-deadline), then the next oldest, until the new workers
+ * fit; they start as the closed workers exit (reap_children()).
+ */
+static void
+make_room(struct master *m, int need)
+{
+	for (;;) {
+		unsigned oldest = 0;
+		int i, avail = 0, n = 0;
+
+		for (i = 0; i < m->nslots; i++) {
+			const struct wproc *w = &m->w[i];
+
+			if (w->pid == 0 || w->closing) {
+				avail++;
+				continue;
+			}
+			if (w->draining && w->gen != m->gen &&
+			    (oldest == 0 || w->gen < oldest))
+				oldest = w->gen;
+		}
+		if (avail >= need || oldest == 0)
+			return;
+		for (i = 0; i < m->nslots; i++) {
+			struct wproc *w = &m->w[i];
+
+			if (w->pid == 0 || w->closing || w->gen != oldest)
+				continue;
+			drain_worker(m, i, 0);
+			n++;
+		}
+		warning("worker slots: %d of %d free, generation %u needs %d: "
+		    "closing draining generation %u early (%d workers; their "
+		    "sessions end now, end=reload-deadline)", avail,
+		    m->nslots, m->gen, need, oldest, n);
+	}
+}
+
+/* Backstop: a draining worker still there well after its deadline. */
+static uint64_t
+kill_overdue(struct master *m, uint64_t now)
+{
+	uint64_t wake = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct wproc *w = &m->w[i];
+
+		if (w->pid == 0 || !w->draining || w->kill_at_ms == 0)
+			continue;
+		if (now >= w->kill_at_ms) {
+			error("worker %d (pid %ld, generation %u) still runs "
+			    "%d ms after its drain deadline: killing it", i,
+			    (long)w->pid, w->gen, DRAIN_KILL_GRACE_MS);
+			kill(w->pid, SIGKILL);
+			w->kill_at_ms = 0;
+		} else if (w->kill_at_ms < wake) {
+			wake = w->kill_at_ms;
+		}
+	}
+	return wake;
 }
 
 /* --- Listeners -------------------------------------------------------------- */
@@ -759,24 +973,23 @@ open_listeners(const struct master *m, const struct config *cfg,
 	return 0;
 }
 
-/* Close the running listeners that `ls` does not keep. */
+/* Close the listeners of `old` that `ls` does not keep. */
 static void
-close_dropped_listeners(struct master *m, const struct listener *ls,
-    size_t nls)
+close_dropped_listeners(struct listener *old, size_t nold,
+    const struct listener *ls, size_t nls, bool say)
 {
-	size_t i, j;
+	size_t j;
 
-	for (j = 0; j < m->nls; j++) {
-		for (i = 0; i < nls; i++)
-			if (ls[i].fd == m->ls[j].fd)
-				break;
-		if (i == nls && m->ls[j].fd != -1) {
+	for (j = 0; j < nold; j++) {
+		if (old[j].fd == -1 || listener_in(old[j].fd, ls, nls))
+			continue;
+		if (say) {
 			char as[SOCKADDR_STRLEN];
 
 			logit("no longer listening on %s",
-			    sockaddr_format(&m->ls[j].addr.sa, as, sizeof(as)));
-			listener_close(&m->ls[j]);
+			    sockaddr_format(&old[j].addr.sa, as, sizeof(as)));
 		}
+		listener_close(&old[j]);
 	}
 }
 
@@ -1032,12 +1245,14 @@ new_generation(struct master *m, int n, uint64_t ready_within_ms)
 		m->pos[i].slot = -1;
 		m->pos[i].restart_at_ms = 0;
 	}
-	m->gen++;
+	m->gen = ++m->gen_seq;
 	m->gen_started_ms = util_now_ms();
 	m->gen_ready_by_ms = m->gen_started_ms + ready_within_ms;
 	m->gen_announced = false;
 	m->slot_shortage_logged = false;
-	status_set_generation(m->status, m->gen);
+	/* A reload's generation shows once it serves (announce_generation). */
+	if (m->prior == NULL)
+		status_set_generation(m->status, m->gen);
 }
 
 static bool
@@ -1071,10 +1286,18 @@ master_reload(struct master *m)
 	struct listener *ls = NULL;
 	union sockaddr_any *conf = NULL;
 	struct status_server *srv = m->srv;
+	struct prior *pr;
 	bool log_changed;
 	char err[512];
 	int n;
 
+	if (m->prior != NULL) {
+		/* One at a time: this one is read once that one is decided. */
+		logit("SIGHUP while generation %u is starting: reloading "
+		    "again once it serves or has failed", m->gen);
+		m->hup_deferred = true;
+		return;
+	}
 	logit("SIGHUP: reloading %s", m->config_path);
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)util_now_ms() * 1000ULL);
@@ -1085,10 +1308,18 @@ master_reload(struct master *m)
 		    m->config_path, m->gen);
 		goto keep;
 	}
-	if (count_free_slots(m) == 0) {
-		error("reload refused: all %d worker slots are held by workers "
-		    "still draining earlier generations; try again once their "
-		    "sessions have ended", m->nslots);
+	/*
+	 * The new workers need slots beside the running generation's; the
+	 * draining ones can be closed early to make room (make_room()), but
+	 * the table cannot grow.
+	 */
+	n = resolve_workers(cfg);
+	if (n > m->nslots - m->npos) {
+		error("reload refused: %s: workers = %d, but only %d of the %d "
+		    "worker slots (sized at start from 'workers') are left "
+		    "beside the running generation's %d; restart sockeyed to "
+		    "run more workers", cfg->file, n, m->nslots - m->npos,
+		    m->nslots, m->npos);
 		goto keep_new;
 	}
 	log_changed = log_settings_differ(old_cfg, cfg);
@@ -1122,28 +1353,37 @@ master_reload(struct master *m)
 		goto undo_log;
 	}
 
-	/* Commit. Nothing below fails. */
-	close_dropped_listeners(m, ls, cfg->n_listen);
-	free(m->ls);
-	free(m->ls_conf);
+	/*
+	 * Commit, keeping what runs in m->prior until the new generation
+	 * has taken over (prior_drop()) or failed to start (reload_fail()).
+	 * Nothing below fails.
+	 */
+	pr = xcalloc(1, sizeof(*pr));
+	pr->cfg = old_cfg;
+	pr->db = m->db;
+	pr->ls = m->ls;
+	pr->ls_conf = m->ls_conf;
+	pr->nls = m->nls;
+	pr->srv_changed = srv != m->srv;
+	pr->srv = pr->srv_changed ? m->srv : NULL;
+	pr->log_changed = log_changed;
+	pr->pos = m->pos;
+	pr->npos = m->npos;
+	pr->gen = m->gen;
+	m->prior = pr;
+	m->pos = NULL;
 	m->ls = ls;
 	m->ls_conf = conf;
 	m->nls = cfg->n_listen;
-	if (srv != m->srv) {
-		status_server_close(m->srv);
-		m->srv = srv;
-	}
+	m->srv = srv;
 	m->cfg = cfg;
-	userdb_free(m->db);
 	m->db = db;
-	config_free(old_cfg);
+	m->start_failure[0] = '\0';
 	if (log_changed)
 		chown_log(m);
-	n = resolve_workers(cfg);
-	new_generation(m, n, RELOAD_SWITCH_MS);
-	status_count_reload(m->status);
+	new_generation(m, n, RELOAD_START_TIMEOUT_MS);
+	make_room(m, n);
 	write_port_file(m);
-	log_listeners(m);
 	if (db != NULL)
 		logit("users file %s: %zu users", cfg->auth.users_file,
 		    userdb_count(db));
@@ -1161,6 +1401,100 @@ keep:
 	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
 }
 
+/*
+ * The new generation has taken over, or we stop: close what only the
+ * replaced configuration used and free it.
+ */
+static void
+prior_drop(struct master *m, bool say)
+{
+	struct prior *pr = m->prior;
+
+	if (pr == NULL)
+		return;
+	close_dropped_listeners(pr->ls, pr->nls, m->ls, m->nls, say);
+	if (pr->srv_changed)
+		status_server_close(pr->srv);
+	free(pr->ls);
+	free(pr->ls_conf);
+	free(pr->pos);
+	userdb_free(pr->db);
+	config_free(pr->cfg);
+	free(pr);
+	m->prior = NULL;
+}
+
+/*
+ * The generation a reload started cannot start: retire its workers
+ * (they never accepted) and put the running configuration back, so the
+ * old generation serves on as if the SIGHUP had not come.
+ */
+static void
+reload_fail(struct master *m, const char *why)
+{
+	struct prior *pr = m->prior;
+	unsigned failed = m->gen;
+	uint64_t now = util_now_ms();
+	int i, n = 0;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct wproc *w = &m->w[i];
+
+		if (w->pid == 0 || w->gen != failed || w->draining)
+			continue;
+		drain_worker(m, i, 0);
+		n++;
+	}
+	error("reload failed: generation %u cannot start (%s); %d of its "
+	    "workers retired; still serving with the running configuration "
+	    "(generation %u)", failed, why, n, pr->gen);
+	/* Listeners only the failed configuration had. */
+	close_dropped_listeners(m->ls, m->nls, pr->ls, pr->nls, false);
+	free(m->ls);
+	free(m->ls_conf);
+	m->ls = pr->ls;
+	m->ls_conf = pr->ls_conf;
+	m->nls = pr->nls;
+	if (pr->srv_changed) {
+		status_server_close(m->srv);
+		m->srv = pr->srv;
+	}
+	userdb_free(m->db);
+	config_free(m->cfg);
+	m->cfg = pr->cfg;
+	m->db = pr->db;
+	if (pr->log_changed) {
+		if (log_init("sockeyed", m->cfg->log.target,
+		    m->cfg->log.path, m->cfg->log.level) == -1)
+			fprintf(stderr, "sockeyed: cannot reopen the log\n");
+		chown_log(m);
+	}
+	free(m->pos);
+	m->pos = pr->pos;
+	m->npos = pr->npos;
+	m->gen = pr->gen;
+	m->gen_announced = true;
+	free(pr);
+	m->prior = NULL;
+	/* A worker of the running generation that died meanwhile. */
+	for (i = 0; i < m->npos; i++) {
+		int s = m->pos[i].slot;
+
+		if (s != -1 && (m->w[s].pid == 0 || m->w[s].gen != m->gen ||
+		    m->w[s].pos != i || m->w[s].draining)) {
+			m->pos[i].slot = -1;
+			m->pos[i].restart_at_ms = now;
+		}
+	}
+	status_set_generation(m->status, m->gen);
+	write_port_file(m);
+	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+	if (m->hup_deferred) {
+		m->hup_deferred = false;
+		received_hup = 1;
+	}
+}
+
 static void
 begin_stop(struct master *m)
 {
@@ -1174,6 +1508,9 @@ begin_stop(struct master *m)
 	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
 	logit("stopping: draining sessions for up to %d s",
 	    m->cfg->shutdown_timeout_s);
+	/* A reload still starting is abandoned with everything else. */
+	prior_drop(m, false);
+	m->hup_deferred = false;
 	/* The workers hold their own copies; they close them now. */
 	for (i = 0; i < m->nls; i++)
 		listener_close(&m->ls[i]);
@@ -1210,15 +1547,24 @@ read_control(struct master *m, int slot)
 		if ((size_t)r == sizeof(msg) && msg.cmd == WORKER_CTL_READY &&
 		    !w->ready) {
 			w->ready = true;
-			if (!w->draining)
-				status_slot_set_state(m->status, slot,
-				    STATUS_WORKER_RUNNING);
 			debug("worker %d ready", slot);
+			/*
+			 * A worker of the serving generation (a start or a
+			 * restart) accepts at once; one of a generation that
+			 * a reload is starting waits for the switch.
+			 */
+			if (!w->draining && w->gen == m->gen &&
+			    m->prior == NULL)
+				worker_accept(m, slot);
 		}
 	}
 }
 
-/* Whether the current generation counts as up (see RELOAD_SWITCH_MS). */
+/*
+ * Whether the current generation counts as up: at start, once every
+ * worker is ready or START_READY_MS after the start once one is; on a
+ * reload, only once every position is ready.
+ */
 static bool
 generation_ready(const struct master *m, uint64_t now)
 {
@@ -1232,7 +1578,7 @@ generation_ready(const struct master *m, uint64_t now)
 	}
 	if (ready == m->npos)
 		return true;
-	return ready > 0 && now >= m->gen_ready_by_ms;
+	return m->prior == NULL && ready > 0 && now >= m->gen_ready_by_ms;
 }
 
 static void
@@ -1244,7 +1590,16 @@ announce_generation(struct master *m)
 		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
 			ready++;
 	m->gen_announced = true;
-	drain_old_generations(m);
+	if (m->prior != NULL) {
+		/* The switch: the new generation accepts, the old drains. */
+		for (i = 0; i < m->npos; i++)
+			worker_accept(m, m->pos[i].slot);
+		drain_old_generations(m);
+		prior_drop(m, true);
+		status_set_generation(m->status, m->gen);
+		status_count_reload(m->status);
+		log_listeners(m);
+	}
 	if (m->gen == 1)
 		logit("sockeyed %s started with %d workers", PACKAGE_VERSION,
 		    m->npos);
@@ -1254,6 +1609,32 @@ announce_generation(struct master *m)
 	notify("READY=1\nSTATUS=serving, generation %u, %d workers", m->gen,
 	    m->npos);
 	release_starter(m, true);
+	if (m->hup_deferred) {
+		m->hup_deferred = false;
+		received_hup = 1;
+	}
+}
+
+/*
+ * A reload's new generation: failed when one of its workers could not
+ * start, or when not all are ready by RELOAD_START_TIMEOUT_MS.
+ */
+static void
+check_start(struct master *m, uint64_t now)
+{
+	int i, r = 0;
+
+	if (m->prior == NULL)
+		return;
+	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms) {
+		for (i = 0; i < m->npos; i++)
+			if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
+				r++;
+		start_failed(m, "%d of %d workers ready after %d ms", r,
+		    m->npos, RELOAD_START_TIMEOUT_MS);
+	}
+	if (m->start_failure[0] != '\0')
+		reload_fail(m, m->start_failure);
 }
 
 static void
@@ -1310,6 +1691,12 @@ master_loop(struct master *m)
 			}
 			wake = m->deadline_ms;
 		} else {
+			uint64_t kw;
+
+			check_start(m, now);
+			kw = kill_overdue(m, now);
+			if (kw < wake)
+				wake = kw;
 			for (i = 0; i < m->npos; i++) {
 				struct position *p = &m->pos[i];
 
@@ -1320,6 +1707,8 @@ master_loop(struct master *m)
 				else if (p->restart_at_ms < wake)
 					wake = p->restart_at_ms;
 			}
+			/* A fork that failed just now. */
+			check_start(m, now);
 			if (!m->gen_announced) {
 				if (generation_ready(m, now))
 					announce_generation(m);
@@ -1410,6 +1799,7 @@ master_cleanup(struct master *m)
 {
 	size_t i;
 
+	prior_drop(m, false);
 	for (i = 0; i < m->nls; i++)
 		listener_close(&m->ls[i]);
 	status_server_close(m->srv);

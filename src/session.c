@@ -147,6 +147,13 @@ session_set_state(struct session *s, enum session_state st)
 	s->state = st;
 }
 
+void
+session_set_end(struct session *s, const char *end)
+{
+	if (s->end == NULL)
+		s->end = end;
+}
+
 struct session *
 session_next(struct session *s)
 {

@@ -36,6 +36,13 @@ struct session *session_new(struct worker *w, int fd,
 /* Free: cancel async work, close fds, write the access log line. */
 void session_free(struct session *s);
 
+/*
+ * Why the worker ends `s` (its access line's end=, a static string such
+ * as "reload-deadline"), unless the session already knows why it ends.
+ * For the worker, just before session_free().
+ */
+void session_set_end(struct session *s, const char *end);
+
 /* Doubly-linked list membership, for the worker's drain and exit. */
 struct session *session_next(struct session *s);
 void session_link(struct session **head, struct session *s);

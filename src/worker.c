@@ -2,12 +2,14 @@
  * worker.c - see worker.h.
  *
  * Every worker accepts on the same listening sockets (inherited from the
- * master); the kernel hands each connection to one of them. Told to drain
+ * master); the kernel hands each connection to one of them. It starts
+ * accepting when the master says so (WORKER_CTL_ACCEPT). Told to drain
  * (a reload: WORKER_CTL_DRAIN on the control socket) or to stop (SIGTERM,
  * WORKER_CTL_STOP, or the master's end of the control socket closing), a
  * worker stops accepting, closes its copies of the listeners and exits
- * once its last session has ended: a drain waits for that as long as it
- * takes, a stop ends what is left at its deadline (worker_drain()).
+ * once its last session has ended, or ends what is left at the deadline
+ * it was given (worker_drain()): reload_drain_timeout_s for a drain,
+ * shutdown_timeout_s for a stop.
  */
 #include "config_auto.h"
 
@@ -74,7 +76,10 @@ struct worker {
 	ev_timer accept_pause;
 	struct session *sessions;
 	size_t nsessions;
+	int accepting;		/* told to accept (WORKER_CTL_ACCEPT) */
 	int draining;
+	const char *deadline_end;	/* end= of sessions the deadline ends */
+	const char *end;	/* set when it did: for worker_run's cleanup */
 	uint64_t accept_errors;		/* for rate-limited logging */
 	uint64_t refused_clients;	/* closed at accept: not in `clients` */
 	uint64_t refused_limits;	/* closed at accept: over a session limit */
@@ -244,7 +249,7 @@ worker_accept_pause_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!w->draining)
+	if (w->accepting && !w->draining)
 		accepting(w, 1);
 }
 
@@ -391,14 +396,15 @@ worker_session_closed(struct worker *w, struct session *s)
 
 /*
  * Stop accepting, close our copies of the listeners, and exit once the
- * last session has ended. timeout_s < 0: no deadline (a reload's drain:
- * sessions run to their natural end); otherwise sessions still running
- * after timeout_s are ended here, so each still gets its access log line
- * (the master's kill comes only later, as a backstop). A later call may
- * set a deadline, or shorten one, never lengthen it.
+ * last session has ended. Sessions still running after timeout_s are
+ * ended here, so each still gets its access log line with `end` (NULL:
+ * the sessions' own default, "shutdown"); the master's kill comes only
+ * later, as a backstop. A later call may shorten the deadline, never
+ * lengthen it: a reload's drain (reload_drain_timeout_s) that a stop
+ * overtakes ends at whichever deadline comes first, and says which.
  */
 static void
-worker_drain(struct worker *w, int timeout_s)
+worker_drain(struct worker *w, int timeout_s, const char *end)
 {
 	size_t i;
 
@@ -411,21 +417,30 @@ worker_drain(struct worker *w, int timeout_s)
 				close(w->ls[i].fd);
 			w->ls[i].fd = -1;
 		}
-		verbose("generation %u: %s, %zu sessions open", w->generation,
-		    timeout_s < 0 ? "draining" : "stopping", w->nsessions);
+		verbose("generation %u: %s, %zu sessions open, deadline in "
+		    "%d s", w->generation, end != NULL ? "draining" :
+		    "stopping", w->nsessions, timeout_s);
 	}
 	if (w->nsessions == 0) {
 		ev_break(w->loop, EVBREAK_ALL);
 		return;
 	}
 	if (timeout_s < 0)
-		return;
+		timeout_s = 0;
 	if (ev_is_active(&w->drain_deadline) &&
 	    ev_timer_remaining(w->loop, &w->drain_deadline) <= (double)timeout_s)
 		return;
 	ev_timer_stop(w->loop, &w->drain_deadline);
 	ev_timer_set(&w->drain_deadline, (double)timeout_s, 0.);
 	ev_timer_start(w->loop, &w->drain_deadline);
+	w->deadline_end = end;
+}
+
+/* A control message's timeout as a worker_drain() deadline. */
+static int
+ctl_timeout(const struct worker_ctl_msg *msg)
+{
+	return msg->timeout_s > INT32_MAX ? INT32_MAX : (int)msg->timeout_s;
 }
 
 /* SIGTERM, SIGINT: stop with this configuration's shutdown_timeout_s. */
@@ -436,7 +451,7 @@ worker_stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 
 	(void)loop;
 	(void)revents;
-	worker_drain(w, w->cfg->shutdown_timeout_s);
+	worker_drain(w, w->cfg->shutdown_timeout_s, NULL);
 }
 
 /* The master's messages (worker.h); its end closing means it is gone. */
@@ -459,16 +474,22 @@ worker_ctl_cb(struct ev_loop *loop, ev_io *io, int revents)
 			close(w->ctl_fd);
 			w->ctl_fd = -1;
 			verbose("the master is gone: stopping");
-			worker_drain(w, w->cfg->shutdown_timeout_s);
+			worker_drain(w, w->cfg->shutdown_timeout_s, NULL);
 			return;
 		}
 		if ((size_t)r != sizeof(msg))
 			continue;
-		if (msg.cmd == WORKER_CTL_DRAIN)
-			worker_drain(w, -1);
-		else if (msg.cmd == WORKER_CTL_STOP)
-			worker_drain(w, msg.timeout_s > INT32_MAX ? INT32_MAX :
-			    (int)msg.timeout_s);
+		if (msg.cmd == WORKER_CTL_ACCEPT && !w->accepting &&
+		    !w->draining) {
+			w->accepting = 1;
+			accepting(w, 1);
+			debug("worker %d accepting (generation %u)", w->id,
+			    w->generation);
+		} else if (msg.cmd == WORKER_CTL_DRAIN) {
+			worker_drain(w, ctl_timeout(&msg), "reload-deadline");
+		} else if (msg.cmd == WORKER_CTL_STOP) {
+			worker_drain(w, ctl_timeout(&msg), NULL);
+		}
 	}
 }
 
@@ -478,7 +499,13 @@ worker_drain_deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct worker *w = t->data;
 
 	(void)revents;
-	verbose("shutdown timeout: ending %zu sessions", w->nsessions);
+	if (w->deadline_end != NULL)
+		logit("generation %u: drain deadline reached: ending %zu "
+		    "sessions (end=%s)", w->generation, w->nsessions,
+		    w->deadline_end);
+	else
+		verbose("shutdown timeout: ending %zu sessions", w->nsessions);
+	w->end = w->deadline_end;
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -568,8 +595,11 @@ worker_run(const struct worker_setup *ws)
 		w.ctl_io.data = &w;
 		ev_io_start(w.loop, &w.ctl_io);
 	}
-	accepting(&w, 1);
-	if (w.ctl_fd != -1) {
+	/* Without a master to wait for, accept at once (unit tests). */
+	if (w.ctl_fd == -1) {
+		w.accepting = 1;
+		accepting(&w, 1);
+	} else {
 		struct worker_ctl_msg msg;
 
 		memset(&msg, 0, sizeof(msg));
@@ -583,8 +613,11 @@ worker_run(const struct worker_setup *ws)
 	ev_run(w.loop, 0);
 
 	/* Only reached when draining is complete (or the loop broke). */
-	while (w.sessions != NULL)
+	while (w.sessions != NULL) {
+		if (w.end != NULL)
+			session_set_end(w.sessions, w.end);
 		session_free(w.sessions);
+	}
 	/* After the sessions: they cancel their checks with the verifier. */
 	worker_auth_free(&w);
 	for (i = 0; i < w.nls; i++)

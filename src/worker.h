@@ -25,16 +25,28 @@ struct status;
 /*
  * The control socket between the master and a worker: a SOCK_SEQPACKET
  * socketpair, one struct worker_ctl_msg per packet.
- *   worker -> master  WORKER_CTL_READY  accepting now (sent once)
- *   master -> worker  WORKER_CTL_DRAIN  reload: stop accepting, close the
- *                                       listeners, exit when the last
- *                                       session has ended (no deadline)
- *   master -> worker  WORKER_CTL_STOP   shutdown: the same, but end the
- *                                       sessions left after timeout_s
+ *   worker -> master  WORKER_CTL_READY   set up, waiting to accept (once)
+ *   master -> worker  WORKER_CTL_ACCEPT  start accepting; the master sends
+ *                                        it when the worker's generation
+ *                                        takes over (a reload switches
+ *                                        only once every new worker is
+ *                                        ready), so a generation that
+ *                                        fails to start never served
+ *   master -> worker  WORKER_CTL_DRAIN   reload: stop accepting, close the
+ *                                        listeners, exit when the last
+ *                                        session has ended, and end the
+ *                                        sessions left after timeout_s
+ *                                        (reload_drain_timeout_s; 0: at
+ *                                        once) with end=reload-deadline
+ *   master -> worker  WORKER_CTL_STOP    shutdown: the same, but the
+ *                                        sessions left after timeout_s
+ *                                        end with end=shutdown
+ * A later DRAIN or STOP may shorten the deadline, never lengthen it.
  * A worker that sees the master's end close stops as on SIGTERM.
  */
 enum worker_ctl_cmd {
 	WORKER_CTL_READY = 'R',
+	WORKER_CTL_ACCEPT = 'A',
 	WORKER_CTL_DRAIN = 'D',
 	WORKER_CTL_STOP = 'S',
 };
@@ -42,7 +54,7 @@ enum worker_ctl_cmd {
 struct worker_ctl_msg {
 	uint8_t cmd;		/* enum worker_ctl_cmd */
 	uint8_t pad[3];
-	uint32_t timeout_s;	/* WORKER_CTL_STOP */
+	uint32_t timeout_s;	/* WORKER_CTL_DRAIN, WORKER_CTL_STOP */
 };
 
 /* What the master gives a worker it forks. */
@@ -60,10 +72,12 @@ struct worker_setup {
 
 /*
  * Run the worker in the current (already forked, privilege-dropped)
- * process. Returns the process exit status when the loop has ended:
- * after a drain (reload) or a stop (SIGTERM, or a stop message on the
- * control socket), once every session has finished or the stop's
- * deadline has passed.
+ * process. With a control socket it accepts only once the master says
+ * WORKER_CTL_ACCEPT; without one (ctl_fd -1), at once. Returns the
+ * process exit status when the loop has ended: after a drain (reload)
+ * or a stop (SIGTERM, or a stop message on the control socket), once
+ * every session has finished or the deadline has passed; 1 when it
+ * could not start (the master then sees it die before READY).
  */
 int worker_run(const struct worker_setup *ws);
 

@@ -70,3 +70,50 @@ elapsed() {
 
 # below A B: A < B (decimals).
 below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+# hold_session NAME DST_PORT: in the background (bg NAME), one SOCKS5
+# session without authentication through the first listener to
+# 127.0.0.1:DST_PORT (an echo server): it echoes "ping" once, writes
+# "ready" to $T/NAME.state, then holds the session open, idle, until the
+# proxy ends it (or 600 s pass), and appends "closed SECONDS-SINCE-EPOCH"
+# when it sees the EOF or the reset. hold_ready NAME / hold_closed NAME
+# test those states.
+hold_session() {
+	bg "$1" "$PYTHON" -c '
+import socket, struct, sys, time
+port, dst, state = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+def need(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise SystemExit("proxy closed during the handshake")
+        b += c
+    return b
+s.sendall(b"\x05\x01\x00")
+if need(2) != b"\x05\x00":
+    raise SystemExit("method refused")
+s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", dst))
+rep = need(10)
+if rep[1] != 0:
+    raise SystemExit("REP %d" % rep[1])
+s.sendall(b"ping")
+if need(4) != b"ping":
+    raise SystemExit("no echo")
+with open(state, "w") as f:
+    f.write("ready\n")
+s.settimeout(600)
+try:
+    while s.recv(4096):
+        pass
+except (ConnectionResetError, socket.timeout):
+    pass
+with open(state, "a") as f:
+    f.write("closed %.3f\n" % time.time())
+' "$SOCKS_PORT" "$2" "$T/$1.state"
+}
+hold_ready() { grep -q '^ready$' "$T/$1.state" 2>/dev/null; }
+hold_closed() { grep -q '^closed ' "$T/$1.state" 2>/dev/null; }
+# hold_closed_at NAME: when it saw the end (seconds since the epoch).
+hold_closed_at() { sed -n 's/^closed //p' "$T/$1.state"; }

@@ -176,6 +176,7 @@ START_TEST(test_full)
 	    "user = \"u1\"; group = \"g1\";\n"
 	    "pid_file = \"/tmp/x.pid\";\n"
 	    "shutdown_timeout_s = 0;\n"
+	    "reload_drain_timeout_s = 0;\n"
 	    "log = { target = \"/var/log/sockeye.log\"; level = \"debug\";\n"
 	    "        access = false; };\n"
 	    "auth = { methods = [ \"none\" ]; users_file = \"/etc/u\";\n"
@@ -206,6 +207,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(cfg->group, "g1");
 	ck_assert_str_eq(cfg->pid_file, "/tmp/x.pid");
 	ck_assert_int_eq(cfg->shutdown_timeout_s, 0);
+	ck_assert_int_eq(cfg->reload_drain_timeout_s, 0);
 
 	ck_assert_int_eq(cfg->log.target, LOG_TARGET_FILE);
 	ck_assert_str_eq(cfg->log.path, "/var/log/sockeye.log");
@@ -276,6 +278,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->group, "sockeye");
 	ck_assert_str_eq(cfg->pid_file, "/run/sockeye/sockeyed.pid");
 	ck_assert_int_eq(cfg->shutdown_timeout_s, 30);
+	ck_assert_int_eq(cfg->reload_drain_timeout_s, 3600);
 	ck_assert_int_eq(cfg->log.target, LOG_TARGET_SYSLOG);
 	ck_assert_ptr_eq(cfg->log.path, NULL);
 	ck_assert_int_eq(cfg->log.level, LOG_LEVEL_INFO);
@@ -440,6 +443,10 @@ START_TEST(test_range_errors)
 	    "'workers' must be between 0 and 256");
 	expect_one(LOOPBACK_NONE "shutdown_timeout_s = 86401;\n", 3,
 	    "'shutdown_timeout_s' must be between 0 and 86400");
+	expect_one(LOOPBACK_NONE "reload_drain_timeout_s = -1;\n", 3,
+	    "'reload_drain_timeout_s' must be between 0 and 2592000");
+	expect_one(LOOPBACK_NONE "reload_drain_timeout_s = 2592001;\n", 3,
+	    "'reload_drain_timeout_s' must be between 0 and 2592000");
 	expect_one(LOOPBACK_NONE "connect = {\n  timeout_s = 0;\n};\n", 4,
 	    "'connect.timeout_s' must be between 1 and 3600");
 	expect_one(LOOPBACK_NONE "connect = { attempt_delay_ms = 9; };\n", 3,
