@@ -13,12 +13,22 @@
  * verifier_cancel() the callback is never called, and the job is freed
  * by whichever side touches it last, so a result can never land on a
  * freed session.
+ *
+ * A check is never refused for want of room. It is parked, in arrival
+ * order, while the queue is full or while its source (failtab_source():
+ * the /32, or the IPv6 /64) already has VERIFIER_PER_SOURCE checks
+ * queued or running, and moves to the queue as soon as a thread takes a
+ * job or one of its source's checks ends. So one source guessing on many
+ * connections holds at most VERIFIER_PER_SOURCE threads of a worker, and
+ * everyone else's checks wait behind at most that much work, never
+ * behind its whole backlog.
  */
 #ifndef SOCKEYE_VERIFIER_H
 #define SOCKEYE_VERIFIER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "userdb.h"
 
@@ -30,9 +40,13 @@ struct vcache;
 /* Called on the loop thread with the result; the job is gone after it. */
 typedef void (*verifier_done_fn)(void *arg, enum userdb_result r);
 
+/* Checks one source may have queued or running at once (per worker). */
+#define VERIFIER_PER_SOURCE 2
+
 /*
  * Start `nthreads` threads (1..64) checking against `db`, with at most
- * `max_queue` checks waiting; `cache` may be NULL. Must be called on the
+ * `max_queue` checks queued for the threads (more are parked); `cache`
+ * may be NULL. Must be called on the
  * loop's thread; `db` and `cache` must outlive the verifier. NULL when
  * out of memory or when a thread cannot be created.
  */
@@ -41,27 +55,35 @@ struct verifier *verifier_new(struct ev_loop *loop, const struct userdb *db,
 
 enum verifier_status {
 	VERIFIER_DONE = 0,	/* answered now (*result set); no callback */
-	VERIFIER_PENDING,	/* *job set; the callback will come */
-	VERIFIER_BUSY,		/* queue full or out of memory: try later */
+	VERIFIER_PENDING,	/* *job set (queued or parked); callback later */
+	VERIFIER_BUSY,		/* out of memory; nothing was checked */
 };
 
 /*
- * Check `user`/`pw`. The password is copied (and zeroed after use).
- * Never blocks.
+ * Check `user`/`pw` for the client `src` (NULL: no per-source cap). The
+ * password is copied (and zeroed after use). Never blocks.
  */
 enum verifier_status verifier_check(struct verifier *v, const char *user,
-    const uint8_t *pw, size_t pwlen, verifier_done_fn cb, void *arg,
-    struct verifier_job **job, enum userdb_result *result);
+    const uint8_t *pw, size_t pwlen, const struct sockaddr *src,
+    verifier_done_fn cb, void *arg, struct verifier_job **job,
+    enum userdb_result *result);
 
-/* Forget a pending job: its callback will not be called. Loop thread. */
+/*
+ * Forget a pending job (parked, queued, running or done): its callback
+ * will not be called. Loop thread.
+ */
 void verifier_cancel(struct verifier *v, struct verifier_job *job);
 
-/* Jobs queued or running (tests, statistics). */
+/* Jobs parked, queued, running or done (tests, statistics). Loop thread. */
 size_t verifier_pending(const struct verifier *v);
+
+/* Jobs parked (tests, statistics). Loop thread. */
+size_t verifier_parked(const struct verifier *v);
 
 /*
  * Stop: waits for the running checks to finish (at most one crypt per
- * thread), drops the rest without callbacks, joins the threads.
+ * thread), drops the rest (parked too) without callbacks, joins the
+ * threads.
  * verifier_free(NULL) is a no-op.
  */
 void verifier_free(struct verifier *v);

@@ -66,6 +66,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "failtab.h"
 #include "quota.h"
 #include "socks5.h"
 #include "status.h"
@@ -94,6 +95,8 @@
 #define SLOTS_PER_WORKER 4
 #define SLOTS_EXTRA 4
 #define SLOTS_MAX 2048
+/* Client sources the failed-login table (all workers') remembers. */
+#define FAILTAB_ENTRIES 16384
 /* Distinct clients a worker's quota table tracks, at least. */
 #define QUOTA_KEYS_MIN 1024
 
@@ -175,6 +178,7 @@ struct master {
 	bool pid_file_written;
 	int ready_fd;			/* daemon: pipe to the starting process */
 	struct quota *quota;
+	struct failtab *failtab;	/* failed logins, shared by the workers */
 	struct status *status;
 	struct status_server *srv;
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
@@ -428,6 +432,7 @@ static void
 child_free(struct master *m)
 {
 	quota_free(m->quota);
+	failtab_free(m->failtab);
 	status_free(m->status);
 	free(m->w);
 	free(m->pos);
@@ -519,6 +524,7 @@ spawn_worker(struct master *m, int p)
 		ws.generation = m->gen;
 		ws.ctl_fd = sv[1];
 		ws.quota = m->quota;
+		ws.failtab = m->failtab;
 		ws.status = m->status;
 		status = worker_run(&ws);
 		child_free(m);
@@ -1424,6 +1430,7 @@ master_cleanup(struct master *m)
 	free(m->w);
 	free(m->pos);
 	quota_free(m->quota);
+	failtab_free(m->failtab);
 	status_free(m->status);
 	free(m->config_path);
 	userdb_free(m->db);
@@ -1476,7 +1483,8 @@ master_run(struct config *cfg, struct userdb *db,
 		m.w[i].ctl = -1;
 	m.quota = quota_new(m.nslots, quota_keys(cfg, n));
 	m.status = status_new(m.nslots);
-	if (m.quota == NULL || m.status == NULL) {
+	m.failtab = failtab_new(FAILTAB_ENTRIES);
+	if (m.quota == NULL || m.status == NULL || m.failtab == NULL) {
 		error("cannot map the shared session counters: %s",
 		    strerror(errno));
 		goto fail;
