@@ -73,6 +73,7 @@ struct verifier {
 	struct verifier_job *inflight;
 	size_t nparked;			/* atomic: the threads read it */
 	unsigned max_queue;
+	unsigned per_source;		/* a source's share: see verifier.h */
 	bool stop;
 	pthread_t threads[VERIFIER_MAX_THREADS];
 	unsigned nthreads;
@@ -168,7 +169,7 @@ verifier_admit(struct verifier *v)
 	    j = next) {
 		next = j->next;
 		if (j->has_src &&
-		    source_inflight(v, j->src) >= VERIFIER_PER_SOURCE)
+		    source_inflight(v, j->src) >= v->per_source)
 			continue;
 		list_unlink(&v->parked, j);
 		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
@@ -287,6 +288,8 @@ verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
 	v->db = db;
 	v->cache = cache;
 	v->max_queue = max_queue;
+	v->per_source = nthreads > VERIFIER_PER_SOURCE ? VERIFIER_PER_SOURCE :
+	    nthreads > 1 ? nthreads - 1 : 1;
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	ev_async_init(&v->async, verifier_async_cb);

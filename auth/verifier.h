@@ -16,12 +16,13 @@
  *
  * A check is never refused for want of room. It is parked, in arrival
  * order, while the queue is full or while its source (failtab_source():
- * the /32, or the IPv6 /64) already has VERIFIER_PER_SOURCE checks
- * queued or running, and moves to the queue as soon as a thread takes a
- * job or one of its source's checks ends. So one source guessing on many
- * connections holds at most VERIFIER_PER_SOURCE threads of a worker, and
- * everyone else's checks wait behind at most that much work, never
- * behind its whole backlog.
+ * the /32, or the IPv6 /64) already has its share of checks queued or
+ * running: VERIFIER_PER_SOURCE, and never as many as the verifier has
+ * threads (with one thread, one). It moves to the queue as soon as a
+ * thread takes a job or one of its source's checks ends. So one source
+ * guessing on many connections keeps at least one thread free for
+ * everyone else (when there are two or more), and their checks never
+ * wait behind its backlog.
  */
 #ifndef SOCKEYE_VERIFIER_H
 #define SOCKEYE_VERIFIER_H
@@ -40,7 +41,10 @@ struct vcache;
 /* Called on the loop thread with the result; the job is gone after it. */
 typedef void (*verifier_done_fn)(void *arg, enum userdb_result r);
 
-/* Checks one source may have queued or running at once (per worker). */
+/*
+ * Checks one source may have queued or running at once (per worker): at
+ * most this, and at most the threads but one.
+ */
 #define VERIFIER_PER_SOURCE 2
 
 /*

@@ -372,9 +372,10 @@ order_cb(void *arg, enum userdb_result r)
 }
 
 /*
- * One source has at most VERIFIER_PER_SOURCE checks queued or running;
- * its others wait parked, and do not hold up another source's check,
- * which is queued at once and answered before the first source's third.
+ * One source has at most VERIFIER_PER_SOURCE checks queued or running,
+ * and never all the threads' worth (one, with one thread); its others
+ * wait parked, and do not hold up another source's check, which is
+ * queued at once and answered before the first source's second.
  */
 START_TEST(test_verifier_per_source_cap)
 {
@@ -394,19 +395,50 @@ START_TEST(test_verifier_per_source_cap)
 		ck_assert_int_eq(verifier_check(v, "slow",
 		    (const uint8_t *)"pw", 2, (struct sockaddr *)&a, order_cb,
 		    (void *)(intptr_t)i, &j, &r), VERIFIER_PENDING);
-	ck_assert_uint_eq(verifier_parked(v), 2);
+	ck_assert_uint_eq(verifier_parked(v), 3);
 	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
 	    (struct sockaddr *)&b, order_cb, (void *)(intptr_t)9, &j, &r),
 	    VERIFIER_PENDING);
-	ck_assert_uint_eq(verifier_parked(v), 2);
+	ck_assert_uint_eq(verifier_parked(v), 3);
 	run_until(5, 60);
 	ck_assert_int_eq(calls, 5);
-	/* a's first two, then b's (queued behind them only), then a's rest. */
+	/* a's first, then b's (queued behind it only), then a's rest. */
 	ck_assert_int_eq(order[0], 1);
-	ck_assert_int_eq(order[1], 2);
-	ck_assert_int_eq(order[2], 9);
+	ck_assert_int_eq(order[1], 9);
+	ck_assert_int_eq(order[2], 2);
 	ck_assert_int_eq(order[3], 3);
 	ck_assert_int_eq(order[4], 4);
+	verifier_free(v);
+	/* Three threads: VERIFIER_PER_SOURCE at once, the rest parked. */
+	v = verifier_new(loop, db, 3, 16, NULL);
+	for (i = 1; i <= 4; i++)
+		ck_assert_int_eq(verifier_check(v, "slow",
+		    (const uint8_t *)"pw", 2, (struct sockaddr *)&a, order_cb,
+		    (void *)(intptr_t)i, &j, &r), VERIFIER_PENDING);
+	ck_assert_uint_eq(verifier_parked(v), 2);
+	/* Another address of the same /64 is the same source. */
+	{
+		struct sockaddr_in6 s1, s2;
+
+		memset(&s1, 0, sizeof(s1));
+		s1.sin6_family = AF_INET6;
+		ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1",
+		    &s1.sin6_addr), 1);
+		s2 = s1;
+		ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::ffff:2",
+		    &s2.sin6_addr), 1);
+		ck_assert_int_eq(verifier_check(v, "slow",
+		    (const uint8_t *)"pw", 2, (struct sockaddr *)&s1, order_cb,
+		    (void *)(intptr_t)5, &j, &r), VERIFIER_PENDING);
+		ck_assert_int_eq(verifier_check(v, "slow",
+		    (const uint8_t *)"pw", 2, (struct sockaddr *)&s2, order_cb,
+		    (void *)(intptr_t)6, &j, &r), VERIFIER_PENDING);
+		ck_assert_uint_eq(verifier_parked(v), 2);
+		ck_assert_int_eq(verifier_check(v, "slow",
+		    (const uint8_t *)"pw", 2, (struct sockaddr *)&s2, order_cb,
+		    (void *)(intptr_t)7, &j, &r), VERIFIER_PENDING);
+		ck_assert_uint_eq(verifier_parked(v), 3);
+	}
 	verifier_free(v);
 }
 END_TEST

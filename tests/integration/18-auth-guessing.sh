@@ -1,0 +1,57 @@
+#!/bin/sh
+# 18-auth-guessing: 100 connections from 127.0.0.2 guessing passwords
+# nonstop cost the guesser, not the server: meanwhile every right login
+# from 127.0.0.1 succeeds (never "wrong password") and is answered in
+# under 1 s. Real yescrypt hashes, the credential cache off (every login
+# is hashed), two workers with two verifier threads each.
+#
+# It used to fail: every guess was hashed at once (the slow-down only
+# held the answer), so the guessers kept each worker's queue about 50
+# hashes deep and a right login waited behind them all (seconds); with a
+# full queue it was even answered "wrong password". Now a penalised
+# source waits before it is hashed, has at most VERIFIER_PER_SOURCE
+# checks in flight per worker (the rest wait parked), the failure count
+# is shared by the workers, and a full queue parks instead of refusing.
+. "${srcdir:-.}/tests/integration/lib.sh"
+. "${srcdir:-.}/tests/integration/lib-auth.sh"
+require_python
+# 127.0.0.2 is loopback on Linux without any setup; check it anyway.
+"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0))' \
+	2>/dev/null || skip "cannot bind 127.0.0.2"
+
+mkuser "$T/users" alice 'alice-right-pw'
+write_conf "$T/sockeye.conf" "workers = 2;" \
+	"auth = { methods = [ \"password\" ]; users_file = \"$T/users\"; verify_threads = 2; cache_ttl_s = 0; };" \
+	'limits = { handshake_timeout_s = 10; };'
+start_sockeye "$T/sockeye.conf"
+
+SOCKEYE_PASSWORD='alice-right-pw' timeout 120 "$PYTHON" \
+	"$HELPERS/guessload.py" -p "$SOCKS_PORT" -u alice --guessers 100 \
+	--guess-from 127.0.0.2 --login-from 127.0.0.1 --logins 25 \
+	--interval 0.3 --warmup 0.5 --timeout 20 >"$T/load.out" 2>"$T/load.err" ||
+	fail "guessload failed: $(cat "$T/load.err")"
+cat "$T/load.out" >&2
+sum=$(tail -n 1 "$T/load.out")
+field() { printf '%s\n' "$sum" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+note "$sum"
+# The load was real: the guessers were answered, failures were logged.
+[ "$(field answered)" -ge 100 ] ||
+	fail "only $(field answered) guesses answered: no real load"
+[ "$(grep -c 'auth failed: user=alice client=127\.0\.0\.2:' "$T/sockeyed.log")" -ge 100 ] ||
+	fail "fewer than 100 failed guesses logged"
+# Every right login succeeded...
+[ "$(field wrong)" = 0 ] || fail "$(field wrong) right logins answered 'wrong password'"
+[ "$(field error)" = 0 ] || fail "$(field error) right logins failed: $(grep -v result=ok "$T/load.out")"
+[ "$(field ok)" = 25 ] || fail "$(field ok) of 25 right logins succeeded"
+# ...each in under 1 s.
+note "slowest right login: $(field max_ms) ms (bound 1000 ms)"
+[ "$(field max_ms)" -lt 1000 ] ||
+	fail "a right login took $(field max_ms) ms next to the guessers (want < 1000)"
+grep -q 'verifier-busy' "$T/sockeyed.log" && fail "a login was refused as verifier-busy"
+grep -q 'auth failed: user=alice client=127\.0\.0\.1:' "$T/sockeyed.log" &&
+	fail "a right login from 127.0.0.1 was logged as failed"
+no_secret_in_log alice-right-pw wrong-1-1
+proc_alive "$SOCKEYED_PID" || fail "sockeyed died"
+stop_sockeye
+[ "$SOCKEYED_STATUS" = 0 ] || fail "sockeyed exited $SOCKEYED_STATUS"
+exit 0
