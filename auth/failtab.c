@@ -6,16 +6,17 @@
  * do (and a process killed between two instructions leaves either the
  * old word or the new one):
  *
- *	63          36 35      30 29                 0
- *	| fingerprint  | failures |  second of the last |
- *	|  (28 bits)   | (6 bits) |  failure (30 bits) |
+ *	63          36 35      30 29                      0
+ *	| fingerprint  | failures |  time, in 16 ms ticks   |
+ *	|  (28 bits)   | (6 bits) |  (30 bits)              |
  *
- * 0 is an empty slot (a fingerprint is never 0). The fingerprint comes
- * from the same keyed hash as the slot, from other bits: two sources
- * share a slot window and a fingerprint with a chance of 2^-28 per
- * probe, which at worst lends one of them the other's count. Seconds
- * are compared modulo 2^30 (34 years), so the clock's origin does not
- * matter.
+ * The time is the last failure's, or the last turn booked (failtab_attempt_ms,
+ * which may lie in the future), whichever is later. 0 is an empty slot (a
+ * fingerprint is never 0). The fingerprint comes from the same keyed hash
+ * as the slot, from other bits: two sources share a slot window and a
+ * fingerprint with a chance of 2^-28 per probe, which at worst lends one
+ * of them the other's count. Times are compared as signed differences
+ * modulo 2^30 ticks (198 days), so the clock's origin does not matter.
  */
 #include "config_auto.h"
 
@@ -38,7 +39,8 @@
 #define FP_MASK ((1ULL << 28) - 1)
 #define FAIL_SHIFT 30
 #define FAIL_MAX 63ULL
-#define SECS_MASK ((1ULL << 30) - 1)
+#define TICK_MS 16
+#define TIME_MASK ((1ULL << 30) - 1)
 
 struct failtab {
 	uint64_t *slot;			/* the shared mapping */
@@ -167,9 +169,9 @@ locate(const struct failtab *t, const struct sockaddr *sa, size_t *first,
 }
 
 static uint64_t
-secs_of(uint64_t now_ms)
+ticks_of(uint64_t now_ms)
 {
-	return (now_ms / 1000) & SECS_MASK;
+	return (now_ms / TICK_MS) & TIME_MASK;
 }
 
 static unsigned
@@ -178,18 +180,28 @@ failures_of(uint64_t w)
 	return (unsigned)((w >> FAIL_SHIFT) & FAIL_MAX);
 }
 
-/* Seconds since the entry's last failure (modulo 2^30). */
-static uint64_t
+/* Ticks from the entry's time to now: negative for a turn ahead. */
+static int64_t
 age_of(uint64_t w, uint64_t now_ms)
 {
-	return (secs_of(now_ms) - (w & SECS_MASK)) & SECS_MASK;
+	uint64_t d = (ticks_of(now_ms) - (w & TIME_MASK)) & TIME_MASK;
+
+	return (d & (1ULL << 29)) != 0 ? (int64_t)d - (1LL << 30) :
+	    (int64_t)d;
 }
 
 static int
 live(uint64_t w, uint64_t now_ms)
 {
 	return w != 0 && failures_of(w) != 0 &&
-	    age_of(w, now_ms) * 1000 < FAILTAB_FORGET_MS;
+	    age_of(w, now_ms) < FAILTAB_FORGET_MS / TICK_MS;
+}
+
+/* The word's time, moved to now unless it is later already. */
+static uint64_t
+time_at_least_now(uint64_t w, uint64_t now_ms)
+{
+	return age_of(w, now_ms) < 0 ? (w & TIME_MASK) : ticks_of(now_ms);
 }
 
 static uint64_t *
@@ -280,7 +292,7 @@ failtab_fail(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 			if (n < FAIL_MAX)
 				n++;
 			nw = fp << FP_SHIFT | (uint64_t)n << FAIL_SHIFT |
-			    secs_of(now_ms);
+			    time_at_least_now(w, now_ms);
 			if (cas(p, w, nw))
 				return n;
 			continue;	/* changed under us: look again */
@@ -301,12 +313,61 @@ failtab_fail(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 				vw = cw;
 			}
 		}
-		nw = fp << FP_SHIFT | 1ULL << FAIL_SHIFT | secs_of(now_ms);
+		nw = fp << FP_SHIFT | 1ULL << FAIL_SHIFT | ticks_of(now_ms);
 		if (cas(victim, vw, nw))
 			return 1;
 	}
 	/* Contended beyond reason (FAILTAB_TRIES other writers): let go. */
 	return 0;
+}
+
+unsigned
+failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
+    uint64_t now_ms)
+{
+	uint64_t fp = 0, w = 0, nw, ahead, n;
+	size_t first = 0;
+	unsigned tries, d;
+	int64_t age;
+	int ok;
+
+	if (t == NULL)
+		return 0;
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok)
+		return 0;
+	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
+		uint64_t *p = find(t, first, fp, now_ms, &w);
+
+		if (p == NULL) {
+			/* A first attempt: counted, at once. */
+			(void)failtab_fail(t, sa, now_ms);
+			return 0;
+		}
+		n = failures_of(w);
+		d = failtab_delay_for((unsigned)n);
+		if (n < FAIL_MAX)
+			n++;
+		if (d == 0) {
+			nw = fp << FP_SHIFT | n << FAIL_SHIFT |
+			    time_at_least_now(w, now_ms);
+			if (cas(p, w, nw))
+				return 0;
+			continue;
+		}
+		/* After the last turn booked (or now), plus the delay. */
+		age = age_of(w, now_ms);
+		ahead = (age < 0 ? (uint64_t)-age : 0) +
+		    (d + TICK_MS - 1) / TICK_MS;
+		if (ahead * TICK_MS > FAILTAB_AHEAD_MAX_MS)
+			return FAILTAB_THROTTLED;
+		nw = fp << FP_SHIFT | n << FAIL_SHIFT |
+		    ((ticks_of(now_ms) + ahead) & TIME_MASK);
+		if (cas(p, w, nw))
+			return (unsigned)(ahead * TICK_MS);
+	}
+	/* Contended beyond reason: this attempt waits the longest delay. */
+	return FAILTAB_MAX_MS;
 }
 
 void

@@ -5,11 +5,16 @@
  * address (a /32; an IPv4-mapped IPv6 address counts as its IPv4
  * address), or the /64 of an IPv6 address (one host owns a whole /64).
  * Once a source has FAILTAB_FREE failures, each further attempt from it
- * waits, before its password is hashed or its CHAP response checked, a
- * delay that doubles with each failure, from FAILTAB_BASE_MS up to
- * FAILTAB_MAX_MS; the caller applies it (this module only counts). A
- * success clears the source; a source with no failure for FAILTAB_FORGET_MS
- * (to the second) is forgotten.
+ * waits, before its password is hashed or its CHAP response checked, for
+ * its turn: turns are spaced by a delay that doubles with each failure,
+ * from FAILTAB_BASE_MS up to FAILTAB_MAX_MS, so a source guessing on a
+ * hundred connections at once (through any of the workers) is checked no
+ * faster than one guessing on one. The caller holds the attempt
+ * (failtab_attempt_ms() books the turn and says how long). An attempt
+ * counts as a failure from the moment it is made (so that attempts made
+ * in parallel do not all find the count still low), until a success
+ * clears the source. A source with no attempt and no turn for
+ * FAILTAB_FORGET_MS is forgotten (to within 16 ms, the table's tick).
  *
  * The master creates the table before it forks its workers: it lives in
  * a shared anonymous mapping, so a guesser spreading its attempts over
@@ -38,6 +43,9 @@
 #define FAILTAB_BASE_MS 250
 #define FAILTAB_MAX_MS 8000
 #define FAILTAB_FORGET_MS (15 * 60 * 1000)
+/* Turns are booked at most this far ahead (then: FAILTAB_THROTTLED). */
+#define FAILTAB_AHEAD_MAX_MS (15 * 60 * 1000)
+#define FAILTAB_THROTTLED (~0U)
 
 /* A source, as failtab_source() writes it. */
 #define FAILTAB_SOURCE_LEN 16
@@ -59,11 +67,27 @@ struct failtab *failtab_new(size_t capacity);
 int failtab_source(const struct sockaddr *sa,
     uint8_t src[FAILTAB_SOURCE_LEN]);
 
-/* The delay (ms) to wait before checking `sa`'s attempt: 0 for most. */
+/* The delay (ms) `sa`'s failure count earns: 0 for most. Read-only. */
 unsigned failtab_delay_ms(const struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 
-/* Count a failure; returns the source's failure count (saturates at 63). */
+/*
+ * An attempt from `sa` is ready to be checked: count it as a failure
+ * (failtab_success() clears the source if it turns out right), book its
+ * turn and return the ms to wait before checking it: 0 while the source
+ * has not earned a delay. A penalised source's turns follow one another,
+ * each the delay its count earned after the previous one (or after now),
+ * across all the processes sharing the table. FAILTAB_THROTTLED when the
+ * turn would be more than FAILTAB_AHEAD_MAX_MS away: nothing is counted
+ * or booked, and the attempt should be dropped unchecked (unanswered).
+ */
+unsigned failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
+    uint64_t now_ms);
+
+/*
+ * Count a failure that failtab_attempt_ms() did not; returns the source's
+ * failure count (saturates at 63).
+ */
 unsigned failtab_fail(struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 

@@ -1016,9 +1016,11 @@ session_auth_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 /*
  * Before the step that checks the credentials (an RFC 1929 request to
  * hash, a CHAP response to compare): a source that keeps failing waits
- * first, for right and wrong attempts alike, so the answer's timing tells
- * nothing and the guesser pays in time while the server spends nothing.
- * Returns 1 when the session is now held (session_auth_timer_cb goes on).
+ * for its turn first (failtab.h: turns spaced by its delay, whatever the
+ * connection or worker), for right and wrong attempts alike, so the
+ * answer's timing tells nothing and the guesser pays in time while the
+ * server spends nothing. Returns 1 when the session is now held
+ * (session_auth_timer_cb goes on) or dropped.
  */
 static int
 session_auth_hold(struct session *s)
@@ -1028,10 +1030,18 @@ session_auth_hold(struct session *s)
 	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
 		return 0;
 	s->auth_waited = 1;
-	delay = failtab_delay_ms(worker_failtab(s->w), &s->peer.sa,
+	/* The attempt counts as a failure until it turns out right. */
+	delay = failtab_attempt_ms(worker_failtab(s->w), &s->peer.sa,
 	    util_now_ms());
 	if (delay == 0)
 		return 0;
+	if (delay == FAILTAB_THROTTLED) {
+		/* Turns booked 15 minutes ahead: not checked, not answered. */
+		sess_debug(s, "too many attempts waiting from this source");
+		session_closing(s, "auth-throttled");
+		session_flushed(s);
+		return 1;
+	}
 	sess_debug(s, "holding the attempt for %u ms", delay);
 	/*
 	 * The hold is ours, not the client's stalling: the handshake
@@ -1067,9 +1077,10 @@ session_auth_result(struct session *s, enum auth_status st)
 		struct failtab *ft = worker_failtab(s->w);
 
 		s->auth_counted = 1;
-		if (check == AUTH_CHECK_BAD)
+		/* A failure was counted with the attempt (auth_waited). */
+		if (check == AUTH_CHECK_BAD && !s->auth_waited)
 			(void)failtab_fail(ft, &s->peer.sa, util_now_ms());
-		else
+		else if (check == AUTH_CHECK_OK)
 			failtab_success(ft, &s->peer.sa);
 	}
 	return session_auth_emit(s, st);

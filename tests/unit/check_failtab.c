@@ -1,8 +1,9 @@
 /*
  * check_failtab.c - unit tests for the failed-login table (auth/failtab.h):
- * the growing delay, forgetting, a success clearing, /64 grouping and
- * mapped IPv4, eviction of the stalest entry with memory fixed, and two
- * processes (fork) counting into one table at the same time.
+ * the growing delay, forgetting, a success clearing, turns spaced by the
+ * delay however many attempts come at once, /64 grouping and mapped
+ * IPv4, eviction of the stalest entry with memory fixed, and processes
+ * (fork) counting and booking turns in one table at the same time.
  */
 #include "config_auto.h"
 
@@ -89,29 +90,97 @@ START_TEST(test_forget)
 {
 	struct failtab *t = failtab_new(64);
 	struct sockaddr_storage a = addr("192.0.2.1");
+	const uint64_t f = FAILTAB_FORGET_MS;
 	int i;
 
+	/* Forgotten FAILTAB_FORGET_MS after the last failure (+- a tick). */
 	for (i = 0; i < 5; i++)
 		failtab_fail(t, SA(a), 1000);
 	ck_assert_uint_gt(failtab_delay_ms(t, SA(a), 1000), 0);
-	ck_assert_uint_gt(failtab_delay_ms(t, SA(a),
-	    1000 + FAILTAB_FORGET_MS - 1), 0);
-	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 1000 + FAILTAB_FORGET_MS),
-	    0);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(a), 1000 + f - 50), 0);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 1000 + f + 50), 0);
 	/* Counting starts again from one. */
-	ck_assert_uint_eq(failtab_fail(t, SA(a), 1000 + FAILTAB_FORGET_MS), 1);
-	/* A failure refreshes: forgotten FAILTAB_FORGET_MS after the last. */
-	ck_assert_uint_eq(failtab_fail(t, SA(a), 2000 + FAILTAB_FORGET_MS), 2);
-	ck_assert_uint_eq(failtab_fail(t, SA(a), 3000 + FAILTAB_FORGET_MS), 3);
-	ck_assert_uint_gt(failtab_delay_ms(t, SA(a),
-	    2 * FAILTAB_FORGET_MS + 2000), 0);
-	ck_assert_uint_eq(failtab_delay_ms(t, SA(a),
-	    2 * FAILTAB_FORGET_MS + 3000), 0);
-	/* Any clock origin: the seconds compare modulo their width. */
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 1000 + f + 50), 1);
+	/* A failure refreshes. */
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 2000 + f), 2);
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 3000 + f), 3);
+	ck_assert_uint_gt(failtab_delay_ms(t, SA(a), 2 * f + 2900), 0);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 2 * f + 3100), 0);
+	/* Any clock origin: times compare modulo their width. */
 	for (i = 0; i < FAILTAB_FREE; i++)
 		failtab_fail(t, SA(a), UINT64_C(5000000000000));
 	ck_assert_uint_gt(failtab_delay_ms(t, SA(a),
 	    UINT64_C(5000000000000) + 1000), 0);
+	failtab_free(t);
+}
+END_TEST
+
+/*
+ * A penalised source's attempts are checked in turns spaced by its
+ * delay, however many connections it opens: the turns are booked in the
+ * table, not per connection. Each attempt counts from when it is made.
+ */
+START_TEST(test_turns)
+{
+	struct failtab *t = failtab_new(64);
+	struct sockaddr_storage a = addr("192.0.2.1"), b = addr("192.0.2.2");
+	unsigned w, prev, want;
+	int i;
+
+	/* The first FAILTAB_FREE attempts go at once, and each counts. */
+	for (i = 0; i < FAILTAB_FREE; i++)
+		ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 10000), 0);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 10000), FAILTAB_BASE_MS);
+	ck_assert_uint_eq(failtab_attempt_ms(t, SA(b), 10000), 0);
+	/* One client at a time: each attempt waits the delay it earned. */
+	w = failtab_attempt_ms(t, SA(a), 10000);
+	ck_assert_uint_ge(w, FAILTAB_BASE_MS);
+	ck_assert_uint_lt(w, FAILTAB_BASE_MS + 16);
+	w = failtab_attempt_ms(t, SA(a), 10000 + w);
+	ck_assert_uint_ge(w, 2 * FAILTAB_BASE_MS);
+	ck_assert_uint_lt(w, 2 * FAILTAB_BASE_MS + 32);
+	/* A success clears the source. */
+	failtab_success(t, SA(a));
+	ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 20000), 0);
+	failtab_success(t, SA(a));
+	/*
+	 * Thirty at once: three go now, the others' turns follow one
+	 * another, each later by the (growing) delay the count earned.
+	 */
+	for (i = 0; i < FAILTAB_FREE; i++)
+		ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 20000), 0);
+	prev = 0;
+	for (i = 0; i < 27; i++) {
+		want = prev + failtab_delay_for(FAILTAB_FREE + (unsigned)i);
+		w = failtab_attempt_ms(t, SA(a), 20000);
+		ck_assert_uint_ge(w, want);
+		ck_assert_uint_lt(w, want + 16);
+		prev = w;
+	}
+	ck_assert_uint_gt(prev, 20 * FAILTAB_MAX_MS);
+	/* A later failure keeps the booked turns. */
+	ck_assert_uint_eq(failtab_fail(t, SA(a), 25000), 31);
+	w = failtab_attempt_ms(t, SA(a), 25000);
+	ck_assert_uint_ge(w, prev - 5000 + FAILTAB_MAX_MS);
+	/* Others are not affected. */
+	ck_assert_uint_eq(failtab_attempt_ms(t, SA(b), 20000), 0);
+	/* No more than FAILTAB_AHEAD_MAX_MS of turns are booked. */
+	for (i = 0; i < 1000; i++) {
+		w = failtab_attempt_ms(t, SA(a), 30000);
+		if (w == FAILTAB_THROTTLED)
+			break;
+		ck_assert_uint_le(w, FAILTAB_AHEAD_MAX_MS);
+	}
+	ck_assert_uint_eq(w, FAILTAB_THROTTLED);
+	ck_assert_int_le(i, FAILTAB_AHEAD_MAX_MS / FAILTAB_MAX_MS + 1);
+	ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 30000),
+	    FAILTAB_THROTTLED);
+	/* Time passes: turns free up again. */
+	ck_assert_uint_ne(failtab_attempt_ms(t, SA(a), 30000 + 60000),
+	    FAILTAB_THROTTLED);
+	/* A success clears the booked turns with the count. */
+	failtab_success(t, SA(a));
+	ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 30000), 0);
 	failtab_free(t);
 }
 END_TEST
@@ -268,6 +337,24 @@ START_TEST(test_shared_after_fork)
 	ck_assert_uint_eq(failtab_fail(t, SA(a), 5000), 61);
 	ck_assert_uint_eq(failtab_delay_ms(t, SA(b), 5000), FAILTAB_BASE_MS);
 
+	/* Turns booked in one process are seen by the other. */
+	{
+		unsigned w1, w2;
+
+		pid = fork();
+		ck_assert_int_ne(pid, -1);
+		if (pid == 0)
+			_exit(failtab_attempt_ms(t, SA(b), 5000) >=
+			    FAILTAB_BASE_MS ? 0 : 1);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		/* After the child's turn (250 ms), the parent's (500 more). */
+		w1 = failtab_attempt_ms(t, SA(b), 5000);
+		ck_assert_uint_ge(w1, 3 * FAILTAB_BASE_MS);
+		w2 = failtab_attempt_ms(t, SA(b), 5000);
+		ck_assert_uint_ge(w2, w1 + 4 * FAILTAB_BASE_MS);
+	}
+
 	/* A success in one process clears the source for the other. */
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
@@ -308,6 +395,7 @@ failtab_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_delay);
 	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_turns);
 	tcase_add_test(tc, test_ipv6_prefix);
 	tcase_add_test(tc, test_eviction);
 	tcase_add_test(tc, test_dead_first);
