@@ -371,6 +371,30 @@ failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
 }
 
 void
+failtab_refund(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
+{
+	uint64_t fp = 0, w = 0;
+	size_t first = 0;
+	unsigned tries;
+	int ok;
+
+	if (t == NULL)
+		return;
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok)
+		return;
+	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
+		uint64_t *p = find(t, first, fp, now_ms, &w);
+
+		/* Cleared (a success) or forgotten since: nothing to undo. */
+		if (p == NULL)
+			return;
+		if (cas(p, w, w - (1ULL << FAIL_SHIFT)))
+			return;
+	}
+}
+
+void
 failtab_success(struct failtab *t, const struct sockaddr *sa)
 {
 	uint64_t fp = 0;

@@ -13,7 +13,7 @@
  * (failtab_attempt_ms() books the turn and says how long). An attempt
  * counts as a failure from the moment it is made (so that attempts made
  * in parallel do not all find the count still low), until a success
- * clears the source. A source with no attempt and no turn for
+ * clears the source, or until it is abandoned unanswered (refunded). A source with no attempt and no turn for
  * FAILTAB_FORGET_MS is forgotten (to within 16 ms, the table's tick).
  *
  * The master creates the table before it forks its workers: it lives in
@@ -89,6 +89,13 @@ unsigned failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
  * failure count (saturates at 63).
  */
 unsigned failtab_fail(struct failtab *t, const struct sockaddr *sa,
+    uint64_t now_ms);
+
+/*
+ * An attempt counted by failtab_attempt_ms() got no verdict (its client
+ * went away first): take its failure back; its turn stays booked.
+ */
+void failtab_refund(struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 
 /* A success: forget the source's failures. */

@@ -319,6 +319,10 @@ session_free(struct session *s)
 		verifier_cancel(worker_verifier(s->w), s->vjob);
 		s->vjob = NULL;
 	}
+	if (s->auth_waited && !s->auth_counted)
+		/* Gone before its verdict: the attempt was no failure. */
+		failtab_refund(worker_failtab(s->w), &s->peer.sa,
+		    util_now_ms());
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
@@ -1038,6 +1042,7 @@ session_auth_hold(struct session *s)
 	if (delay == FAILTAB_THROTTLED) {
 		/* Turns booked 15 minutes ahead: not checked, not answered. */
 		sess_debug(s, "too many attempts waiting from this source");
+		s->auth_counted = 1;	/* nothing was counted: no refund */
 		session_closing(s, "auth-throttled");
 		session_flushed(s);
 		return 1;

@@ -139,8 +139,17 @@ START_TEST(test_turns)
 	w = failtab_attempt_ms(t, SA(a), 10000 + w);
 	ck_assert_uint_ge(w, 2 * FAILTAB_BASE_MS);
 	ck_assert_uint_lt(w, 2 * FAILTAB_BASE_MS + 32);
+	/* An attempt abandoned unanswered is taken back, its turn kept. */
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 10000), 4 * FAILTAB_BASE_MS);
+	failtab_refund(t, SA(a), 10000);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(a), 10000), 2 * FAILTAB_BASE_MS);
+	w = failtab_attempt_ms(t, SA(a), 10000);
+	ck_assert_uint_ge(w, 4 * FAILTAB_BASE_MS);
+	failtab_refund(t, SA(b), 10000);
+	ck_assert_uint_eq(failtab_delay_ms(t, SA(b), 10000), 0);
 	/* A success clears the source. */
 	failtab_success(t, SA(a));
+	failtab_refund(t, SA(a), 20000);
 	ck_assert_uint_eq(failtab_attempt_ms(t, SA(a), 20000), 0);
 	failtab_success(t, SA(a));
 	/*
