@@ -10,7 +10,7 @@
  *	| fingerprint  | failures |  time, in 16 ms ticks   |
  *	|  (28 bits)   | (6 bits) |  (30 bits)              |
  *
- * The time is the last failure's, or the last turn booked (failtab_attempt_ms,
+ * The time is the last failure's, or the last turn booked (failtab_turn_ms,
  * which may lie in the future), whichever is later. 0 is an empty slot (a
  * fingerprint is never 0). The fingerprint comes from the same keyed hash
  * as the slot, from other bits: two sources share a slot window and a
@@ -322,10 +322,9 @@ failtab_fail(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 }
 
 unsigned
-failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
-    uint64_t now_ms)
+failtab_turn_ms(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 {
-	uint64_t fp = 0, w = 0, nw, ahead, n;
+	uint64_t fp = 0, w = 0, nw, ahead;
 	size_t first = 0;
 	unsigned tries, d;
 	int64_t age;
@@ -339,59 +338,20 @@ failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
 	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
 		uint64_t *p = find(t, first, fp, now_ms, &w);
 
-		if (p == NULL) {
-			/* A first attempt: counted, at once. */
-			(void)failtab_fail(t, sa, now_ms);
+		if (p == NULL || (d = failtab_delay_for(failures_of(w))) == 0)
 			return 0;
-		}
-		n = failures_of(w);
-		d = failtab_delay_for((unsigned)n);
-		if (n < FAIL_MAX)
-			n++;
-		if (d == 0) {
-			nw = fp << FP_SHIFT | n << FAIL_SHIFT |
-			    time_at_least_now(w, now_ms);
-			if (cas(p, w, nw))
-				return 0;
-			continue;
-		}
 		/* After the last turn booked (or now), plus the delay. */
 		age = age_of(w, now_ms);
 		ahead = (age < 0 ? (uint64_t)-age : 0) +
 		    (d + TICK_MS - 1) / TICK_MS;
 		if (ahead * TICK_MS > FAILTAB_AHEAD_MAX_MS)
 			return FAILTAB_THROTTLED;
-		nw = fp << FP_SHIFT | n << FAIL_SHIFT |
-		    ((ticks_of(now_ms) + ahead) & TIME_MASK);
+		nw = (w & ~TIME_MASK) | ((ticks_of(now_ms) + ahead) & TIME_MASK);
 		if (cas(p, w, nw))
 			return (unsigned)(ahead * TICK_MS);
 	}
 	/* Contended beyond reason: this attempt waits the longest delay. */
 	return FAILTAB_MAX_MS;
-}
-
-void
-failtab_refund(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
-{
-	uint64_t fp = 0, w = 0;
-	size_t first = 0;
-	unsigned tries;
-	int ok;
-
-	if (t == NULL)
-		return;
-	locate(t, sa, &first, &fp, &ok);
-	if (!ok)
-		return;
-	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
-		uint64_t *p = find(t, first, fp, now_ms, &w);
-
-		/* Cleared (a success) or forgotten since: nothing to undo. */
-		if (p == NULL)
-			return;
-		if (cas(p, w, w - (1ULL << FAIL_SHIFT)))
-			return;
-	}
 }
 
 void

@@ -10,10 +10,8 @@
  * from FAILTAB_BASE_MS up to FAILTAB_MAX_MS, so a source guessing on a
  * hundred connections at once (through any of the workers) is checked no
  * faster than one guessing on one. The caller holds the attempt
- * (failtab_attempt_ms() books the turn and says how long). An attempt
- * counts as a failure from the moment it is made (so that attempts made
- * in parallel do not all find the count still low), until a success
- * clears the source, or until it is abandoned unanswered (refunded). A source with no attempt and no turn for
+ * (failtab_turn_ms() books the turn and says how long). A success
+ * clears the source. A source with no attempt and no turn for
  * FAILTAB_FORGET_MS is forgotten (to within 16 ms, the table's tick).
  *
  * The master creates the table before it forks its workers: it lives in
@@ -72,30 +70,20 @@ unsigned failtab_delay_ms(const struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 
 /*
- * An attempt from `sa` is ready to be checked: count it as a failure
- * (failtab_success() clears the source if it turns out right), book its
- * turn and return the ms to wait before checking it: 0 while the source
- * has not earned a delay. A penalised source's turns follow one another,
- * each the delay its count earned after the previous one (or after now),
- * across all the processes sharing the table. FAILTAB_THROTTLED when the
- * turn would be more than FAILTAB_AHEAD_MAX_MS away: nothing is counted
- * or booked, and the attempt should be dropped unchecked (unanswered).
+ * An attempt from `sa` is ready to be checked: book its turn and return
+ * the ms to wait before checking it, 0 while the source has not earned a
+ * delay (nothing is booked then). A penalised source's turns follow one
+ * another, each the delay its count earned after the previous one (or
+ * after now), across all the processes sharing the table.
+ * FAILTAB_THROTTLED when the turn would be more than FAILTAB_AHEAD_MAX_MS
+ * away: nothing is booked, and the attempt should be dropped unchecked
+ * (and unanswered).
  */
-unsigned failtab_attempt_ms(struct failtab *t, const struct sockaddr *sa,
+unsigned failtab_turn_ms(struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 
-/*
- * Count a failure that failtab_attempt_ms() did not; returns the source's
- * failure count (saturates at 63).
- */
+/* Count a failure; returns the source's failure count (saturates at 63). */
 unsigned failtab_fail(struct failtab *t, const struct sockaddr *sa,
-    uint64_t now_ms);
-
-/*
- * An attempt counted by failtab_attempt_ms() got no verdict (its client
- * went away first): take its failure back; its turn stays booked.
- */
-void failtab_refund(struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms);
 
 /* A success: forget the source's failures. */

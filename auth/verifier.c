@@ -43,6 +43,7 @@ struct verifier_job {
 	struct verifier_job *inext, *iprev;	/* inflight (loop thread) */
 	enum job_state state;
 	bool cancelled;
+	bool cached;			/* answered from the cache, once parked */
 	bool has_src;
 	uint8_t src[FAILTAB_SOURCE_LEN];
 	char user[256];
@@ -165,9 +166,27 @@ verifier_admit(struct verifier *v)
 	if (v->parked.head == NULL)
 		return;
 	pthread_mutex_lock(&v->mu);
-	for (j = v->parked.head; j != NULL && v->queued.n < v->max_queue;
-	    j = next) {
+	for (j = v->parked.head; j != NULL; j = next) {
 		next = j->next;
+		/*
+		 * The same user and password may have been verified while
+		 * this one waited (a browser's many connections): answer it
+		 * from the cache, through the loop's async callback.
+		 */
+		if (v->cache != NULL &&
+		    vcache_lookup(v->cache, j->cache_key, now_ms())) {
+			list_unlink(&v->parked, j);
+			__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+			OPENSSL_cleanse(j->pw, sizeof(j->pw));
+			j->result = USERDB_OK;
+			j->cached = true;
+			j->state = JOB_DONE;
+			list_push(&v->done, j);
+			ev_async_send(v->loop, &v->async);
+			continue;
+		}
+		if (v->queued.n >= v->max_queue)
+			continue;
 		if (j->has_src &&
 		    source_inflight(v, j->src) >= v->per_source)
 			continue;
@@ -240,7 +259,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		verifier_done_fn cb;
 		enum userdb_result r;
 		void *arg;
-		bool cancelled;
+		bool cancelled, cached;
 
 		pthread_mutex_lock(&v->mu);
 		j = v->done.head;
@@ -251,6 +270,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 			break;
 		inflight_unlink(v, j);
 		cancelled = j->cancelled;
+		cached = j->cached;
 		cb = j->cb;
 		arg = j->arg;
 		r = j->result;
@@ -258,7 +278,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		 * Cache a success even for a session that has gone: the
 		 * browser's next connection will want it.
 		 */
-		if (r == USERDB_OK)
+		if (r == USERDB_OK && !cached)
 			vcache_insert(v->cache, j->cache_key, now_ms());
 		job_free(j);
 		/*

@@ -319,10 +319,6 @@ session_free(struct session *s)
 		verifier_cancel(worker_verifier(s->w), s->vjob);
 		s->vjob = NULL;
 	}
-	if (s->auth_waited && !s->auth_counted)
-		/* Gone before its verdict: the attempt was no failure. */
-		failtab_refund(worker_failtab(s->w), &s->peer.sa,
-		    util_now_ms());
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
@@ -1034,15 +1030,13 @@ session_auth_hold(struct session *s)
 	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
 		return 0;
 	s->auth_waited = 1;
-	/* The attempt counts as a failure until it turns out right. */
-	delay = failtab_attempt_ms(worker_failtab(s->w), &s->peer.sa,
+	delay = failtab_turn_ms(worker_failtab(s->w), &s->peer.sa,
 	    util_now_ms());
 	if (delay == 0)
 		return 0;
 	if (delay == FAILTAB_THROTTLED) {
 		/* Turns booked 15 minutes ahead: not checked, not answered. */
 		sess_debug(s, "too many attempts waiting from this source");
-		s->auth_counted = 1;	/* nothing was counted: no refund */
 		session_closing(s, "auth-throttled");
 		session_flushed(s);
 		return 1;
@@ -1082,10 +1076,9 @@ session_auth_result(struct session *s, enum auth_status st)
 		struct failtab *ft = worker_failtab(s->w);
 
 		s->auth_counted = 1;
-		/* A failure was counted with the attempt (auth_waited). */
-		if (check == AUTH_CHECK_BAD && !s->auth_waited)
+		if (check == AUTH_CHECK_BAD)
 			(void)failtab_fail(ft, &s->peer.sa, util_now_ms());
-		else if (check == AUTH_CHECK_OK)
+		else
 			failtab_success(ft, &s->peer.sa);
 	}
 	return session_auth_emit(s, st);

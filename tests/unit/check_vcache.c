@@ -443,6 +443,58 @@ START_TEST(test_verifier_per_source_cap)
 }
 END_TEST
 
+static enum userdb_result results[8];
+
+static void
+result_cb(void *arg, enum userdb_result r)
+{
+	if (norder < 8) {
+		results[norder] = r;
+		order[norder++] = (int)(intptr_t)arg;
+	}
+	calls++;
+}
+
+/*
+ * A parked check whose user and password were verified meanwhile (a
+ * browser's many connections from one address) is answered from the
+ * cache, ahead of the parked ones that still need a thread.
+ */
+START_TEST(test_verifier_parked_cache_hit)
+{
+	struct vcache *c = vcache_new(64, 60000);
+	struct verifier *v = verifier_new(loop, db, 1, 16, c);
+	struct verifier_job *j;
+	struct sockaddr_in a;
+	enum userdb_result r;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	norder = 0;
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)1, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"px", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)2, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert_int_eq(verifier_check(v, "slow", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)3, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert_uint_eq(verifier_parked(v), 2);
+	run_until(3, 60);
+	ck_assert_int_eq(calls, 3);
+	ck_assert_int_eq(order[0], 1);
+	ck_assert_int_eq(results[0], USERDB_OK);
+	ck_assert_int_eq(order[1], 3);
+	ck_assert_int_eq(results[1], USERDB_OK);
+	ck_assert_int_eq(order[2], 2);
+	ck_assert_int_eq(results[2], USERDB_BAD_PASSWORD);
+	verifier_free(v);
+	vcache_free(c);
+}
+END_TEST
+
 START_TEST(test_verifier_bad_args)
 {
 	struct verifier_job *j;
@@ -481,6 +533,7 @@ vcache_suite(void)
 	tcase_add_test(tv, test_verifier_full_queue_parks);
 	tcase_add_test(tv, test_verifier_free_pending);
 	tcase_add_test(tv, test_verifier_per_source_cap);
+	tcase_add_test(tv, test_verifier_parked_cache_hit);
 	tcase_add_test(tv, test_verifier_bad_args);
 	suite_add_tcase(s, tv);
 	return s;
