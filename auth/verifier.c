@@ -16,6 +16,7 @@
  */
 #include "config_auto.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -45,7 +46,10 @@ struct verifier_job {
 	bool cancelled;
 	bool cached;			/* answered from the cache, once parked */
 	bool has_src;
+	bool held_back;			/* parked for its source's cap */
+	uint64_t not_before;		/* parked for its turn until then */
 	uint8_t src[FAILTAB_SOURCE_LEN];
+	struct sockaddr_storage sa;
 	char user[256];
 	uint8_t pw[256];
 	size_t pwlen;
@@ -73,6 +77,8 @@ struct verifier {
 	struct job_list parked;
 	struct verifier_job *inflight;
 	size_t nparked;			/* atomic: the threads read it */
+	struct failtab *ft;		/* turns for held-back checks, or NULL */
+	ev_timer turn_timer;		/* the next parked turn */
 	unsigned max_queue;
 	unsigned per_source;		/* a source's share: see verifier.h */
 	bool stop;
@@ -161,6 +167,7 @@ static void
 verifier_admit(struct verifier *v)
 {
 	struct verifier_job *j, *next;
+	uint64_t now = now_ms(), wake = 0;
 	bool moved = false;
 
 	if (v->parked.head == NULL)
@@ -168,6 +175,11 @@ verifier_admit(struct verifier *v)
 	pthread_mutex_lock(&v->mu);
 	for (j = v->parked.head; j != NULL; j = next) {
 		next = j->next;
+		if (j->not_before > now) {
+			if (wake == 0 || j->not_before < wake)
+				wake = j->not_before;
+			continue;
+		}
 		/*
 		 * The same user and password may have been verified while
 		 * this one waited (a browser's many connections): answer it
@@ -188,8 +200,25 @@ verifier_admit(struct verifier *v)
 		if (v->queued.n >= v->max_queue)
 			continue;
 		if (j->has_src &&
-		    source_inflight(v, j->src) >= v->per_source)
+		    source_inflight(v, j->src) >= v->per_source) {
+			j->held_back = true;
 			continue;
+		}
+		if (j->held_back && v->ft != NULL) {
+			/* Failures may have been counted while it waited. */
+			unsigned d = failtab_turn_ms(v->ft,
+			    (const struct sockaddr *)&j->sa, now);
+
+			j->held_back = false;
+			if (d == FAILTAB_THROTTLED)
+				d = FAILTAB_MAX_MS;
+			if (d > 0) {
+				j->not_before = now + d;
+				if (wake == 0 || j->not_before < wake)
+					wake = j->not_before;
+				continue;
+			}
+		}
 		list_unlink(&v->parked, j);
 		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
 		inflight_push(v, j);
@@ -200,6 +229,25 @@ verifier_admit(struct verifier *v)
 	if (moved)
 		pthread_cond_broadcast(&v->cv);
 	pthread_mutex_unlock(&v->mu);
+	ev_timer_stop(v->loop, &v->turn_timer);
+	if (wake != 0) {
+		ev_timer_set(&v->turn_timer, (double)(wake - now) / 1000., 0.);
+		ev_timer_start(v->loop, &v->turn_timer);
+	}
+}
+
+static void
+verifier_turn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	verifier_admit(t->data);
+}
+
+void
+verifier_set_failtab(struct verifier *v, struct failtab *ft)
+{
+	v->ft = ft;
 }
 
 static void
@@ -314,6 +362,8 @@ verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
 	pthread_cond_init(&v->cv, NULL);
 	ev_async_init(&v->async, verifier_async_cb);
 	v->async.data = v;
+	ev_timer_init(&v->turn_timer, verifier_turn_cb, 0., 0.);
+	v->turn_timer.data = v;
 	ev_async_start(loop, &v->async);
 	/* Signals are the loop's business: the threads block them all. */
 	sigfillset(&all);
@@ -358,6 +408,9 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 		return VERIFIER_BUSY;
 	}
 	j->has_src = src != NULL && failtab_source(src, j->src) == 0;
+	if (j->has_src)
+		memcpy(&j->sa, src, src->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	memcpy(j->user, user, ulen + 1);
 	memcpy(j->pw, pw, pwlen);
 	j->pwlen = pwlen;
@@ -458,6 +511,7 @@ verifier_free(struct verifier *v)
 		job_free(j);
 	}
 	ev_async_stop(v->loop, &v->async);
+	ev_timer_stop(v->loop, &v->turn_timer);
 	pthread_cond_destroy(&v->cv);
 	pthread_mutex_destroy(&v->mu);
 	free(v);

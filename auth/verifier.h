@@ -34,9 +34,19 @@
 #include "userdb.h"
 
 struct ev_loop;
+struct failtab;
 struct verifier;
 struct verifier_job;
 struct vcache;
+
+/*
+ * A check that had to wait for its source's earlier checks asks `ft` for
+ * a turn (failtab_turn_ms()) before it goes to a thread, and waits for it
+ * parked: the failures counted while it waited apply to it, so attempts
+ * sent on many connections at once are not all checked at the pace of an
+ * unpenalised source. NULL (the default): no such turn. Loop thread.
+ */
+void verifier_set_failtab(struct verifier *v, struct failtab *ft);
 
 /* Called on the loop thread with the result; the job is gone after it. */
 typedef void (*verifier_done_fn)(void *arg, enum userdb_result r);

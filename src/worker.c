@@ -197,6 +197,7 @@ worker_auth_init(struct worker *w, const struct userdb *db)
 		    cfg->auth.verify_threads);
 		return -1;
 	}
+	verifier_set_failtab(w->verifier, w->failtab);
 	return 0;
 }
 

@@ -24,7 +24,9 @@
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "failtab.h"
 #include "userdb.h"
+#include "util.h"
 #include "vcache.h"
 #include "verifier.h"
 
@@ -495,6 +497,59 @@ START_TEST(test_verifier_parked_cache_hit)
 }
 END_TEST
 
+static double stamps[8];
+
+static void
+stamp_cb(void *arg, enum userdb_result r)
+{
+	(void)arg;
+	ck_assert_int_eq(r, USERDB_BAD_PASSWORD);
+	if (norder < 8)
+		stamps[norder++] = ev_time();
+	calls++;
+}
+
+/*
+ * Checks held back by their source's cap ask the failed-login table for
+ * a turn when their place comes: failures counted while they waited
+ * apply to them (many connections sending at once are not all checked
+ * at an unpenalised pace).
+ */
+START_TEST(test_verifier_held_back_turns)
+{
+	struct failtab *ft = failtab_new(64);
+	struct verifier *v = verifier_new(loop, db, 1, 16, NULL);
+	struct verifier_job *j;
+	struct sockaddr_in a;
+	enum userdb_result r;
+	double t0;
+	int i;
+
+	ck_assert_ptr_nonnull(ft);
+	verifier_set_failtab(v, ft);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(0x7f000002);
+	/* Three failures counted elsewhere (another worker). */
+	for (i = 0; i < FAILTAB_FREE; i++)
+		failtab_fail(ft, (struct sockaddr *)&a, util_now_ms());
+	norder = 0;
+	t0 = ev_time();
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(verifier_check(v, "fast",
+		    (const uint8_t *)"px", 2, (struct sockaddr *)&a, stamp_cb,
+		    NULL, &j, &r), VERIFIER_PENDING);
+	ck_assert_uint_eq(verifier_parked(v), 2);
+	run_until(3, 60);
+	ck_assert_int_eq(calls, 3);
+	/* The first was under way already; the others took turns. */
+	ck_assert_double_ge(stamps[1] - t0, FAILTAB_BASE_MS / 1000.);
+	ck_assert_double_ge(stamps[2] - t0, 2 * FAILTAB_BASE_MS / 1000.);
+	verifier_free(v);
+	failtab_free(ft);
+}
+END_TEST
+
 START_TEST(test_verifier_bad_args)
 {
 	struct verifier_job *j;
@@ -534,6 +589,7 @@ vcache_suite(void)
 	tcase_add_test(tv, test_verifier_free_pending);
 	tcase_add_test(tv, test_verifier_per_source_cap);
 	tcase_add_test(tv, test_verifier_parked_cache_hit);
+	tcase_add_test(tv, test_verifier_held_back_turns);
 	tcase_add_test(tv, test_verifier_bad_args);
 	suite_add_tcase(s, tv);
 	return s;
