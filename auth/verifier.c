@@ -46,6 +46,7 @@ struct verifier_job {
 	bool cancelled;
 	bool cached;			/* answered from the cache, once parked */
 	bool has_src;
+	bool parked;			/* in `parked` (the loop's own flag) */
 	bool held_back;			/* parked for its source's cap */
 	uint64_t not_before;		/* parked for its turn until then */
 	uint8_t src[FAILTAB_SOURCE_LEN];
@@ -186,8 +187,9 @@ verifier_admit(struct verifier *v)
 		 * from the cache, through the loop's async callback.
 		 */
 		if (v->cache != NULL &&
-		    vcache_lookup(v->cache, j->cache_key, now_ms())) {
+		    vcache_lookup(v->cache, j->cache_key, now)) {
 			list_unlink(&v->parked, j);
+			j->parked = false;
 			__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
 			OPENSSL_cleanse(j->pw, sizeof(j->pw));
 			j->result = USERDB_OK;
@@ -220,6 +222,7 @@ verifier_admit(struct verifier *v)
 			}
 		}
 		list_unlink(&v->parked, j);
+		j->parked = false;
 		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
 		inflight_push(v, j);
 		j->state = JOB_QUEUED;
@@ -421,6 +424,7 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 	j->arg = arg;
 	/* In line behind the parked ones: admission keeps the order. */
 	j->state = JOB_PARKED;
+	j->parked = true;
 	list_push(&v->parked, j);
 	__atomic_add_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
 	verifier_admit(v);
@@ -435,7 +439,8 @@ verifier_cancel(struct verifier *v, struct verifier_job *j)
 
 	if (v == NULL || j == NULL)
 		return;
-	if (j->state == JOB_PARKED) {
+	/* Not j->state: a thread may be writing it (queued -> running). */
+	if (j->parked) {
 		list_unlink(&v->parked, j);
 		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
 		job_free(j);
