@@ -56,7 +56,12 @@ grep -q 'verifier-busy' "$T/sockeyed.log" && fail "a login was refused as verifi
 grep -q 'auth failed: user=alice client=127\.0\.0\.1:' "$T/sockeyed.log" &&
 	fail "a right login from 127.0.0.1 was logged as failed"
 no_secret_in_log alice-right-pw wrong-1-1
+note "held guesses: $(grep -c 'holding the attempt' "$T/sockeyed.log")"
 proc_alive "$SOCKEYED_PID" || fail "sockeyed died"
+# The guessers still waiting (held, parked) go with the daemon, cleanly
+# (the sanitizers watch).
 stop_sockeye
 [ "$SOCKEYED_STATUS" = 0 ] || fail "sockeyed exited $SOCKEYED_STATUS"
+note "guessing sessions by end: $(grep 'access .*client=127\.0\.0\.2:' "$T/sockeyed.log" |
+	sed -n 's/.* end=\([a-z-]*\).*/\1/p' | sort | uniq -c | tr -s ' \n' ' ')"
 exit 0
