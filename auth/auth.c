@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "auth_int.h"
+#include "password_msg.h"
 
 static const struct auth_method *const auth_methods[] = {
 	&auth_method_none,
@@ -131,6 +132,35 @@ enum auth_check
 auth_check_result(const struct auth *a)
 {
 	return a->check;
+}
+
+bool
+auth_input_checks(const struct auth *a, const uint8_t *in, size_t len)
+{
+	if (a->status != AUTH_NEED_MORE || a->check != AUTH_CHECK_NONE)
+		return false;
+	if (a->m == &auth_method_password) {
+		struct password_request req;
+		enum password_status st;
+		size_t used = 0;
+
+		st = password_parse_request(in, len, &req, &used);
+		OPENSSL_cleanse(&req, sizeof(req));
+		return st == PASSWORD_OK;
+	}
+	if (a->m == &auth_method_chap) {
+		struct chap_msg m;
+		size_t off = 0, n = 0;
+
+		/* chap_step() takes every whole message it finds. */
+		while (off < len &&
+		    chap_parse_msg(in + off, len - off, &m, &n) == CHAP_OK) {
+			if (chap_msg_find(&m, CHAP_ATT_RESPONSE) != NULL)
+				return true;
+			off += n;
+		}
+	}
+	return false;
 }
 
 void

@@ -141,6 +141,15 @@ enum auth_check {
 };
 enum auth_check auth_check_result(const struct auth *a);
 
+/*
+ * Whether auth_step() over these bytes would check the credentials: they
+ * hold a whole RFC 1929 request, or a CHAP message with a RESPONSE, and
+ * nothing was checked yet. Consumes and changes nothing; pure. The caller
+ * makes a client that keeps failing wait before that step, not after it,
+ * so that guessing costs the guesser time and the server nothing.
+ */
+bool auth_input_checks(const struct auth *a, const uint8_t *in, size_t len);
+
 /* Free, zeroing every secret. auth_free(NULL) is a no-op. */
 void auth_free(struct auth *a);
 

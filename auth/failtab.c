@@ -1,105 +1,243 @@
 /*
  * failtab.c - see failtab.h.
+ *
+ * One entry is one 64-bit word, so that a single compare-and-swap moves
+ * it from one consistent value to the next whatever the other processes
+ * do (and a process killed between two instructions leaves either the
+ * old word or the new one):
+ *
+ *	63          36 35      30 29                      0
+ *	| fingerprint  | failures |  time, in 16 ms ticks   |
+ *	|  (28 bits)   | (6 bits) |  (30 bits)              |
+ *
+ * The time is the last failure's, or the last turn booked (failtab_turn_ms,
+ * which may lie in the future), whichever is later. 0 is an empty slot (a
+ * fingerprint is never 0). The fingerprint comes from the same keyed hash
+ * as the slot, from other bits: two sources share a slot window and a
+ * fingerprint with a chance of 2^-28 per probe, which at worst lends one
+ * of them the other's count. Times are compared as signed differences
+ * modulo 2^30 ticks (198 days), so the clock's origin does not matter.
  */
 #include "config_auto.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "failtab.h"
 
-/* Slots looked at per address: a bounded cost whatever the table holds. */
+/* Slots looked at per source: a bounded cost whatever the table holds. */
 #define FAILTAB_PROBE 8
+/* Compare-and-swap rounds before giving up on a contended update. */
+#define FAILTAB_TRIES 16
 
-struct failtab_entry {
-	uint8_t addr[16];		/* IPv4-mapped, or the IPv6 /64 */
-	uint32_t failures;		/* 0: empty */
-	uint64_t last_ms;
-};
+#define FP_SHIFT 36
+#define FP_MASK ((1ULL << 28) - 1)
+#define FAIL_SHIFT 30
+#define FAIL_MAX 63ULL
+#define TICK_MS 16
+#define TIME_MASK ((1ULL << 30) - 1)
 
 struct failtab {
-	struct failtab_entry *e;
-	size_t mask;
-	uint64_t seed;
+	uint64_t *slot;			/* the shared mapping */
+	size_t mask;			/* private: never read from the map */
+	size_t map_len;
+	uint64_t k0, k1;		/* SipHash key */
 };
 
 struct failtab *
 failtab_new(size_t capacity)
 {
-	struct failtab *t = calloc(1, sizeof(*t));
+	struct failtab *t;
 	size_t n = 16;
+	uint64_t k[2];
+	void *map;
 
-	if (t == NULL)
-		return NULL;
-	while (n < capacity)
+	while (n < capacity && n < ((size_t)1 << 24))
 		n *= 2;
-	if ((t->e = calloc(n, sizeof(*t->e))) == NULL) {
+	if (getrandom(k, sizeof(k), 0) != (ssize_t)sizeof(k)) {
+		if (errno == 0)
+			errno = EIO;
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->map_len = n * sizeof(uint64_t);
+	map = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
 		free(t);
 		return NULL;
 	}
+	t->slot = map;
 	t->mask = n - 1;
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
-	    sizeof(t->seed))
-		t->seed = (uint64_t)(uintptr_t)t * 0x9e3779b97f4a7c15ULL;
+	t->k0 = k[0];
+	t->k1 = k[1];
+	explicit_bzero(k, sizeof(k));
 	return t;
 }
 
-/* The address key; -1 for families we do not count (AF_UNIX). */
-static int
-key_of(const struct sockaddr *sa, uint8_t key[16])
+void
+failtab_free(struct failtab *t)
 {
-	memset(key, 0, 16);
+	if (t == NULL)
+		return;
+	munmap(t->slot, t->map_len);
+	explicit_bzero(t, sizeof(*t));
+	free(t);
+}
+
+int
+failtab_source(const struct sockaddr *sa, uint8_t src[FAILTAB_SOURCE_LEN])
+{
+	memset(src, 0, FAILTAB_SOURCE_LEN);
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &in->sin_addr, 4);
+		src[10] = src[11] = 0xff;
+		memcpy(src + 12, &in->sin_addr, 4);
 		return 0;
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
 		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			memcpy(key, &in6->sin6_addr, 16);
+			memcpy(src, &in6->sin6_addr, 16);
 		else
-			memcpy(key, &in6->sin6_addr, 8);	/* the /64 */
+			memcpy(src, &in6->sin6_addr, 8);	/* the /64 */
 		return 0;
 	}
 	return -1;
 }
 
-static size_t
-slot_of(const struct failtab *t, const uint8_t key[16])
-{
-	uint64_t a, b, h;
+/* SipHash-2-4 of the 16-byte source: the table's keyed hash. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do {							\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
 
-	memcpy(&a, key, 8);
-	memcpy(&b, key + 8, 8);
-	h = (a ^ t->seed) * 0xff51afd7ed558ccdULL;
-	h ^= (h >> 33) ^ b;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (size_t)h & t->mask;
+static uint64_t
+hash_source(const struct failtab *t, const uint8_t src[FAILTAB_SOURCE_LEN])
+{
+	uint64_t v0 = t->k0 ^ 0x736f6d6570736575ULL;
+	uint64_t v1 = t->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = t->k0 ^ 0x6c7967656e657261ULL;
+	uint64_t v3 = t->k1 ^ 0x7465646279746573ULL;
+	uint64_t m[3];
+	int i;
+
+	memcpy(&m[0], src, 8);
+	memcpy(&m[1], src + 8, 8);
+	m[2] = (uint64_t)FAILTAB_SOURCE_LEN << 56;
+	for (i = 0; i < 3; i++) {
+		v3 ^= m[i];
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Where the source's window starts, and its fingerprint (never 0). */
+static void
+locate(const struct failtab *t, const struct sockaddr *sa, size_t *first,
+    uint64_t *fp, int *ok)
+{
+	uint8_t src[FAILTAB_SOURCE_LEN];
+	uint64_t h;
+
+	*ok = failtab_source(sa, src) == 0;
+	if (!*ok)
+		return;
+	h = hash_source(t, src);
+	*first = (size_t)h & t->mask;
+	*fp = (h >> FP_SHIFT) & FP_MASK;
+	if (*fp == 0)
+		*fp = 1;
+}
+
+static uint64_t
+ticks_of(uint64_t now_ms)
+{
+	return (now_ms / TICK_MS) & TIME_MASK;
+}
+
+static unsigned
+failures_of(uint64_t w)
+{
+	return (unsigned)((w >> FAIL_SHIFT) & FAIL_MAX);
+}
+
+/* Ticks from the entry's time to now: negative for a turn ahead. */
+static int64_t
+age_of(uint64_t w, uint64_t now_ms)
+{
+	uint64_t d = (ticks_of(now_ms) - (w & TIME_MASK)) & TIME_MASK;
+
+	return (d & (1ULL << 29)) != 0 ? (int64_t)d - (1LL << 30) :
+	    (int64_t)d;
 }
 
 static int
-live(const struct failtab_entry *e, uint64_t now_ms)
+live(uint64_t w, uint64_t now_ms)
 {
-	return e->failures != 0 && now_ms - e->last_ms < FAILTAB_FORGET_MS;
+	return w != 0 && failures_of(w) != 0 &&
+	    age_of(w, now_ms) < FAILTAB_FORGET_MS / TICK_MS;
 }
 
-static struct failtab_entry *
-find(const struct failtab *t, const uint8_t key[16], uint64_t now_ms)
+/* The word's time, moved to now unless it is later already. */
+static uint64_t
+time_at_least_now(uint64_t w, uint64_t now_ms)
 {
-	size_t i, s = slot_of(t, key);
+	return age_of(w, now_ms) < 0 ? (w & TIME_MASK) : ticks_of(now_ms);
+}
+
+static uint64_t *
+slot_at(const struct failtab *t, size_t first, size_t i)
+{
+	return &t->slot[(first + i) & t->mask];
+}
+
+static uint64_t
+load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static int
+cas(uint64_t *p, uint64_t old, uint64_t new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* The live entry of `fp` in the window, or NULL; *seen is its word. */
+static uint64_t *
+find(const struct failtab *t, size_t first, uint64_t fp, uint64_t now_ms,
+    uint64_t *seen)
+{
+	size_t i;
 
 	for (i = 0; i < FAILTAB_PROBE; i++) {
-		struct failtab_entry *e = &t->e[(s + i) & t->mask];
+		uint64_t *p = slot_at(t, first, i);
+		uint64_t w = load(p);
 
-		if (live(e, now_ms) && memcmp(e->addr, key, 16) == 0)
-			return e;
+		if (live(w, now_ms) && (w >> FP_SHIFT) == fp) {
+			*seen = w;
+			return p;
+		}
 	}
 	return NULL;
 }
@@ -120,68 +258,120 @@ unsigned
 failtab_delay_ms(const struct failtab *t, const struct sockaddr *sa,
     uint64_t now_ms)
 {
-	const struct failtab_entry *e;
-	uint8_t key[16];
+	uint64_t fp = 0, w = 0;
+	size_t first = 0;
+	int ok;
 
-	if (t == NULL || key_of(sa, key) == -1)
+	if (t == NULL)
 		return 0;
-	e = find(t, key, now_ms);
-	return e != NULL ? failtab_delay_for(e->failures) : 0;
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok || find(t, first, fp, now_ms, &w) == NULL)
+		return 0;
+	return failtab_delay_for(failures_of(w));
 }
 
 unsigned
 failtab_fail(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 {
-	struct failtab_entry *e, *victim = NULL;
-	uint8_t key[16];
-	size_t i, s;
+	uint64_t fp = 0, w = 0, nw;
+	size_t first = 0, i;
+	unsigned tries, n;
+	int ok;
 
-	if (t == NULL || key_of(sa, key) == -1)
+	if (t == NULL)
 		return 0;
-	if ((e = find(t, key, now_ms)) == NULL) {
-		s = slot_of(t, key);
-		for (i = 0; i < FAILTAB_PROBE; i++) {
-			struct failtab_entry *c = &t->e[(s + i) & t->mask];
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok)
+		return 0;
+	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
+		uint64_t *p = find(t, first, fp, now_ms, &w), *victim = NULL;
+		uint64_t vw = 0;
 
-			if (!live(c, now_ms)) {
+		if (p != NULL) {
+			n = failures_of(w);
+			if (n < FAIL_MAX)
+				n++;
+			nw = fp << FP_SHIFT | (uint64_t)n << FAIL_SHIFT |
+			    time_at_least_now(w, now_ms);
+			if (cas(p, w, nw))
+				return n;
+			continue;	/* changed under us: look again */
+		}
+		/* New here: the first dead slot, else the stalest. */
+		for (i = 0; i < FAILTAB_PROBE; i++) {
+			uint64_t *c = slot_at(t, first, i);
+			uint64_t cw = load(c);
+
+			if (!live(cw, now_ms)) {
 				victim = c;
+				vw = cw;
 				break;
 			}
-			if (victim == NULL || c->last_ms < victim->last_ms)
+			if (victim == NULL ||
+			    age_of(cw, now_ms) > age_of(vw, now_ms)) {
 				victim = c;
+				vw = cw;
+			}
 		}
-		e = victim;
-		memcpy(e->addr, key, 16);
-		e->failures = 0;
+		nw = fp << FP_SHIFT | 1ULL << FAIL_SHIFT | ticks_of(now_ms);
+		if (cas(victim, vw, nw))
+			return 1;
 	}
-	if (e->failures < UINT32_MAX)
-		e->failures++;
-	e->last_ms = now_ms;
-	return e->failures;
+	/* Contended beyond reason (FAILTAB_TRIES other writers): let go. */
+	return 0;
+}
+
+unsigned
+failtab_turn_ms(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
+{
+	uint64_t fp = 0, w = 0, nw, ahead;
+	size_t first = 0;
+	unsigned tries, d;
+	int64_t age;
+	int ok;
+
+	if (t == NULL)
+		return 0;
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok)
+		return 0;
+	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
+		uint64_t *p = find(t, first, fp, now_ms, &w);
+
+		if (p == NULL || (d = failtab_delay_for(failures_of(w))) == 0)
+			return 0;
+		/* After the last turn booked (or now), plus the delay. */
+		age = age_of(w, now_ms);
+		ahead = (age < 0 ? (uint64_t)-age : 0) +
+		    (d + TICK_MS - 1) / TICK_MS;
+		if (ahead * TICK_MS > FAILTAB_AHEAD_MAX_MS)
+			return FAILTAB_THROTTLED;
+		nw = (w & ~TIME_MASK) | ((ticks_of(now_ms) + ahead) & TIME_MASK);
+		if (cas(p, w, nw))
+			return (unsigned)(ahead * TICK_MS);
+	}
+	/* Contended beyond reason: this attempt waits the longest delay. */
+	return FAILTAB_MAX_MS;
 }
 
 void
 failtab_success(struct failtab *t, const struct sockaddr *sa)
 {
-	struct failtab_entry *e;
-	uint8_t key[16];
-	size_t i, s;
+	uint64_t fp = 0;
+	size_t first = 0, i;
+	int ok;
 
-	if (t == NULL || key_of(sa, key) == -1)
-		return;
-	s = slot_of(t, key);
-	for (i = 0; i < FAILTAB_PROBE; i++) {
-		e = &t->e[(s + i) & t->mask];
-		if (e->failures != 0 && memcmp(e->addr, key, 16) == 0)
-			e->failures = 0;
-	}
-}
-
-void
-failtab_free(struct failtab *t)
-{
 	if (t == NULL)
 		return;
-	free(t->e);
-	free(t);
+	locate(t, sa, &first, &fp, &ok);
+	if (!ok)
+		return;
+	for (i = 0; i < FAILTAB_PROBE; i++) {
+		uint64_t *p = slot_at(t, first, i);
+		uint64_t w = load(p);
+
+		/* Dead or alive: an entry of this source is cleared. */
+		if (w != 0 && (w >> FP_SHIFT) == fp)
+			(void)cas(p, w, 0);
+	}
 }

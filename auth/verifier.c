@@ -1,13 +1,22 @@
 /*
  * verifier.c - see verifier.h.
  *
- * Jobs move queued -> (a thread runs it) -> done -> (the loop calls back),
- * each move under the mutex. A cancelled job still in `queued` or `done` is
- * unlinked and freed at once; one that a thread is running is only
- * flagged, and the loop frees it when it reaches `done`.
+ * Jobs move parked -> queued -> (a thread runs it) -> done -> (the loop
+ * calls back). `parked` and the `inflight` list (queued, running or done:
+ * what counts against a source's cap) belong to the loop thread alone;
+ * `queued` and `done` are shared with the threads, under the mutex. A
+ * cancelled job that is parked, queued or done is unlinked and freed at
+ * once; one that a thread is running is only flagged, and the loop frees
+ * it when it reaches `done` (until then it still holds its source's
+ * place: the CPU is still spent).
+ *
+ * Admission (parked -> queued) runs on the loop after anything that may
+ * make room: a new check, a cancel, a finished job, and a thread taking
+ * a job from the queue while some are parked (it wakes the loop).
  */
 #include "config_auto.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -22,17 +31,26 @@
 
 #include <openssl/crypto.h>
 
+#include "failtab.h"
 #include "vcache.h"
 #include "verifier.h"
 
 #define VERIFIER_MAX_THREADS 64
 
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+enum job_state { JOB_PARKED, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
 struct verifier_job {
-	struct verifier_job *next, *prev;
+	struct verifier_job *next, *prev;	/* parked, queued or done */
+	struct verifier_job *inext, *iprev;	/* inflight (loop thread) */
 	enum job_state state;
 	bool cancelled;
+	bool cached;			/* answered from the cache, once parked */
+	bool has_src;
+	bool parked;			/* in `parked` (the loop's own flag) */
+	bool held_back;			/* parked for its source's cap */
+	uint64_t not_before;		/* parked for its turn until then */
+	uint8_t src[FAILTAB_SOURCE_LEN];
+	struct sockaddr_storage sa;
 	char user[256];
 	uint8_t pw[256];
 	size_t pwlen;
@@ -56,7 +74,14 @@ struct verifier {
 	pthread_cond_t cv;
 	struct job_list queued, done;
 	size_t running;
+	/* The loop thread's own. */
+	struct job_list parked;
+	struct verifier_job *inflight;
+	size_t nparked;			/* atomic: the threads read it */
+	struct failtab *ft;		/* turns for held-back checks, or NULL */
+	ev_timer turn_timer;		/* the next parked turn */
 	unsigned max_queue;
+	unsigned per_source;		/* a source's share: see verifier.h */
 	bool stop;
 	pthread_t threads[VERIFIER_MAX_THREADS];
 	unsigned nthreads;
@@ -100,6 +125,135 @@ list_unlink(struct job_list *l, struct verifier_job *j)
 }
 
 static void
+inflight_push(struct verifier *v, struct verifier_job *j)
+{
+	j->iprev = NULL;
+	j->inext = v->inflight;
+	if (v->inflight != NULL)
+		v->inflight->iprev = j;
+	v->inflight = j;
+}
+
+static void
+inflight_unlink(struct verifier *v, struct verifier_job *j)
+{
+	if (j->iprev != NULL)
+		j->iprev->inext = j->inext;
+	else if (v->inflight == j)
+		v->inflight = j->inext;
+	if (j->inext != NULL)
+		j->inext->iprev = j->iprev;
+	j->inext = j->iprev = NULL;
+}
+
+/* Checks of `src` queued, running or done but not yet delivered. */
+static unsigned
+source_inflight(const struct verifier *v, const uint8_t *src)
+{
+	const struct verifier_job *j;
+	unsigned n = 0;
+
+	for (j = v->inflight; j != NULL; j = j->inext)
+		if (j->has_src && memcmp(j->src, src, sizeof(j->src)) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Loop thread: move parked jobs to the queue, oldest first, while there
+ * is room, skipping those whose source is at its cap (they keep their
+ * place for later).
+ */
+static void
+verifier_admit(struct verifier *v)
+{
+	struct verifier_job *j, *next;
+	uint64_t now = now_ms(), wake = 0;
+	bool moved = false;
+
+	if (v->parked.head == NULL)
+		return;
+	pthread_mutex_lock(&v->mu);
+	for (j = v->parked.head; j != NULL; j = next) {
+		next = j->next;
+		if (j->not_before > now) {
+			if (wake == 0 || j->not_before < wake)
+				wake = j->not_before;
+			continue;
+		}
+		/*
+		 * The same user and password may have been verified while
+		 * this one waited (a browser's many connections): answer it
+		 * from the cache, through the loop's async callback.
+		 */
+		if (v->cache != NULL &&
+		    vcache_lookup(v->cache, j->cache_key, now)) {
+			list_unlink(&v->parked, j);
+			j->parked = false;
+			__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+			OPENSSL_cleanse(j->pw, sizeof(j->pw));
+			j->result = USERDB_OK;
+			j->cached = true;
+			j->state = JOB_DONE;
+			list_push(&v->done, j);
+			ev_async_send(v->loop, &v->async);
+			continue;
+		}
+		if (v->queued.n >= v->max_queue)
+			continue;
+		if (j->has_src &&
+		    source_inflight(v, j->src) >= v->per_source) {
+			j->held_back = true;
+			continue;
+		}
+		if (j->held_back && v->ft != NULL) {
+			/* Failures may have been counted while it waited. */
+			unsigned d = failtab_turn_ms(v->ft,
+			    (const struct sockaddr *)&j->sa, now);
+
+			j->held_back = false;
+			if (d == FAILTAB_THROTTLED)
+				d = FAILTAB_MAX_MS;
+			if (d > 0) {
+				j->not_before = now + d;
+				if (wake == 0 || j->not_before < wake)
+					wake = j->not_before;
+				continue;
+			}
+		}
+		list_unlink(&v->parked, j);
+		j->parked = false;
+		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+		inflight_push(v, j);
+		j->state = JOB_QUEUED;
+		list_push(&v->queued, j);
+		moved = true;
+	}
+	if (moved)
+		pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	ev_timer_stop(v->loop, &v->turn_timer);
+	if (wake != 0) {
+		ev_timer_set(&v->turn_timer, (double)(wake - now) / 1000., 0.);
+		ev_timer_start(v->loop, &v->turn_timer);
+	}
+}
+
+static void
+verifier_turn_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	verifier_admit(t->data);
+}
+
+void
+verifier_set_failtab(struct verifier *v, struct failtab *ft)
+{
+	v->ft = ft;
+}
+
+static void
 job_free(struct verifier_job *j)
 {
 	OPENSSL_cleanse(j, sizeof(*j));
@@ -123,6 +277,9 @@ verifier_thread(void *arg)
 		list_unlink(&v->queued, j);
 		j->state = JOB_RUNNING;
 		v->running++;
+		/* A place in the queue is free: a parked job may take it. */
+		if (__atomic_load_n(&v->nparked, __ATOMIC_RELAXED) > 0)
+			ev_async_send(v->loop, &v->async);
 		pthread_mutex_unlock(&v->mu);
 
 		/* The slow part, with no lock held. */
@@ -153,7 +310,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		verifier_done_fn cb;
 		enum userdb_result r;
 		void *arg;
-		bool cancelled;
+		bool cancelled, cached;
 
 		pthread_mutex_lock(&v->mu);
 		j = v->done.head;
@@ -162,7 +319,9 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		pthread_mutex_unlock(&v->mu);
 		if (j == NULL)
 			break;
+		inflight_unlink(v, j);
 		cancelled = j->cancelled;
+		cached = j->cached;
 		cb = j->cb;
 		arg = j->arg;
 		r = j->result;
@@ -170,7 +329,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		 * Cache a success even for a session that has gone: the
 		 * browser's next connection will want it.
 		 */
-		if (r == USERDB_OK)
+		if (r == USERDB_OK && !cached)
 			vcache_insert(v->cache, j->cache_key, now_ms());
 		job_free(j);
 		/*
@@ -180,6 +339,8 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		if (!cancelled)
 			cb(arg, r);
 	}
+	/* Places freed above, or in the queue by the threads. */
+	verifier_admit(v);
 }
 
 struct verifier *
@@ -198,10 +359,14 @@ verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
 	v->db = db;
 	v->cache = cache;
 	v->max_queue = max_queue;
+	v->per_source = nthreads > VERIFIER_PER_SOURCE ? VERIFIER_PER_SOURCE :
+	    nthreads > 1 ? nthreads - 1 : 1;
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	ev_async_init(&v->async, verifier_async_cb);
 	v->async.data = v;
+	ev_timer_init(&v->turn_timer, verifier_turn_cb, 0., 0.);
+	v->turn_timer.data = v;
 	ev_async_start(loop, &v->async);
 	/* Signals are the loop's business: the threads block them all. */
 	sigfillset(&all);
@@ -221,8 +386,8 @@ verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
 
 enum verifier_status
 verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
-    size_t pwlen, verifier_done_fn cb, void *arg, struct verifier_job **job,
-    enum userdb_result *result)
+    size_t pwlen, const struct sockaddr *src, verifier_done_fn cb, void *arg,
+    struct verifier_job **job, enum userdb_result *result)
 {
 	uint8_t key[VCACHE_KEY_LEN];
 	struct verifier_job *j;
@@ -241,14 +406,14 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 			return VERIFIER_DONE;
 		}
 	}
-	pthread_mutex_lock(&v->mu);
-	if (v->queued.n >= v->max_queue) {
-		pthread_mutex_unlock(&v->mu);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		OPENSSL_cleanse(key, sizeof(key));
 		return VERIFIER_BUSY;
 	}
-	pthread_mutex_unlock(&v->mu);
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return VERIFIER_BUSY;
+	j->has_src = src != NULL && failtab_source(src, j->src) == 0;
+	if (j->has_src)
+		memcpy(&j->sa, src, src->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	memcpy(j->user, user, ulen + 1);
 	memcpy(j->pw, pw, pwlen);
 	j->pwlen = pwlen;
@@ -257,11 +422,12 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 	OPENSSL_cleanse(key, sizeof(key));
 	j->cb = cb;
 	j->arg = arg;
-	j->state = JOB_QUEUED;
-	pthread_mutex_lock(&v->mu);
-	list_push(&v->queued, j);
-	pthread_cond_signal(&v->cv);
-	pthread_mutex_unlock(&v->mu);
+	/* In line behind the parked ones: admission keeps the order. */
+	j->state = JOB_PARKED;
+	j->parked = true;
+	list_push(&v->parked, j);
+	__atomic_add_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+	verifier_admit(v);
 	*job = j;
 	return VERIFIER_PENDING;
 }
@@ -269,25 +435,41 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 void
 verifier_cancel(struct verifier *v, struct verifier_job *j)
 {
+	bool freed = true;
+
 	if (v == NULL || j == NULL)
 		return;
+	/* Not j->state: a thread may be writing it (queued -> running). */
+	if (j->parked) {
+		list_unlink(&v->parked, j);
+		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+		job_free(j);
+		return;
+	}
 	pthread_mutex_lock(&v->mu);
 	switch (j->state) {
+	case JOB_PARKED:
+		break;		/* handled above; the state is the loop's */
 	case JOB_QUEUED:
 		list_unlink(&v->queued, j);
+		inflight_unlink(v, j);
 		job_free(j);
 		break;
 	case JOB_DONE:
 		list_unlink(&v->done, j);
+		inflight_unlink(v, j);
 		job_free(j);
 		break;
 	case JOB_RUNNING:
 		/* The thread finishes it; the loop frees it, silently. */
 		j->cancelled = true;
 		j->arg = NULL;
+		freed = false;
 		break;
 	}
 	pthread_mutex_unlock(&v->mu);
+	if (freed)
+		verifier_admit(v);	/* its place, queue or source, is free */
 }
 
 size_t
@@ -296,9 +478,15 @@ verifier_pending(const struct verifier *v)
 	size_t n;
 
 	pthread_mutex_lock((pthread_mutex_t *)&v->mu);
-	n = v->queued.n + v->running + v->done.n;
+	n = v->queued.n + v->running + v->done.n + v->parked.n;
 	pthread_mutex_unlock((pthread_mutex_t *)&v->mu);
 	return n;
+}
+
+size_t
+verifier_parked(const struct verifier *v)
+{
+	return v->parked.n;
 }
 
 void
@@ -315,6 +503,10 @@ verifier_free(struct verifier *v)
 	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < v->nthreads; i++)
 		pthread_join(v->threads[i], NULL);
+	while ((j = v->parked.head) != NULL) {
+		list_unlink(&v->parked, j);
+		job_free(j);
+	}
 	while ((j = v->queued.head) != NULL) {
 		list_unlink(&v->queued, j);
 		job_free(j);
@@ -324,6 +516,7 @@ verifier_free(struct verifier *v)
 		job_free(j);
 	}
 	ev_async_stop(v->loop, &v->async);
+	ev_timer_stop(v->loop, &v->turn_timer);
 	pthread_cond_destroy(&v->cv);
 	pthread_mutex_destroy(&v->mu);
 	free(v);

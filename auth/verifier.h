@@ -13,26 +13,54 @@
  * verifier_cancel() the callback is never called, and the job is freed
  * by whichever side touches it last, so a result can never land on a
  * freed session.
+ *
+ * A check is never refused for want of room. It is parked, in arrival
+ * order, while the queue is full or while its source (failtab_source():
+ * the /32, or the IPv6 /64) already has its share of checks queued or
+ * running: VERIFIER_PER_SOURCE, and never as many as the verifier has
+ * threads (with one thread, one). It moves to the queue as soon as a
+ * thread takes a job or one of its source's checks ends. So one source
+ * guessing on many connections keeps at least one thread free for
+ * everyone else (when there are two or more), and their checks never
+ * wait behind its backlog.
  */
 #ifndef SOCKEYE_VERIFIER_H
 #define SOCKEYE_VERIFIER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "userdb.h"
 
 struct ev_loop;
+struct failtab;
 struct verifier;
 struct verifier_job;
 struct vcache;
+
+/*
+ * A check that had to wait for its source's earlier checks asks `ft` for
+ * a turn (failtab_turn_ms()) before it goes to a thread, and waits for it
+ * parked: the failures counted while it waited apply to it, so attempts
+ * sent on many connections at once are not all checked at the pace of an
+ * unpenalised source. NULL (the default): no such turn. Loop thread.
+ */
+void verifier_set_failtab(struct verifier *v, struct failtab *ft);
 
 /* Called on the loop thread with the result; the job is gone after it. */
 typedef void (*verifier_done_fn)(void *arg, enum userdb_result r);
 
 /*
+ * Checks one source may have queued or running at once (per worker): at
+ * most this, and at most the threads but one.
+ */
+#define VERIFIER_PER_SOURCE 2
+
+/*
  * Start `nthreads` threads (1..64) checking against `db`, with at most
- * `max_queue` checks waiting; `cache` may be NULL. Must be called on the
+ * `max_queue` checks queued for the threads (more are parked); `cache`
+ * may be NULL. Must be called on the
  * loop's thread; `db` and `cache` must outlive the verifier. NULL when
  * out of memory or when a thread cannot be created.
  */
@@ -41,27 +69,35 @@ struct verifier *verifier_new(struct ev_loop *loop, const struct userdb *db,
 
 enum verifier_status {
 	VERIFIER_DONE = 0,	/* answered now (*result set); no callback */
-	VERIFIER_PENDING,	/* *job set; the callback will come */
-	VERIFIER_BUSY,		/* queue full or out of memory: try later */
+	VERIFIER_PENDING,	/* *job set (queued or parked); callback later */
+	VERIFIER_BUSY,		/* out of memory; nothing was checked */
 };
 
 /*
- * Check `user`/`pw`. The password is copied (and zeroed after use).
- * Never blocks.
+ * Check `user`/`pw` for the client `src` (NULL: no per-source cap). The
+ * password is copied (and zeroed after use). Never blocks.
  */
 enum verifier_status verifier_check(struct verifier *v, const char *user,
-    const uint8_t *pw, size_t pwlen, verifier_done_fn cb, void *arg,
-    struct verifier_job **job, enum userdb_result *result);
+    const uint8_t *pw, size_t pwlen, const struct sockaddr *src,
+    verifier_done_fn cb, void *arg, struct verifier_job **job,
+    enum userdb_result *result);
 
-/* Forget a pending job: its callback will not be called. Loop thread. */
+/*
+ * Forget a pending job (parked, queued, running or done): its callback
+ * will not be called. Loop thread.
+ */
 void verifier_cancel(struct verifier *v, struct verifier_job *job);
 
-/* Jobs queued or running (tests, statistics). */
+/* Jobs parked, queued, running or done (tests, statistics). Loop thread. */
 size_t verifier_pending(const struct verifier *v);
+
+/* Jobs parked (tests, statistics). Loop thread. */
+size_t verifier_parked(const struct verifier *v);
 
 /*
  * Stop: waits for the running checks to finish (at most one crypt per
- * thread), drops the rest without callbacks, joins the threads.
+ * thread), drops the rest (parked too) without callbacks, joins the
+ * threads.
  * verifier_free(NULL) is a no-op.
  */
 void verifier_free(struct verifier *v);

@@ -80,6 +80,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "failtab.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "socks5.h"
@@ -115,6 +116,8 @@
 #define SLOTS_PER_WORKER 4
 #define SLOTS_EXTRA 4
 #define SLOTS_MAX 2048
+/* Client sources the failed-login table (all workers') remembers. */
+#define FAILTAB_ENTRIES 16384
 /* Distinct keys (client networks, users) the quota table counts, at least. */
 #define QUOTA_KEYS_MIN 1024
 
@@ -220,6 +223,7 @@ struct master {
 	bool pid_file_written;
 	int ready_fd;			/* daemon: pipe to the starting process */
 	struct quota *quota;
+	struct failtab *failtab;	/* failed logins, shared by the workers */
 	struct status *status;
 	struct status_server *srv;
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
@@ -511,6 +515,7 @@ child_free(struct master *m)
 	}
 	quota_free(m->quota);
 	ratelimit_shared_free();
+	failtab_free(m->failtab);
 	status_free(m->status);
 	free(m->w);
 	free(m->pos);
@@ -628,6 +633,7 @@ spawn_worker(struct master *m, int p)
 		ws.generation = m->gen;
 		ws.ctl_fd = sv[1];
 		ws.quota = m->quota;
+		ws.failtab = m->failtab;
 		ws.status = m->status;
 		status = worker_run(&ws);
 		child_free(m);
@@ -1812,6 +1818,7 @@ master_cleanup(struct master *m)
 	free(m->pos);
 	quota_free(m->quota);
 	ratelimit_shared_free();
+	failtab_free(m->failtab);
 	status_free(m->status);
 	free(m->config_path);
 	userdb_free(m->db);
@@ -1864,8 +1871,9 @@ master_run(struct config *cfg, struct userdb *db,
 		m.w[i].ctl = -1;
 	m.quota = quota_new(m.nslots, quota_keys(cfg));
 	m.status = status_new(m.nslots);
+	m.failtab = failtab_new(FAILTAB_ENTRIES);
 	/* One bandwidth bucket per user, shared by all workers. */
-	if (m.quota == NULL || m.status == NULL ||
+	if (m.quota == NULL || m.status == NULL || m.failtab == NULL ||
 	    ratelimit_shared_new((size_t)cfg->limits.max_sessions) == -1) {
 		error("cannot map the shared session counters: %s",
 		    strerror(errno));

@@ -8,11 +8,13 @@
  *   REQUEST -> UDP (udp.h: the association, until the control connection ends)
  *
  * AUTH runs the chosen method (auth/auth.h) over the input buffer. A
- * password check goes to the worker's verifier (threads, cache) and the
- * session waits for its callback; a client that has failed repeatedly
- * gets its answer only after a delay (auth_timer). While waiting the
- * session keeps reading, so that a client that goes away frees it (and
- * cancels the check) at once.
+ * client source that has failed repeatedly (the failed-login table, shared
+ * by the workers) waits a delay (auth_timer) before its attempt is checked
+ * at all; then a password check goes to the worker's verifier (threads,
+ * cache; parked there while the queue is full or the source has its share
+ * of checks running) and the session waits for its callback. While
+ * waiting the session keeps reading, so that a client that goes away
+ * frees it (and cancels the check) at once.
  *
  * The client fd is read only while the session is parsing the greeting
  * and the request; whatever arrives after the request (a client that does
@@ -99,11 +101,11 @@ struct session {
 	struct udp_stats ustats;	/* the association's counts at its end */
 	/* Authentication (SESSION_AUTH) */
 	struct auth *auth;		/* the method's state, during AUTH */
-	struct verifier_job *vjob;	/* a password check under way */
+	struct verifier_job *vjob;	/* a password check parked or under way */
 	const char *vreason;		/* the verifier's verdict, for the log */
-	ev_timer auth_timer;		/* holds a slowed-down answer */
-	int auth_held;			/* an answer waits for auth_timer */
-	enum auth_status auth_held_status;
+	ev_timer auth_timer;		/* holds a penalised client's attempt */
+	int auth_held;			/* the attempt waits for auth_timer */
+	int auth_waited;		/* its penalty was looked up (once) */
 	int auth_counted;		/* the failure table has seen it */
 	char *user;			/* authenticated name, or NULL */
 	/* Access rules: why the last candidate was refused, for the log. */
@@ -1034,21 +1036,26 @@ session_auth_verify(struct session *s)
 
 	pw = auth_password(s->auth, &len);
 	switch (v == NULL ? VERIFIER_BUSY : verifier_check(v,
-	    auth_user(s->auth), pw, len, session_verified_cb, s, &s->vjob,
-	    &r)) {
+	    auth_user(s->auth), pw, len, &s->peer.sa, session_verified_cb, s,
+	    &s->vjob, &r)) {
 	case VERIFIER_DONE:
 		s->vreason = userdb_result_str(r);
 		return session_auth_result(s, auth_verdict(s->auth,
 		    r == USERDB_OK));
 	case VERIFIER_PENDING:
+		/* Queued, or parked until a thread or its source is free. */
 		return 0;
 	case VERIFIER_BUSY:
 		break;
 	}
-	/* Overload is not the client's fault: not counted as a failure. */
-	s->vreason = "verifier-busy";
-	s->auth_counted = 1;
-	return session_auth_result(s, auth_verdict(s->auth, false));
+	/*
+	 * Out of memory: nothing was checked, so no verdict is given (a
+	 * "wrong password" would be a lie to a user who may be right).
+	 */
+	error("out of memory checking a password");
+	session_closing(s, "no-memory");
+	session_flushed(s);
+	return 0;
 }
 
 static void
@@ -1058,67 +1065,78 @@ session_auth_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	/* The penalty is served: the attempt is checked now. */
 	s->auth_held = 0;
-	if (s->auth_held_status == AUTH_NEED_MORE) {
-		/*
-		 * Mutual CHAP: our STATUS and RESPONSE go out now, and the
-		 * client's answer may have arrived while we held them.
-		 */
-		uint8_t buf[AUTH_OUT_MAX];
-		size_t n = auth_output(s->auth, buf, sizeof(buf));
-
-		if (n > 0 && session_queue(s, buf, n) == -1)
-			return;
-		session_process(s);
-		return;
-	}
-	if (session_auth_emit(s, s->auth_held_status) == 1)
-		session_process(s);
+	session_process(s);
 }
 
 /*
- * Act on a method status: verify, count the verdict per client address
- * (slowing down one that keeps failing), answer. Returns as emit does.
+ * Before the step that checks the credentials (an RFC 1929 request to
+ * hash, a CHAP response to compare): a source that keeps failing waits
+ * for its turn first (failtab.h: turns spaced by its delay, whatever the
+ * connection or worker), for right and wrong attempts alike, so the
+ * answer's timing tells nothing and the guesser pays in time while the
+ * server spends nothing. Returns 1 when the session is now held
+ * (session_auth_timer_cb goes on) or dropped.
+ */
+static int
+session_auth_hold(struct session *s)
+{
+	unsigned delay;
+
+	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
+		return 0;
+	s->auth_waited = 1;
+	delay = failtab_turn_ms(worker_failtab(s->w), &s->peer.sa,
+	    util_now_ms());
+	if (delay == 0)
+		return 0;
+	if (delay == FAILTAB_THROTTLED) {
+		/* Turns booked 15 minutes ahead: not checked, not answered. */
+		sess_debug(s, "too many attempts waiting from this source");
+		session_closing(s, "auth-throttled");
+		session_flushed(s);
+		return 1;
+	}
+	sess_debug(s, "holding the attempt for %u ms", delay);
+	/*
+	 * The hold is ours, not the client's stalling: the handshake
+	 * deadline must not cut it short (it would turn a right password
+	 * into a silent close).
+	 */
+	if (ev_is_active(&s->timer) &&
+	    ev_timer_remaining(s->loop, &s->timer) < delay / 1000. + 1.) {
+		ev_timer_stop(s->loop, &s->timer);
+		ev_timer_set(&s->timer, delay / 1000. + 1., 0.);
+		ev_timer_start(s->loop, &s->timer);
+	}
+	s->auth_held = 1;
+	ev_timer_set(&s->auth_timer, delay / 1000., 0.);
+	ev_timer_start(s->loop, &s->auth_timer);
+	return 1;
+}
+
+/*
+ * Act on a method status: verify, count the verdict per client source
+ * (the wait it earns comes before its next attempt: session_auth_hold),
+ * answer. Returns as emit does.
  */
 static int
 session_auth_result(struct session *s, enum auth_status st)
 {
 	enum auth_check check;
-	unsigned delay;
 
 	if (st == AUTH_VERIFY)
 		return session_auth_verify(s);
 	check = auth_check_result(s->auth);
 	if (!s->auth_counted && check != AUTH_CHECK_NONE) {
 		struct failtab *ft = worker_failtab(s->w);
-		uint64_t now = util_now_ms();
 
 		s->auth_counted = 1;
-		/* The delay earned by earlier failures, for right or wrong. */
-		delay = failtab_delay_ms(ft, &s->peer.sa, now);
 		if (check == AUTH_CHECK_BAD)
-			(void)failtab_fail(ft, &s->peer.sa, now);
+			(void)failtab_fail(ft, &s->peer.sa, util_now_ms());
 		else
 			failtab_success(ft, &s->peer.sa);
-		if (delay > 0) {
-			sess_debug(s, "holding the answer for %u ms", delay);
-			/*
-			 * The hold is ours, not the client's stalling: the
-			 * handshake deadline must not cut it short (it would
-			 * turn a right password into a silent close).
-			 */
-			if (ev_is_active(&s->timer) &&
-			    ev_timer_remaining(s->loop, &s->timer) < delay / 1000. + 1.) {
-				ev_timer_stop(s->loop, &s->timer);
-				ev_timer_set(&s->timer, delay / 1000. + 1., 0.);
-				ev_timer_start(s->loop, &s->timer);
-			}
-			s->auth_held = 1;
-			s->auth_held_status = st;
-			ev_timer_set(&s->auth_timer, delay / 1000., 0.);
-			ev_timer_start(s->loop, &s->auth_timer);
-			return 0;
-		}
 	}
 	return session_auth_emit(s, st);
 }
@@ -1179,6 +1197,8 @@ session_process(struct session *s)
 
 			/* Waiting for the verifier or the delay: keep bytes. */
 			if (s->vjob != NULL || s->auth_held)
+				return;
+			if (session_auth_hold(s))
 				return;
 			ast = auth_step(s->auth, s->in, s->inlen, &used);
 			session_consume(s, used);

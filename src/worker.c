@@ -47,8 +47,6 @@
 #define ACCEPT_PAUSE_S 0.1
 /* Verified-credential cache entries per worker (about 40 bytes each). */
 #define VCACHE_ENTRIES 4096
-/* Client addresses the failed-login table remembers per worker. */
-#define FAILTAB_ENTRIES 4096
 /* Password checks waiting for a verifier thread, per worker. */
 #define VERIFY_QUEUE_MAX 256
 
@@ -189,13 +187,6 @@ worker_auth_init(struct worker *w, const struct userdb *db)
 		    strlen(cfg->auth.chap_server_secret));
 		w->auth.chap_server_key = &w->chap_server_key;
 	}
-	if (!method_configured(cfg, SOCKS5_METHOD_PASSWORD) &&
-	    !method_configured(cfg, SOCKS5_METHOD_CHAP))
-		return 0;
-	if ((w->failtab = failtab_new(FAILTAB_ENTRIES)) == NULL) {
-		error("cannot create the failed-login table");
-		return -1;
-	}
 	if (!method_configured(cfg, SOCKS5_METHOD_PASSWORD))
 		return 0;
 	w->vcache = vcache_new(VCACHE_ENTRIES,
@@ -211,6 +202,7 @@ worker_auth_init(struct worker *w, const struct userdb *db)
 		    cfg->auth.verify_threads);
 		return -1;
 	}
+	verifier_set_failtab(w->verifier, w->failtab);
 	return 0;
 }
 
@@ -222,8 +214,7 @@ worker_auth_free(struct worker *w)
 	w->verifier = NULL;
 	vcache_free(w->vcache);
 	w->vcache = NULL;
-	failtab_free(w->failtab);
-	w->failtab = NULL;
+	w->failtab = NULL;	/* the master's (worker_setup) */
 	explicit_bzero(&w->chap_server_key, sizeof(w->chap_server_key));
 }
 
@@ -537,6 +528,7 @@ worker_run(const struct worker_setup *ws)
 	w.cfg = cfg;
 	w.id = id;
 	w.quota = ws->quota;
+	w.failtab = ws->failtab;
 	w.generation = ws->generation;
 	w.ctl_fd = ws->ctl_fd;
 	status_attach(ws->status, id);

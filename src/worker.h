@@ -67,6 +67,7 @@ struct worker_setup {
 	unsigned generation;		/* 1 at start, +1 per reload */
 	int ctl_fd;			/* control socket to the master, or -1 */
 	struct quota *quota;		/* shared regions, made by the master */
+	struct failtab *failtab;	/* failed logins, all workers (failtab.h) */
 	struct status *status;
 };
 

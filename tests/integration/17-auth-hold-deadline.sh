@@ -1,8 +1,9 @@
 #!/bin/sh
-# 17-auth-hold-deadline: an answer held back after repeated failures is
-# not cut short by limits.handshake_timeout_s: with a 2 s handshake
-# timeout and a 2 s hold earned by six failures, the right password
-# still gets its answer (it used to be closed silently at the deadline).
+# 17-auth-hold-deadline: an attempt held back after repeated failures
+# (it waits before it is checked, and so before it is answered) is not
+# cut short by limits.handshake_timeout_s: with a 2 s handshake timeout
+# and a 2 s hold earned by six failures, the right password still gets
+# its answer (it used to be closed silently at the deadline).
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "${srcdir:-.}/tests/integration/lib-auth.sh"
 require_python

@@ -472,6 +472,56 @@ START_TEST(test_chap_one_way)
 }
 END_TEST
 
+/*
+ * auth_input_checks(): true exactly when the next step would check the
+ * credentials (the session makes a penalised client wait before it).
+ */
+START_TEST(test_input_checks)
+{
+	struct auth *a = auth_new(0x02, &params);
+	struct chap_ava uid = { CHAP_ATT_USER_IDENTITY, 5,
+	    (const uint8_t *)"alice" };
+	uint8_t buf[600], ch[16];
+	size_t n, used, i;
+
+	n = password_encode_request(buf, sizeof(buf), (const uint8_t *)"bob",
+	    3, (const uint8_t *)"hunter2", 7);
+	for (i = 0; i < n; i++)
+		ck_assert(!auth_input_checks(a, buf, i));
+	ck_assert(auth_input_checks(a, buf, n));
+	ck_assert_int_eq(feed(a, buf, n, &used), AUTH_VERIFY);
+	/* Checked (or being checked): never again. */
+	ck_assert(!auth_input_checks(a, buf, n));
+	auth_free(a);
+	/* A malformed request fails without a check. */
+	a = auth_new(0x02, &params);
+	ck_assert(!auth_input_checks(a, (const uint8_t *)"\x05\x01\x00", 3));
+	auth_free(a);
+
+	/* CHAP: not ALGORITHMS, not USER-IDENTITY; the RESPONSE message. */
+	a = auth_new(0x03, &params);
+	{
+		struct chap_ava alg = { CHAP_ATT_ALGORITHMS, 1, &alg_md5 };
+
+		n = msg(buf, sizeof(buf), &alg, 1);
+		ck_assert(!auth_input_checks(a, buf, n));
+	}
+	auth_free(a);
+	a = chap_begin(NULL, ch);
+	n = msg(buf, sizeof(buf), &uid, 1);
+	ck_assert(!auth_input_checks(a, buf, n));
+	/* USER-IDENTITY alone, then RESPONSE, in one buffer. */
+	n += chap_response(buf + n, sizeof(buf) - n, NULL, ALICE_SECRET, ch,
+	    NULL, 0, NULL, 0);
+	for (i = 0; i < n; i++)
+		ck_assert(!auth_input_checks(a, buf, i));
+	ck_assert(auth_input_checks(a, buf, n));
+	ck_assert_int_eq(feed(a, buf, n, &used), AUTH_OK);
+	ck_assert(!auth_input_checks(a, buf, n));
+	auth_free(a);
+}
+END_TEST
+
 /* PuTTY: USER-IDENTITY with ALGORITHMS, then RESPONSE on its own. */
 START_TEST(test_chap_plink_order)
 {
@@ -902,6 +952,7 @@ auth_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_chap_one_way);
+	tcase_add_test(tc, test_input_checks);
 	tcase_add_test(tc, test_chap_plink_order);
 	tcase_add_test(tc, test_chap_split_messages);
 	tcase_add_test(tc, test_chap_unknown_attributes);
