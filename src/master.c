@@ -501,15 +501,21 @@ spawn_worker(struct master *m, int p)
 		int status;
 
 		reset_signals_in_child();
-		/* An orphaned worker drains and exits like on SIGTERM. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (getppid() != master_pid)
-			_exit(0);
 		close(sv[0]);
 		child_close_master_fds(m, -1);
 		snprintf(tag, sizeof(tag), "worker %d", slot);
 		log_set_tag(tag);
 		drop_privileges(m);
+		/*
+		 * An orphaned worker drains and exits like on SIGTERM. Set
+		 * after the privilege drop: the kernel clears the parent-death
+		 * signal when the uid changes. Then look again: a master gone
+		 * before this point sends nothing.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+			fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		if (getppid() != master_pid)
+			_exit(0);
 		memset(&ws, 0, sizeof(ws));
 		ws.cfg = m->cfg;
 		ws.db = m->db;
