@@ -985,15 +985,21 @@ setup_signals(struct master *m)
 
 /*
  * The log file belongs to the workers' user, so that workers, which no
- * longer have privileges, can reopen it after a rotation.
+ * longer have privileges, can reopen it after a rotation. Through the
+ * open descriptor (log_fchown()): a symbolic link planted at the path
+ * must not make root give some other file away.
  */
 static void
 chown_log(const struct master *m)
 {
 	if (m->drop_privs && m->cfg->log.target == LOG_TARGET_FILE &&
-	    chown(m->cfg->log.path, m->uid, m->gid) == -1)
-		warning("cannot chown %s to %s:%s: %s", m->cfg->log.path,
-		    m->cfg->user, m->cfg->group, strerror(errno));
+	    log_fchown(m->uid, m->gid) == -1)
+		warning("not giving the log file %s to %s:%s: %s",
+		    m->cfg->log.path, m->cfg->user, m->cfg->group,
+		    errno == ELOOP ? "it is a symbolic link" :
+		    errno == ESTALE ? "the path now names another file" :
+		    errno == EMLINK ? "it has other hard links" :
+		    strerror(errno));
 }
 
 static void
