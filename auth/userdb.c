@@ -321,13 +321,21 @@ userdb_hash_password(const uint8_t *pw, size_t len, unsigned long cost)
 }
 
 int
-userdb_check_mode(const struct stat *st, gid_t daemon_gid, char *err,
-    size_t errcap)
+userdb_check_mode(const struct stat *st, uid_t uid, gid_t daemon_gid,
+    char *err, size_t errcap)
 {
 	unsigned mode = (unsigned)st->st_mode & 07777;
 
 	if (!S_ISREG(st->st_mode)) {
 		seterr(err, errcap, "not a regular file");
+		return -1;
+	}
+	/* Its owner can rewrite it: that must be us or root. */
+	if (st->st_uid != 0 && st->st_uid != uid) {
+		seterr(err, errcap, "refusing a users file owned by uid %lu, "
+		    "who could rewrite it: it must belong to root or to the "
+		    "user sockeyed runs as (uid %lu); chown it to one of them",
+		    (unsigned long)st->st_uid, (unsigned long)uid);
 		return -1;
 	}
 	if (mode & (S_IROTH | S_IWOTH | S_IXOTH)) {
@@ -349,6 +357,72 @@ userdb_check_mode(const struct stat *st, gid_t daemon_gid, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+int
+userdb_check_dir(const char *dir, const struct stat *st, uid_t uid,
+    char *err, size_t errcap)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+
+	if (!S_ISDIR(st->st_mode)) {
+		seterr(err, errcap, "refusing the users file: %s is not a "
+		    "directory", dir);
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != uid) {
+		seterr(err, errcap, "refusing the users file: its directory "
+		    "%s is owned by uid %lu, who could replace it; it must "
+		    "belong to root or to the user sockeyed runs as (uid %lu)",
+		    dir, (unsigned long)st->st_uid, (unsigned long)uid);
+		return -1;
+	}
+	/*
+	 * In a sticky directory only an entry's owner (or the directory's,
+	 * checked above) may rename or remove it, and the entries on the
+	 * path are checked in turn: /tmp (1777) is fine.
+	 */
+	if ((mode & (S_IWGRP | S_IWOTH)) && !(mode & S_ISVTX)) {
+		seterr(err, errcap, "refusing the users file: its directory "
+		    "%s is writable by %s (mode %04o), who could replace it; "
+		    "run chmod %s on the directory", dir,
+		    mode & S_IWOTH ? "others" : "its group", mode,
+		    mode & S_IWOTH ? "go-w" : "g-w");
+		return -1;
+	}
+	return 0;
+}
+
+int
+userdb_check_path(const char *path, uid_t uid, char *err, size_t errcap)
+{
+	char *real, *slash;
+	struct stat st;
+	int rc = 0;
+
+	if ((real = realpath(path, NULL)) == NULL) {
+		seterr(err, errcap, "cannot resolve the users file's path: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Every directory from the file's own up to "/". */
+	while (rc == 0 && (slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			slash[0] = '\0';
+		if (stat(real, &st) == -1) {
+			seterr(err, errcap, "cannot stat %s: %s", real,
+			    strerror(errno));
+			rc = -1;
+		} else {
+			rc = userdb_check_dir(real, &st, uid, err, errcap);
+		}
+		if (slash == real)
+			break;
+	}
+	free(real);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -618,8 +692,9 @@ userdb_load(const char *path, bool check_mode, gid_t daemon_gid,
 		close(fd);
 		return NULL;
 	}
-	if (check_mode && userdb_check_mode(&st, daemon_gid, msg,
-	    sizeof(msg)) == -1) {
+	if (check_mode && (userdb_check_mode(&st, geteuid(), daemon_gid, msg,
+	    sizeof(msg)) == -1 || userdb_check_path(path, geteuid(), msg,
+	    sizeof(msg)) == -1)) {
 		report(&ctx, 0, msg);
 		close(fd);
 		return NULL;

@@ -88,16 +88,33 @@ size_t userdb_format_line(char *buf, size_t cap, const char *name,
 char *userdb_hash_password(const uint8_t *pw, size_t len, unsigned long cost);
 
 /*
- * The users file may be read by its owner and by the daemon's group,
- * nobody else: others must have no access, and group access is allowed
- * only for `daemon_gid` and never for writing. 0, or -1 with the reason
- * in `err`.
+ * The users file (as fstat(2) saw it) must be a regular file owned by root
+ * or by `uid` (the user sockeyed runs as), and may be read by its owner
+ * and by the daemon's group, nobody else: others must have no access, and
+ * group access is allowed only for `daemon_gid` and never for writing.
+ * Pure. 0, or -1 with the reason in `err`.
  */
-int userdb_check_mode(const struct stat *st, gid_t daemon_gid, char *err,
-    size_t errcap);
+int userdb_check_mode(const struct stat *st, uid_t uid, gid_t daemon_gid,
+    char *err, size_t errcap);
 
 /*
- * Load `path`: open, check the mode (when `check_mode`), read, parse.
+ * One directory on the users file's path (`dir` names it in `err`): it
+ * must be owned by root or `uid`, and writable by neither its group nor
+ * others unless it has the sticky bit (then only an entry's owner may
+ * replace the entry: /tmp is fine). OpenSSH's StrictModes. Pure. 0 or -1.
+ */
+int userdb_check_dir(const char *dir, const struct stat *st, uid_t uid,
+    char *err, size_t errcap);
+
+/*
+ * userdb_check_dir() on every directory of realpath(path), from the
+ * file's own up to "/". BLOCKS (stat). 0, or -1 with the reason in `err`.
+ */
+int userdb_check_path(const char *path, uid_t uid, char *err, size_t errcap);
+
+/*
+ * Load `path`: open, check it (when `check_mode`: userdb_check_mode()
+ * and userdb_check_path() with geteuid()), read, parse.
  * Reports every error (up to USERDB_MAX_ERRORS) and returns NULL if there
  * was any. BLOCKS (file I/O): master and tools only.
  */

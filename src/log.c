@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -115,6 +116,44 @@ log_reopen(void)
 	}
 	close(fd);
 	return 0;
+}
+
+int
+log_fchown(uid_t uid, gid_t gid)
+{
+	struct stat fst, pst;
+
+	if (L.target != LOG_TARGET_FILE || L.path == NULL || L.fd <= 2)
+		return 0;
+	if (fstat(L.fd, &fst) == -1)
+		return -1;
+	if (fst.st_uid == uid && fst.st_gid == gid)
+		return 0;
+	/*
+	 * Only the file the path names directly: not through a symbolic
+	 * link (whoever can write the directory could point it at any file
+	 * for us to give away), not a file with other names (a hard link to
+	 * it elsewhere), not a device.
+	 */
+	if (!S_ISREG(fst.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (lstat(L.path, &pst) == -1)
+		return -1;
+	if (S_ISLNK(pst.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (pst.st_dev != fst.st_dev || pst.st_ino != fst.st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	if (fst.st_nlink != 1) {
+		errno = EMLINK;
+		return -1;
+	}
+	return fchown(L.fd, uid, gid);
 }
 
 bool

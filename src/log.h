@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "util.h"
 
 enum log_level {
@@ -40,6 +41,17 @@ int log_init(const char *ident, enum log_target target, const char *path,
 
 /* Reopen the file target (SIGUSR1, logrotate). 0 or -1 with errno. */
 int log_reopen(void) MUST_CHECK;
+
+/*
+ * Give the open log file to uid:gid (the workers' user, so that they can
+ * reopen it after a rotation), through its descriptor: fchown(2), never
+ * by path. Done only when the configured path names that very file
+ * directly: -1 with ELOOP when the path is a symbolic link, ESTALE when it
+ * now names another file, EMLINK when the file has other hard links,
+ * EINVAL when it is not a regular file; else fchown's result. 0 when the
+ * target is not a file or already has that owner.
+ */
+int log_fchown(uid_t uid, gid_t gid) MUST_CHECK;
 
 /* Current level; callers may skip building expensive messages. */
 bool log_enabled(enum log_level level);

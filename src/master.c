@@ -615,15 +615,21 @@ spawn_worker(struct master *m, int p)
 		int status;
 
 		reset_signals_in_child();
-		/* An orphaned worker drains and exits like on SIGTERM. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (getppid() != master_pid)
-			_exit(0);
 		close(sv[0]);
 		child_close_master_fds(m, -1);
 		snprintf(tag, sizeof(tag), "worker %d", slot);
 		log_set_tag(tag);
 		drop_privileges(m);
+		/*
+		 * An orphaned worker drains and exits like on SIGTERM. Set
+		 * after the privilege drop: the kernel clears the parent-death
+		 * signal when the uid changes. Then look again: a master gone
+		 * before this point sends nothing.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+			fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		if (getppid() != master_pid)
+			_exit(0);
 		memset(&ws, 0, sizeof(ws));
 		ws.cfg = m->cfg;
 		ws.db = m->db;
@@ -1200,15 +1206,21 @@ setup_signals(struct master *m)
 
 /*
  * The log file belongs to the workers' user, so that workers, which no
- * longer have privileges, can reopen it after a rotation.
+ * longer have privileges, can reopen it after a rotation. Through the
+ * open descriptor (log_fchown()): a symbolic link planted at the path
+ * must not make root give some other file away.
  */
 static void
 chown_log(const struct master *m)
 {
 	if (m->drop_privs && m->cfg->log.target == LOG_TARGET_FILE &&
-	    chown(m->cfg->log.path, m->uid, m->gid) == -1)
-		warning("cannot chown %s to %s:%s: %s", m->cfg->log.path,
-		    m->cfg->user, m->cfg->group, strerror(errno));
+	    log_fchown(m->uid, m->gid) == -1)
+		warning("not giving the log file %s to %s:%s: %s",
+		    m->cfg->log.path, m->cfg->user, m->cfg->group,
+		    errno == ELOOP ? "it is a symbolic link" :
+		    errno == ESTALE ? "the path now names another file" :
+		    errno == EMLINK ? "it has other hard links" :
+		    strerror(errno));
 }
 
 static void

@@ -132,6 +132,8 @@ struct status_slot {
 };
 
 struct status {
+	uint64_t start_ms;		/* the master's own copies: workers */
+	int64_t start_wall;		/* can write the mapping's */
 	size_t map_len;
 	int nslots;
 	size_t slot_len;
@@ -180,8 +182,8 @@ status_new(int nslots)
 	st->map_len = len;
 	st->hdr = map;
 	st->slots = (uint8_t *)map + hdr_len;
-	st->hdr->start_ms = util_now_ms();
-	st->hdr->start_wall = (int64_t)time(NULL);
+	st->start_ms = st->hdr->start_ms = util_now_ms();
+	st->start_wall = st->hdr->start_wall = (int64_t)time(NULL);
 	st->hdr->generation = 1;
 	memcpy(st->hdr->users[USER_OTHER].name, STATUS_OTHER_USERS,
 	    sizeof(STATUS_OTHER_USERS));
@@ -466,6 +468,12 @@ status_refusal_name(enum status_refusal reason)
 
 /* --- Reading ----------------------------------------------------------- */
 
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 /* Open sessions of user entry `i`, over every slot. */
 static uint64_t
 user_active(const struct status *st, size_t i)
@@ -474,7 +482,7 @@ user_active(const struct status *st, size_t i)
 	int k;
 
 	for (k = 0; k < st->nslots; k++)
-		sum += LOAD(&slot_at(st, k)->uactive[i]);
+		sum = add_sat(sum, LOAD(&slot_at(st, k)->uactive[i]));
 	return sum;
 }
 
@@ -618,13 +626,41 @@ sbuf_json_string(struct sbuf *b, const char *s, size_t len)
 static uint64_t
 uptime_s(const struct status *st)
 {
-	return (util_now_ms() - st->hdr->start_ms) / 1000;
+	return (util_now_ms() - st->start_ms) / 1000;
+}
+
+/*
+ * What the master reads from the mapping, any worker may have written,
+ * garbage included: lengths are clamped, names copied out once (so they
+ * cannot change between checking and using), times and sums bounded.
+ */
+static size_t
+user_name_copy(const struct status_user *u, char *buf)
+{
+	uint32_t len = LOAD(&u->len);
+
+	if (len > STATUS_USER_MAX)
+		len = STATUS_USER_MAX;
+	memcpy(buf, u->name, len);
+	buf[len] = '\0';
+	return len;
+}
+
+static uint64_t
+slot_uptime_s(const struct status *st, const struct status_slot *s)
+{
+	uint64_t now = util_now_ms(), t = LOAD(&s->started_ms);
+
+	if (t > now || t < st->start_ms)
+		return 0;
+	return (now - t) / 1000;
 }
 
 char *
 status_json(const struct status *st, size_t *len)
 {
 	const struct status_hdr *h = st->hdr;
+	char name[STATUS_USER_MAX + 1];
 	struct sbuf b = { 0 };
 	uint64_t active = 0;
 	const char *sep;
@@ -634,7 +670,7 @@ status_json(const struct status *st, size_t *len)
 	sbuf_printf(&b, "{\"version\":\"%s\",\"pid\":%ld,\"uptime_s\":%" PRIu64
 	    ",\"started\":%" PRId64 ",\"generation\":%u,\"reloads\":%" PRIu64
 	    ",\"worker_deaths\":%" PRIu64 ",\"workers\":[", PACKAGE_VERSION,
-	    (long)getpid(), uptime_s(st), h->start_wall, LOAD(&h->generation),
+	    (long)getpid(), uptime_s(st), st->start_wall, LOAD(&h->generation),
 	    LOAD(&h->reloads), LOAD(&h->worker_deaths));
 	sep = "";
 	for (k = 0; k < st->nslots; k++) {
@@ -644,13 +680,12 @@ status_json(const struct status *st, size_t *len)
 
 		if (state == STATUS_WORKER_FREE || state >= ARRAY_SIZE(state_names))
 			continue;
-		active += a;
+		active = add_sat(active, a);
 		sbuf_printf(&b, "%s{\"slot\":%d,\"pid\":%ld,\"generation\":%u,"
 		    "\"state\":\"%s\",\"sessions\":%" PRIu64 ",\"accepted\":%"
 		    PRIu64 ",\"uptime_s\":%" PRIu64 "}", sep, k,
 		    (long)LOAD(&s->pid), LOAD(&s->gen), state_names[state], a,
-		    LOAD(&s->accepted),
-		    (util_now_ms() - LOAD(&s->started_ms)) / 1000);
+		    LOAD(&s->accepted), slot_uptime_s(st, s));
 		sep = ",";
 	}
 	sbuf_printf(&b, "],\"sessions\":{\"active\":%" PRIu64 ",\"total\":%"
@@ -668,7 +703,7 @@ status_json(const struct status *st, size_t *len)
 		if (!user_listed(st, i))
 			continue;
 		sbuf_printf(&b, "%s", sep);
-		sbuf_json_string(&b, u->name, u->len);
+		sbuf_json_string(&b, name, user_name_copy(u, name));
 		sbuf_printf(&b, ":{\"sessions\":%" PRIu64 ",\"active\":%"
 		    PRIu64 ",\"bytes_up\":%" PRIu64 ",\"bytes_down\":%" PRIu64
 		    "}", LOAD(&u->sessions), user_active(st, i),
@@ -699,14 +734,14 @@ void
 status_log_summary(const struct status *st)
 {
 	const struct status_hdr *h = st->hdr;
-	char line[512], name[6 * 64 + 1];
+	char line[512], name[6 * 64 + 1], raw[STATUS_USER_MAX + 1];
 	uint64_t active = 0;
 	size_t i, len, shown = 0, more = 0;
 	int k;
 
 	for (k = 0; k < st->nslots; k++)
 		if (LOAD(&slot_at(st, k)->state) != STATUS_WORKER_FREE)
-			active += LOAD(&slot_at(st, k)->active);
+			active = add_sat(active, LOAD(&slot_at(st, k)->active));
 	logit("status: up %" PRIu64 " s, generation %u, %" PRIu64 " reloads, %"
 	    PRIu64 " worker deaths; sessions: %" PRIu64 " open, %" PRIu64
 	    " since start, %" PRIu64 " ended; bytes up %" PRIu64 " down %"
@@ -740,7 +775,8 @@ status_log_summary(const struct status *st)
 		}
 		shown++;
 		/* Log-safe: the JSON escaping of at most 64 bytes of it. */
-		status_json_escape(name, u->name, u->len < 64 ? u->len : 64);
+		len = user_name_copy(u, raw);
+		status_json_escape(name, raw, len < 64 ? len : 64);
 		logit("status: user \"%s\": %" PRIu64 " open, %" PRIu64
 		    " since start, bytes up %" PRIu64 " down %" PRIu64, name,
 		    user_active(st, i), LOAD(&u->sessions), LOAD(&u->bytes_up),
@@ -759,6 +795,13 @@ status_log_summary(const struct status *st)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %"
 		    PRIu64, i == 0 ? "" : ", ", he_names[i], LOAD(&h->he[i]));
 	logit("status: happy eyeballs: %s", line);
+}
+
+void *
+status_region(struct status *st, size_t *len)
+{
+	*len = st->map_len;
+	return st->hdr;
 }
 
 /* --- The status socket ---------------------------------------------------- */

@@ -120,6 +120,16 @@ void status_slot_clear(struct status *st, int slot);
  */
 char *status_json(const struct status *st, size_t *len);
 
+/*
+ * Everything the master reads from the mapping (status_json(),
+ * status_log_summary()) is treated as untrusted: a worker may have
+ * written anything there. Lengths are clamped, names copied out before
+ * use, sums saturate; the output stays valid and bounded.
+ */
+
+/* Tests: the whole mapping (what a hostile worker can write), its length. */
+void *status_region(struct status *st, size_t *len);
+
 /* SIGUSR2: write a summary to the log at info level (bounded length). */
 void status_log_summary(const struct status *st);
 

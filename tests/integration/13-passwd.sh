@@ -124,6 +124,41 @@ must 0 '' "passwd with mode 0640"
 [ "$(stat -c %G "$U")" = "$grp" ] || fail "group became $(stat -c %G "$U")"
 [ -z "$(ls "$T" | grep '^users\.')" ] || fail "left behind: $(ls "$T" | grep '^users\.')"
 
+# As root, on a file that belongs to another user and group: add, passwd
+# and del leave its owner, group and mode (0640) as they were.
+if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null &&
+	getent group nogroup >/dev/null; then
+	O=$T/owned
+	cp "$U" "$O"
+	chown nobody:nogroup "$O"
+	chmod 640 "$O"
+	want="nobody:nogroup $(id -u nobody):$(getent group nogroup | cut -d: -f3) 640"
+	# kept WHAT: owner, group and mode of $O are still nobody:nogroup 0640.
+	kept() {
+		got=$(stat -c '%U:%G %u:%g %a' "$O")
+		[ "$got" = "$want" ] || fail "$1: the file is now $got, was $want"
+	}
+	IN='owned-pw
+'
+	sp -f "$O" add erin
+	must 0 '' "add on a nobody:nogroup file"
+	kept "add"
+	sp -f "$O" passwd erin
+	must 0 '' "passwd on a nobody:nogroup file"
+	kept "passwd"
+	sp -f "$O" add --chap fred
+	must 0 '' "add --chap on a nobody:nogroup file"
+	kept "add --chap"
+	sp -f "$O" del erin
+	must 0 '' "del on a nobody:nogroup file"
+	kept "del"
+	grep -q '^erin:' "$O" && fail "erin still there"
+	grep -q '^fred:' "$O" || fail "fred is missing"
+	[ -z "$(ls "$T" | grep '^owned\.')" ] || fail "left behind: $(ls "$T" | grep '^owned\.')"
+else
+	note "not root (or no nobody/nogroup): the foreign-owner part is skipped"
+fi
+
 # Errors: bad names, empty and over-long passwords, usage, a broken file.
 IN='pw
 '
@@ -188,6 +223,41 @@ for n in 1 2 3 4 5 6; do
 	grep -q "^par$n:" "$U" || fail "concurrent add par$n lost: $(cat "$T/par$n.log")"
 done
 [ -z "$(ls "$T" | grep '^users\.')" ] || fail "left behind: $(ls "$T" | grep '^users\.')"
+
+# As root, on a file that belongs to another user and group: add, passwd
+# and del leave its owner, group and mode (0640) as they were.
+if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null &&
+	getent group nogroup >/dev/null; then
+	O=$T/owned
+	cp "$U" "$O"
+	chown nobody:nogroup "$O"
+	chmod 640 "$O"
+	want="nobody:nogroup $(id -u nobody):$(getent group nogroup | cut -d: -f3) 640"
+	# kept WHAT: owner, group and mode of $O are still nobody:nogroup 0640.
+	kept() {
+		got=$(stat -c '%U:%G %u:%g %a' "$O")
+		[ "$got" = "$want" ] || fail "$1: the file is now $got, was $want"
+	}
+	IN='owned-pw
+'
+	sp -f "$O" add erin
+	must 0 '' "add on a nobody:nogroup file"
+	kept "add"
+	sp -f "$O" passwd erin
+	must 0 '' "passwd on a nobody:nogroup file"
+	kept "passwd"
+	sp -f "$O" add --chap fred
+	must 0 '' "add --chap on a nobody:nogroup file"
+	kept "add --chap"
+	sp -f "$O" del erin
+	must 0 '' "del on a nobody:nogroup file"
+	kept "del"
+	grep -q '^erin:' "$O" && fail "erin still there"
+	grep -q '^fred:' "$O" || fail "fred is missing"
+	[ -z "$(ls "$T" | grep '^owned\.')" ] || fail "left behind: $(ls "$T" | grep '^owned\.')"
+else
+	note "not root (or no nobody/nogroup): the foreign-owner part is skipped"
+fi
 
 # The man page documents every command and lints clean.
 PAGE=$srcdir/man/sockeye-passwd.8

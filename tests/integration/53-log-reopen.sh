@@ -4,8 +4,10 @@
 # same name from then on (the master's "log file reopened", a worker's
 # access line), the moved file keeps what came before and gets nothing
 # more. As root, the new file belongs to the workers' user so that they
-# can reopen it after they have dropped privileges. Then SIGUSR2 writes
-# the status summary to the new file.
+# can reopen it after they have dropped privileges (given through the
+# open descriptor: a symbolic link or a hard link planted at the path
+# before SIGUSR1 does not make root give another file away). Then SIGUSR2
+# writes the status summary to the new file.
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "${srcdir:-.}/tests/integration/lib-ops.sh"
 
@@ -23,6 +25,10 @@ write_conf "$T/sockeye.conf" \
 	"log = { target = \"$LOG\"; level = \"verbose\"; access = true; };"
 start_sockeye "$T/sockeye.conf"
 wait_log 10 'started with 2 workers' 1 "$LOG" || fail "no start line in $LOG"
+if [ "$(id -u)" = 0 ]; then
+	[ "$(stat -c %U:%G "$LOG")" = nobody:nogroup ] ||
+		fail "the log at start belongs to $(stat -c %U:%G "$LOG"), not nobody:nogroup"
+fi
 
 session() {
 	OUT=$(probe --dst "127.0.0.1:$ECHO" --send "$1" --expect-echo) ||
@@ -65,4 +71,43 @@ done
 sleep 0.5
 [ "$(worker_count)" -eq 2 ] || fail "a worker died of SIGUSR2"
 grep -q 'killed by signal' "$LOG" && fail "a worker was killed: $(grep 'killed by' "$LOG")"
+
+# As root: a link planted at the path before SIGUSR1 must not make the
+# master give the file it points at to the workers' user.
+if [ "$(id -u)" = 0 ]; then
+	# plant KIND VICTIM: replace $LOG by a KIND link to VICTIM, reopen.
+	plant() {
+		printf 'root only\n' >"$2"
+		chown root:root "$2"
+		chmod 0600 "$2"
+		rm -f "$LOG"
+		if [ "$1" = symbolic ]; then
+			ln -s "$2" "$LOG"
+		else
+			ln "$2" "$LOG"
+		fi
+		_n=$(log_count 'log file reopened' "$2")
+		kill -USR1 "$SOCKEYED_PID"
+		wait_log 10 'log file reopened' $((_n + 1)) "$2" ||
+			fail "$1 link: no reopen: $(tail -n 3 "$2")"
+		[ "$(stat -c %U:%G "$2")" = root:root ] ||
+			fail "$1 link: the master gave $2 to $(stat -c %U:%G "$2")"
+		grep -q "not giving the log file $LOG to nobody:nogroup" "$2" ||
+			fail "$1 link: no warning: $(tail -n 3 "$2")"
+	}
+	plant symbolic "$T/victim"
+	grep -q "not giving the log file $LOG to nobody:nogroup: it is a symbolic link" "$T/victim" ||
+		fail "the warning does not say why: $(grep 'not giving' "$T/victim")"
+	plant hard "$T/logdir/victim2"
+	grep -q "not giving the log file $LOG to nobody:nogroup: it has other hard links" "$T/logdir/victim2" ||
+		fail "the warning does not say why: $(grep 'not giving' "$T/logdir/victim2")"
+	# A plain file at the path again: given to the workers' user.
+	rm -f "$LOG"
+	kill -USR1 "$SOCKEYED_PID"
+	wait_log 10 'log file reopened' 1 "$LOG" || fail "no reopen after the links"
+	[ "$(stat -c %U:%G "$LOG")" = nobody:nogroup ] ||
+		fail "the new log belongs to $(stat -c %U:%G "$LOG"), not nobody:nogroup"
+else
+	note "not root: the planted-link part is skipped"
+fi
 exit 0

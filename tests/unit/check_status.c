@@ -390,6 +390,64 @@ START_TEST(odd_user_names_json)
 }
 END_TEST
 
+
+/*
+ * The master renders whatever workers wrote: fill the whole mapping with
+ * garbage (each 8-byte word "2, then a length": every user entry READY
+ * with a huge or too-long name length, every slot RUNNING with absurd
+ * times and counts; then random bytes) and render. No crash, no overrun
+ * (a huge length used to run off the mapping), names no longer than
+ * STATUS_USER_MAX, output that ends like a JSON line.
+ */
+START_TEST(hostile_region)
+{
+	static const uint32_t lens[] = { 0xffffffffu, 0x7fffffffu, 300, 256 };
+	struct status *st = status_new(3);
+	size_t len, n, i, k, jl;
+	uint32_t *w;
+	char *json;
+
+	ck_assert_ptr_nonnull(st);
+	w = status_region(st, &len);
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]) + 1; k++) {
+		for (i = 0; i < len / 4; i++) {
+			if (k < sizeof(lens) / sizeof(lens[0]))
+				w[i] = i % 2 == 0 ? 2 : lens[k];
+			else
+				w[i] = (uint32_t)random();
+		}
+		json = status_json(st, &jl);
+		ck_assert_ptr_nonnull(json);
+		ck_assert_uint_eq(strlen(json), jl);
+		ck_assert(jl >= 2 && strcmp(json + jl - 2, "}\n") == 0);
+		/* No raw control byte but the final newline. */
+		for (n = 0; n + 1 < jl && (unsigned char)json[n] >= 0x20; n++)
+			;
+		ck_assert_msg(n + 1 == jl, "byte %zu is %#x", n,
+		    (unsigned char)json[n]);
+		/* At most 8193 names of at most 6 * 255 + 2 bytes each. */
+		ck_assert_uint_lt(jl, 8200u * (6 * STATUS_USER_MAX + 200) + 4096);
+		if (k == 2) {
+			/* Length 300: every name rendered is 255 bytes. */
+			const char *u = strstr(json, "\"users\":{\"");
+			size_t bytes = 0;
+
+			ck_assert_ptr_nonnull(u);
+			for (u += 10; *u != '"'; u++, bytes++) {
+				if (u[0] == '\\' && u[1] == 'u')
+					u += 5;
+				else if (u[0] == '\\')
+					u++;
+			}
+			ck_assert_uint_eq(bytes, STATUS_USER_MAX);
+		}
+		free(json);
+		status_log_summary(st);
+	}
+	status_free(st);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(status_refusal_name(STATUS_REFUSED_CLIENTS), "clients");
@@ -608,6 +666,7 @@ status_suite(void)
 	tcase_add_test(tc, user_table_full);
 	tcase_add_test(tc, json_escape);
 	tcase_add_test(tc, odd_user_names_json);
+	tcase_add_test(tc, hostile_region);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(ts, sock_setup, sock_teardown);

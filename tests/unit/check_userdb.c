@@ -484,26 +484,128 @@ START_TEST(test_check_mode)
 	memset(&st, 0, sizeof(st));
 	st.st_gid = 42;
 	st.st_mode = S_IFREG | 0600;
-	ck_assert_int_eq(userdb_check_mode(&st, 7, err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 7, err, sizeof(err)), 0);
 	st.st_mode = S_IFREG | 0400;
-	ck_assert_int_eq(userdb_check_mode(&st, 7, err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 7, err, sizeof(err)), 0);
 	st.st_mode = S_IFREG | 0640;
-	ck_assert_int_eq(userdb_check_mode(&st, 42, err, sizeof(err)), 0);
-	ck_assert_int_eq(userdb_check_mode(&st, 7, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 42, err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 7, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "refusing a users file readable by group 42, "
 	    "which is not the daemon's group (7) (mode 0640); run chmod g-r "
 	    "on it, or chgrp it to the daemon's group");
 	st.st_mode = S_IFREG | 0660;
-	ck_assert_int_eq(userdb_check_mode(&st, 42, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 42, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "its group can write"));
 	st.st_mode = S_IFREG | 0604;
-	ck_assert_int_eq(userdb_check_mode(&st, 42, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 42, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "others can access (mode 0604)"));
 	st.st_mode = S_IFREG | 0602;
-	ck_assert_int_eq(userdb_check_mode(&st, 42, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 42, err, sizeof(err)), -1);
 	st.st_mode = S_IFDIR | 0700;
-	ck_assert_int_eq(userdb_check_mode(&st, 42, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 42, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "not a regular file");
+}
+END_TEST
+
+/* The owner: root or the user sockeyed runs as, nobody else. */
+START_TEST(test_check_owner)
+{
+	struct stat st;
+	char err[256];
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0600;
+	st.st_uid = 0;
+	ck_assert_int_eq(userdb_check_mode(&st, 1000, 0, err, sizeof(err)), 0);
+	st.st_uid = 1000;
+	ck_assert_int_eq(userdb_check_mode(&st, 1000, 0, err, sizeof(err)), 0);
+	st.st_uid = 65534;
+	ck_assert_int_eq(userdb_check_mode(&st, 1000, 0, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "refusing a users file owned by uid 65534, who "
+	    "could rewrite it: it must belong to root or to the user sockeyed "
+	    "runs as (uid 1000); chown it to one of them");
+	ck_assert_int_eq(userdb_check_mode(&st, 0, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+}
+END_TEST
+
+/* Its directories: StrictModes. */
+START_TEST(test_check_dir)
+{
+	struct stat st;
+	char err[256];
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 0755;
+	ck_assert_int_eq(userdb_check_dir("/etc/sockeye", &st, 0, err,
+	    sizeof(err)), 0);
+	st.st_mode = S_IFDIR | 0750;
+	st.st_uid = 1000;
+	ck_assert_int_eq(userdb_check_dir("/d", &st, 1000, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(userdb_check_dir("/d", &st, 0, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "refusing the users file: its directory /d is "
+	    "owned by uid 1000, who could replace it; it must belong to root "
+	    "or to the user sockeyed runs as (uid 0)");
+	st.st_uid = 0;
+	st.st_mode = S_IFDIR | 0777;
+	ck_assert_int_eq(userdb_check_dir("/d", &st, 0, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "refusing the users file: its directory /d is "
+	    "writable by others (mode 0777), who could replace it; run chmod "
+	    "go-w on the directory");
+	st.st_mode = S_IFDIR | 0757;
+	ck_assert_int_eq(userdb_check_dir("/d", &st, 0, err, sizeof(err)), -1);
+	st.st_mode = S_IFDIR | 0775;
+	ck_assert_int_eq(userdb_check_dir("/d", &st, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "writable by its group (mode 0775)"));
+	/* Sticky: only an entry's owner may replace it (/tmp). */
+	st.st_mode = S_IFDIR | 01777;
+	ck_assert_int_eq(userdb_check_dir("/tmp", &st, 0, err, sizeof(err)),
+	    0);
+	st.st_mode = S_IFREG | 0755;
+	ck_assert_int_eq(userdb_check_dir("/f", &st, 0, err, sizeof(err)), -1);
+}
+END_TEST
+
+/* userdb_load() walks the real path: a world-writable directory fails. */
+START_TEST(test_load_dir_writable)
+{
+	char dir[] = "/tmp/check_userdb.XXXXXX", sub[300], path[320];
+	struct userdb *db;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/etc", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/users", sub);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "alice:%s\n", H);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	n_reports = 0;
+	db = userdb_load(path, true, getegid(), collect, NULL);
+	ck_assert_msg(db != NULL, "%s", n_reports > 0 ? reports[0].msg : "");
+	userdb_free(db);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	n_reports = 0;
+	ck_assert_ptr_null(userdb_load(path, true, getegid(), collect, NULL));
+	ck_assert_int_eq(n_reports, 1);
+	ck_assert_str_eq(reports[0].file, path);
+	ck_assert_ptr_nonnull(strstr(reports[0].msg, "its directory"));
+	ck_assert_ptr_nonnull(strstr(reports[0].msg, "writable by others"));
+	/* Not checked for sockeye-passwd check. */
+	db = userdb_load(path, false, getegid(), collect, NULL);
+	ck_assert_ptr_nonnull(db);
+	userdb_free(db);
+	/* The sticky bit makes it safe again. */
+	ck_assert_int_eq(chmod(sub, 01777), 0);
+	db = userdb_load(path, true, getegid(), collect, NULL);
+	ck_assert_ptr_nonnull(db);
+	userdb_free(db);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
 }
 END_TEST
 
@@ -638,6 +740,9 @@ userdb_suite(void)
 	tcase_add_test(tf, test_file_load_time);
 	tcase_add_test(tf, test_load_errors);
 	tcase_add_test(tf, test_check_mode);
+	tcase_add_test(tf, test_check_owner);
+	tcase_add_test(tf, test_check_dir);
+	tcase_add_test(tf, test_load_dir_writable);
 	suite_add_tcase(s, tf);
 	tcase_set_timeout(tv, 60);
 	tcase_add_test(tv, test_verify_forms);
