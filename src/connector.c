@@ -141,6 +141,9 @@ connector_free(struct connector *c)
 		attempt_close(c, i);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_timer_stop(c->loop, &c->deliver);
+	/* A winner cancelled before its delivery is nobody's: close it. */
+	if (c->res.fd != -1)
+		close(c->res.fd);
 	free(c);
 }
 
@@ -152,6 +155,7 @@ connector_deliver_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	c->res.fd = -1;		/* the callee's now */
 	c->cb(c->arg, &res);
 	connector_free(c);
 }
@@ -318,6 +322,8 @@ failed:
 static void
 connector_run(struct connector *c)
 {
+	char buf[SOCKADDR_STRLEN];
+
 	for (;;) {
 		int64_t now = now_ms(c), wake = 0;
 		size_t idx = 0;
@@ -335,6 +341,12 @@ connector_run(struct connector *c)
 		case HAPPY_FAIL:
 			finish(c, -1);
 			return;
+		case HAPPY_ABANDON:
+			debug("attempt to %s abandoned after %d ms to make room",
+			    addr_str(&c->h.c[idx].addr, buf, sizeof(buf)),
+			    HAPPY_STALE_MS);
+			attempt_close(c, idx);
+			continue;
 		}
 	}
 }

@@ -7,8 +7,11 @@
  * as the preferred family answers (or connect.resolution_delay_ms after
  * the other one did), addresses sorted (RFC 6724) and interleaved by
  * family (connect.first_family_count), a new attempt every
- * connect.attempt_delay_ms or as soon as one fails, the first connection
- * wins and the rest are closed; connect.timeout_s bounds it all. An IPv4
+ * connect.attempt_delay_ms or as soon as one fails (at most
+ * HAPPY_MAX_INFLIGHT at once, HAPPY_MAX_ATTEMPTS in all), the first
+ * connection wins and the rest are closed; connect.timeout_s bounds it
+ * all. connector_cancel() closes every socket, a won one not yet
+ * delivered included, and cancels the lookups. An IPv4
  * literal that has no route is reached through NAT64 when the resolver
  * finds a prefix (RFC 7050). The decisions are in happy.h (pure); this
  * module does the sockets, timers and lookups.

@@ -471,6 +471,19 @@ happy_attempt_failed(struct happy *h, size_t i, int err, int64_t now)
 	record_failure(h, happy_errno_to_rep(err), err);
 }
 
+/* The attempt in flight that started first (there is one). */
+static size_t
+oldest_running(const struct happy *h)
+{
+	size_t k;
+
+	for (k = 0; k < h->n_started; k++)
+		if (h->c[h->order[k]].state == HAPPY_RUNNING)
+			return h->order[k];
+	BUG_ON(1);
+	return 0;
+}
+
 /* Index of the next untried candidate in interleaved order, or h->n. */
 static size_t
 pick_next(const struct happy *h)
@@ -529,10 +542,31 @@ happy_next(struct happy *h, int64_t now, size_t *idx, int64_t *wake)
 		    min64(h->resolution_until, h->deadline) : h->deadline;
 		return HAPPY_WAIT;
 	}
-	i = pick_next(h);
+	/* Past the total, the candidates left are never tried. */
+	i = h->n_started < HAPPY_MAX_ATTEMPTS ? pick_next(h) : h->n;
 	if (i < h->n) {
+		if (h->running >= HAPPY_MAX_INFLIGHT) {
+			size_t old = oldest_running(h);
+			int64_t stale = h->c[old].started + HAPPY_STALE_MS;
+
+			if (now >= stale && now >= h->next_start) {
+				/* The oldest gives its place, as timed out. */
+				h->c[old].state = HAPPY_FAILED;
+				h->c[old].err = ETIMEDOUT;
+				h->running--;
+				record_failure(h, SOCKS5_REP_TTL_EXPIRED,
+				    ETIMEDOUT);
+				*idx = old;
+				return HAPPY_ABANDON;
+			}
+			/* Held back until a failure (it kicks) or then. */
+			*wake = min64(stale > h->next_start ? stale :
+			    h->next_start, h->deadline);
+			return HAPPY_WAIT;
+		}
 		if (h->running == 0 || h->kick || now >= h->next_start) {
 			h->c[i].state = HAPPY_RUNNING;
+			h->c[i].started = now;
 			h->running++;
 			h->order[h->n_started++] = i;
 			h->kick = false;
@@ -543,7 +577,8 @@ happy_next(struct happy *h, int64_t now, size_t *idx, int64_t *wake)
 		*wake = min64(h->next_start, h->deadline);
 		return HAPPY_WAIT;
 	}
-	if (h->running == 0 && h->pending == 0)
+	if (h->running == 0 &&
+	    (h->pending == 0 || h->n_started >= HAPPY_MAX_ATTEMPTS))
 		return HAPPY_FAIL;
 	/* Attempts in flight, or a lookup may still add candidates. */
 	*wake = h->deadline;

@@ -65,6 +65,21 @@ void happy_interleave(const union sockaddr_any *in, size_t n,
 /* Candidates per request: both families' answers, plus NAT64 synthesis. */
 #define HAPPY_MAX_CANDS 40
 
+/*
+ * What one request may cost: at most HAPPY_MAX_INFLIGHT connection
+ * attempts at once (RFC 8305 section 5 lets an implementation limit
+ * them) and HAPPY_MAX_ATTEMPTS in all. A name with 16 AAAA and 16 A
+ * records would otherwise hold 32 sockets for connect.timeout_s. A start
+ * that the in-flight cap holds back waits for a failure, or for the
+ * oldest attempt to have gone HAPPY_STALE_MS without an answer: that one
+ * is abandoned (as timed out) to make room, so that black holes ahead of
+ * a working address cannot use up every place. Candidates past the
+ * total are never tried.
+ */
+#define HAPPY_MAX_INFLIGHT	4
+#define HAPPY_MAX_ATTEMPTS	16
+#define HAPPY_STALE_MS		2000
+
 /* Lookups a request waits for (bits of happy.pending). */
 #define HAPPY_LOOKUP_V6 1u
 #define HAPPY_LOOKUP_V4 2u
@@ -79,6 +94,7 @@ struct happy_cand {
 	union sockaddr_any addr;	/* with the destination port */
 	enum happy_cand_state state;
 	int err;			/* errno of its failure */
+	int64_t started;		/* when its attempt started (ms) */
 	unsigned flags;			/* the caller's (HAPPY_F_*) */
 };
 
@@ -123,6 +139,7 @@ enum happy_action {
 	HAPPY_START = 0,	/* start an attempt to c[*idx] now */
 	HAPPY_WAIT,		/* nothing to do before *wake or an event */
 	HAPPY_FAIL,		/* give up: see happy_result() */
+	HAPPY_ABANDON,		/* close the attempt to c[*idx]: it timed out */
 };
 
 /*

@@ -666,13 +666,32 @@ resolver_pref64(struct resolver *r, resolver_pref64_cb cb, void *arg)
 void
 resolver_cancel(struct resolver_query *q)
 {
+	struct resolver_query *p;
+	struct resolver *r;
+
 	if (q == NULL)
 		return;
 	BUG_ON(q->cancelled);
-	if (q->done)
+	if (q->done) {
 		resolver_query_free(q);	/* c-ares let go of it already */
-	else
-		q->cancelled = true;	/* freed when c-ares calls back */
+		return;
+	}
+	q->cancelled = true;		/* freed when c-ares calls back */
+	r = q->r;
+	for (p = r->queries; p != NULL; p = p->next)
+		if (!p->done && !p->cancelled)
+			return;
+	/*
+	 * Nobody waits for an answer any more: end c-ares' queries now
+	 * (each calls back with ARES_ECANCELLED and is freed) rather than
+	 * at their timeout, so that a client that hung up leaves no socket
+	 * or retransmission behind; c-ares closes its sockets once no query
+	 * is left.
+	 */
+	if (r->have_channel) {
+		ares_cancel(r->channel);
+		resolver_rearm(r);
+	}
 }
 
 bool

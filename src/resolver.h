@@ -76,7 +76,11 @@ void resolver_free(struct resolver *r);
 struct resolver_query *resolver_lookup(struct resolver *r, const char *name,
     int family, resolver_cb cb, void *arg) MUST_CHECK;
 
-/* Cancel a pending lookup: its callback will not be called. */
+/*
+ * Cancel a pending lookup: its callback will not be called. When no
+ * other lookup still waits for its answer, c-ares' queries are ended
+ * at once (their sockets closed), not left to run to their timeout.
+ */
 void resolver_cancel(struct resolver_query *q);
 
 /*

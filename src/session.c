@@ -16,13 +16,16 @@
  * waiting the session keeps reading, so that a client that goes away
  * frees it (and cancels the check) at once.
  *
- * The client fd is read only while the session is parsing the greeting
- * and the request; whatever arrives after the request (a client that does
- * not wait for the reply) stays in the input buffer and is handed to the
- * relay, which sends it first. BINDING and UDP read it as well, for its
- * EOF, which ends them: BINDING keeps what arrives for the peer (up to
- * the buffer), UDP discards it (nothing is expected on the control
- * connection).
+ * Whatever arrives beyond the message being parsed (a client that does
+ * not wait for the answers: optimistic data) stays in the input buffer
+ * and is handed to the relay, which sends it first. When the buffer is
+ * full while the session waits (a check, a held attempt, the connector)
+ * it stops reading the client until there is room again: back-pressure,
+ * never a close. CONNECTING and BINDING read the client for its EOF or
+ * error, which ends them at once (the connector's sockets and lookups
+ * are cancelled with the session), keeping what arrives for the
+ * destination (up to the buffer); UDP discards it (nothing is expected
+ * on the control connection).
  */
 #include "config_auto.h"
 
@@ -532,6 +535,7 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	size_t n;
 
 	s->conn = NULL;
+	ev_io_stop(s->loop, &s->rio);
 	s->attempts = res->attempts;
 	status_count_connect(res);
 	if (res->has_addr) {
@@ -824,16 +828,16 @@ session_start_udp(struct session *s)
 	(void)session_queue(s, buf, n);
 }
 
-/* The control connection of a BIND or UDP ASSOCIATE, readable. */
+/* The client, readable while CONNECTING, BINDING or in a UDP ASSOCIATE. */
 static void
 session_ctl_read(struct session *s)
 {
 	uint8_t scratch[4096];
 	ssize_t n;
 
-	if (s->state == SESSION_BINDING) {
+	if (s->state == SESSION_BINDING || s->state == SESSION_CONNECTING) {
 		if (s->inlen == sizeof(s->in)) {
-			/* Enough kept for the peer: wait for it. */
+			/* Enough kept for the destination: wait for it. */
 			ev_io_stop(s->loop, &s->rio);
 			return;
 		}
@@ -913,6 +917,8 @@ session_handle_request(struct session *s)
 		return;
 	}
 	connector_set_check(s->conn, session_connect_check, s);
+	/* Watch the client: its EOF cancels every attempt and lookup. */
+	ev_io_start(s->loop, &s->rio);
 }
 
 static void
@@ -920,6 +926,9 @@ session_consume(struct session *s, size_t n)
 {
 	memmove(s->in, s->in + n, s->inlen - n);
 	s->inlen -= n;
+	/* Room again for a client that a full buffer had stopped. */
+	if (n > 0 && s->state <= SESSION_REQUEST)
+		ev_io_start(s->loop, &s->rio);
 }
 
 /*
@@ -1266,11 +1275,23 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		session_free(s);
 		return;
 	}
-	if (s->state == SESSION_BINDING || s->state == SESSION_UDP) {
+	if (s->state == SESSION_CONNECTING || s->state == SESSION_BINDING ||
+	    s->state == SESSION_UDP) {
 		session_ctl_read(s);
 		return;
 	}
 	if (s->inlen == sizeof(s->in)) {
+		if (s->state == SESSION_AUTH &&
+		    (s->vjob != NULL || s->auth_held)) {
+			/*
+			 * The attempt is complete and waits for its
+			 * check or its turn; what follows it (the request,
+			 * data) waits in the buffer: stop reading until
+			 * session_consume() makes room.
+			 */
+			ev_io_stop(s->loop, &s->rio);
+			return;
+		}
 		if (s->state == SESSION_AUTH) {
 			/*
 			 * An auth message longer than our buffer (CHAP

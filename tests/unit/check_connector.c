@@ -12,7 +12,9 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -747,6 +749,79 @@ START_TEST(test_cancel_racing)
 }
 END_TEST
 
+/* Open descriptors of this process. */
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;		/* the directory's own */
+}
+
+/*
+ * Cancelled at every loop turn before its result is delivered, including
+ * the turn after the race is won (the winner's fd is then held for the
+ * delivery): nothing is left open. First, how many turns the delivery
+ * takes; then cancel after 0, 1, ... that many minus one.
+ */
+START_TEST(test_cancel_undelivered)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	struct resolver *r = make_resolver(NULL, 0, 1000);
+	uint16_t port;
+	int lfd = listen_on(AF_INET, &port);
+	struct connector *c;
+	int turns, k, base, fd;
+
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
+	addr_v4(&dst, port);
+	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+	ck_assert_ptr_nonnull(c);
+	for (turns = 1; turns < 50; turns++) {
+		ev_run(loop, EVRUN_ONCE);
+		if (o.called)
+			break;
+	}
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_ge(o.res.fd, 0);
+	close(o.res.fd);
+	ck_assert_int_ge(turns, 2);	/* won, then delivered */
+	while ((fd = accept(lfd, NULL, NULL)) >= 0)
+		close(fd);
+	base = count_fds();
+	for (k = 0; k < turns; k++) {
+		int i;
+
+		o.called = 0;
+		c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+		ck_assert_ptr_nonnull(c);
+		for (i = 0; i < k; i++)
+			ev_run(loop, EVRUN_ONCE);
+		ck_assert_msg(o.called == 0, "delivered after %d of %d turns",
+		    k, turns);
+		connector_cancel(c);
+		ck_assert_msg(count_fds() == base,
+		    "cancelled after %d turns: %d fds open, %d before", k,
+		    count_fds(), base);
+		while ((fd = accept(lfd, NULL, NULL)) >= 0)
+			close(fd);
+	}
+	run_for(0.2);
+	ck_assert_int_eq(o.called, 0);
+	close(lfd);
+	resolver_free(r);
+}
+END_TEST
+
 static Suite *
 connector_suite(void)
 {
@@ -763,6 +838,7 @@ connector_suite(void)
 	tcase_add_test(tc, test_unresolvable);
 	tcase_add_test(tc, test_overall_timeout);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_cancel_undelivered);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("happy-eyeballs");

@@ -374,6 +374,14 @@ sim_run(const struct sim_case *k, char *out, size_t cap)
 
 			if (act == HAPPY_WAIT)
 				break;
+			if (act == HAPPY_ABANDON) {
+				snprintf(item, sizeof(item), "X%lld=%s",
+				    (long long)t,
+				    ipstr(&h.c[idx].addr, a, sizeof(a)));
+				append(out, cap, item);
+				due[idx] = -1;
+				continue;
+			}
 			if (act == HAPPY_FAIL) {
 				int err;
 
@@ -468,8 +476,8 @@ static const struct sim_case sim_cases[] = {
 	    { { "192.0.2.3", 1, ECONNREFUSED }, { "192.0.2.5", 1, ECONNREFUSED },
 	      { "192.0.2.7", 1, ECONNREFUSED }, { "192.0.2.8", 1, 0 } }, NULL,
 	    "S0=2001:db8::1 S250=192.0.2.2 S500=192.0.2.3 S501=192.0.2.4 "
-	    "S751=192.0.2.5 S752=192.0.2.6 S1002=192.0.2.7 S1003=192.0.2.8 "
-	    "OK1004=192.0.2.8", false },
+	    "S751=192.0.2.5 S752=192.0.2.6 X2000=2001:db8::1 S2000=192.0.2.7 "
+	    "S2001=192.0.2.8 OK2002=192.0.2.8", false },
 	{ "first_family_count 2",
 	    { 100, 50, 2, AF_INET6, 10000 }, BOTH,
 	    { { 0, V6, "2001:db8::1 2001:db8::2 2001:db8::3" }, { 0, V4, "192.0.2.1" } },
@@ -635,6 +643,99 @@ START_TEST(test_capacity)
 	ck_assert_uint_eq(happy_add(&h, a, HAPPY_MAX_CANDS + 5, 0, 0),
 	    HAPPY_MAX_CANDS);
 	ck_assert_uint_eq(happy_add(&h, a, 1, 0, 0), 0);
+}
+END_TEST
+
+/* 16 AAAA + 16 A records, all black holes, then all refusing at once. */
+static void
+caps_setup(struct happy *h)
+{
+	struct happy_params p = P_DEFAULT;
+	union sockaddr_any a6[16], a4[16];
+	size_t i;
+
+	for (i = 0; i < 16; i++) {
+		char s[64];
+
+		snprintf(s, sizeof(s), "2001:db8::%zx", i + 1);
+		a6[i] = ip(s);
+		snprintf(s, sizeof(s), "192.0.2.%zu", i + 1);
+		a4[i] = ip(s);
+	}
+	happy_init(h, &p, 0, BOTH);
+	ck_assert_uint_eq(happy_add(h, a6, 16, 0, 0), 16);
+	happy_lookup_done(h, V6, 0);
+	ck_assert_uint_eq(happy_add(h, a4, 16, 0, 0), 16);
+	happy_lookup_done(h, V4, 0);
+}
+
+/*
+ * Black holes: never more than four in flight; the oldest gives its place
+ * after HAPPY_STALE_MS; 16 started in all, then the timeout.
+ */
+START_TEST(test_cap_inflight)
+{
+	struct happy h;
+	int64_t t, wake = 0, first_abandon = -1;
+	size_t idx = 0;
+	int starts = 0, abandons = 0, err = 0;
+	enum happy_action act = HAPPY_WAIT;
+
+	caps_setup(&h);
+	for (t = 0; t <= 10000; t = wake) {
+		while ((act = happy_next(&h, t, &idx, &wake)) != HAPPY_WAIT &&
+		    act != HAPPY_FAIL) {
+			if (act == HAPPY_START) {
+				starts++;
+				if (starts <= HAPPY_MAX_INFLIGHT)
+					ck_assert_int_lt(t, HAPPY_STALE_MS);
+			} else {
+				if (first_abandon < 0)
+					first_abandon = t;
+				abandons++;
+			}
+			ck_assert_int_le(h.running, HAPPY_MAX_INFLIGHT);
+		}
+		if (act == HAPPY_FAIL)
+			break;
+		ck_assert_int_gt(wake, t);
+	}
+	ck_assert_int_eq(act, HAPPY_FAIL);
+	ck_assert_int_eq(t, 10000);	/* the timeout, nothing else */
+	ck_assert_int_eq(first_abandon, HAPPY_STALE_MS);
+	ck_assert_int_eq(starts, HAPPY_MAX_ATTEMPTS);
+	ck_assert_int_eq(abandons, HAPPY_MAX_ATTEMPTS - HAPPY_MAX_INFLIGHT);
+	ck_assert_int_eq(happy_attempts(&h), HAPPY_MAX_ATTEMPTS);
+	ck_assert_int_eq(happy_result(&h, &err), SOCKS5_REP_TTL_EXPIRED);
+}
+END_TEST
+
+/*
+ * Each failure frees its place, so refusals go on: up to 16 attempts in
+ * all, then the request fails with the refusal though 16 are untried.
+ */
+START_TEST(test_cap_total)
+{
+	struct happy h;
+	int64_t wake = 0;
+	size_t idx = 0;
+	enum happy_action act;
+	int starts = 0, err = 0, guard;
+
+	caps_setup(&h);
+	for (guard = 0; guard < 100; guard++) {
+		act = happy_next(&h, 0, &idx, &wake);
+		if (act != HAPPY_START)
+			break;
+		starts++;
+		ck_assert_int_le(h.running, HAPPY_MAX_INFLIGHT);
+		happy_attempt_failed(&h, idx, ECONNREFUSED, 0);
+	}
+	ck_assert_int_eq(act, HAPPY_FAIL);
+	ck_assert_int_eq(starts, HAPPY_MAX_ATTEMPTS);
+	ck_assert_int_eq(happy_attempts(&h), HAPPY_MAX_ATTEMPTS);
+	ck_assert_int_eq(happy_result(&h, &err), SOCKS5_REP_CONN_REFUSED);
+	ck_assert_int_eq(err, ECONNREFUSED);
 }
 END_TEST
 
@@ -828,6 +929,8 @@ happy_suite(void)
 	    (int)(sizeof(sim_cases) / sizeof(sim_cases[0])));
 	tcase_add_test(tc, test_schedule_api);
 	tcase_add_test(tc, test_capacity);
+	tcase_add_test(tc, test_cap_inflight);
+	tcase_add_test(tc, test_cap_total);
 	tcase_add_test(tc, test_errno_to_rep);
 	tcase_add_test(tc, test_rep_ranking);
 	suite_add_tcase(s, tc);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -620,6 +621,53 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* Open descriptors of this process. */
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;		/* the directory's own */
+}
+
+/*
+ * A silent server: once the last lookup still waiting is cancelled,
+ * c-ares' queries end at once and its socket is closed, long before
+ * their timeout (0.5 s, two tries); a later lookup works.
+ */
+START_TEST(test_cancel_ends_queries)
+{
+	struct rec rc = { 0 }, other = { 0 };
+	struct resolver_query *q6, *q4;
+	int base = count_fds();
+
+	q6 = lookup(res, "slow.test", AF_INET6, rec_cb, &rc);
+	q4 = lookup(res, "slow.test", AF_INET, rec_cb, &rc);
+	run_for(loop, 0.05);
+	ck_assert_int_ge(srv.queries, 2);
+	ck_assert_int_gt(count_fds(), base);
+	resolver_cancel(q6);
+	run_for(loop, 0.02);
+	/* One still waits: c-ares keeps asking. */
+	ck_assert_int_gt(count_fds(), base);
+	resolver_cancel(q4);
+	ck_assert_int_eq(count_fds(), base);
+	run_for(loop, 1.5);
+	ck_assert_int_eq(rc.calls, 0);
+	ck_assert_int_eq(count_fds(), base);
+	(void)lookup(res, "a.test", AF_INET, rec_cb, &other);
+	ck_assert(run_until(loop, &other.calls, 1, 3.));
+	ck_assert_int_eq(other.st, RESOLVER_OK);
+}
+END_TEST
+
 /* Cancel before the loop ever ran: answers already parked are dropped. */
 START_TEST(test_cancel_immediate)
 {
@@ -911,6 +959,7 @@ resolver_suite(void)
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_cancel_ends_queries);
 	tcase_add_test(tc, test_cancel_immediate);
 	tcase_add_test(tc, test_free_pending);
 	tcase_add_test(tc, test_free_from_callback);
