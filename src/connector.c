@@ -571,6 +571,12 @@ connector_set_check(struct connector *c, connector_check_fn fn, void *arg)
 	c->check_arg = arg;
 }
 
+int
+connector_attempts(const struct connector *c)
+{
+	return happy_attempts(&c->h);
+}
+
 void
 connector_cancel(struct connector *c)
 {

@@ -90,7 +90,13 @@ typedef enum connector_verdict (*connector_check_fn)(void *arg,
 void connector_set_check(struct connector *c, connector_check_fn fn,
     void *arg);
 
-/* Stop: close every socket, cancel lookups; cb is never called. */
+/* Connection attempts started so far (for the access log of a cancel). */
+int connector_attempts(const struct connector *c);
+
+/*
+ * Stop: close every socket (a connection already won but not yet
+ * delivered to cb included) and cancel the lookups; cb is never called.
+ */
 void connector_cancel(struct connector *c);
 
 /* Map a connect(2)/SO_ERROR errno to a SOCKS5 reply code. */

@@ -297,6 +297,7 @@ session_free(struct session *s)
 		return;
 	/* Async work first, so no callback can land on a freed session. */
 	if (s->conn != NULL) {
+		s->attempts = connector_attempts(s->conn);
 		connector_cancel(s->conn);
 		s->conn = NULL;
 		if (s->end == NULL)
@@ -1295,15 +1296,8 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (s->state == SESSION_AUTH) {
 			/*
 			 * An auth message longer than our buffer (CHAP
-			 * allows 64 KiB; no real client sends 1 KiB), or
-			 * a client flooding us while its check runs.
+			 * allows 64 KiB; no real client sends 1 KiB).
 			 */
-			if (s->vjob != NULL) {
-				verifier_cancel(worker_verifier(s->w), s->vjob);
-				s->vjob = NULL;
-			}
-			ev_timer_stop(s->loop, &s->auth_timer);
-			s->auth_held = 0;
 			session_closing(s, "bad-auth-message");
 			session_flushed(s);
 			return;

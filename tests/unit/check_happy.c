@@ -251,8 +251,8 @@ struct sim_answer {
 /*
  * How an address answers a connection attempt: after `after` ms it
  * connects (err 0) or fails with `err`; after 0 with an error is a
- * connect() that fails at once. Addresses not listed never answer
- * (black-holed).
+ * connect() that fails at once. The address "*" stands for every address
+ * not listed before it. Addresses not listed never answer (black-holed).
  */
 struct sim_peer {
 	const char *addr;
@@ -279,6 +279,13 @@ struct sim_case {
 #define BOTH (HAPPY_LOOKUP_V6 | HAPPY_LOOKUP_V4)
 #define V6 HAPPY_LOOKUP_V6
 #define V4 HAPPY_LOOKUP_V4
+#define ADDRS16_V6 "2001:db8::1 2001:db8::2 2001:db8::3 2001:db8::4 " \
+	"2001:db8::5 2001:db8::6 2001:db8::7 2001:db8::8 2001:db8::9 " \
+	"2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::d 2001:db8::e " \
+	"2001:db8::f 2001:db8::10"
+#define ADDRS16_V4 "192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 " \
+	"192.0.2.6 192.0.2.7 192.0.2.8 192.0.2.9 192.0.2.10 192.0.2.11 " \
+	"192.0.2.12 192.0.2.13 192.0.2.14 192.0.2.15 192.0.2.16"
 
 static const struct sim_peer *
 sim_peer_of(const struct sim_case *k, const union sockaddr_any *a)
@@ -286,8 +293,11 @@ sim_peer_of(const struct sim_case *k, const union sockaddr_any *a)
 	size_t i;
 
 	for (i = 0; i < 10 && k->peer[i].addr != NULL; i++) {
-		union sockaddr_any p = ip(k->peer[i].addr);
+		union sockaddr_any p;
 
+		if (strcmp(k->peer[i].addr, "*") == 0)
+			return &k->peer[i];
+		p = ip(k->peer[i].addr);
 		if (sockaddr_equal_ip(&p.sa, &a->sa))
 			return &k->peer[i];
 	}
@@ -311,7 +321,8 @@ sim_denied(const struct sim_case *k, const char *addr)
 
 /*
  * Run a case to its end. The trace: "S<t>=<addr>" for each attempt
- * started, then "OK<t>=<addr>" or "FAIL<t>=<rep>".
+ * started, "X<t>=<addr>" for each abandoned, then "OK<t>=<addr>" or
+ * "FAIL<t>=<rep>".
  */
 static void
 sim_run(const struct sim_case *k, char *out, size_t cap)
@@ -559,6 +570,55 @@ static const struct sim_case sim_cases[] = {
 	    { { 0, V6, "2001:db8::1 2001:db8::2" }, { 0, V4, "192.0.2.1" } },
 	    { { NULL, 0, 0 } }, NULL,
 	    "S0=2001:db8::1 S100=192.0.2.1 S200=2001:db8::2 FAIL1000=6", false },
+	/*
+	 * The caps: a name with 16 AAAA and 16 A records holds at most
+	 * HAPPY_MAX_INFLIGHT sockets at once and makes HAPPY_MAX_ATTEMPTS
+	 * attempts in all.
+	 */
+	{ "16 AAAA and 16 A black-holed: 4 at a time, 16 in all",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
+	    { { NULL, 0, 0 } }, NULL,
+	    "S0=2001:db8::1 S250=192.0.2.1 S500=2001:db8::2 S750=192.0.2.2 "
+	    "X2000=2001:db8::1 S2000=2001:db8::3 X2250=192.0.2.1 S2250=192.0.2.3 "
+	    "X2500=2001:db8::2 S2500=2001:db8::4 X2750=192.0.2.2 S2750=192.0.2.4 "
+	    "X4000=2001:db8::3 S4000=2001:db8::5 X4250=192.0.2.3 S4250=192.0.2.5 "
+	    "X4500=2001:db8::4 S4500=2001:db8::6 X4750=192.0.2.4 S4750=192.0.2.6 "
+	    "X6000=2001:db8::5 S6000=2001:db8::7 X6250=192.0.2.5 S6250=192.0.2.7 "
+	    "X6500=2001:db8::6 S6500=2001:db8::8 X6750=192.0.2.6 S6750=192.0.2.8 "
+	    "FAIL10000=6", false },
+	{ "a failure frees a place: the next starts at once",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
+	    { { "2001:db8::1", 1500, ECONNREFUSED }, { "2001:db8::3", 1, 0 } },
+	    NULL,
+	    "S0=2001:db8::1 S250=192.0.2.1 S500=2001:db8::2 S750=192.0.2.2 "
+	    "S1500=2001:db8::3 OK1501=2001:db8::3", false },
+	{ "black holes give their places up: the sixth address is reached",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
+	    { { "192.0.2.3", 1, 0 } }, NULL,
+	    "S0=2001:db8::1 S250=192.0.2.1 S500=2001:db8::2 S750=192.0.2.2 "
+	    "X2000=2001:db8::1 S2000=2001:db8::3 X2250=192.0.2.1 S2250=192.0.2.3 "
+	    "OK2251=192.0.2.3", false },
+	{ "16 AAAA and 16 A refused: 16 attempts, then REP 5",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
+	    { { "*", 1, ECONNREFUSED } }, NULL,
+	    "S0=2001:db8::1 S1=192.0.2.1 S2=2001:db8::2 S3=192.0.2.2 "
+	    "S4=2001:db8::3 S5=192.0.2.3 S6=2001:db8::4 S7=192.0.2.4 "
+	    "S8=2001:db8::5 S9=192.0.2.5 S10=2001:db8::6 S11=192.0.2.6 "
+	    "S12=2001:db8::7 S13=192.0.2.7 S14=2001:db8::8 S15=192.0.2.8 "
+	    "FAIL16=5", false },
+	{ "16 attempts used, a late answer is not tried",
+	    P_DEFAULT, BOTH,
+	    { { 0, V4, ADDRS16_V4 }, { 5000, V6, "2001:db8::1" } },
+	    { { "*", 1, ECONNREFUSED } }, NULL,
+	    "S50=192.0.2.1 S51=192.0.2.2 S52=192.0.2.3 S53=192.0.2.4 "
+	    "S54=192.0.2.5 S55=192.0.2.6 S56=192.0.2.7 S57=192.0.2.8 "
+	    "S58=192.0.2.9 S59=192.0.2.10 S60=192.0.2.11 S61=192.0.2.12 "
+	    "S62=192.0.2.13 S63=192.0.2.14 S64=192.0.2.15 S65=192.0.2.16 "
+	    "FAIL66=5", false },
 	{ "NAT64: the literal fails at once, the synthesised address joins",
 	    P_DEFAULT, 0,
 	    { { 0, V4, "192.0.2.1" }, { 30, V6, "64:ff9b::c000:201" } },
