@@ -36,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "connector.h"
 #include "log.h"
 #include "socks5.h"
 #include "status.h"
@@ -437,24 +436,24 @@ status_count_refusal(enum status_refusal reason)
 }
 
 void
-status_count_connect(const struct connector_result *res)
+status_count_connect(bool connected, int family, int attempts, bool nat64)
 {
 	struct status_hdr *h;
 
-	if (self == NULL || res == NULL)
+	if (self == NULL)
 		return;
 	h = self->hdr;
-	if (res->fd == -1) {
+	if (!connected) {
 		ADD(&h->he[HE_FAILED], 1);
 		return;
 	}
-	if (res->addr.sa.sa_family == AF_INET6)
+	if (family == AF_INET6)
 		ADD(&h->he[HE_IPV6], 1);
 	else
 		ADD(&h->he[HE_IPV4], 1);
-	if (res->attempts > 1)
+	if (attempts > 1)
 		ADD(&h->he[HE_FALLBACK], 1);
-	if (res->nat64)
+	if (nat64)
 		ADD(&h->he[HE_NAT64], 1);
 }
 

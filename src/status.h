@@ -43,7 +43,6 @@
 
 struct status;
 struct status_server;
-struct connector_result;
 
 /*
  * Why a client or a request was turned away. The JSON names (in
@@ -161,10 +160,14 @@ void status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
 void status_count_refusal(enum status_refusal reason);
 
 /*
- * The connector's result for a CONNECT: which family won, whether more
- * than one attempt was needed (a fallback), NAT64, or a failure.
+ * A CONNECT's outcome, as the connector reported it: `connected` (else
+ * it failed, and the rest is not counted), the winner's address family
+ * (AF_INET6 counts as IPv6, any other as IPv4), the connection attempts
+ * started (more than one: a fallback) and whether the winner's address
+ * was synthesised by NAT64.
  */
-void status_count_connect(const struct connector_result *res);
+void status_count_connect(bool connected, int family, int attempts,
+    bool nat64);
 
 /* --- Names and the socket ----------------------------------------------- */
 
