@@ -31,6 +31,11 @@
  * The master reads the region to answer the status socket (one JSON line
  * per request line, see sockeyed(8)) and on SIGUSR2 (a summary in the
  * log).
+ *
+ * This header is the whole module's API. Its parts: status_counters.c
+ * (the mapping, its writes and its bounded reads), status_json.c (the
+ * JSON line, the log summary, the names), status_server.c (the socket);
+ * status_int.h is the mapping's layout, shared by the first two only.
  */
 #ifndef SOCKEYE_STATUS_H
 #define SOCKEYE_STATUS_H

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * status_int.h - the layout of the status mapping, shared by status.c
- * (which makes it and writes it) and status_json.c (which renders it).
- * Internal to the status module: nothing outside src/status*.c includes
- * it; everyone else uses status.h.
+ * status_int.h - the layout of the status mapping, shared by
+ * status_counters.c (which makes it and writes it) and status_json.c
+ * (which renders it). Internal to the status module: nothing outside
+ * src/status_*.c includes it; everyone else uses status.h.
  *
  * Layout of the shared mapping:
  *
@@ -113,7 +113,7 @@ status_add_sat(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* --- Reading (status.c): bounded whatever the mapping holds ---------- */
+/* --- Reading (status_counters.c): bounded whatever the mapping holds - */
 
 /* Seconds since status_new(), from the master's own copy of the start. */
 uint64_t status_uptime_s(const struct status *st);

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * status.c - see status.h: the shared mapping (its layout is in
- * status_int.h), the master's and the workers' writes to it, and the
- * reads that survive whatever a worker wrote there.
+ * status_counters.c - the shared counters (see status.h): the mapping
+ * (its layout is in status_int.h), the master's and the workers' writes
+ * to it, and the reads that survive whatever a worker wrote there.
  *
  * The user table is open addressing over USER_CAP entries, twice the
  * names it accepts, so probes stay short. An entry goes EMPTY -> CLAIMED
