@@ -188,6 +188,18 @@ sbuf_json_string(struct sbuf *b, const char *s, size_t len)
 	b->p[b->len] = '\0';
 }
 
+/* `"name":value` for each of `n` counters, separated by commas. */
+static void
+sbuf_counters(struct sbuf *b, const char *const *names, const uint64_t *v,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sbuf_printf(b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",", names[i],
+		    LOAD(&v[i]));
+}
+
 char *
 status_json(const struct status *st, size_t *len)
 {
@@ -221,11 +233,9 @@ status_json(const struct status *st, size_t *len)
 		sep = ",";
 	}
 	sbuf_printf(&b, "],\"sessions\":{\"active\":%" PRIu64 ",\"total\":%"
-	    PRIu64 ",\"ended\":%" PRIu64, active, LOAD(&h->accepted),
+	    PRIu64 ",\"ended\":%" PRIu64 ",", active, LOAD(&h->accepted),
 	    LOAD(&h->ended));
-	for (i = 0; i < STATUS_CMD_COUNT; i++)
-		sbuf_printf(&b, ",\"%s\":%" PRIu64, cmd_names[i],
-		    LOAD(&h->cmd[i]));
+	sbuf_counters(&b, cmd_names, h->cmd, STATUS_CMD_COUNT);
 	sbuf_printf(&b, "},\"bytes\":{\"up\":%" PRIu64 ",\"down\":%" PRIu64
 	    "},\"users\":{", LOAD(&h->bytes_up), LOAD(&h->bytes_down));
 	sep = "";
@@ -243,13 +253,9 @@ status_json(const struct status *st, size_t *len)
 		sep = ",";
 	}
 	sbuf_printf(&b, "},\"refused\":{");
-	for (i = 0; i < STATUS_REFUSAL_COUNT; i++)
-		sbuf_printf(&b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",",
-		    refusal_names[i], LOAD(&h->refused[i]));
+	sbuf_counters(&b, refusal_names, h->refused, STATUS_REFUSAL_COUNT);
 	sbuf_printf(&b, "},\"happy_eyeballs\":{");
-	for (i = 0; i < HE_COUNT; i++)
-		sbuf_printf(&b, "%s\"%s\":%" PRIu64, i == 0 ? "" : ",",
-		    he_names[i], LOAD(&h->he[i]));
+	sbuf_counters(&b, he_names, h->he, HE_COUNT);
 	sbuf_printf(&b, "}}\n");
 	if (b.failed) {
 		free(b.p);
@@ -261,6 +267,18 @@ status_json(const struct status *st, size_t *len)
 
 /* Users named in the SIGUSR2 summary; the rest are only counted. */
 #define SUMMARY_USERS 100
+
+/* "name value" for each of `n` counters, separated by ", ", in `line`. */
+static void
+summary_counters(char *line, size_t size, const char *const *names,
+    const uint64_t *v, size_t n)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(line + len, size - len, "%s%s %" PRIu64,
+		    i == 0 ? "" : ", ", names[i], LOAD(&v[i]));
+}
 
 void
 status_log_summary(const struct status *st)
@@ -293,10 +311,8 @@ status_log_summary(const struct status *st)
 		    (long)LOAD(&s->pid), LOAD(&s->gen), state_names[state],
 		    LOAD(&s->active), LOAD(&s->accepted));
 	}
-	len = 0;
-	for (i = 0; i < STATUS_CMD_COUNT && len < sizeof(line); i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %"
-		    PRIu64, i == 0 ? "" : ", ", cmd_names[i], LOAD(&h->cmd[i]));
+	summary_counters(line, sizeof(line), cmd_names, h->cmd,
+	    STATUS_CMD_COUNT);
 	logit("status: ended sessions per command: %s", line);
 	for (i = 0; i <= USER_CAP; i++) {
 		const struct status_user *u = &h->users[i];
@@ -318,16 +334,10 @@ status_log_summary(const struct status *st)
 	}
 	if (more > 0)
 		logit("status: and %zu more users (see the status socket)", more);
-	len = 0;
-	for (i = 0; i < STATUS_REFUSAL_COUNT && len < sizeof(line); i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %"
-		    PRIu64, i == 0 ? "" : ", ", refusal_names[i],
-		    LOAD(&h->refused[i]));
+	summary_counters(line, sizeof(line), refusal_names, h->refused,
+	    STATUS_REFUSAL_COUNT);
 	logit("status: refused: %s", line);
-	len = 0;
-	for (i = 0; i < HE_COUNT && len < sizeof(line); i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %"
-		    PRIu64, i == 0 ? "" : ", ", he_names[i], LOAD(&h->he[i]));
+	summary_counters(line, sizeof(line), he_names, h->he, HE_COUNT);
 	logit("status: happy eyeballs: %s", line);
 }
 
