@@ -448,11 +448,12 @@ send_up_name(struct udp_assoc *a, const char *name, uint16_t port,
 	a->pend_bytes += len;
 }
 
-/* One datagram that arrived at the relay socket. */
+/* One datagram (n bytes in udp_buf) that arrived at the relay socket. */
 static void
-from_client(struct udp_assoc *a, const uint8_t *buf, size_t n,
-    const struct sockaddr *from)
+from_client(struct udp_assoc *a, size_t n, union sockaddr_any *peer)
 {
+	const uint8_t *buf = udp_buf;
+	const struct sockaddr *from = &peer->sa;
 	struct socks5_udp_header h;
 	union sockaddr_any dst;
 	socklen_t dlen = sizeof(dst);
@@ -491,29 +492,40 @@ from_client(struct udp_assoc *a, const uint8_t *buf, size_t n,
 	send_up(a, &dst, buf + used, n - used);
 }
 
+/*
+ * Read datagrams from fd into buf (size bytes), handing each to `got`
+ * with its length and source: at most UDP_BATCH, fewer when the socket
+ * runs dry (or fails) first.
+ */
 static void
-udp_up_cb(struct ev_loop *loop, ev_io *io, int revents)
+read_batch(struct udp_assoc *a, int fd, uint8_t *buf, size_t size,
+    void (*got)(struct udp_assoc *, size_t, union sockaddr_any *))
 {
-	struct udp_assoc *a = io->data;
 	int i;
 
-	(void)loop;
-	(void)revents;
 	for (i = 0; i < UDP_BATCH; i++) {
 		union sockaddr_any from;
 		socklen_t flen = sizeof(from);
 		ssize_t n;
 
-		n = recvfrom(a->rfd, udp_buf, sizeof(udp_buf), 0, &from.sa,
-		    &flen);
+		memset(&from, 0, sizeof(from));
+		n = recvfrom(fd, buf, size, 0, &from.sa, &flen);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			/* EAGAIN, or an error that the read consumed. */
 			return;
 		}
-		from_client(a, udp_buf, (size_t)n, &from.sa);
+		got(a, (size_t)n, &from);
 	}
+}
+
+static void
+udp_up_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	(void)loop;
+	(void)revents;
+	read_batch(io->data, io->fd, udp_buf, sizeof(udp_buf), from_client);
 }
 
 /* One datagram that arrived at an outbound socket: to the client. */
@@ -555,29 +567,14 @@ to_client(struct udp_assoc *a, size_t n, union sockaddr_any *from)
 	a->last = ev_now(a->loop);
 }
 
+/* The payload lands UDP_ROOM bytes in, leaving room for the header. */
 static void
 udp_down_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct udp_assoc *a = io->data;
-	int fd = io->fd, i;
-
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < UDP_BATCH; i++) {
-		union sockaddr_any from;
-		socklen_t flen = sizeof(from);
-		ssize_t n;
-
-		memset(&from, 0, sizeof(from));
-		n = recvfrom(fd, udp_buf + UDP_ROOM, UDP_DGRAM_MAX, 0,
-		    &from.sa, &flen);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		to_client(a, (size_t)n, &from);
-	}
+	read_batch(io->data, io->fd, udp_buf + UDP_ROOM, UDP_DGRAM_MAX,
+	    to_client);
 }
 
 static void
