@@ -31,6 +31,11 @@
  * The master reads the region to answer the status socket (one JSON line
  * per request line, see sockeyed(8)) and on SIGUSR2 (a summary in the
  * log).
+ *
+ * This header is the whole module's API. Its parts: status_counters.c
+ * (the mapping, its writes and its bounded reads), status_json.c (the
+ * JSON line, the log summary, the names), status_server.c (the socket);
+ * status_int.h is the mapping's layout, shared by the first two only.
  */
 #ifndef SOCKEYE_STATUS_H
 #define SOCKEYE_STATUS_H
@@ -43,7 +48,6 @@
 
 struct status;
 struct status_server;
-struct connector_result;
 
 /*
  * Why a client or a request was turned away. The JSON names (in
@@ -161,10 +165,14 @@ void status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
 void status_count_refusal(enum status_refusal reason);
 
 /*
- * The connector's result for a CONNECT: which family won, whether more
- * than one attempt was needed (a fallback), NAT64, or a failure.
+ * A CONNECT's outcome, as the connector reported it: `connected` (else
+ * it failed, and the rest is not counted), the winner's address family
+ * (AF_INET6 counts as IPv6, any other as IPv4), the connection attempts
+ * started (more than one: a fallback) and whether the winner's address
+ * was synthesised by NAT64.
  */
-void status_count_connect(const struct connector_result *res);
+void status_count_connect(bool connected, int family, int attempts,
+    bool nat64);
 
 /* --- Names and the socket ----------------------------------------------- */
 

@@ -23,7 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "connector.h"
 #include "socks5.h"
 #include "status.h"
 
@@ -163,7 +162,6 @@ assert_has(const char *json, const char *needle)
 START_TEST(counts_from_a_worker)
 {
 	struct status *st = status_new(4);
-	struct connector_result r;
 	char *j;
 
 	ck_assert_ptr_nonnull(st);
@@ -187,19 +185,10 @@ START_TEST(counts_from_a_worker)
 	status_count_refusal(STATUS_REFUSED_CLIENTS);
 	status_count_refusal((enum status_refusal)99);	/* ignored */
 
-	memset(&r, 0, sizeof(r));
-	r.fd = 5;
-	r.attempts = 1;
-	r.addr.sa.sa_family = AF_INET6;
-	status_count_connect(&r);
-	r.addr.sa.sa_family = AF_INET;
-	r.attempts = 2;
-	status_count_connect(&r);
-	r.nat64 = true;
-	r.addr.sa.sa_family = AF_INET6;
-	status_count_connect(&r);
-	r.fd = -1;
-	status_count_connect(&r);
+	status_count_connect(true, AF_INET6, 1, false);
+	status_count_connect(true, AF_INET, 2, false);
+	status_count_connect(true, AF_INET6, 2, true);
+	status_count_connect(false, AF_INET6, 2, true);
 
 	j = json_of(st);
 	assert_has(j, "\"generation\":1,");
