@@ -394,6 +394,9 @@ log_report(void *arg, const char *file, int line, const char *msg)
 
 /* --- Privileges and children ----------------------------------------------- */
 
+static void close_dropped_listeners(struct listener *old, size_t nold,
+    const struct listener *ls, size_t nls, bool say);
+
 static int
 resolve_user(struct master *m)
 {
@@ -468,7 +471,6 @@ reset_signals_in_child(void)
 static void
 child_close_master_fds(struct master *m, int keep_slot)
 {
-	size_t j;
 	int i;
 
 	for (i = 0; i < m->nslots; i++)
@@ -481,11 +483,8 @@ child_close_master_fds(struct master *m, int keep_slot)
 	 * switch, and a copy here would keep them listening.
 	 */
 	if (m->prior != NULL)
-		for (j = 0; j < m->prior->nls; j++)
-			if (!listener_in(m->prior->ls[j].fd, m->ls, m->nls)) {
-				close(m->prior->ls[j].fd);
-				m->prior->ls[j].fd = -1;
-			}
+		close_dropped_listeners(m->prior->ls, m->prior->nls, m->ls,
+		    m->nls, false);
 	status_server_forget(m->srv);
 	m->srv = NULL;
 	if (m->prior != NULL && m->prior->srv_changed) {
@@ -501,18 +500,29 @@ child_close_master_fds(struct master *m, int keep_slot)
 	m->ready_fd = -1;
 }
 
+/*
+ * Free what a reload kept. Its listeners are not closed: the caller has
+ * closed those no generation uses, or handed them back.
+ */
 static void
-child_free(struct master *m)
+prior_free(struct prior *pr)
 {
-	if (m->prior != NULL) {
-		free(m->prior->ls);
-		free(m->prior->ls_conf);
-		free(m->prior->pos);
-		userdb_free(m->prior->db);
-		config_free(m->prior->cfg);
-		free(m->prior);
-		m->prior = NULL;
-	}
+	if (pr == NULL)
+		return;
+	free(pr->ls);
+	free(pr->ls_conf);
+	free(pr->pos);
+	userdb_free(pr->db);
+	config_free(pr->cfg);
+	free(pr);
+}
+
+/* Free the master's memory (a worker's copy too); descriptors stay. */
+static void
+master_free(struct master *m)
+{
+	prior_free(m->prior);
+	m->prior = NULL;
 	quota_free(m->quota);
 	ratelimit_shared_free();
 	failtab_free(m->failtab);
@@ -642,7 +652,7 @@ spawn_worker(struct master *m, int p)
 		ws.failtab = m->failtab;
 		ws.status = m->status;
 		status = worker_run(&ws);
-		child_free(m);
+		master_free(m);
 		exit(status);
 	}
 	close(sv[1]);
@@ -848,6 +858,26 @@ drain_old_generations(struct master *m)
 }
 
 /*
+ * Tell the workers of generation `gen` to end their sessions now and
+ * exit (a drain with no time left). Returns how many were told.
+ */
+static int
+close_generation(struct master *m, unsigned gen)
+{
+	int i, n = 0;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct wproc *w = &m->w[i];
+
+		if (w->pid == 0 || w->closing || w->gen != gen)
+			continue;
+		drain_worker(m, i, 0);
+		n++;
+	}
+	return n;
+}
+
+/*
  * Slots for `need` new workers: the free ones, plus those of workers
  * already told to end their sessions now. When they are too few, the
  * oldest draining generation is closed early (its sessions end with
@@ -859,7 +889,7 @@ make_room(struct master *m, int need)
 {
 	for (;;) {
 		unsigned oldest = 0;
-		int i, avail = 0, n = 0;
+		int i, avail = 0, n;
 
 		for (i = 0; i < m->nslots; i++) {
 			const struct wproc *w = &m->w[i];
@@ -874,14 +904,7 @@ make_room(struct master *m, int need)
 		}
 		if (avail >= need || oldest == 0)
 			return;
-		for (i = 0; i < m->nslots; i++) {
-			struct wproc *w = &m->w[i];
-
-			if (w->pid == 0 || w->closing || w->gen != oldest)
-				continue;
-			drain_worker(m, i, 0);
-			n++;
-		}
+		n = close_generation(m, oldest);
 		warning("worker slots: %d of %d free, generation %u needs %d: "
 		    "closing draining generation %u early (%d workers; their "
 		    "sessions end now, end=reload-deadline)", avail,
@@ -1273,6 +1296,25 @@ new_generation(struct master *m, int n, uint64_t ready_within_ms)
 		status_set_generation(m->status, m->gen);
 }
 
+/* Log as `cfg` says. 0, or -1 with errno (log_init()). */
+static int
+log_apply(const struct config *cfg)
+{
+	return log_init("sockeyed", cfg->log.target, cfg->log.path,
+	    cfg->log.level);
+}
+
+/*
+ * Back to the log of `cfg` after trying another; when even that fails,
+ * only stderr is left to say so.
+ */
+static void
+log_restore(const struct config *cfg)
+{
+	if (log_apply(cfg) == -1)
+		fprintf(stderr, "sockeyed: cannot reopen the log\n");
+}
+
 static bool
 log_settings_differ(const struct config *a, const struct config *b)
 {
@@ -1289,6 +1331,23 @@ str_differ(const char *a, const char *b)
 	if (a == NULL || b == NULL)
 		return a != b;
 	return strcmp(a, b) != 0;
+}
+
+/* A reload failed: the service manager learns that the old one serves. */
+static void
+notify_reload_failed(const struct master *m)
+{
+	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+}
+
+/* A reload is decided: a SIGHUP that came meanwhile is acted on now. */
+static void
+resume_deferred_hup(struct master *m)
+{
+	if (m->hup_deferred) {
+		m->hup_deferred = false;
+		received_hup = 1;
+	}
 }
 
 /*
@@ -1341,13 +1400,10 @@ master_reload(struct master *m)
 		goto keep_new;
 	}
 	log_changed = log_settings_differ(old_cfg, cfg);
-	if (log_changed && log_init("sockeyed", cfg->log.target,
-	    cfg->log.path, cfg->log.level) == -1) {
+	if (log_changed && log_apply(cfg) == -1) {
 		int e = errno;
 
-		if (log_init("sockeyed", old_cfg->log.target,
-		    old_cfg->log.path, old_cfg->log.level) == -1)
-			fprintf(stderr, "sockeyed: cannot reopen the log\n");
+		log_restore(old_cfg);
 		error("%s: cannot open log file %s: %s; reload failed, still "
 		    "serving with the running configuration", cfg->file,
 		    cfg->log.path, strerror(e));
@@ -1409,14 +1465,13 @@ master_reload(struct master *m)
 	return;
 
 undo_log:
-	if (log_changed && log_init("sockeyed", old_cfg->log.target,
-	    old_cfg->log.path, old_cfg->log.level) == -1)
-		fprintf(stderr, "sockeyed: cannot reopen the log\n");
+	if (log_changed)
+		log_restore(old_cfg);
 keep_new:
 	userdb_free(db);
 	config_free(cfg);
 keep:
-	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+	notify_reload_failed(m);
 }
 
 /*
@@ -1433,12 +1488,7 @@ prior_drop(struct master *m, bool say)
 	close_dropped_listeners(pr->ls, pr->nls, m->ls, m->nls, say);
 	if (pr->srv_changed)
 		status_server_close(pr->srv);
-	free(pr->ls);
-	free(pr->ls_conf);
-	free(pr->pos);
-	userdb_free(pr->db);
-	config_free(pr->cfg);
-	free(pr);
+	prior_free(pr);
 	m->prior = NULL;
 }
 
@@ -1453,16 +1503,8 @@ reload_fail(struct master *m, const char *why)
 	struct prior *pr = m->prior;
 	unsigned failed = m->gen;
 	uint64_t now = util_now_ms();
-	int i, n = 0;
+	int i, n = close_generation(m, failed);
 
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || w->gen != failed || w->draining)
-			continue;
-		drain_worker(m, i, 0);
-		n++;
-	}
 	error("reload failed: generation %u cannot start (%s); %d of its "
 	    "workers retired; still serving with the running configuration "
 	    "(generation %u)", failed, why, n, pr->gen);
@@ -1482,9 +1524,7 @@ reload_fail(struct master *m, const char *why)
 	m->cfg = pr->cfg;
 	m->db = pr->db;
 	if (pr->log_changed) {
-		if (log_init("sockeyed", m->cfg->log.target,
-		    m->cfg->log.path, m->cfg->log.level) == -1)
-			fprintf(stderr, "sockeyed: cannot reopen the log\n");
+		log_restore(m->cfg);
 		chown_log(m);
 	}
 	free(m->pos);
@@ -1506,11 +1546,8 @@ reload_fail(struct master *m, const char *why)
 	}
 	status_set_generation(m->status, m->gen);
 	write_port_file(m);
-	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
-	if (m->hup_deferred) {
-		m->hup_deferred = false;
-		received_hup = 1;
-	}
+	notify_reload_failed(m);
+	resume_deferred_hup(m);
 }
 
 static void
@@ -1578,6 +1615,18 @@ read_control(struct master *m, int slot)
 	}
 }
 
+/* How many workers of the current generation have said READY. */
+static int
+count_ready(const struct master *m)
+{
+	int i, ready = 0;
+
+	for (i = 0; i < m->npos; i++)
+		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
+			ready++;
+	return ready;
+}
+
 /*
  * Whether the current generation counts as up: at start, once every
  * worker is ready or START_READY_MS after the start once one is; on a
@@ -1586,14 +1635,8 @@ read_control(struct master *m, int slot)
 static bool
 generation_ready(const struct master *m, uint64_t now)
 {
-	int i, ready = 0;
+	int ready = count_ready(m);
 
-	for (i = 0; i < m->npos; i++) {
-		int s = m->pos[i].slot;
-
-		if (s != -1 && m->w[s].ready)
-			ready++;
-	}
 	if (ready == m->npos)
 		return true;
 	return m->prior == NULL && ready > 0 && now >= m->gen_ready_by_ms;
@@ -1602,11 +1645,8 @@ generation_ready(const struct master *m, uint64_t now)
 static void
 announce_generation(struct master *m)
 {
-	int i, ready = 0;
+	int i, ready = count_ready(m);
 
-	for (i = 0; i < m->npos; i++)
-		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
-			ready++;
 	m->gen_announced = true;
 	if (m->prior != NULL) {
 		/* The switch: the new generation accepts, the old drains. */
@@ -1627,10 +1667,7 @@ announce_generation(struct master *m)
 	notify("READY=1\nSTATUS=serving, generation %u, %d workers", m->gen,
 	    m->npos);
 	release_starter(m, true);
-	if (m->hup_deferred) {
-		m->hup_deferred = false;
-		received_hup = 1;
-	}
+	resume_deferred_hup(m);
 }
 
 /*
@@ -1640,17 +1677,11 @@ announce_generation(struct master *m)
 static void
 check_start(struct master *m, uint64_t now)
 {
-	int i, r = 0;
-
 	if (m->prior == NULL)
 		return;
-	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms) {
-		for (i = 0; i < m->npos; i++)
-			if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
-				r++;
-		start_failed(m, "%d of %d workers ready after %d ms", r,
-		    m->npos, RELOAD_START_TIMEOUT_MS);
-	}
+	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms)
+		start_failed(m, "%d of %d workers ready after %d ms",
+		    count_ready(m), m->npos, RELOAD_START_TIMEOUT_MS);
 	if (m->start_failure[0] != '\0')
 		reload_fail(m, m->start_failure);
 }
@@ -1824,17 +1855,7 @@ master_cleanup(struct master *m)
 	m->srv = NULL;
 	pid_file_remove(m);
 	release_starter(m, false);
-	free(m->ls);
-	free(m->ls_conf);
-	free(m->w);
-	free(m->pos);
-	quota_free(m->quota);
-	ratelimit_shared_free();
-	failtab_free(m->failtab);
-	status_free(m->status);
-	free(m->config_path);
-	userdb_free(m->db);
-	config_free(m->cfg);
+	master_free(m);
 }
 
 int
@@ -1856,8 +1877,7 @@ master_run(struct config *cfg, struct userdb *db,
 	    NULL);
 	m.config_path = abs != NULL ? abs : xstrdup(cfg->file);
 
-	if (log_init("sockeyed", cfg->log.target, cfg->log.path,
-	    cfg->log.level) == -1) {
+	if (log_apply(cfg) == -1) {
 		fprintf(stderr, "sockeyed: cannot open log file %s: %s\n",
 		    cfg->log.path, strerror(errno));
 		master_cleanup(&m);
