@@ -52,7 +52,6 @@
 #include "config_auto.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -63,20 +62,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "config.h"
+#include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -110,8 +104,6 @@
 /* Start: READY=1 once every worker is ready, or this long after the
  * start once at least one is. */
 #define START_READY_MS 5000
-/* The process started from the shell waits this long for the daemon. */
-#define DAEMON_READY_TIMEOUT_MS 60000
 /* Worker slots per worker of the start configuration, plus a few. */
 #define SLOTS_PER_WORKER 4
 #define SLOTS_EXTRA 4
@@ -218,10 +210,7 @@ struct master {
 	int drop_privs;
 	int stopping;
 	uint64_t deadline_ms;
-	int pid_fd;			/* the locked pid file, or -1 */
-	bool pid_file_created;
-	bool pid_file_written;
-	int ready_fd;			/* daemon: pipe to the starting process */
+	struct daemon daemon;		/* pid file, the starting process */
 	struct quota *quota;
 	struct failtab *failtab;	/* failed logins, shared by the workers */
 	struct status *status;
@@ -239,28 +228,6 @@ listener_in(int fd, const struct listener *ls, size_t nls)
 		if (ls[i].fd == fd)
 			return true;
 	return false;
-}
-
-/* --- systemd readiness ---------------------------------------------------- */
-
-static void notify(const char *fmt, ...) PRINTF_FMT(1, 2);
-
-/* sd_notify(3) when built with libsystemd and run with NOTIFY_SOCKET. */
-static void
-notify(const char *fmt, ...)
-{
-#ifdef HAVE_SYSTEMD
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sd_notify(0, buf) < 0)
-		debug("sd_notify failed");
-#else
-	(void)fmt;
-#endif
 }
 
 /* --- Loading (shared by -t, start and reload) ------------------------------ */
@@ -492,12 +459,7 @@ child_close_master_fds(struct master *m, int keep_slot)
 		m->prior->srv = NULL;
 		m->prior->srv_changed = false;
 	}
-	if (m->pid_fd != -1)
-		close(m->pid_fd);
-	m->pid_fd = -1;
-	if (m->ready_fd != -1)
-		close(m->ready_fd);
-	m->ready_fd = -1;
+	daemon_child_close(&m->daemon);
 }
 
 /*
@@ -1028,183 +990,6 @@ close_dropped_listeners(struct listener *old, size_t nold,
 	}
 }
 
-/* --- Pid file and daemon mode ----------------------------------------------- */
-
-/* Whether `pid` runs the same program as we do (by its comm name). */
-static bool
-is_sockeyed(pid_t pid)
-{
-	char path[64], theirs[64], ours[64];
-	ssize_t n1, n2;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno != ENOENT;	/* cannot tell: assume it is */
-	n1 = read(fd, theirs, sizeof(theirs) - 1);
-	close(fd);
-	if ((fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC)) == -1)
-		return true;
-	n2 = read(fd, ours, sizeof(ours) - 1);
-	close(fd);
-	if (n1 <= 0 || n2 <= 0)
-		return true;
-	theirs[n1] = '\0';
-	ours[n2] = '\0';
-	return strcmp(theirs, ours) == 0;
-}
-
-/*
- * Open and lock pid_file, refusing when another sockeyed holds it or it
- * names a live sockeyed. The lock is held for the daemon's life.
- */
-static int
-pid_file_open(struct master *m)
-{
-	const char *path = m->cfg->pid_file;
-	char buf[32];
-	struct stat st;
-	ssize_t n;
-	long pid;
-	int fd;
-
-	m->pid_file_created = stat(path, &st) == -1 && errno == ENOENT;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		error("cannot open pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	pid = strtol(buf, NULL, 10);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		error("%s is locked by a running sockeyed (pid %ld): is "
-		    "sockeyed already running?", path, pid);
-		close(fd);
-		return -1;
-	}
-	if (pid > 0 && pid != (long)getpid() &&
-	    (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
-	    is_sockeyed((pid_t)pid)) {
-		error("%s names a running sockeyed (pid %ld): is sockeyed "
-		    "already running?", path, pid);
-		close(fd);
-		return -1;
-	}
-	if (pid > 0)
-		verbose("%s names pid %ld, which is not a running sockeyed: "
-		    "replacing it", path, pid);
-	m->pid_fd = fd;
-	return 0;
-}
-
-static int
-pid_file_write(struct master *m)
-{
-	char buf[32];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(m->pid_fd, 0) == -1 ||
-	    pwrite(m->pid_fd, buf, (size_t)n, 0) != n) {
-		error("cannot write pid file %s: %s", m->cfg->pid_file,
-		    strerror(errno));
-		return -1;
-	}
-	m->pid_file_written = true;
-	return 0;
-}
-
-static void
-pid_file_remove(struct master *m)
-{
-	if (m->pid_fd == -1)
-		return;
-	if (m->pid_file_written || m->pid_file_created)
-		unlink(m->cfg->pid_file);
-	close(m->pid_fd);
-	m->pid_fd = -1;
-}
-
-/*
- * Detach. The starting process waits until the daemon says it is ready
- * (pid file written, workers up) and exits 0, or 1 when the daemon
- * failed first: scripts and `systemctl` see a pid file that is there.
- */
-static int
-daemonize(struct master *m)
-{
-	struct pollfd pfd;
-	uint64_t until;
-	char c = 0;
-	pid_t pid;
-	int p[2], fd;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		close(p[1]);
-		until = util_now_ms() + DAEMON_READY_TIMEOUT_MS;
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		for (;;) {
-			uint64_t now = util_now_ms();
-			int r;
-
-			if (now >= until) {
-				fprintf(stderr, "sockeyed: the daemon (pid %ld) "
-				    "did not report ready within %d s; see the "
-				    "log\n", (long)pid,
-				    DAEMON_READY_TIMEOUT_MS / 1000);
-				_exit(1);
-			}
-			r = poll(&pfd, 1, (int)(until - now));
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r == 1 && read(p[0], &c, 1) == 1 && c == 'R')
-				_exit(0);
-			if (r != 0)
-				break;
-		}
-		fprintf(stderr, "sockeyed: the daemon failed to start; see "
-		    "the log\n");
-		_exit(1);
-	}
-	close(p[0]);
-	m->ready_fd = p[1];
-	if (setsid() == -1)
-		return -1;
-	if (chdir("/") == -1)
-		return -1;
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		/* stderr stays only if it is where the log goes. */
-		if (m->cfg->log.target != LOG_TARGET_STDERR)
-			dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
-/* The starting process may exit now (0), or must fail (1). */
-static void
-release_starter(struct master *m, bool ok)
-{
-	if (m->ready_fd == -1)
-		return;
-	if (ok && write(m->ready_fd, "R", 1) != 1)
-		error("cannot tell the starting process: %s", strerror(errno));
-	close(m->ready_fd);
-	m->ready_fd = -1;
-}
-
 static void
 setup_signals(struct master *m)
 {
@@ -1337,7 +1122,8 @@ str_differ(const char *a, const char *b)
 static void
 notify_reload_failed(const struct master *m)
 {
-	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+	daemon_notify("READY=1\nSTATUS=reload failed; serving generation %u",
+	    m->gen);
 }
 
 /* A reload is decided: a SIGHUP that came meanwhile is acted on now. */
@@ -1376,7 +1162,7 @@ master_reload(struct master *m)
 		return;
 	}
 	logit("SIGHUP: reloading %s", m->config_path);
-	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	daemon_notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)util_now_ms() * 1000ULL);
 	if (master_load(m->config_path, old_cfg, log_report, &rctx, &cfg,
 	    &db) == -1) {
@@ -1557,7 +1343,7 @@ begin_stop(struct master *m)
 	int k;
 
 	m->stopping = 1;
-	notify("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	/* Workers end their own sessions at the timeout; this is the backstop. */
 	m->deadline_ms = util_now_ms() +
 	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
@@ -1577,7 +1363,7 @@ begin_stop(struct master *m)
 		m->w[k].draining = true;
 		status_slot_set_state(m->status, k, STATUS_WORKER_STOPPING);
 	}
-	release_starter(m, false);
+	daemon_release_starter(&m->daemon, false);
 }
 
 /* Messages from the workers: READY, or the end of the socket. */
@@ -1664,9 +1450,9 @@ announce_generation(struct master *m)
 	else
 		logit("reload done: generation %u is serving (%d of %d workers "
 		    "ready)", m->gen, ready, m->npos);
-	notify("READY=1\nSTATUS=serving, generation %u, %d workers", m->gen,
-	    m->npos);
-	release_starter(m, true);
+	daemon_notify("READY=1\nSTATUS=serving, generation %u, %d workers",
+	    m->gen, m->npos);
+	daemon_release_starter(&m->daemon, true);
 	resume_deferred_hup(m);
 }
 
@@ -1853,8 +1639,8 @@ master_cleanup(struct master *m)
 		listener_close(&m->ls[i]);
 	status_server_close(m->srv);
 	m->srv = NULL;
-	pid_file_remove(m);
-	release_starter(m, false);
+	daemon_pid_file_remove(&m->daemon, m->cfg->pid_file);
+	daemon_release_starter(&m->daemon, false);
 	master_free(m);
 }
 
@@ -1870,8 +1656,7 @@ master_run(struct config *cfg, struct userdb *db,
 	m.cfg = cfg;
 	m.db = db;
 	m.opt = opt;
-	m.pid_fd = -1;
-	m.ready_fd = -1;
+	daemon_init(&m.daemon);
 	/* Daemon mode changes to /: a reload must find the same file. */
 	abs = realpath(opt->config_path != NULL ? opt->config_path : cfg->file,
 	    NULL);
@@ -1889,7 +1674,8 @@ master_run(struct config *cfg, struct userdb *db,
 	if (resolve_user(&m) == -1)
 		goto fail;
 	chown_log(&m);
-	if (!opt->foreground && pid_file_open(&m) == -1)
+	if (!opt->foreground &&
+	    daemon_pid_file_open(&m.daemon, cfg->pid_file) == -1)
 		goto fail;
 
 	if (open_listeners(&m, cfg, &m.ls, &m.ls_conf) == -1)
@@ -1918,12 +1704,13 @@ master_run(struct config *cfg, struct userdb *db,
 	}
 
 	if (!opt->foreground) {
-		if (daemonize(&m) == -1) {
+		if (daemon_detach(&m.daemon,
+		    cfg->log.target == LOG_TARGET_STDERR) == -1) {
 			error("cannot become a daemon: %s", strerror(errno));
 			goto fail;
 		}
 		/* Before the starting process exits: scripts look for it. */
-		if (pid_file_write(&m) == -1)
+		if (daemon_pid_file_write(&m.daemon, cfg->pid_file) == -1)
 			goto fail;
 	}
 
@@ -1942,7 +1729,8 @@ master_run(struct config *cfg, struct userdb *db,
 
 fail:
 	/* Whoever started us should not have to guess where to look. */
-	if (m.ready_fd == -1 && cfg->log.target != LOG_TARGET_STDERR)
+	if (!daemon_starter_waits(&m.daemon) &&
+	    cfg->log.target != LOG_TARGET_STDERR)
 		fprintf(stderr, "sockeyed: not started; the reason is in the "
 		    "log (%s)\n", cfg->log.target == LOG_TARGET_FILE ?
 		    cfg->log.path : "syslog");
