@@ -52,10 +52,8 @@
 #include "config_auto.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,6 +73,7 @@
 #include "log.h"
 #include "master.h"
 #include "failtab.h"
+#include "privsep.h"
 #include "quota.h"
 #include "ratelimit.h"
 #include "socks5.h"
@@ -205,9 +204,7 @@ struct master {
 	char start_failure[256];	/* why gen cannot start, or "" */
 	bool hup_deferred;		/* SIGHUP while a reload was starting */
 	bool slot_shortage_logged;
-	uid_t uid;
-	gid_t gid;
-	int drop_privs;
+	struct privsep ps;		/* who the workers become */
 	int stopping;
 	uint64_t deadline_ms;
 	struct daemon daemon;		/* pid file, the starting process */
@@ -245,31 +242,18 @@ needs_users(const struct config *cfg)
 	return false;
 }
 
-static void report_fmt(config_report_fn report, void *arg, const char *file,
-    const char *fmt, ...) PRINTF_FMT(4, 5);
-
-static void
-report_fmt(config_report_fn report, void *arg, const char *file,
-    const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	report(arg, file, 0, msg);
-}
-
 /* Keep a running value of a key that cannot change live. */
 static void
 keep_running(config_report_fn report, void *arg, const char *file,
     const char *key, char **newval, const char *oldval)
 {
+	char msg[512];
+
 	if (strcmp(*newval, oldval) == 0)
 		return;
-	report_fmt(report, arg, file, "warning: '%s' cannot change on "
-	    "reload: still \"%s\" until sockeyed is restarted", key, oldval);
+	snprintf(msg, sizeof(msg), "warning: '%s' cannot change on reload: "
+	    "still \"%s\" until sockeyed is restarted", key, oldval);
+	report(arg, file, 0, msg);
 	free(*newval);
 	*newval = xstrdup(oldval);
 }
@@ -281,7 +265,7 @@ master_load(const char *path, const struct config *running,
 {
 	struct config *cfg;
 	struct userdb *db = NULL;
-	gid_t daemon_gid = getegid();
+	struct privsep ps;
 	int bad = 0;
 
 	*cfgp = NULL;
@@ -301,26 +285,12 @@ master_load(const char *path, const struct config *running,
 	 * As root the workers become `user`:`group`, which must exist; the
 	 * users file may be readable by that group (else by no group).
 	 */
-	if (geteuid() == 0) {
-		struct group *gr;
-
-		if (getpwnam(cfg->user) == NULL) {
-			report_fmt(report, arg, cfg->file, "user \"%s\" does "
-			    "not exist (key 'user')", cfg->user);
-			bad = 1;
-		}
-		if ((gr = getgrnam(cfg->group)) == NULL) {
-			report_fmt(report, arg, cfg->file, "group \"%s\" does "
-			    "not exist (key 'group')", cfg->group);
-			daemon_gid = (gid_t)-1;
-			bad = 1;
-		} else {
-			daemon_gid = gr->gr_gid;
-		}
-	}
+	if (privsep_lookup(&ps, cfg->user, cfg->group, cfg->file, report,
+	    arg) == -1)
+		bad = 1;
 	/* The users file is read here, with the privileges we started with. */
 	if (needs_users(cfg)) {
-		db = userdb_load(cfg->auth.users_file, true, daemon_gid,
+		db = userdb_load(cfg->auth.users_file, true, ps.gid,
 		    report, arg);
 		if (db == NULL)
 			bad = 1;
@@ -363,47 +333,6 @@ log_report(void *arg, const char *file, int line, const char *msg)
 
 static void close_dropped_listeners(struct listener *old, size_t nold,
     const struct listener *ls, size_t nls, bool say);
-
-static int
-resolve_user(struct master *m)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	if (geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(m->cfg->user)) == NULL) {
-		error("%s: user \"%s\" does not exist (key 'user')",
-		    m->cfg->file, m->cfg->user);
-		return -1;
-	}
-	if ((gr = getgrnam(m->cfg->group)) == NULL) {
-		error("%s: group \"%s\" does not exist (key 'group')",
-		    m->cfg->file, m->cfg->group);
-		return -1;
-	}
-	m->uid = pw->pw_uid;
-	m->gid = gr->gr_gid;
-	m->drop_privs = 1;
-	return 0;
-}
-
-/* In a new worker: give up root for good before touching client traffic. */
-static void
-drop_privileges(const struct master *m)
-{
-	if (m->drop_privs) {
-		if (setgroups(1, &m->gid) == -1 || setgid(m->gid) == -1 ||
-		    setuid(m->uid) == -1)
-			fatal("cannot drop privileges to %s:%s: %s",
-			    m->cfg->user, m->cfg->group, strerror(errno));
-		/* Paranoia: regaining root must be impossible now. */
-		if (m->uid != 0 && setuid(0) != -1)
-			fatal("privileges were not dropped");
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
-}
 
 static void
 reset_signals_in_child(void)
@@ -591,7 +520,7 @@ spawn_worker(struct master *m, int p)
 		child_close_master_fds(m, -1);
 		snprintf(tag, sizeof(tag), "worker %d", slot);
 		log_set_tag(tag);
-		drop_privileges(m);
+		privsep_drop(&m->ps, m->cfg->user, m->cfg->group);
 		/*
 		 * An orphaned worker drains and exits like on SIGTERM. Set
 		 * after the privilege drop: the kernel clears the parent-death
@@ -1012,25 +941,6 @@ setup_signals(struct master *m)
 		sigdelset(&m->waitmask, handled_signals[i]);
 }
 
-/*
- * The log file belongs to the workers' user, so that workers, which no
- * longer have privileges, can reopen it after a rotation. Through the
- * open descriptor (log_fchown()): a symbolic link planted at the path
- * must not make root give some other file away.
- */
-static void
-chown_log(const struct master *m)
-{
-	if (m->drop_privs && m->cfg->log.target == LOG_TARGET_FILE &&
-	    log_fchown(m->uid, m->gid) == -1)
-		warning("not giving the log file %s to %s:%s: %s",
-		    m->cfg->log.path, m->cfg->user, m->cfg->group,
-		    errno == ELOOP ? "it is a symbolic link" :
-		    errno == ESTALE ? "the path now names another file" :
-		    errno == EMLINK ? "it has other hard links" :
-		    strerror(errno));
-}
-
 static void
 reopen_log(struct master *m)
 {
@@ -1038,7 +948,7 @@ reopen_log(struct master *m)
 		error("cannot reopen the log file: %s", strerror(errno));
 		return;
 	}
-	chown_log(m);
+	privsep_chown_log(&m->ps, m->cfg);
 	signal_workers(m, SIGUSR1);
 	logit("log file reopened");
 }
@@ -1240,7 +1150,7 @@ master_reload(struct master *m)
 	m->db = db;
 	m->start_failure[0] = '\0';
 	if (log_changed)
-		chown_log(m);
+		privsep_chown_log(&m->ps, m->cfg);
 	new_generation(m, n, RELOAD_START_TIMEOUT_MS);
 	make_room(m, n);
 	write_port_file(m);
@@ -1311,7 +1221,7 @@ reload_fail(struct master *m, const char *why)
 	m->db = pr->db;
 	if (pr->log_changed) {
 		log_restore(m->cfg);
-		chown_log(m);
+		privsep_chown_log(&m->ps, m->cfg);
 	}
 	free(m->pos);
 	m->pos = pr->pos;
@@ -1648,6 +1558,7 @@ int
 master_run(struct config *cfg, struct userdb *db,
     const struct master_options *opt)
 {
+	struct log_report_ctx rctx = { 0 };
 	struct master m;
 	char err[512], *abs;
 	int n, i;
@@ -1671,9 +1582,10 @@ master_run(struct config *cfg, struct userdb *db,
 	if (db != NULL)
 		logit("users file %s: %zu users", cfg->auth.users_file,
 		    userdb_count(db));
-	if (resolve_user(&m) == -1)
+	if (privsep_lookup(&m.ps, cfg->user, cfg->group, cfg->file, log_report,
+	    &rctx) == -1)
 		goto fail;
-	chown_log(&m);
+	privsep_chown_log(&m.ps, cfg);
 	if (!opt->foreground &&
 	    daemon_pid_file_open(&m.daemon, cfg->pid_file) == -1)
 		goto fail;
