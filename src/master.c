@@ -139,9 +139,7 @@ struct position {
 struct prior {
 	struct config *cfg;
 	struct userdb *db;
-	struct listener *ls;
-	union sockaddr_any *ls_conf;
-	size_t nls;
+	struct listener_set ls;
 	struct status_server *srv;	/* when the reload opened another */
 	bool srv_changed;
 	bool log_changed;		/* the reload re-initialised the log */
@@ -188,9 +186,7 @@ struct master {
 	struct userdb *db;		/* users file, or NULL */
 	const struct master_options *opt;
 	char *config_path;		/* absolute when it could be made so */
-	struct listener *ls;		/* this generation's listeners */
-	union sockaddr_any *ls_conf;	/* each one's address as configured */
-	size_t nls;
+	struct listener_set ls;		/* this generation's listeners */
 	struct wproc *w;		/* by slot */
 	int nslots;
 	struct position *pos;		/* the current generation's workers */
@@ -214,18 +210,6 @@ struct master {
 	struct status_server *srv;
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
 };
-
-/* Whether the listening socket `fd` is one of `ls`. */
-static bool
-listener_in(int fd, const struct listener *ls, size_t nls)
-{
-	size_t i;
-
-	for (i = 0; i < nls; i++)
-		if (ls[i].fd == fd)
-			return true;
-	return false;
-}
 
 /* --- Loading (shared by -t, start and reload) ------------------------------ */
 
@@ -331,9 +315,6 @@ log_report(void *arg, const char *file, int line, const char *msg)
 
 /* --- Privileges and children ----------------------------------------------- */
 
-static void close_dropped_listeners(struct listener *old, size_t nold,
-    const struct listener *ls, size_t nls, bool say);
-
 static void
 reset_signals_in_child(void)
 {
@@ -379,8 +360,7 @@ child_close_master_fds(struct master *m, int keep_slot)
 	 * switch, and a copy here would keep them listening.
 	 */
 	if (m->prior != NULL)
-		close_dropped_listeners(m->prior->ls, m->prior->nls, m->ls,
-		    m->nls, false);
+		listener_set_close_dropped(&m->prior->ls, &m->ls, false);
 	status_server_forget(m->srv);
 	m->srv = NULL;
 	if (m->prior != NULL && m->prior->srv_changed) {
@@ -400,8 +380,7 @@ prior_free(struct prior *pr)
 {
 	if (pr == NULL)
 		return;
-	free(pr->ls);
-	free(pr->ls_conf);
+	listener_set_free(&pr->ls);
 	free(pr->pos);
 	userdb_free(pr->db);
 	config_free(pr->cfg);
@@ -420,8 +399,7 @@ master_free(struct master *m)
 	status_free(m->status);
 	free(m->w);
 	free(m->pos);
-	free(m->ls);
-	free(m->ls_conf);
+	listener_set_free(&m->ls);
 	free(m->config_path);
 	userdb_free(m->db);
 	config_free(m->cfg);
@@ -534,8 +512,8 @@ spawn_worker(struct master *m, int p)
 		memset(&ws, 0, sizeof(ws));
 		ws.cfg = m->cfg;
 		ws.db = m->db;
-		ws.ls = m->ls;
-		ws.nls = m->nls;
+		ws.ls = m->ls.ls;
+		ws.nls = m->ls.n;
 		ws.slot = slot;
 		ws.generation = m->gen;
 		ws.ctl_fd = sv[1];
@@ -834,89 +812,9 @@ static void
 write_port_file(const struct master *m)
 {
 	if (m->opt->port_file != NULL &&
-	    listener_write_ports(m->ls, m->nls, m->opt->port_file) == -1)
+	    listener_write_ports(m->ls.ls, m->ls.n, m->opt->port_file) == -1)
 		error("cannot write %s: %s", m->opt->port_file,
 		    strerror(errno));
-}
-
-static void
-log_listeners(const struct master *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->nls; i++) {
-		char as[SOCKADDR_STRLEN];
-
-		logit("listening on %s", sockaddr_format(&m->ls[i].addr.sa,
-		    as, sizeof(as)));
-	}
-}
-
-/*
- * The listeners of `cfg`: the running socket for every address that
- * stays, a new one for each new address. On failure everything opened
- * here is closed again and the running ones are untouched.
- */
-static int
-open_listeners(const struct master *m, const struct config *cfg,
-    struct listener **lsp, union sockaddr_any **confp)
-{
-	struct listener *ls = xcalloc(cfg->n_listen, sizeof(*ls));
-	union sockaddr_any *conf = xcalloc(cfg->n_listen, sizeof(*conf));
-	bool *taken = xcalloc(m->nls + 1, sizeof(*taken));
-	bool *opened = xcalloc(cfg->n_listen, sizeof(*opened));
-	char err[512];
-	size_t i, j;
-
-	for (i = 0; i < cfg->n_listen; i++) {
-		conf[i] = cfg->listen[i].addr;
-		for (j = 0; j < m->nls; j++)
-			if (!taken[j] && m->ls[j].fd != -1 &&
-			    sockaddr_equal(&m->ls_conf[j].sa, &conf[i].sa))
-				break;
-		if (j < m->nls) {
-			ls[i] = m->ls[j];
-			taken[j] = true;
-			continue;
-		}
-		if (listener_open(&ls[i], &conf[i], err, sizeof(err)) == -1) {
-			error("%s:%d: %s", cfg->file, cfg->listen[i].line, err);
-			for (j = 0; j < i; j++)
-				if (opened[j])
-					listener_close(&ls[j]);
-			free(ls);
-			free(conf);
-			free(taken);
-			free(opened);
-			return -1;
-		}
-		opened[i] = true;
-	}
-	free(taken);
-	free(opened);
-	*lsp = ls;
-	*confp = conf;
-	return 0;
-}
-
-/* Close the listeners of `old` that `ls` does not keep. */
-static void
-close_dropped_listeners(struct listener *old, size_t nold,
-    const struct listener *ls, size_t nls, bool say)
-{
-	size_t j;
-
-	for (j = 0; j < nold; j++) {
-		if (old[j].fd == -1 || listener_in(old[j].fd, ls, nls))
-			continue;
-		if (say) {
-			char as[SOCKADDR_STRLEN];
-
-			logit("no longer listening on %s",
-			    sockaddr_format(&old[j].addr.sa, as, sizeof(as)));
-		}
-		listener_close(&old[j]);
-	}
 }
 
 static void
@@ -1056,8 +954,7 @@ master_reload(struct master *m)
 	struct log_report_ctx rctx = { 0 };
 	struct config *cfg, *old_cfg = m->cfg;
 	struct userdb *db;
-	struct listener *ls = NULL;
-	union sockaddr_any *conf = NULL;
+	struct listener_set ls = { 0 };
 	struct status_server *srv = m->srv;
 	struct prior *pr;
 	bool log_changed;
@@ -1115,7 +1012,7 @@ master_reload(struct master *m)
 			goto undo_log;
 		}
 	}
-	if (open_listeners(m, cfg, &ls, &conf) == -1) {
+	if (listener_set_open(&ls, &m->ls, cfg) == -1) {
 		error("reload failed: still serving with the running "
 		    "configuration (generation %u)", m->gen);
 		if (srv != m->srv)
@@ -1132,8 +1029,6 @@ master_reload(struct master *m)
 	pr->cfg = old_cfg;
 	pr->db = m->db;
 	pr->ls = m->ls;
-	pr->ls_conf = m->ls_conf;
-	pr->nls = m->nls;
 	pr->srv_changed = srv != m->srv;
 	pr->srv = pr->srv_changed ? m->srv : NULL;
 	pr->log_changed = log_changed;
@@ -1143,8 +1038,6 @@ master_reload(struct master *m)
 	m->prior = pr;
 	m->pos = NULL;
 	m->ls = ls;
-	m->ls_conf = conf;
-	m->nls = cfg->n_listen;
 	m->srv = srv;
 	m->cfg = cfg;
 	m->db = db;
@@ -1181,7 +1074,7 @@ prior_drop(struct master *m, bool say)
 
 	if (pr == NULL)
 		return;
-	close_dropped_listeners(pr->ls, pr->nls, m->ls, m->nls, say);
+	listener_set_close_dropped(&pr->ls, &m->ls, say);
 	if (pr->srv_changed)
 		status_server_close(pr->srv);
 	prior_free(pr);
@@ -1205,12 +1098,9 @@ reload_fail(struct master *m, const char *why)
 	    "workers retired; still serving with the running configuration "
 	    "(generation %u)", failed, why, n, pr->gen);
 	/* Listeners only the failed configuration had. */
-	close_dropped_listeners(m->ls, m->nls, pr->ls, pr->nls, false);
-	free(m->ls);
-	free(m->ls_conf);
+	listener_set_close_dropped(&m->ls, &pr->ls, false);
+	listener_set_free(&m->ls);
 	m->ls = pr->ls;
-	m->ls_conf = pr->ls_conf;
-	m->nls = pr->nls;
 	if (pr->srv_changed) {
 		status_server_close(m->srv);
 		m->srv = pr->srv;
@@ -1249,7 +1139,6 @@ reload_fail(struct master *m, const char *why)
 static void
 begin_stop(struct master *m)
 {
-	size_t i;
 	int k;
 
 	m->stopping = 1;
@@ -1263,8 +1152,7 @@ begin_stop(struct master *m)
 	prior_drop(m, false);
 	m->hup_deferred = false;
 	/* The workers hold their own copies; they close them now. */
-	for (i = 0; i < m->nls; i++)
-		listener_close(&m->ls[i]);
+	listener_set_close(&m->ls);
 	for (k = 0; k < m->nslots; k++) {
 		if (m->w[k].pid == 0)
 			continue;
@@ -1352,7 +1240,7 @@ announce_generation(struct master *m)
 		prior_drop(m, true);
 		status_set_generation(m->status, m->gen);
 		status_count_reload(m->status);
-		log_listeners(m);
+		listener_set_log(&m->ls);
 	}
 	if (m->gen == 1)
 		logit("sockeyed %s started with %d workers", PACKAGE_VERSION,
@@ -1542,11 +1430,8 @@ quota_keys(const struct config *cfg)
 static void
 master_cleanup(struct master *m)
 {
-	size_t i;
-
 	prior_drop(m, false);
-	for (i = 0; i < m->nls; i++)
-		listener_close(&m->ls[i]);
+	listener_set_close(&m->ls);
 	status_server_close(m->srv);
 	m->srv = NULL;
 	daemon_pid_file_remove(&m->daemon, m->cfg->pid_file);
@@ -1590,9 +1475,8 @@ master_run(struct config *cfg, struct userdb *db,
 	    daemon_pid_file_open(&m.daemon, cfg->pid_file) == -1)
 		goto fail;
 
-	if (open_listeners(&m, cfg, &m.ls, &m.ls_conf) == -1)
+	if (listener_set_open(&m.ls, NULL, cfg) == -1)
 		goto fail;
-	m.nls = cfg->n_listen;
 
 	n = resolve_workers(cfg);
 	m.nslots = slot_count(n);
@@ -1631,7 +1515,7 @@ master_run(struct config *cfg, struct userdb *db,
 	for (i = 0; i < m.npos; i++)
 		spawn_worker(&m, i);
 	write_port_file(&m);
-	log_listeners(&m);
+	listener_set_log(&m.ls);
 
 	master_loop(&m);
 
