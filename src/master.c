@@ -18,36 +18,18 @@
  * position of g+1 is ready, the master tells them to accept and tells g,
  * over each worker's control socket, to stop accepting and drain. Until
  * then g serves alone, and everything g needs (its configuration, users,
- * listeners, status socket, log settings) is kept in m->prior: a new
- * generation that cannot start (a worker that dies before the switch, a
- * failed fork, no slot within RELOAD_START_TIMEOUT_MS) is retired, never
- * having accepted, and g goes on serving as if the SIGHUP had not come.
+ * listeners, status socket, log settings) is kept in m->prior, its
+ * workers' positions in the table: a new generation that cannot start
+ * (a worker that dies before the switch, a failed fork, no slot within
+ * RELOAD_START_TIMEOUT_MS) is retired, never having accepted, and g goes
+ * on serving as if the SIGHUP had not come.
  *
- * A draining generation's sessions run on (an admin who adds a user must
- * not cut everyone's downloads and ssh sessions) until
- * reload_drain_timeout_s, from the configuration that retired it; then
- * its workers end them (end=reload-deadline) and exit. A stop (SIGTERM)
- * puts shutdown_timeout_s on every generation.
- *
- * Slots. Every live worker owns one slot in the shared regions (quota.h,
- * status.h): the only slot it writes. There are SLOTS_PER_WORKER times as
- * many slots as workers at start, so that several generations can drain
- * at once; a worker gets the lowest free slot, and the master clears a
- * slot (quota_clear_slot(), status_slot_clear()) when its worker has been
- * reaped, before anyone reuses it. The regions are mapped before the
- * first fork and cannot grow, so the number of generations that linger
- * is bounded instead: a reload that finds too few free slots for its
- * workers closes the oldest draining generations early (their sessions
- * end with end=reload-deadline, and the log says so) until they fit
- * (make_room()). A reload to more workers than fit beside the running
- * generation is refused.
- *
- * Control socket: one SOCK_SEQPACKET socketpair per worker. The worker
- * sends WORKER_CTL_READY once it is set up; the master sends
- * WORKER_CTL_ACCEPT (its generation serves), WORKER_CTL_DRAIN (reload,
- * with reload_drain_timeout_s) or WORKER_CTL_STOP (shutdown, with its
- * deadline). A worker that sees the master's end close drains and exits
- * as on SIGTERM.
+ * The master decides what happens and when, from the configuration and
+ * the signals; its parts do it: generation.c keeps the table of workers
+ * (slots, positions, spawning, reaping, back-off, control sockets,
+ * draining, readiness), listener.c carries the listeners from one
+ * generation to the next, privsep.c is who the workers become, and
+ * daemon.c the pid file and the readiness notifications.
  */
 #include "config_auto.h"
 
@@ -55,15 +37,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +52,7 @@
 #include "log.h"
 #include "master.h"
 #include "failtab.h"
+#include "generation.h"
 #include "privsep.h"
 #include "quota.h"
 #include "ratelimit.h"
@@ -81,11 +61,6 @@
 #include "userdb.h"
 #include "worker.h"
 
-/* A worker that dies sooner than this after its start counts as crashing. */
-#define QUICK_DEATH_MS 2000
-/* Back-off for crashing workers: 100 ms doubling, capped. */
-#define BACKOFF_BASE_MS 100
-#define BACKOFF_MAX_MS 10000
 /* After shutdown_timeout_s, how long workers get to log and exit. */
 #define KILL_GRACE_MS 700
 /*
@@ -95,42 +70,13 @@
  * SIGHUP has failed to start: the old one goes on serving.
  */
 #define RELOAD_START_TIMEOUT_MS 10000
-/*
- * A draining worker ends its own sessions at its deadline; the master
- * kills it this long after, as a backstop.
- */
-#define DRAIN_KILL_GRACE_MS 5000
 /* Start: READY=1 once every worker is ready, or this long after the
  * start once at least one is. */
 #define START_READY_MS 5000
-/* Worker slots per worker of the start configuration, plus a few. */
-#define SLOTS_PER_WORKER 4
-#define SLOTS_EXTRA 4
-#define SLOTS_MAX 2048
 /* Client sources the failed-login table (all workers') remembers. */
 #define FAILTAB_ENTRIES 16384
 /* Distinct keys (client networks, users) the quota table counts, at least. */
 #define QUOTA_KEYS_MIN 1024
-
-/* One worker process, by slot. */
-struct wproc {
-	pid_t pid;		/* 0: slot free */
-	unsigned gen;
-	int pos;		/* its position in the current generation, or -1 */
-	int ctl;		/* master's end of the control socket, or -1 */
-	uint64_t started_ms;
-	bool ready;		/* said WORKER_CTL_READY */
-	bool draining;		/* told to drain or stop */
-	bool closing;		/* told to end its sessions now */
-	uint64_t kill_at_ms;	/* draining: backstop SIGKILL, or 0 */
-};
-
-/* One of the `workers` of the current generation. */
-struct position {
-	int slot;		/* the worker in it, or -1 */
-	int quick_deaths;	/* consecutive deaths soon after start */
-	uint64_t restart_at_ms;	/* when slot == -1 */
-};
 
 /*
  * What a reload replaces, kept until the new generation has taken over
@@ -143,9 +89,6 @@ struct prior {
 	struct status_server *srv;	/* when the reload opened another */
 	bool srv_changed;
 	bool log_changed;		/* the reload re-initialised the log */
-	struct position *pos;
-	int npos;
-	unsigned gen;
 };
 
 static volatile sig_atomic_t received_term;
@@ -187,19 +130,10 @@ struct master {
 	const struct master_options *opt;
 	char *config_path;		/* absolute when it could be made so */
 	struct listener_set ls;		/* this generation's listeners */
-	struct wproc *w;		/* by slot */
-	int nslots;
-	struct position *pos;		/* the current generation's workers */
-	int npos;
-	unsigned gen;
-	unsigned gen_seq;		/* the last generation number given */
-	uint64_t gen_started_ms;
-	uint64_t gen_ready_by_ms;	/* see RELOAD_START_TIMEOUT_MS, START_READY_MS */
+	struct generation_table *gens;	/* the workers, by slot and generation */
 	bool gen_announced;		/* READY=1 sent for this generation */
-	struct prior *prior;		/* a reload is starting gen: see above */
-	char start_failure[256];	/* why gen cannot start, or "" */
+	struct prior *prior;		/* a reload is starting one: see above */
 	bool hup_deferred;		/* SIGHUP while a reload was starting */
-	bool slot_shortage_logged;
 	struct privsep ps;		/* who the workers become */
 	int stopping;
 	uint64_t deadline_ms;
@@ -340,21 +274,13 @@ reset_signals_in_child(void)
 }
 
 /*
- * In a new worker: close every descriptor that belongs to the master or
- * to other workers (their control sockets above all: a worker holding
- * another's would hide the master's death from it), and free what the
- * worker does not use.
+ * In a new worker: close every descriptor that belongs to the master
+ * (the other workers' control sockets are closed already: generation.c),
+ * and free what the worker does not use.
  */
 static void
-child_close_master_fds(struct master *m, int keep_slot)
+child_close_master_fds(struct master *m)
 {
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (i != keep_slot && m->w[i].ctl != -1) {
-			close(m->w[i].ctl);
-			m->w[i].ctl = -1;
-		}
 	/*
 	 * Listeners the reload removes: the master closes them at the
 	 * switch, and a copy here would keep them listening.
@@ -381,13 +307,15 @@ prior_free(struct prior *pr)
 	if (pr == NULL)
 		return;
 	listener_set_free(&pr->ls);
-	free(pr->pos);
 	userdb_free(pr->db);
 	config_free(pr->cfg);
 	free(pr);
 }
 
-/* Free the master's memory (a worker's copy too); descriptors stay. */
+/*
+ * Free the master's memory (a worker's copy too). Descriptors stay open
+ * but for the control sockets (generation_table_free()).
+ */
 static void
 master_free(struct master *m)
 {
@@ -397,413 +325,55 @@ master_free(struct master *m)
 	ratelimit_shared_free();
 	failtab_free(m->failtab);
 	status_free(m->status);
-	free(m->w);
-	free(m->pos);
+	generation_table_free(m->gens);
+	m->gens = NULL;
 	listener_set_free(&m->ls);
 	free(m->config_path);
 	userdb_free(m->db);
 	config_free(m->cfg);
 }
 
-static int
-free_slot(const struct master *m)
-{
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid == 0)
-			return i;
-	return -1;
-}
-
-/* Whether some worker has been told to end its sessions now. */
-static bool
-closing_workers(const struct master *m)
-{
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0 && m->w[i].closing)
-			return true;
-	return false;
-}
-
-static void start_failed(struct master *m, const char *fmt, ...)
-    PRINTF_FMT(2, 3);
-
 /*
- * A worker of the generation a reload is starting could not start or
- * died before the switch: the reload fails (the loop acts on it).
- */
-static void
-start_failed(struct master *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (m->prior == NULL || m->start_failure[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(m->start_failure, sizeof(m->start_failure), fmt, ap);
-	va_end(ap);
-}
-
-/* Start the worker of position `p` of the current generation. */
-static void
-spawn_worker(struct master *m, int p)
-{
-	pid_t master_pid = getpid();
-	struct position *pos = &m->pos[p];
-	int slot = free_slot(m), sv[2];
-	pid_t pid;
-
-	if (slot == -1) {
-		/*
-		 * Draining workers hold every slot: wait for one to exit.
-		 * Those make_room() closed early exit at once: no news.
-		 */
-		if (!m->slot_shortage_logged && !closing_workers(m))
-			warning("all %d worker slots are held by draining "
-			    "workers: starting the rest of generation %u as "
-			    "they exit", m->nslots, m->gen);
-		m->slot_shortage_logged = true;
-		pos->restart_at_ms = UINT64_MAX;
-		return;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		error("cannot create a control socket: %s", strerror(errno));
-		start_failed(m, "cannot create a control socket: %s",
-		    strerror(errno));
-		pos->restart_at_ms = util_now_ms() + 1000;
-		return;
-	}
-	/* Before the fork: the worker may count a session at once. */
-	status_slot_start(m->status, slot, m->gen);
-	pid = fork();
-	if (pid == -1) {
-		error("cannot fork a worker: %s", strerror(errno));
-		start_failed(m, "cannot fork a worker: %s", strerror(errno));
-		status_slot_clear(m->status, slot);
-		close(sv[0]);
-		close(sv[1]);
-		pos->restart_at_ms = util_now_ms() + 1000;
-		return;
-	}
-	if (pid == 0) {
-		struct worker_setup ws;
-		char tag[32];
-		int status;
-
-		reset_signals_in_child();
-		close(sv[0]);
-		child_close_master_fds(m, -1);
-		snprintf(tag, sizeof(tag), "worker %d", slot);
-		log_set_tag(tag);
-		privsep_drop(&m->ps, m->cfg->user, m->cfg->group);
-		/*
-		 * An orphaned worker drains and exits like on SIGTERM. Set
-		 * after the privilege drop: the kernel clears the parent-death
-		 * signal when the uid changes. Then look again: a master gone
-		 * before this point sends nothing.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
-			fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-		if (getppid() != master_pid)
-			_exit(0);
-		memset(&ws, 0, sizeof(ws));
-		ws.cfg = m->cfg;
-		ws.db = m->db;
-		ws.ls = m->ls.ls;
-		ws.nls = m->ls.n;
-		ws.slot = slot;
-		ws.generation = m->gen;
-		ws.ctl_fd = sv[1];
-		ws.quota = m->quota;
-		ws.failtab = m->failtab;
-		ws.status = m->status;
-		status = worker_run(&ws);
-		master_free(m);
-		exit(status);
-	}
-	close(sv[1]);
-	if (util_set_nonblock(sv[0]) == -1)
-		warning("control socket: %s", strerror(errno));
-	m->w[slot].pid = pid;
-	m->w[slot].gen = m->gen;
-	m->w[slot].pos = p;
-	m->w[slot].ctl = sv[0];
-	m->w[slot].started_ms = util_now_ms();
-	m->w[slot].ready = false;
-	m->w[slot].draining = false;
-	m->w[slot].closing = false;
-	m->w[slot].kill_at_ms = 0;
-	pos->slot = slot;
-	verbose("worker %d started (pid %ld, generation %u)", slot, (long)pid,
-	    m->gen);
-}
-
-static void
-reap_children(struct master *m)
-{
-	uint64_t now = util_now_ms();
-	int status, i;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct wproc *w;
-		struct position *pos;
-		char how[64];
-		bool current;
-
-		for (i = 0; i < m->nslots; i++)
-			if (m->w[i].pid == pid)
-				break;
-		if (i == m->nslots)
-			continue;
-		w = &m->w[i];
-		if (WIFSIGNALED(status))
-			snprintf(how, sizeof(how), "killed by signal %d (%s)",
-			    WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			snprintf(how, sizeof(how), "exited with status %d",
-			    WEXITSTATUS(status));
-		current = w->gen == m->gen && !w->draining && w->pos >= 0 &&
-		    w->pos < m->npos && m->pos[w->pos].slot == i;
-		pos = current ? &m->pos[w->pos] : NULL;
-		/* The slot is free for someone else only once it is clean. */
-		w->pid = 0;
-		if (w->ctl != -1)
-			close(w->ctl);
-		w->ctl = -1;
-		quota_clear_slot(m->quota, i);
-		status_slot_clear(m->status, i);
-		m->slot_shortage_logged = false;
-		if (m->stopping || !current) {
-			if (!m->stopping && WIFSIGNALED(status))
-				error("worker %d (pid %ld, generation %u) %s "
-				    "while draining", i, (long)pid, w->gen, how);
-			else
-				verbose("worker %d (pid %ld, generation %u) %s",
-				    i, (long)pid, w->gen, how);
-			continue;
-		}
-		pos->slot = -1;
-		if (m->prior != NULL) {
-			/* Not restarted: the reload has failed (the loop). */
-			error("worker %d (pid %ld, generation %u) %s before "
-			    "its generation took over", i, (long)pid, w->gen,
-			    how);
-			start_failed(m, "worker %d %s", i, how);
-			pos->restart_at_ms = UINT64_MAX;
-			continue;
-		}
-		status_count_worker_death(m->status);
-		/*
-		 * Restart at once; only a worker that keeps dying right after
-		 * its start is backed off, so a crash loop cannot spin.
-		 */
-		if (now - w->started_ms < QUICK_DEATH_MS)
-			pos->quick_deaths++;
-		else
-			pos->quick_deaths = 0;
-		if (pos->quick_deaths <= 1) {
-			pos->restart_at_ms = now;
-			error("worker %d (pid %ld) %s; restarting", i,
-			    (long)pid, how);
-		} else {
-			uint64_t delay = BACKOFF_BASE_MS;
-			int k;
-
-			for (k = 2; k < pos->quick_deaths &&
-			    delay < BACKOFF_MAX_MS; k++)
-				delay *= 2;
-			if (delay > BACKOFF_MAX_MS)
-				delay = BACKOFF_MAX_MS;
-			pos->restart_at_ms = now + delay;
-			error("worker %d (pid %ld) %s; restarting in %llu ms "
-			    "(%d quick deaths in a row)", i, (long)pid, how,
-			    (unsigned long long)delay, pos->quick_deaths);
-		}
-	}
-	/* Positions that waited for a slot may have one now. */
-	for (i = 0; i < m->npos; i++)
-		if (m->pos[i].slot == -1 && m->pos[i].restart_at_ms == UINT64_MAX)
-			m->pos[i].restart_at_ms = now;
-}
-
-static int
-running_workers(const struct master *m)
-{
-	int i, n = 0;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0)
-			n++;
-	return n;
-}
-
-static void
-signal_workers(const struct master *m, int sig)
-{
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0)
-			kill(m->w[i].pid, sig);
-}
-
-/* Send one control message; a worker we cannot tell is signalled. */
-static void
-tell_worker(struct master *m, int slot, uint8_t cmd, uint32_t timeout_s)
-{
-	struct worker_ctl_msg msg;
-	struct wproc *w = &m->w[slot];
-
-	memset(&msg, 0, sizeof(msg));
-	msg.cmd = cmd;
-	msg.timeout_s = timeout_s;
-	errno = EPIPE;
-	if (w->ctl != -1 && send(w->ctl, &msg, sizeof(msg), MSG_NOSIGNAL) ==
-	    (ssize_t)sizeof(msg))
-		return;
-	/* Its end is closed: the worker is already on its way out. */
-	if (errno == EPIPE || errno == ECONNRESET) {
-		debug("worker %d: control socket closed", slot);
-		return;
-	}
-	/* SIGTERM means a stop with the worker's own shutdown_timeout_s. */
-	warning("worker %d: control socket: %s; sending SIGTERM", slot,
-	    strerror(errno));
-	kill(w->pid, SIGTERM);
-}
-
-/* Tell a ready worker of the serving generation to accept. */
-static void
-worker_accept(struct master *m, int slot)
-{
-	tell_worker(m, slot, WORKER_CTL_ACCEPT, 0);
-	status_slot_set_state(m->status, slot, STATUS_WORKER_RUNNING);
-}
-
-/*
- * Tell worker `slot` to stop accepting and drain, ending what is left
- * after timeout_s with end=reload-deadline; the master kills it if it
- * is still there DRAIN_KILL_GRACE_MS later.
- */
-static void
-drain_worker(struct master *m, int slot, int timeout_s)
-{
-	struct wproc *w = &m->w[slot];
-
-	tell_worker(m, slot, WORKER_CTL_DRAIN, (uint32_t)timeout_s);
-	w->draining = true;
-	w->kill_at_ms = util_now_ms() + (uint64_t)timeout_s * 1000 +
-	    DRAIN_KILL_GRACE_MS;
-	if (timeout_s == 0)
-		w->closing = true;
-	status_slot_set_state(m->status, slot, STATUS_WORKER_DRAINING);
-}
-
-/*
- * Tell every worker of another generation that still serves to stop
- * accepting and drain, with this configuration's reload_drain_timeout_s.
- */
-static void
-drain_old_generations(struct master *m)
-{
-	int i, n = 0;
-
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || w->gen == m->gen || w->draining)
-			continue;
-		drain_worker(m, i, m->cfg->reload_drain_timeout_s);
-		n++;
-	}
-	if (n > 0)
-		logit("%d workers of older generations stop accepting and "
-		    "drain their sessions (reload_drain_timeout_s %d)", n,
-		    m->cfg->reload_drain_timeout_s);
-}
-
-/*
- * Tell the workers of generation `gen` to end their sessions now and
- * exit (a drain with no time left). Returns how many were told.
+ * In a new worker (generation_child_fn): shed what is the master's,
+ * become the workers' user and run the worker.
  */
 static int
-close_generation(struct master *m, unsigned gen)
+worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 {
-	int i, n = 0;
+	struct master *m = arg;
+	struct worker_setup ws;
+	char tag[32];
+	int status;
 
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || w->closing || w->gen != gen)
-			continue;
-		drain_worker(m, i, 0);
-		n++;
-	}
-	return n;
-}
-
-/*
- * Slots for `need` new workers: the free ones, plus those of workers
- * already told to end their sessions now. When they are too few, the
- * oldest draining generation is closed early (its sessions end with
- * end=reload-deadline), then the next oldest, until the new workers
- * fit; they start as the closed workers exit (reap_children()).
- */
-static void
-make_room(struct master *m, int need)
-{
-	for (;;) {
-		unsigned oldest = 0;
-		int i, avail = 0, n;
-
-		for (i = 0; i < m->nslots; i++) {
-			const struct wproc *w = &m->w[i];
-
-			if (w->pid == 0 || w->closing) {
-				avail++;
-				continue;
-			}
-			if (w->draining && w->gen != m->gen &&
-			    (oldest == 0 || w->gen < oldest))
-				oldest = w->gen;
-		}
-		if (avail >= need || oldest == 0)
-			return;
-		n = close_generation(m, oldest);
-		warning("worker slots: %d of %d free, generation %u needs %d: "
-		    "closing draining generation %u early (%d workers; their "
-		    "sessions end now, end=reload-deadline)", avail,
-		    m->nslots, m->gen, need, oldest, n);
-	}
-}
-
-/* Backstop: a draining worker still there well after its deadline. */
-static uint64_t
-kill_overdue(struct master *m, uint64_t now)
-{
-	uint64_t wake = UINT64_MAX;
-	int i;
-
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || !w->draining || w->kill_at_ms == 0)
-			continue;
-		if (now >= w->kill_at_ms) {
-			error("worker %d (pid %ld, generation %u) still runs "
-			    "%d ms after its drain deadline: killing it", i,
-			    (long)w->pid, w->gen, DRAIN_KILL_GRACE_MS);
-			kill(w->pid, SIGKILL);
-			w->kill_at_ms = 0;
-		} else if (w->kill_at_ms < wake) {
-			wake = w->kill_at_ms;
-		}
-	}
-	return wake;
+	reset_signals_in_child();
+	child_close_master_fds(m);
+	snprintf(tag, sizeof(tag), "worker %d", slot);
+	log_set_tag(tag);
+	privsep_drop(&m->ps, m->cfg->user, m->cfg->group);
+	/*
+	 * An orphaned worker drains and exits like on SIGTERM. Set
+	 * after the privilege drop: the kernel clears the parent-death
+	 * signal when the uid changes. Then look again: a master gone
+	 * before this point sends nothing.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	if (getppid() != master_pid)
+		_exit(0);
+	memset(&ws, 0, sizeof(ws));
+	ws.cfg = m->cfg;
+	ws.db = m->db;
+	ws.ls = m->ls.ls;
+	ws.nls = m->ls.n;
+	ws.slot = slot;
+	ws.generation = gen;
+	ws.ctl_fd = ctl_fd;
+	ws.quota = m->quota;
+	ws.failtab = m->failtab;
+	ws.status = m->status;
+	status = worker_run(&ws);
+	master_free(m);
+	return status;
 }
 
 /* --- Listeners -------------------------------------------------------------- */
@@ -847,7 +417,7 @@ reopen_log(struct master *m)
 		return;
 	}
 	privsep_chown_log(&m->ps, m->cfg);
-	signal_workers(m, SIGUSR1);
+	generation_signal(m->gens, SIGUSR1);
 	logit("log file reopened");
 }
 
@@ -864,29 +434,6 @@ resolve_workers(const struct config *cfg)
 			n = 1;
 	}
 	return (int)n;
-}
-
-/* A new current generation of `n` workers (started by the loop). */
-static void
-new_generation(struct master *m, int n, uint64_t ready_within_ms)
-{
-	int i;
-
-	free(m->pos);
-	m->npos = n;
-	m->pos = xcalloc((size_t)n, sizeof(*m->pos));
-	for (i = 0; i < n; i++) {
-		m->pos[i].slot = -1;
-		m->pos[i].restart_at_ms = 0;
-	}
-	m->gen = ++m->gen_seq;
-	m->gen_started_ms = util_now_ms();
-	m->gen_ready_by_ms = m->gen_started_ms + ready_within_ms;
-	m->gen_announced = false;
-	m->slot_shortage_logged = false;
-	/* A reload's generation shows once it serves (announce_generation). */
-	if (m->prior == NULL)
-		status_set_generation(m->status, m->gen);
 }
 
 /* Log as `cfg` says. 0, or -1 with errno (log_init()). */
@@ -931,7 +478,7 @@ static void
 notify_reload_failed(const struct master *m)
 {
 	daemon_notify("READY=1\nSTATUS=reload failed; serving generation %u",
-	    m->gen);
+	    generation_current(m->gens));
 }
 
 /* A reload is decided: a SIGHUP that came meanwhile is acted on now. */
@@ -959,12 +506,13 @@ master_reload(struct master *m)
 	struct prior *pr;
 	bool log_changed;
 	char err[512];
-	int n;
+	int n, nslots, running;
 
 	if (m->prior != NULL) {
 		/* One at a time: this one is read once that one is decided. */
 		logit("SIGHUP while generation %u is starting: reloading "
-		    "again once it serves or has failed", m->gen);
+		    "again once it serves or has failed",
+		    generation_current(m->gens));
 		m->hup_deferred = true;
 		return;
 	}
@@ -975,21 +523,23 @@ master_reload(struct master *m)
 	    &db) == -1) {
 		error("reload failed: %s has errors (above); still serving "
 		    "with the running configuration (generation %u)",
-		    m->config_path, m->gen);
+		    m->config_path, generation_current(m->gens));
 		goto keep;
 	}
 	/*
 	 * The new workers need slots beside the running generation's; the
-	 * draining ones can be closed early to make room (make_room()), but
-	 * the table cannot grow.
+	 * draining ones can be closed early to make room (generation_begin()),
+	 * but the table cannot grow.
 	 */
 	n = resolve_workers(cfg);
-	if (n > m->nslots - m->npos) {
+	nslots = generation_slots(m->gens);
+	running = generation_size(m->gens);
+	if (n > nslots - running) {
 		error("reload refused: %s: workers = %d, but only %d of the %d "
 		    "worker slots (sized at start from 'workers') are left "
 		    "beside the running generation's %d; restart sockeyed to "
-		    "run more workers", cfg->file, n, m->nslots - m->npos,
-		    m->nslots, m->npos);
+		    "run more workers", cfg->file, n, nslots - running,
+		    nslots, running);
 		goto keep_new;
 	}
 	log_changed = log_settings_differ(old_cfg, cfg);
@@ -1014,7 +564,8 @@ master_reload(struct master *m)
 	}
 	if (listener_set_open(&ls, &m->ls, cfg) == -1) {
 		error("reload failed: still serving with the running "
-		    "configuration (generation %u)", m->gen);
+		    "configuration (generation %u)",
+		    generation_current(m->gens));
 		if (srv != m->srv)
 			status_server_close(srv);
 		goto undo_log;
@@ -1032,25 +583,21 @@ master_reload(struct master *m)
 	pr->srv_changed = srv != m->srv;
 	pr->srv = pr->srv_changed ? m->srv : NULL;
 	pr->log_changed = log_changed;
-	pr->pos = m->pos;
-	pr->npos = m->npos;
-	pr->gen = m->gen;
 	m->prior = pr;
-	m->pos = NULL;
 	m->ls = ls;
 	m->srv = srv;
 	m->cfg = cfg;
 	m->db = db;
-	m->start_failure[0] = '\0';
 	if (log_changed)
 		privsep_chown_log(&m->ps, m->cfg);
-	new_generation(m, n, RELOAD_START_TIMEOUT_MS);
-	make_room(m, n);
+	generation_begin(m->gens, n, RELOAD_START_TIMEOUT_MS, true);
+	m->gen_announced = false;
 	write_port_file(m);
 	if (db != NULL)
 		logit("users file %s: %zu users", cfg->auth.users_file,
 		    userdb_count(db));
-	logit("reload: starting generation %u with %d workers", m->gen, n);
+	logit("reload: starting generation %u with %d workers",
+	    generation_current(m->gens), n);
 	return;
 
 undo_log:
@@ -1090,13 +637,12 @@ static void
 reload_fail(struct master *m, const char *why)
 {
 	struct prior *pr = m->prior;
-	unsigned failed = m->gen;
-	uint64_t now = util_now_ms();
-	int i, n = close_generation(m, failed);
+	unsigned failed = generation_current(m->gens);
+	int n = generation_abandon(m->gens);
 
 	error("reload failed: generation %u cannot start (%s); %d of its "
 	    "workers retired; still serving with the running configuration "
-	    "(generation %u)", failed, why, n, pr->gen);
+	    "(generation %u)", failed, why, n, generation_current(m->gens));
 	/* Listeners only the failed configuration had. */
 	listener_set_close_dropped(&m->ls, &pr->ls, false);
 	listener_set_free(&m->ls);
@@ -1113,24 +659,9 @@ reload_fail(struct master *m, const char *why)
 		log_restore(m->cfg);
 		privsep_chown_log(&m->ps, m->cfg);
 	}
-	free(m->pos);
-	m->pos = pr->pos;
-	m->npos = pr->npos;
-	m->gen = pr->gen;
 	m->gen_announced = true;
 	free(pr);
 	m->prior = NULL;
-	/* A worker of the running generation that died meanwhile. */
-	for (i = 0; i < m->npos; i++) {
-		int s = m->pos[i].slot;
-
-		if (s != -1 && (m->w[s].pid == 0 || m->w[s].gen != m->gen ||
-		    m->w[s].pos != i || m->w[s].draining)) {
-			m->pos[i].slot = -1;
-			m->pos[i].restart_at_ms = now;
-		}
-	}
-	status_set_generation(m->status, m->gen);
 	write_port_file(m);
 	notify_reload_failed(m);
 	resume_deferred_hup(m);
@@ -1139,8 +670,6 @@ reload_fail(struct master *m, const char *why)
 static void
 begin_stop(struct master *m)
 {
-	int k;
-
 	m->stopping = 1;
 	daemon_notify("STOPPING=1");
 	/* Workers end their own sessions at the timeout; this is the backstop. */
@@ -1153,103 +682,32 @@ begin_stop(struct master *m)
 	m->hup_deferred = false;
 	/* The workers hold their own copies; they close them now. */
 	listener_set_close(&m->ls);
-	for (k = 0; k < m->nslots; k++) {
-		if (m->w[k].pid == 0)
-			continue;
-		tell_worker(m, k, WORKER_CTL_STOP,
-		    (uint32_t)m->cfg->shutdown_timeout_s);
-		m->w[k].draining = true;
-		status_slot_set_state(m->status, k, STATUS_WORKER_STOPPING);
-	}
+	generation_stop(m->gens, m->cfg->shutdown_timeout_s);
 	daemon_release_starter(&m->daemon, false);
-}
-
-/* Messages from the workers: READY, or the end of the socket. */
-static void
-read_control(struct master *m, int slot)
-{
-	struct wproc *w = &m->w[slot];
-	int i;
-
-	for (i = 0; i < 8 && w->ctl != -1; i++) {
-		struct worker_ctl_msg msg;
-		ssize_t r = recv(w->ctl, &msg, sizeof(msg), MSG_DONTWAIT);
-
-		if (r == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r <= 0) {
-			/* The worker is exiting; SIGCHLD does the rest. */
-			close(w->ctl);
-			w->ctl = -1;
-			return;
-		}
-		if ((size_t)r == sizeof(msg) && msg.cmd == WORKER_CTL_READY &&
-		    !w->ready) {
-			w->ready = true;
-			debug("worker %d ready", slot);
-			/*
-			 * A worker of the serving generation (a start or a
-			 * restart) accepts at once; one of a generation that
-			 * a reload is starting waits for the switch.
-			 */
-			if (!w->draining && w->gen == m->gen &&
-			    m->prior == NULL)
-				worker_accept(m, slot);
-		}
-	}
-}
-
-/* How many workers of the current generation have said READY. */
-static int
-count_ready(const struct master *m)
-{
-	int i, ready = 0;
-
-	for (i = 0; i < m->npos; i++)
-		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
-			ready++;
-	return ready;
-}
-
-/*
- * Whether the current generation counts as up: at start, once every
- * worker is ready or START_READY_MS after the start once one is; on a
- * reload, only once every position is ready.
- */
-static bool
-generation_ready(const struct master *m, uint64_t now)
-{
-	int ready = count_ready(m);
-
-	if (ready == m->npos)
-		return true;
-	return m->prior == NULL && ready > 0 && now >= m->gen_ready_by_ms;
 }
 
 static void
 announce_generation(struct master *m)
 {
-	int i, ready = count_ready(m);
+	unsigned gen = generation_current(m->gens);
+	int n = generation_size(m->gens);
+	int ready = generation_count_ready(m->gens);
 
 	m->gen_announced = true;
 	if (m->prior != NULL) {
 		/* The switch: the new generation accepts, the old drains. */
-		for (i = 0; i < m->npos; i++)
-			worker_accept(m, m->pos[i].slot);
-		drain_old_generations(m);
+		generation_switch(m->gens, m->cfg->reload_drain_timeout_s);
 		prior_drop(m, true);
-		status_set_generation(m->status, m->gen);
-		status_count_reload(m->status);
 		listener_set_log(&m->ls);
 	}
-	if (m->gen == 1)
+	if (gen == 1)
 		logit("sockeyed %s started with %d workers", PACKAGE_VERSION,
-		    m->npos);
+		    n);
 	else
 		logit("reload done: generation %u is serving (%d of %d workers "
-		    "ready)", m->gen, ready, m->npos);
+		    "ready)", gen, ready, n);
 	daemon_notify("READY=1\nSTATUS=serving, generation %u, %d workers",
-	    m->gen, m->npos);
+	    gen, n);
 	daemon_release_starter(&m->daemon, true);
 	resume_deferred_hup(m);
 }
@@ -1261,38 +719,33 @@ announce_generation(struct master *m)
 static void
 check_start(struct master *m, uint64_t now)
 {
-	if (m->prior == NULL)
-		return;
-	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms)
-		start_failed(m, "%d of %d workers ready after %d ms",
-		    count_ready(m), m->npos, RELOAD_START_TIMEOUT_MS);
-	if (m->start_failure[0] != '\0')
-		reload_fail(m, m->start_failure);
+	const char *why = generation_start_failure(m->gens, now);
+
+	if (why != NULL)
+		reload_fail(m, why);
 }
 
 static void
 master_loop(struct master *m)
 {
 	struct pollfd *pfd;
-	int *pfd_slot;
-	size_t maxfds = (size_t)m->nslots + 16;
+	size_t maxfds = (size_t)generation_slots(m->gens) + 16;
 
 	pfd = xcalloc(maxfds, sizeof(*pfd));
-	pfd_slot = xcalloc(maxfds, sizeof(*pfd_slot));
 	for (;;) {
 		uint64_t now, wake = UINT64_MAX;
 		struct timespec ts, *tsp = NULL;
-		size_t nfd = 0, nsrv, k;
-		int i, srv_ms;
+		size_t nfd, nsrv;
+		int srv_ms;
 
 		if (received_chld) {
 			received_chld = 0;
-			reap_children(m);
+			generation_reap(m->gens);
 		}
 		if (received_term) {
 			if (m->stopping && received_term > 1) {
 				logit("second stop signal: exiting now");
-				signal_workers(m, SIGKILL);
+				generation_signal(m->gens, SIGKILL);
 				break;
 			}
 			if (!m->stopping)
@@ -1314,12 +767,12 @@ master_loop(struct master *m)
 
 		now = util_now_ms();
 		if (m->stopping) {
-			if (running_workers(m) == 0)
+			if (generation_running(m->gens) == 0)
 				break;
 			if (now >= m->deadline_ms) {
 				logit("shutdown timeout reached: killing %d "
-				    "workers", running_workers(m));
-				signal_workers(m, SIGKILL);
+				    "workers", generation_running(m->gens));
+				generation_signal(m->gens, SIGKILL);
 				break;
 			}
 			wake = m->deadline_ms;
@@ -1327,40 +780,23 @@ master_loop(struct master *m)
 			uint64_t kw;
 
 			check_start(m, now);
-			kw = kill_overdue(m, now);
+			kw = generation_tick(m->gens, now);
 			if (kw < wake)
 				wake = kw;
-			for (i = 0; i < m->npos; i++) {
-				struct position *p = &m->pos[i];
-
-				if (p->slot != -1)
-					continue;
-				if (p->restart_at_ms <= now)
-					spawn_worker(m, i);
-				else if (p->restart_at_ms < wake)
-					wake = p->restart_at_ms;
-			}
 			/* A fork that failed just now. */
 			check_start(m, now);
 			if (!m->gen_announced) {
-				if (generation_ready(m, now))
+				uint64_t by = generation_ready_by(m->gens);
+
+				if (generation_ready(m->gens, now))
 					announce_generation(m);
-				else if (m->gen_ready_by_ms > now &&
-				    m->gen_ready_by_ms < wake)
-					wake = m->gen_ready_by_ms;
+				else if (by > now && by < wake)
+					wake = by;
 			}
 		}
 
 		/* Control sockets, then the status socket. */
-		for (i = 0; i < m->nslots && nfd < maxfds; i++) {
-			if (m->w[i].ctl == -1)
-				continue;
-			pfd[nfd].fd = m->w[i].ctl;
-			pfd[nfd].events = POLLIN;
-			pfd[nfd].revents = 0;
-			pfd_slot[nfd] = i;
-			nfd++;
-		}
+		nfd = generation_pollfds(m->gens, pfd, maxfds);
 		nsrv = status_server_pollfds(m->srv, pfd + nfd, maxfds - nfd);
 		srv_ms = status_server_timeout_ms(m->srv);
 		if (srv_ms >= 0 && now + (uint64_t)srv_ms < wake)
@@ -1378,39 +814,25 @@ master_loop(struct master *m)
 			continue;
 		if (ppoll(pfd, nfd + nsrv, tsp, &m->waitmask) <= 0)
 			continue;
-		for (k = 0; k < nfd; k++)
-			if (pfd[k].revents != 0)
-				read_control(m, pfd_slot[k]);
+		generation_handle(m->gens, pfd, nfd);
 		status_server_handle(m->srv, pfd + nfd, nsrv);
 	}
 	free(pfd);
-	free(pfd_slot);
 	/* Reap what is left so no zombie outlives us (bounded: SIGKILLed). */
-	if (running_workers(m) > 0) {
+	if (generation_running(m->gens) > 0) {
 		uint64_t until = util_now_ms() + 1000;
 
-		while (running_workers(m) > 0 && util_now_ms() < until) {
+		while (generation_running(m->gens) > 0 &&
+		    util_now_ms() < until) {
 			struct timespec ts = { 0, 10 * 1000000 };
 
-			reap_children(m);
+			generation_reap(m->gens);
 			nanosleep(&ts, NULL);
 		}
 	}
 }
 
 /* --- Start and end ---------------------------------------------------------- */
-
-/*
- * Slots for the shared regions: room for the start's workers several
- * times over, since old generations keep theirs while they drain.
- */
-static int
-slot_count(int workers)
-{
-	long n = (long)workers * SLOTS_PER_WORKER + SLOTS_EXTRA;
-
-	return n > SLOTS_MAX ? SLOTS_MAX : (int)n;
-}
 
 /*
  * Distinct keys (client networks and users) the quota table counts at
@@ -1446,7 +868,7 @@ master_run(struct config *cfg, struct userdb *db,
 	struct log_report_ctx rctx = { 0 };
 	struct master m;
 	char err[512], *abs;
-	int n, i;
+	int n, nslots;
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
@@ -1479,12 +901,9 @@ master_run(struct config *cfg, struct userdb *db,
 		goto fail;
 
 	n = resolve_workers(cfg);
-	m.nslots = slot_count(n);
-	m.w = xcalloc((size_t)m.nslots, sizeof(*m.w));
-	for (i = 0; i < m.nslots; i++)
-		m.w[i].ctl = -1;
-	m.quota = quota_new(m.nslots, quota_keys(cfg));
-	m.status = status_new(m.nslots);
+	nslots = generation_slot_count(n);
+	m.quota = quota_new(nslots, quota_keys(cfg));
+	m.status = status_new(nslots);
 	m.failtab = failtab_new(FAILTAB_ENTRIES);
 	/* One bandwidth bucket per user, shared by all workers. */
 	if (m.quota == NULL || m.status == NULL || m.failtab == NULL ||
@@ -1511,9 +930,10 @@ master_run(struct config *cfg, struct userdb *db,
 	}
 
 	setup_signals(&m);
-	new_generation(&m, n, START_READY_MS);
-	for (i = 0; i < m.npos; i++)
-		spawn_worker(&m, i);
+	m.gens = generation_table_new(nslots, m.quota, m.status, worker_child,
+	    &m);
+	generation_begin(m.gens, n, START_READY_MS, false);
+	(void)generation_tick(m.gens, util_now_ms());
 	write_port_file(&m);
 	listener_set_log(&m.ls);
 
