@@ -22,7 +22,7 @@ struct daemon {
 	int pid_fd;		/* the locked pid file, or -1 */
 	bool pid_file_created;	/* it did not exist: ours to remove */
 	bool pid_file_written;
-	int ready_fd;		/* detached: pipe to the starting process, or -1 */
+	int ready_fd;		/* detached: pipe to the starter, or -1 */
 };
 
 /* No pid file, not detached. */

@@ -130,7 +130,7 @@ struct master {
 	const struct master_options *opt;
 	char *config_path;		/* absolute when it could be made so */
 	struct listener_set ls;		/* this generation's listeners */
-	struct generation_table *gens;	/* the workers, by slot and generation */
+	struct generation_table *gens;	/* the workers, by slot */
 	bool gen_announced;		/* READY=1 sent for this generation */
 	struct prior *prior;		/* a reload is starting one: see above */
 	bool hup_deferred;		/* SIGHUP while a reload was starting */
@@ -169,7 +169,7 @@ log_report(void *arg, const char *file, int line, const char *msg)
 	}
 }
 
-/* --- Privileges and children ----------------------------------------------- */
+/* --- A new worker ------------------------------------------------------------ */
 
 static void
 reset_signals_in_child(void)
@@ -298,7 +298,7 @@ worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 	return status;
 }
 
-/* --- Listeners -------------------------------------------------------------- */
+/* --- Listeners, signals, the log -------------------------------------------- */
 
 static void
 write_port_file(const struct master *m)
