@@ -18,81 +18,49 @@
  * position of g+1 is ready, the master tells them to accept and tells g,
  * over each worker's control socket, to stop accepting and drain. Until
  * then g serves alone, and everything g needs (its configuration, users,
- * listeners, status socket, log settings) is kept in m->prior: a new
- * generation that cannot start (a worker that dies before the switch, a
- * failed fork, no slot within RELOAD_START_TIMEOUT_MS) is retired, never
- * having accepted, and g goes on serving as if the SIGHUP had not come.
+ * listeners, status socket, log settings) is kept in m->prior, its
+ * workers' positions in the table: a new generation that cannot start
+ * (a worker that dies before the switch, a failed fork, no slot within
+ * RELOAD_START_TIMEOUT_MS) is retired, never having accepted, and g goes
+ * on serving as if the SIGHUP had not come.
  *
- * A draining generation's sessions run on (an admin who adds a user must
- * not cut everyone's downloads and ssh sessions) until
- * reload_drain_timeout_s, from the configuration that retired it; then
- * its workers end them (end=reload-deadline) and exit. A stop (SIGTERM)
- * puts shutdown_timeout_s on every generation.
- *
- * Slots. Every live worker owns one slot in the shared regions (quota.h,
- * status.h): the only slot it writes. There are SLOTS_PER_WORKER times as
- * many slots as workers at start, so that several generations can drain
- * at once; a worker gets the lowest free slot, and the master clears a
- * slot (quota_clear_slot(), status_slot_clear()) when its worker has been
- * reaped, before anyone reuses it. The regions are mapped before the
- * first fork and cannot grow, so the number of generations that linger
- * is bounded instead: a reload that finds too few free slots for its
- * workers closes the oldest draining generations early (their sessions
- * end with end=reload-deadline, and the log says so) until they fit
- * (make_room()). A reload to more workers than fit beside the running
- * generation is refused.
- *
- * Control socket: one SOCK_SEQPACKET socketpair per worker. The worker
- * sends WORKER_CTL_READY once it is set up; the master sends
- * WORKER_CTL_ACCEPT (its generation serves), WORKER_CTL_DRAIN (reload,
- * with reload_drain_timeout_s) or WORKER_CTL_STOP (shutdown, with its
- * deadline). A worker that sees the master's end close drains and exits
- * as on SIGTERM.
+ * The master decides what happens and when, from the configuration and
+ * the signals; its parts do it: generation.c keeps the table of workers
+ * (slots, positions, spawning, reaping, back-off, control sockets,
+ * draining, readiness), listener.c carries the listeners from one
+ * generation to the next, privsep.c is who the workers become, daemon.c
+ * the pid file and the readiness notifications, and master_load.c what
+ * a configuration must pass before anything runs it.
  */
 #include "config_auto.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "config.h"
+#include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "failtab.h"
+#include "generation.h"
+#include "privsep.h"
 #include "quota.h"
 #include "ratelimit.h"
-#include "socks5.h"
 #include "status.h"
 #include "userdb.h"
 #include "worker.h"
 
-/* A worker that dies sooner than this after its start counts as crashing. */
-#define QUICK_DEATH_MS 2000
-/* Back-off for crashing workers: 100 ms doubling, capped. */
-#define BACKOFF_BASE_MS 100
-#define BACKOFF_MAX_MS 10000
 /* After shutdown_timeout_s, how long workers get to log and exit. */
 #define KILL_GRACE_MS 700
 /*
@@ -102,44 +70,13 @@
  * SIGHUP has failed to start: the old one goes on serving.
  */
 #define RELOAD_START_TIMEOUT_MS 10000
-/*
- * A draining worker ends its own sessions at its deadline; the master
- * kills it this long after, as a backstop.
- */
-#define DRAIN_KILL_GRACE_MS 5000
 /* Start: READY=1 once every worker is ready, or this long after the
  * start once at least one is. */
 #define START_READY_MS 5000
-/* The process started from the shell waits this long for the daemon. */
-#define DAEMON_READY_TIMEOUT_MS 60000
-/* Worker slots per worker of the start configuration, plus a few. */
-#define SLOTS_PER_WORKER 4
-#define SLOTS_EXTRA 4
-#define SLOTS_MAX 2048
 /* Client sources the failed-login table (all workers') remembers. */
 #define FAILTAB_ENTRIES 16384
 /* Distinct keys (client networks, users) the quota table counts, at least. */
 #define QUOTA_KEYS_MIN 1024
-
-/* One worker process, by slot. */
-struct wproc {
-	pid_t pid;		/* 0: slot free */
-	unsigned gen;
-	int pos;		/* its position in the current generation, or -1 */
-	int ctl;		/* master's end of the control socket, or -1 */
-	uint64_t started_ms;
-	bool ready;		/* said WORKER_CTL_READY */
-	bool draining;		/* told to drain or stop */
-	bool closing;		/* told to end its sessions now */
-	uint64_t kill_at_ms;	/* draining: backstop SIGKILL, or 0 */
-};
-
-/* One of the `workers` of the current generation. */
-struct position {
-	int slot;		/* the worker in it, or -1 */
-	int quick_deaths;	/* consecutive deaths soon after start */
-	uint64_t restart_at_ms;	/* when slot == -1 */
-};
 
 /*
  * What a reload replaces, kept until the new generation has taken over
@@ -148,15 +85,10 @@ struct position {
 struct prior {
 	struct config *cfg;
 	struct userdb *db;
-	struct listener *ls;
-	union sockaddr_any *ls_conf;
-	size_t nls;
+	struct listener_set ls;
 	struct status_server *srv;	/* when the reload opened another */
 	bool srv_changed;
 	bool log_changed;		/* the reload re-initialised the log */
-	struct position *pos;
-	int npos;
-	unsigned gen;
 };
 
 static volatile sig_atomic_t received_term;
@@ -197,176 +129,21 @@ struct master {
 	struct userdb *db;		/* users file, or NULL */
 	const struct master_options *opt;
 	char *config_path;		/* absolute when it could be made so */
-	struct listener *ls;		/* this generation's listeners */
-	union sockaddr_any *ls_conf;	/* each one's address as configured */
-	size_t nls;
-	struct wproc *w;		/* by slot */
-	int nslots;
-	struct position *pos;		/* the current generation's workers */
-	int npos;
-	unsigned gen;
-	unsigned gen_seq;		/* the last generation number given */
-	uint64_t gen_started_ms;
-	uint64_t gen_ready_by_ms;	/* see RELOAD_START_TIMEOUT_MS, START_READY_MS */
+	struct listener_set ls;		/* this generation's listeners */
+	struct generation_table *gens;	/* the workers, by slot */
 	bool gen_announced;		/* READY=1 sent for this generation */
-	struct prior *prior;		/* a reload is starting gen: see above */
-	char start_failure[256];	/* why gen cannot start, or "" */
+	struct prior *prior;		/* a reload is starting one: see above */
 	bool hup_deferred;		/* SIGHUP while a reload was starting */
-	bool slot_shortage_logged;
-	uid_t uid;
-	gid_t gid;
-	int drop_privs;
+	struct privsep ps;		/* who the workers become */
 	int stopping;
 	uint64_t deadline_ms;
-	int pid_fd;			/* the locked pid file, or -1 */
-	bool pid_file_created;
-	bool pid_file_written;
-	int ready_fd;			/* daemon: pipe to the starting process */
+	struct daemon daemon;		/* pid file, the starting process */
 	struct quota *quota;
 	struct failtab *failtab;	/* failed logins, shared by the workers */
 	struct status *status;
 	struct status_server *srv;
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
 };
-
-/* Whether the listening socket `fd` is one of `ls`. */
-static bool
-listener_in(int fd, const struct listener *ls, size_t nls)
-{
-	size_t i;
-
-	for (i = 0; i < nls; i++)
-		if (ls[i].fd == fd)
-			return true;
-	return false;
-}
-
-/* --- systemd readiness ---------------------------------------------------- */
-
-static void notify(const char *fmt, ...) PRINTF_FMT(1, 2);
-
-/* sd_notify(3) when built with libsystemd and run with NOTIFY_SOCKET. */
-static void
-notify(const char *fmt, ...)
-{
-#ifdef HAVE_SYSTEMD
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sd_notify(0, buf) < 0)
-		debug("sd_notify failed");
-#else
-	(void)fmt;
-#endif
-}
-
-/* --- Loading (shared by -t, start and reload) ------------------------------ */
-
-/* Only "password" and "chap" need the users file. */
-static bool
-needs_users(const struct config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->auth.n_methods; i++)
-		if (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD ||
-		    cfg->auth.methods[i] == SOCKS5_METHOD_CHAP)
-			return true;
-	return false;
-}
-
-static void report_fmt(config_report_fn report, void *arg, const char *file,
-    const char *fmt, ...) PRINTF_FMT(4, 5);
-
-static void
-report_fmt(config_report_fn report, void *arg, const char *file,
-    const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	report(arg, file, 0, msg);
-}
-
-/* Keep a running value of a key that cannot change live. */
-static void
-keep_running(config_report_fn report, void *arg, const char *file,
-    const char *key, char **newval, const char *oldval)
-{
-	if (strcmp(*newval, oldval) == 0)
-		return;
-	report_fmt(report, arg, file, "warning: '%s' cannot change on "
-	    "reload: still \"%s\" until sockeyed is restarted", key, oldval);
-	free(*newval);
-	*newval = xstrdup(oldval);
-}
-
-int
-master_load(const char *path, const struct config *running,
-    config_report_fn report, void *arg, struct config **cfgp,
-    struct userdb **dbp)
-{
-	struct config *cfg;
-	struct userdb *db = NULL;
-	gid_t daemon_gid = getegid();
-	int bad = 0;
-
-	*cfgp = NULL;
-	*dbp = NULL;
-	cfg = config_load(path, report, arg);
-	if (cfg == NULL)
-		return -1;
-	if (running != NULL) {
-		keep_running(report, arg, cfg->file, "user", &cfg->user,
-		    running->user);
-		keep_running(report, arg, cfg->file, "group", &cfg->group,
-		    running->group);
-		keep_running(report, arg, cfg->file, "pid_file",
-		    &cfg->pid_file, running->pid_file);
-	}
-	/*
-	 * As root the workers become `user`:`group`, which must exist; the
-	 * users file may be readable by that group (else by no group).
-	 */
-	if (geteuid() == 0) {
-		struct group *gr;
-
-		if (getpwnam(cfg->user) == NULL) {
-			report_fmt(report, arg, cfg->file, "user \"%s\" does "
-			    "not exist (key 'user')", cfg->user);
-			bad = 1;
-		}
-		if ((gr = getgrnam(cfg->group)) == NULL) {
-			report_fmt(report, arg, cfg->file, "group \"%s\" does "
-			    "not exist (key 'group')", cfg->group);
-			daemon_gid = (gid_t)-1;
-			bad = 1;
-		} else {
-			daemon_gid = gr->gr_gid;
-		}
-	}
-	/* The users file is read here, with the privileges we started with. */
-	if (needs_users(cfg)) {
-		db = userdb_load(cfg->auth.users_file, true, daemon_gid,
-		    report, arg);
-		if (db == NULL)
-			bad = 1;
-	}
-	if (bad) {
-		userdb_free(db);
-		config_free(cfg);
-		return -1;
-	}
-	*cfgp = cfg;
-	*dbp = db;
-	return 0;
-}
 
 /* Config messages during a reload go to the log, as FILE:LINE: message. */
 struct log_report_ctx {
@@ -392,48 +169,7 @@ log_report(void *arg, const char *file, int line, const char *msg)
 	}
 }
 
-/* --- Privileges and children ----------------------------------------------- */
-
-static int
-resolve_user(struct master *m)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	if (geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(m->cfg->user)) == NULL) {
-		error("%s: user \"%s\" does not exist (key 'user')",
-		    m->cfg->file, m->cfg->user);
-		return -1;
-	}
-	if ((gr = getgrnam(m->cfg->group)) == NULL) {
-		error("%s: group \"%s\" does not exist (key 'group')",
-		    m->cfg->file, m->cfg->group);
-		return -1;
-	}
-	m->uid = pw->pw_uid;
-	m->gid = gr->gr_gid;
-	m->drop_privs = 1;
-	return 0;
-}
-
-/* In a new worker: give up root for good before touching client traffic. */
-static void
-drop_privileges(const struct master *m)
-{
-	if (m->drop_privs) {
-		if (setgroups(1, &m->gid) == -1 || setgid(m->gid) == -1 ||
-		    setuid(m->uid) == -1)
-			fatal("cannot drop privileges to %s:%s: %s",
-			    m->cfg->user, m->cfg->group, strerror(errno));
-		/* Paranoia: regaining root must be impossible now. */
-		if (m->uid != 0 && setuid(0) != -1)
-			fatal("privileges were not dropped");
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
-}
+/* --- A new worker ------------------------------------------------------------ */
 
 static void
 reset_signals_in_child(void)
@@ -460,32 +196,19 @@ reset_signals_in_child(void)
 }
 
 /*
- * In a new worker: close every descriptor that belongs to the master or
- * to other workers (their control sockets above all: a worker holding
- * another's would hide the master's death from it), and free what the
- * worker does not use.
+ * In a new worker: close every descriptor that belongs to the master
+ * (the other workers' control sockets are closed already: generation.c),
+ * and free what the worker does not use.
  */
 static void
-child_close_master_fds(struct master *m, int keep_slot)
+child_close_master_fds(struct master *m)
 {
-	size_t j;
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (i != keep_slot && m->w[i].ctl != -1) {
-			close(m->w[i].ctl);
-			m->w[i].ctl = -1;
-		}
 	/*
 	 * Listeners the reload removes: the master closes them at the
 	 * switch, and a copy here would keep them listening.
 	 */
 	if (m->prior != NULL)
-		for (j = 0; j < m->prior->nls; j++)
-			if (!listener_in(m->prior->ls[j].fd, m->ls, m->nls)) {
-				close(m->prior->ls[j].fd);
-				m->prior->ls[j].fd = -1;
-			}
+		listener_set_close_dropped(&m->prior->ls, &m->ls, false);
 	status_server_forget(m->srv);
 	m->srv = NULL;
 	if (m->prior != NULL && m->prior->srv_changed) {
@@ -493,693 +216,97 @@ child_close_master_fds(struct master *m, int keep_slot)
 		m->prior->srv = NULL;
 		m->prior->srv_changed = false;
 	}
-	if (m->pid_fd != -1)
-		close(m->pid_fd);
-	m->pid_fd = -1;
-	if (m->ready_fd != -1)
-		close(m->ready_fd);
-	m->ready_fd = -1;
+	daemon_child_close(&m->daemon);
 }
 
+/*
+ * Free what a reload kept. Its listeners are not closed: the caller has
+ * closed those no generation uses, or handed them back.
+ */
 static void
-child_free(struct master *m)
+prior_free(struct prior *pr)
 {
-	if (m->prior != NULL) {
-		free(m->prior->ls);
-		free(m->prior->ls_conf);
-		free(m->prior->pos);
-		userdb_free(m->prior->db);
-		config_free(m->prior->cfg);
-		free(m->prior);
-		m->prior = NULL;
-	}
+	if (pr == NULL)
+		return;
+	listener_set_free(&pr->ls);
+	userdb_free(pr->db);
+	config_free(pr->cfg);
+	free(pr);
+}
+
+/*
+ * Free the master's memory (a worker's copy too). Descriptors stay open
+ * but for the control sockets (generation_table_free()).
+ */
+static void
+master_free(struct master *m)
+{
+	prior_free(m->prior);
+	m->prior = NULL;
 	quota_free(m->quota);
 	ratelimit_shared_free();
 	failtab_free(m->failtab);
 	status_free(m->status);
-	free(m->w);
-	free(m->pos);
-	free(m->ls);
-	free(m->ls_conf);
+	generation_table_free(m->gens);
+	m->gens = NULL;
+	listener_set_free(&m->ls);
 	free(m->config_path);
 	userdb_free(m->db);
 	config_free(m->cfg);
 }
 
+/*
+ * In a new worker (generation_child_fn): shed what is the master's,
+ * become the workers' user and run the worker.
+ */
 static int
-free_slot(const struct master *m)
+worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 {
-	int i;
+	struct master *m = arg;
+	struct worker_setup ws;
+	char tag[32];
+	int status;
 
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid == 0)
-			return i;
-	return -1;
+	reset_signals_in_child();
+	child_close_master_fds(m);
+	snprintf(tag, sizeof(tag), "worker %d", slot);
+	log_set_tag(tag);
+	privsep_drop(&m->ps, m->cfg->user, m->cfg->group);
+	/*
+	 * An orphaned worker drains and exits like on SIGTERM. Set
+	 * after the privilege drop: the kernel clears the parent-death
+	 * signal when the uid changes. Then look again: a master gone
+	 * before this point sends nothing.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	if (getppid() != master_pid)
+		_exit(0);
+	memset(&ws, 0, sizeof(ws));
+	ws.cfg = m->cfg;
+	ws.db = m->db;
+	ws.ls = m->ls.ls;
+	ws.nls = m->ls.n;
+	ws.slot = slot;
+	ws.generation = gen;
+	ws.ctl_fd = ctl_fd;
+	ws.quota = m->quota;
+	ws.failtab = m->failtab;
+	ws.status = m->status;
+	status = worker_run(&ws);
+	master_free(m);
+	return status;
 }
 
-/* Whether some worker has been told to end its sessions now. */
-static bool
-closing_workers(const struct master *m)
-{
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0 && m->w[i].closing)
-			return true;
-	return false;
-}
-
-static void start_failed(struct master *m, const char *fmt, ...)
-    PRINTF_FMT(2, 3);
-
-/*
- * A worker of the generation a reload is starting could not start or
- * died before the switch: the reload fails (the loop acts on it).
- */
-static void
-start_failed(struct master *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (m->prior == NULL || m->start_failure[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(m->start_failure, sizeof(m->start_failure), fmt, ap);
-	va_end(ap);
-}
-
-/* Start the worker of position `p` of the current generation. */
-static void
-spawn_worker(struct master *m, int p)
-{
-	pid_t master_pid = getpid();
-	struct position *pos = &m->pos[p];
-	int slot = free_slot(m), sv[2];
-	pid_t pid;
-
-	if (slot == -1) {
-		/*
-		 * Draining workers hold every slot: wait for one to exit.
-		 * Those make_room() closed early exit at once: no news.
-		 */
-		if (!m->slot_shortage_logged && !closing_workers(m))
-			warning("all %d worker slots are held by draining "
-			    "workers: starting the rest of generation %u as "
-			    "they exit", m->nslots, m->gen);
-		m->slot_shortage_logged = true;
-		pos->restart_at_ms = UINT64_MAX;
-		return;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
-		error("cannot create a control socket: %s", strerror(errno));
-		start_failed(m, "cannot create a control socket: %s",
-		    strerror(errno));
-		pos->restart_at_ms = util_now_ms() + 1000;
-		return;
-	}
-	/* Before the fork: the worker may count a session at once. */
-	status_slot_start(m->status, slot, m->gen);
-	pid = fork();
-	if (pid == -1) {
-		error("cannot fork a worker: %s", strerror(errno));
-		start_failed(m, "cannot fork a worker: %s", strerror(errno));
-		status_slot_clear(m->status, slot);
-		close(sv[0]);
-		close(sv[1]);
-		pos->restart_at_ms = util_now_ms() + 1000;
-		return;
-	}
-	if (pid == 0) {
-		struct worker_setup ws;
-		char tag[32];
-		int status;
-
-		reset_signals_in_child();
-		close(sv[0]);
-		child_close_master_fds(m, -1);
-		snprintf(tag, sizeof(tag), "worker %d", slot);
-		log_set_tag(tag);
-		drop_privileges(m);
-		/*
-		 * An orphaned worker drains and exits like on SIGTERM. Set
-		 * after the privilege drop: the kernel clears the parent-death
-		 * signal when the uid changes. Then look again: a master gone
-		 * before this point sends nothing.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
-			fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-		if (getppid() != master_pid)
-			_exit(0);
-		memset(&ws, 0, sizeof(ws));
-		ws.cfg = m->cfg;
-		ws.db = m->db;
-		ws.ls = m->ls;
-		ws.nls = m->nls;
-		ws.slot = slot;
-		ws.generation = m->gen;
-		ws.ctl_fd = sv[1];
-		ws.quota = m->quota;
-		ws.failtab = m->failtab;
-		ws.status = m->status;
-		status = worker_run(&ws);
-		child_free(m);
-		exit(status);
-	}
-	close(sv[1]);
-	if (util_set_nonblock(sv[0]) == -1)
-		warning("control socket: %s", strerror(errno));
-	m->w[slot].pid = pid;
-	m->w[slot].gen = m->gen;
-	m->w[slot].pos = p;
-	m->w[slot].ctl = sv[0];
-	m->w[slot].started_ms = util_now_ms();
-	m->w[slot].ready = false;
-	m->w[slot].draining = false;
-	m->w[slot].closing = false;
-	m->w[slot].kill_at_ms = 0;
-	pos->slot = slot;
-	verbose("worker %d started (pid %ld, generation %u)", slot, (long)pid,
-	    m->gen);
-}
-
-static void
-reap_children(struct master *m)
-{
-	uint64_t now = util_now_ms();
-	int status, i;
-	pid_t pid;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct wproc *w;
-		struct position *pos;
-		char how[64];
-		bool current;
-
-		for (i = 0; i < m->nslots; i++)
-			if (m->w[i].pid == pid)
-				break;
-		if (i == m->nslots)
-			continue;
-		w = &m->w[i];
-		if (WIFSIGNALED(status))
-			snprintf(how, sizeof(how), "killed by signal %d (%s)",
-			    WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			snprintf(how, sizeof(how), "exited with status %d",
-			    WEXITSTATUS(status));
-		current = w->gen == m->gen && !w->draining && w->pos >= 0 &&
-		    w->pos < m->npos && m->pos[w->pos].slot == i;
-		pos = current ? &m->pos[w->pos] : NULL;
-		/* The slot is free for someone else only once it is clean. */
-		w->pid = 0;
-		if (w->ctl != -1)
-			close(w->ctl);
-		w->ctl = -1;
-		quota_clear_slot(m->quota, i);
-		status_slot_clear(m->status, i);
-		m->slot_shortage_logged = false;
-		if (m->stopping || !current) {
-			if (!m->stopping && WIFSIGNALED(status))
-				error("worker %d (pid %ld, generation %u) %s "
-				    "while draining", i, (long)pid, w->gen, how);
-			else
-				verbose("worker %d (pid %ld, generation %u) %s",
-				    i, (long)pid, w->gen, how);
-			continue;
-		}
-		pos->slot = -1;
-		if (m->prior != NULL) {
-			/* Not restarted: the reload has failed (the loop). */
-			error("worker %d (pid %ld, generation %u) %s before "
-			    "its generation took over", i, (long)pid, w->gen,
-			    how);
-			start_failed(m, "worker %d %s", i, how);
-			pos->restart_at_ms = UINT64_MAX;
-			continue;
-		}
-		status_count_worker_death(m->status);
-		/*
-		 * Restart at once; only a worker that keeps dying right after
-		 * its start is backed off, so a crash loop cannot spin.
-		 */
-		if (now - w->started_ms < QUICK_DEATH_MS)
-			pos->quick_deaths++;
-		else
-			pos->quick_deaths = 0;
-		if (pos->quick_deaths <= 1) {
-			pos->restart_at_ms = now;
-			error("worker %d (pid %ld) %s; restarting", i,
-			    (long)pid, how);
-		} else {
-			uint64_t delay = BACKOFF_BASE_MS;
-			int k;
-
-			for (k = 2; k < pos->quick_deaths &&
-			    delay < BACKOFF_MAX_MS; k++)
-				delay *= 2;
-			if (delay > BACKOFF_MAX_MS)
-				delay = BACKOFF_MAX_MS;
-			pos->restart_at_ms = now + delay;
-			error("worker %d (pid %ld) %s; restarting in %llu ms "
-			    "(%d quick deaths in a row)", i, (long)pid, how,
-			    (unsigned long long)delay, pos->quick_deaths);
-		}
-	}
-	/* Positions that waited for a slot may have one now. */
-	for (i = 0; i < m->npos; i++)
-		if (m->pos[i].slot == -1 && m->pos[i].restart_at_ms == UINT64_MAX)
-			m->pos[i].restart_at_ms = now;
-}
-
-static int
-running_workers(const struct master *m)
-{
-	int i, n = 0;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0)
-			n++;
-	return n;
-}
-
-static void
-signal_workers(const struct master *m, int sig)
-{
-	int i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->w[i].pid != 0)
-			kill(m->w[i].pid, sig);
-}
-
-/* Send one control message; a worker we cannot tell is signalled. */
-static void
-tell_worker(struct master *m, int slot, uint8_t cmd, uint32_t timeout_s)
-{
-	struct worker_ctl_msg msg;
-	struct wproc *w = &m->w[slot];
-
-	memset(&msg, 0, sizeof(msg));
-	msg.cmd = cmd;
-	msg.timeout_s = timeout_s;
-	errno = EPIPE;
-	if (w->ctl != -1 && send(w->ctl, &msg, sizeof(msg), MSG_NOSIGNAL) ==
-	    (ssize_t)sizeof(msg))
-		return;
-	/* Its end is closed: the worker is already on its way out. */
-	if (errno == EPIPE || errno == ECONNRESET) {
-		debug("worker %d: control socket closed", slot);
-		return;
-	}
-	/* SIGTERM means a stop with the worker's own shutdown_timeout_s. */
-	warning("worker %d: control socket: %s; sending SIGTERM", slot,
-	    strerror(errno));
-	kill(w->pid, SIGTERM);
-}
-
-/* Tell a ready worker of the serving generation to accept. */
-static void
-worker_accept(struct master *m, int slot)
-{
-	tell_worker(m, slot, WORKER_CTL_ACCEPT, 0);
-	status_slot_set_state(m->status, slot, STATUS_WORKER_RUNNING);
-}
-
-/*
- * Tell worker `slot` to stop accepting and drain, ending what is left
- * after timeout_s with end=reload-deadline; the master kills it if it
- * is still there DRAIN_KILL_GRACE_MS later.
- */
-static void
-drain_worker(struct master *m, int slot, int timeout_s)
-{
-	struct wproc *w = &m->w[slot];
-
-	tell_worker(m, slot, WORKER_CTL_DRAIN, (uint32_t)timeout_s);
-	w->draining = true;
-	w->kill_at_ms = util_now_ms() + (uint64_t)timeout_s * 1000 +
-	    DRAIN_KILL_GRACE_MS;
-	if (timeout_s == 0)
-		w->closing = true;
-	status_slot_set_state(m->status, slot, STATUS_WORKER_DRAINING);
-}
-
-/*
- * Tell every worker of another generation that still serves to stop
- * accepting and drain, with this configuration's reload_drain_timeout_s.
- */
-static void
-drain_old_generations(struct master *m)
-{
-	int i, n = 0;
-
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || w->gen == m->gen || w->draining)
-			continue;
-		drain_worker(m, i, m->cfg->reload_drain_timeout_s);
-		n++;
-	}
-	if (n > 0)
-		logit("%d workers of older generations stop accepting and "
-		    "drain their sessions (reload_drain_timeout_s %d)", n,
-		    m->cfg->reload_drain_timeout_s);
-}
-
-/*
- * Slots for `need` new workers: the free ones, plus those of workers
- * already told to end their sessions now. When they are too few, the
- * oldest draining generation is closed early (its sessions end with
- * end=reload-deadline), then the next oldest, until the new workers
- * fit; they start as the closed workers exit (reap_children()).
- */
-static void
-make_room(struct master *m, int need)
-{
-	for (;;) {
-		unsigned oldest = 0;
-		int i, avail = 0, n = 0;
-
-		for (i = 0; i < m->nslots; i++) {
-			const struct wproc *w = &m->w[i];
-
-			if (w->pid == 0 || w->closing) {
-				avail++;
-				continue;
-			}
-			if (w->draining && w->gen != m->gen &&
-			    (oldest == 0 || w->gen < oldest))
-				oldest = w->gen;
-		}
-		if (avail >= need || oldest == 0)
-			return;
-		for (i = 0; i < m->nslots; i++) {
-			struct wproc *w = &m->w[i];
-
-			if (w->pid == 0 || w->closing || w->gen != oldest)
-				continue;
-			drain_worker(m, i, 0);
-			n++;
-		}
-		warning("worker slots: %d of %d free, generation %u needs %d: "
-		    "closing draining generation %u early (%d workers; their "
-		    "sessions end now, end=reload-deadline)", avail,
-		    m->nslots, m->gen, need, oldest, n);
-	}
-}
-
-/* Backstop: a draining worker still there well after its deadline. */
-static uint64_t
-kill_overdue(struct master *m, uint64_t now)
-{
-	uint64_t wake = UINT64_MAX;
-	int i;
-
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || !w->draining || w->kill_at_ms == 0)
-			continue;
-		if (now >= w->kill_at_ms) {
-			error("worker %d (pid %ld, generation %u) still runs "
-			    "%d ms after its drain deadline: killing it", i,
-			    (long)w->pid, w->gen, DRAIN_KILL_GRACE_MS);
-			kill(w->pid, SIGKILL);
-			w->kill_at_ms = 0;
-		} else if (w->kill_at_ms < wake) {
-			wake = w->kill_at_ms;
-		}
-	}
-	return wake;
-}
-
-/* --- Listeners -------------------------------------------------------------- */
+/* --- Listeners, signals, the log -------------------------------------------- */
 
 static void
 write_port_file(const struct master *m)
 {
 	if (m->opt->port_file != NULL &&
-	    listener_write_ports(m->ls, m->nls, m->opt->port_file) == -1)
+	    listener_write_ports(m->ls.ls, m->ls.n, m->opt->port_file) == -1)
 		error("cannot write %s: %s", m->opt->port_file,
 		    strerror(errno));
-}
-
-static void
-log_listeners(const struct master *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->nls; i++) {
-		char as[SOCKADDR_STRLEN];
-
-		logit("listening on %s", sockaddr_format(&m->ls[i].addr.sa,
-		    as, sizeof(as)));
-	}
-}
-
-/*
- * The listeners of `cfg`: the running socket for every address that
- * stays, a new one for each new address. On failure everything opened
- * here is closed again and the running ones are untouched.
- */
-static int
-open_listeners(const struct master *m, const struct config *cfg,
-    struct listener **lsp, union sockaddr_any **confp)
-{
-	struct listener *ls = xcalloc(cfg->n_listen, sizeof(*ls));
-	union sockaddr_any *conf = xcalloc(cfg->n_listen, sizeof(*conf));
-	bool *taken = xcalloc(m->nls + 1, sizeof(*taken));
-	bool *opened = xcalloc(cfg->n_listen, sizeof(*opened));
-	char err[512];
-	size_t i, j;
-
-	for (i = 0; i < cfg->n_listen; i++) {
-		conf[i] = cfg->listen[i].addr;
-		for (j = 0; j < m->nls; j++)
-			if (!taken[j] && m->ls[j].fd != -1 &&
-			    sockaddr_equal(&m->ls_conf[j].sa, &conf[i].sa))
-				break;
-		if (j < m->nls) {
-			ls[i] = m->ls[j];
-			taken[j] = true;
-			continue;
-		}
-		if (listener_open(&ls[i], &conf[i], err, sizeof(err)) == -1) {
-			error("%s:%d: %s", cfg->file, cfg->listen[i].line, err);
-			for (j = 0; j < i; j++)
-				if (opened[j])
-					listener_close(&ls[j]);
-			free(ls);
-			free(conf);
-			free(taken);
-			free(opened);
-			return -1;
-		}
-		opened[i] = true;
-	}
-	free(taken);
-	free(opened);
-	*lsp = ls;
-	*confp = conf;
-	return 0;
-}
-
-/* Close the listeners of `old` that `ls` does not keep. */
-static void
-close_dropped_listeners(struct listener *old, size_t nold,
-    const struct listener *ls, size_t nls, bool say)
-{
-	size_t j;
-
-	for (j = 0; j < nold; j++) {
-		if (old[j].fd == -1 || listener_in(old[j].fd, ls, nls))
-			continue;
-		if (say) {
-			char as[SOCKADDR_STRLEN];
-
-			logit("no longer listening on %s",
-			    sockaddr_format(&old[j].addr.sa, as, sizeof(as)));
-		}
-		listener_close(&old[j]);
-	}
-}
-
-/* --- Pid file and daemon mode ----------------------------------------------- */
-
-/* Whether `pid` runs the same program as we do (by its comm name). */
-static bool
-is_sockeyed(pid_t pid)
-{
-	char path[64], theirs[64], ours[64];
-	ssize_t n1, n2;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno != ENOENT;	/* cannot tell: assume it is */
-	n1 = read(fd, theirs, sizeof(theirs) - 1);
-	close(fd);
-	if ((fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC)) == -1)
-		return true;
-	n2 = read(fd, ours, sizeof(ours) - 1);
-	close(fd);
-	if (n1 <= 0 || n2 <= 0)
-		return true;
-	theirs[n1] = '\0';
-	ours[n2] = '\0';
-	return strcmp(theirs, ours) == 0;
-}
-
-/*
- * Open and lock pid_file, refusing when another sockeyed holds it or it
- * names a live sockeyed. The lock is held for the daemon's life.
- */
-static int
-pid_file_open(struct master *m)
-{
-	const char *path = m->cfg->pid_file;
-	char buf[32];
-	struct stat st;
-	ssize_t n;
-	long pid;
-	int fd;
-
-	m->pid_file_created = stat(path, &st) == -1 && errno == ENOENT;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		error("cannot open pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	pid = strtol(buf, NULL, 10);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		error("%s is locked by a running sockeyed (pid %ld): is "
-		    "sockeyed already running?", path, pid);
-		close(fd);
-		return -1;
-	}
-	if (pid > 0 && pid != (long)getpid() &&
-	    (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
-	    is_sockeyed((pid_t)pid)) {
-		error("%s names a running sockeyed (pid %ld): is sockeyed "
-		    "already running?", path, pid);
-		close(fd);
-		return -1;
-	}
-	if (pid > 0)
-		verbose("%s names pid %ld, which is not a running sockeyed: "
-		    "replacing it", path, pid);
-	m->pid_fd = fd;
-	return 0;
-}
-
-static int
-pid_file_write(struct master *m)
-{
-	char buf[32];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(m->pid_fd, 0) == -1 ||
-	    pwrite(m->pid_fd, buf, (size_t)n, 0) != n) {
-		error("cannot write pid file %s: %s", m->cfg->pid_file,
-		    strerror(errno));
-		return -1;
-	}
-	m->pid_file_written = true;
-	return 0;
-}
-
-static void
-pid_file_remove(struct master *m)
-{
-	if (m->pid_fd == -1)
-		return;
-	if (m->pid_file_written || m->pid_file_created)
-		unlink(m->cfg->pid_file);
-	close(m->pid_fd);
-	m->pid_fd = -1;
-}
-
-/*
- * Detach. The starting process waits until the daemon says it is ready
- * (pid file written, workers up) and exits 0, or 1 when the daemon
- * failed first: scripts and `systemctl` see a pid file that is there.
- */
-static int
-daemonize(struct master *m)
-{
-	struct pollfd pfd;
-	uint64_t until;
-	char c = 0;
-	pid_t pid;
-	int p[2], fd;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		close(p[1]);
-		until = util_now_ms() + DAEMON_READY_TIMEOUT_MS;
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		for (;;) {
-			uint64_t now = util_now_ms();
-			int r;
-
-			if (now >= until) {
-				fprintf(stderr, "sockeyed: the daemon (pid %ld) "
-				    "did not report ready within %d s; see the "
-				    "log\n", (long)pid,
-				    DAEMON_READY_TIMEOUT_MS / 1000);
-				_exit(1);
-			}
-			r = poll(&pfd, 1, (int)(until - now));
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r == 1 && read(p[0], &c, 1) == 1 && c == 'R')
-				_exit(0);
-			if (r != 0)
-				break;
-		}
-		fprintf(stderr, "sockeyed: the daemon failed to start; see "
-		    "the log\n");
-		_exit(1);
-	}
-	close(p[0]);
-	m->ready_fd = p[1];
-	if (setsid() == -1)
-		return -1;
-	if (chdir("/") == -1)
-		return -1;
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		/* stderr stays only if it is where the log goes. */
-		if (m->cfg->log.target != LOG_TARGET_STDERR)
-			dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
-/* The starting process may exit now (0), or must fail (1). */
-static void
-release_starter(struct master *m, bool ok)
-{
-	if (m->ready_fd == -1)
-		return;
-	if (ok && write(m->ready_fd, "R", 1) != 1)
-		error("cannot tell the starting process: %s", strerror(errno));
-	close(m->ready_fd);
-	m->ready_fd = -1;
 }
 
 static void
@@ -1204,25 +331,6 @@ setup_signals(struct master *m)
 		sigdelset(&m->waitmask, handled_signals[i]);
 }
 
-/*
- * The log file belongs to the workers' user, so that workers, which no
- * longer have privileges, can reopen it after a rotation. Through the
- * open descriptor (log_fchown()): a symbolic link planted at the path
- * must not make root give some other file away.
- */
-static void
-chown_log(const struct master *m)
-{
-	if (m->drop_privs && m->cfg->log.target == LOG_TARGET_FILE &&
-	    log_fchown(m->uid, m->gid) == -1)
-		warning("not giving the log file %s to %s:%s: %s",
-		    m->cfg->log.path, m->cfg->user, m->cfg->group,
-		    errno == ELOOP ? "it is a symbolic link" :
-		    errno == ESTALE ? "the path now names another file" :
-		    errno == EMLINK ? "it has other hard links" :
-		    strerror(errno));
-}
-
 static void
 reopen_log(struct master *m)
 {
@@ -1230,8 +338,8 @@ reopen_log(struct master *m)
 		error("cannot reopen the log file: %s", strerror(errno));
 		return;
 	}
-	chown_log(m);
-	signal_workers(m, SIGUSR1);
+	privsep_chown_log(&m->ps, m->cfg);
+	generation_signal(m->gens, SIGUSR1);
 	logit("log file reopened");
 }
 
@@ -1250,27 +358,23 @@ resolve_workers(const struct config *cfg)
 	return (int)n;
 }
 
-/* A new current generation of `n` workers (started by the loop). */
-static void
-new_generation(struct master *m, int n, uint64_t ready_within_ms)
+/* Log as `cfg` says. 0, or -1 with errno (log_init()). */
+static int
+log_apply(const struct config *cfg)
 {
-	int i;
+	return log_init("sockeyed", cfg->log.target, cfg->log.path,
+	    cfg->log.level);
+}
 
-	free(m->pos);
-	m->npos = n;
-	m->pos = xcalloc((size_t)n, sizeof(*m->pos));
-	for (i = 0; i < n; i++) {
-		m->pos[i].slot = -1;
-		m->pos[i].restart_at_ms = 0;
-	}
-	m->gen = ++m->gen_seq;
-	m->gen_started_ms = util_now_ms();
-	m->gen_ready_by_ms = m->gen_started_ms + ready_within_ms;
-	m->gen_announced = false;
-	m->slot_shortage_logged = false;
-	/* A reload's generation shows once it serves (announce_generation). */
-	if (m->prior == NULL)
-		status_set_generation(m->status, m->gen);
+/*
+ * Back to the log of `cfg` after trying another; when even that fails,
+ * only stderr is left to say so.
+ */
+static void
+log_restore(const struct config *cfg)
+{
+	if (log_apply(cfg) == -1)
+		fprintf(stderr, "sockeyed: cannot reopen the log\n");
 }
 
 static bool
@@ -1291,6 +395,24 @@ str_differ(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/* A reload failed: the service manager learns that the old one serves. */
+static void
+notify_reload_failed(const struct master *m)
+{
+	daemon_notify("READY=1\nSTATUS=reload failed; serving generation %u",
+	    generation_current(m->gens));
+}
+
+/* A reload is decided: a SIGHUP that came meanwhile is acted on now. */
+static void
+resume_deferred_hup(struct master *m)
+{
+	if (m->hup_deferred) {
+		m->hup_deferred = false;
+		received_hup = 1;
+	}
+}
+
 /*
  * SIGHUP. Everything that can fail is tried before anything running is
  * changed, so a failed reload leaves the daemon exactly as it was.
@@ -1301,53 +423,52 @@ master_reload(struct master *m)
 	struct log_report_ctx rctx = { 0 };
 	struct config *cfg, *old_cfg = m->cfg;
 	struct userdb *db;
-	struct listener *ls = NULL;
-	union sockaddr_any *conf = NULL;
+	struct listener_set ls = { 0 };
 	struct status_server *srv = m->srv;
 	struct prior *pr;
 	bool log_changed;
 	char err[512];
-	int n;
+	int n, nslots, running;
 
 	if (m->prior != NULL) {
 		/* One at a time: this one is read once that one is decided. */
 		logit("SIGHUP while generation %u is starting: reloading "
-		    "again once it serves or has failed", m->gen);
+		    "again once it serves or has failed",
+		    generation_current(m->gens));
 		m->hup_deferred = true;
 		return;
 	}
 	logit("SIGHUP: reloading %s", m->config_path);
-	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	daemon_notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)util_now_ms() * 1000ULL);
 	if (master_load(m->config_path, old_cfg, log_report, &rctx, &cfg,
 	    &db) == -1) {
 		error("reload failed: %s has errors (above); still serving "
 		    "with the running configuration (generation %u)",
-		    m->config_path, m->gen);
+		    m->config_path, generation_current(m->gens));
 		goto keep;
 	}
 	/*
 	 * The new workers need slots beside the running generation's; the
-	 * draining ones can be closed early to make room (make_room()), but
-	 * the table cannot grow.
+	 * draining ones can be closed early to make room (generation_begin()),
+	 * but the table cannot grow.
 	 */
 	n = resolve_workers(cfg);
-	if (n > m->nslots - m->npos) {
+	nslots = generation_slots(m->gens);
+	running = generation_size(m->gens);
+	if (n > nslots - running) {
 		error("reload refused: %s: workers = %d, but only %d of the %d "
 		    "worker slots (sized at start from 'workers') are left "
 		    "beside the running generation's %d; restart sockeyed to "
-		    "run more workers", cfg->file, n, m->nslots - m->npos,
-		    m->nslots, m->npos);
+		    "run more workers", cfg->file, n, nslots - running,
+		    nslots, running);
 		goto keep_new;
 	}
 	log_changed = log_settings_differ(old_cfg, cfg);
-	if (log_changed && log_init("sockeyed", cfg->log.target,
-	    cfg->log.path, cfg->log.level) == -1) {
+	if (log_changed && log_apply(cfg) == -1) {
 		int e = errno;
 
-		if (log_init("sockeyed", old_cfg->log.target,
-		    old_cfg->log.path, old_cfg->log.level) == -1)
-			fprintf(stderr, "sockeyed: cannot reopen the log\n");
+		log_restore(old_cfg);
 		error("%s: cannot open log file %s: %s; reload failed, still "
 		    "serving with the running configuration", cfg->file,
 		    cfg->log.path, strerror(e));
@@ -1363,9 +484,10 @@ master_reload(struct master *m)
 			goto undo_log;
 		}
 	}
-	if (open_listeners(m, cfg, &ls, &conf) == -1) {
+	if (listener_set_open(&ls, &m->ls, cfg) == -1) {
 		error("reload failed: still serving with the running "
-		    "configuration (generation %u)", m->gen);
+		    "configuration (generation %u)",
+		    generation_current(m->gens));
 		if (srv != m->srv)
 			status_server_close(srv);
 		goto undo_log;
@@ -1380,43 +502,34 @@ master_reload(struct master *m)
 	pr->cfg = old_cfg;
 	pr->db = m->db;
 	pr->ls = m->ls;
-	pr->ls_conf = m->ls_conf;
-	pr->nls = m->nls;
 	pr->srv_changed = srv != m->srv;
 	pr->srv = pr->srv_changed ? m->srv : NULL;
 	pr->log_changed = log_changed;
-	pr->pos = m->pos;
-	pr->npos = m->npos;
-	pr->gen = m->gen;
 	m->prior = pr;
-	m->pos = NULL;
 	m->ls = ls;
-	m->ls_conf = conf;
-	m->nls = cfg->n_listen;
 	m->srv = srv;
 	m->cfg = cfg;
 	m->db = db;
-	m->start_failure[0] = '\0';
 	if (log_changed)
-		chown_log(m);
-	new_generation(m, n, RELOAD_START_TIMEOUT_MS);
-	make_room(m, n);
+		privsep_chown_log(&m->ps, m->cfg);
+	generation_begin(m->gens, n, RELOAD_START_TIMEOUT_MS, true);
+	m->gen_announced = false;
 	write_port_file(m);
 	if (db != NULL)
 		logit("users file %s: %zu users", cfg->auth.users_file,
 		    userdb_count(db));
-	logit("reload: starting generation %u with %d workers", m->gen, n);
+	logit("reload: starting generation %u with %d workers",
+	    generation_current(m->gens), n);
 	return;
 
 undo_log:
-	if (log_changed && log_init("sockeyed", old_cfg->log.target,
-	    old_cfg->log.path, old_cfg->log.level) == -1)
-		fprintf(stderr, "sockeyed: cannot reopen the log\n");
+	if (log_changed)
+		log_restore(old_cfg);
 keep_new:
 	userdb_free(db);
 	config_free(cfg);
 keep:
-	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
+	notify_reload_failed(m);
 }
 
 /*
@@ -1430,15 +543,10 @@ prior_drop(struct master *m, bool say)
 
 	if (pr == NULL)
 		return;
-	close_dropped_listeners(pr->ls, pr->nls, m->ls, m->nls, say);
+	listener_set_close_dropped(&pr->ls, &m->ls, say);
 	if (pr->srv_changed)
 		status_server_close(pr->srv);
-	free(pr->ls);
-	free(pr->ls_conf);
-	free(pr->pos);
-	userdb_free(pr->db);
-	config_free(pr->cfg);
-	free(pr);
+	prior_free(pr);
 	m->prior = NULL;
 }
 
@@ -1451,28 +559,16 @@ static void
 reload_fail(struct master *m, const char *why)
 {
 	struct prior *pr = m->prior;
-	unsigned failed = m->gen;
-	uint64_t now = util_now_ms();
-	int i, n = 0;
+	unsigned failed = generation_current(m->gens);
+	int n = generation_abandon(m->gens);
 
-	for (i = 0; i < m->nslots; i++) {
-		struct wproc *w = &m->w[i];
-
-		if (w->pid == 0 || w->gen != failed || w->draining)
-			continue;
-		drain_worker(m, i, 0);
-		n++;
-	}
 	error("reload failed: generation %u cannot start (%s); %d of its "
 	    "workers retired; still serving with the running configuration "
-	    "(generation %u)", failed, why, n, pr->gen);
+	    "(generation %u)", failed, why, n, generation_current(m->gens));
 	/* Listeners only the failed configuration had. */
-	close_dropped_listeners(m->ls, m->nls, pr->ls, pr->nls, false);
-	free(m->ls);
-	free(m->ls_conf);
+	listener_set_close_dropped(&m->ls, &pr->ls, false);
+	listener_set_free(&m->ls);
 	m->ls = pr->ls;
-	m->ls_conf = pr->ls_conf;
-	m->nls = pr->nls;
 	if (pr->srv_changed) {
 		status_server_close(m->srv);
 		m->srv = pr->srv;
@@ -1482,45 +578,22 @@ reload_fail(struct master *m, const char *why)
 	m->cfg = pr->cfg;
 	m->db = pr->db;
 	if (pr->log_changed) {
-		if (log_init("sockeyed", m->cfg->log.target,
-		    m->cfg->log.path, m->cfg->log.level) == -1)
-			fprintf(stderr, "sockeyed: cannot reopen the log\n");
-		chown_log(m);
+		log_restore(m->cfg);
+		privsep_chown_log(&m->ps, m->cfg);
 	}
-	free(m->pos);
-	m->pos = pr->pos;
-	m->npos = pr->npos;
-	m->gen = pr->gen;
 	m->gen_announced = true;
 	free(pr);
 	m->prior = NULL;
-	/* A worker of the running generation that died meanwhile. */
-	for (i = 0; i < m->npos; i++) {
-		int s = m->pos[i].slot;
-
-		if (s != -1 && (m->w[s].pid == 0 || m->w[s].gen != m->gen ||
-		    m->w[s].pos != i || m->w[s].draining)) {
-			m->pos[i].slot = -1;
-			m->pos[i].restart_at_ms = now;
-		}
-	}
-	status_set_generation(m->status, m->gen);
 	write_port_file(m);
-	notify("READY=1\nSTATUS=reload failed; serving generation %u", m->gen);
-	if (m->hup_deferred) {
-		m->hup_deferred = false;
-		received_hup = 1;
-	}
+	notify_reload_failed(m);
+	resume_deferred_hup(m);
 }
 
 static void
 begin_stop(struct master *m)
 {
-	size_t i;
-	int k;
-
 	m->stopping = 1;
-	notify("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	/* Workers end their own sessions at the timeout; this is the backstop. */
 	m->deadline_ms = util_now_ms() +
 	    (uint64_t)m->cfg->shutdown_timeout_s * 1000 + KILL_GRACE_MS;
@@ -1530,107 +603,35 @@ begin_stop(struct master *m)
 	prior_drop(m, false);
 	m->hup_deferred = false;
 	/* The workers hold their own copies; they close them now. */
-	for (i = 0; i < m->nls; i++)
-		listener_close(&m->ls[i]);
-	for (k = 0; k < m->nslots; k++) {
-		if (m->w[k].pid == 0)
-			continue;
-		tell_worker(m, k, WORKER_CTL_STOP,
-		    (uint32_t)m->cfg->shutdown_timeout_s);
-		m->w[k].draining = true;
-		status_slot_set_state(m->status, k, STATUS_WORKER_STOPPING);
-	}
-	release_starter(m, false);
-}
-
-/* Messages from the workers: READY, or the end of the socket. */
-static void
-read_control(struct master *m, int slot)
-{
-	struct wproc *w = &m->w[slot];
-	int i;
-
-	for (i = 0; i < 8 && w->ctl != -1; i++) {
-		struct worker_ctl_msg msg;
-		ssize_t r = recv(w->ctl, &msg, sizeof(msg), MSG_DONTWAIT);
-
-		if (r == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r <= 0) {
-			/* The worker is exiting; SIGCHLD does the rest. */
-			close(w->ctl);
-			w->ctl = -1;
-			return;
-		}
-		if ((size_t)r == sizeof(msg) && msg.cmd == WORKER_CTL_READY &&
-		    !w->ready) {
-			w->ready = true;
-			debug("worker %d ready", slot);
-			/*
-			 * A worker of the serving generation (a start or a
-			 * restart) accepts at once; one of a generation that
-			 * a reload is starting waits for the switch.
-			 */
-			if (!w->draining && w->gen == m->gen &&
-			    m->prior == NULL)
-				worker_accept(m, slot);
-		}
-	}
-}
-
-/*
- * Whether the current generation counts as up: at start, once every
- * worker is ready or START_READY_MS after the start once one is; on a
- * reload, only once every position is ready.
- */
-static bool
-generation_ready(const struct master *m, uint64_t now)
-{
-	int i, ready = 0;
-
-	for (i = 0; i < m->npos; i++) {
-		int s = m->pos[i].slot;
-
-		if (s != -1 && m->w[s].ready)
-			ready++;
-	}
-	if (ready == m->npos)
-		return true;
-	return m->prior == NULL && ready > 0 && now >= m->gen_ready_by_ms;
+	listener_set_close(&m->ls);
+	generation_stop(m->gens, m->cfg->shutdown_timeout_s);
+	daemon_release_starter(&m->daemon, false);
 }
 
 static void
 announce_generation(struct master *m)
 {
-	int i, ready = 0;
+	unsigned gen = generation_current(m->gens);
+	int n = generation_size(m->gens);
+	int ready = generation_count_ready(m->gens);
 
-	for (i = 0; i < m->npos; i++)
-		if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
-			ready++;
 	m->gen_announced = true;
 	if (m->prior != NULL) {
 		/* The switch: the new generation accepts, the old drains. */
-		for (i = 0; i < m->npos; i++)
-			worker_accept(m, m->pos[i].slot);
-		drain_old_generations(m);
+		generation_switch(m->gens, m->cfg->reload_drain_timeout_s);
 		prior_drop(m, true);
-		status_set_generation(m->status, m->gen);
-		status_count_reload(m->status);
-		log_listeners(m);
+		listener_set_log(&m->ls);
 	}
-	if (m->gen == 1)
+	if (gen == 1)
 		logit("sockeyed %s started with %d workers", PACKAGE_VERSION,
-		    m->npos);
+		    n);
 	else
 		logit("reload done: generation %u is serving (%d of %d workers "
-		    "ready)", m->gen, ready, m->npos);
-	notify("READY=1\nSTATUS=serving, generation %u, %d workers", m->gen,
-	    m->npos);
-	release_starter(m, true);
-	if (m->hup_deferred) {
-		m->hup_deferred = false;
-		received_hup = 1;
-	}
+		    "ready)", gen, ready, n);
+	daemon_notify("READY=1\nSTATUS=serving, generation %u, %d workers",
+	    gen, n);
+	daemon_release_starter(&m->daemon, true);
+	resume_deferred_hup(m);
 }
 
 /*
@@ -1640,44 +641,33 @@ announce_generation(struct master *m)
 static void
 check_start(struct master *m, uint64_t now)
 {
-	int i, r = 0;
+	const char *why = generation_start_failure(m->gens, now);
 
-	if (m->prior == NULL)
-		return;
-	if (m->start_failure[0] == '\0' && now >= m->gen_ready_by_ms) {
-		for (i = 0; i < m->npos; i++)
-			if (m->pos[i].slot != -1 && m->w[m->pos[i].slot].ready)
-				r++;
-		start_failed(m, "%d of %d workers ready after %d ms", r,
-		    m->npos, RELOAD_START_TIMEOUT_MS);
-	}
-	if (m->start_failure[0] != '\0')
-		reload_fail(m, m->start_failure);
+	if (why != NULL)
+		reload_fail(m, why);
 }
 
 static void
 master_loop(struct master *m)
 {
 	struct pollfd *pfd;
-	int *pfd_slot;
-	size_t maxfds = (size_t)m->nslots + 16;
+	size_t maxfds = (size_t)generation_slots(m->gens) + 16;
 
 	pfd = xcalloc(maxfds, sizeof(*pfd));
-	pfd_slot = xcalloc(maxfds, sizeof(*pfd_slot));
 	for (;;) {
 		uint64_t now, wake = UINT64_MAX;
 		struct timespec ts, *tsp = NULL;
-		size_t nfd = 0, nsrv, k;
-		int i, srv_ms;
+		size_t nfd, nsrv;
+		int srv_ms;
 
 		if (received_chld) {
 			received_chld = 0;
-			reap_children(m);
+			generation_reap(m->gens);
 		}
 		if (received_term) {
 			if (m->stopping && received_term > 1) {
 				logit("second stop signal: exiting now");
-				signal_workers(m, SIGKILL);
+				generation_signal(m->gens, SIGKILL);
 				break;
 			}
 			if (!m->stopping)
@@ -1699,12 +689,12 @@ master_loop(struct master *m)
 
 		now = util_now_ms();
 		if (m->stopping) {
-			if (running_workers(m) == 0)
+			if (generation_running(m->gens) == 0)
 				break;
 			if (now >= m->deadline_ms) {
 				logit("shutdown timeout reached: killing %d "
-				    "workers", running_workers(m));
-				signal_workers(m, SIGKILL);
+				    "workers", generation_running(m->gens));
+				generation_signal(m->gens, SIGKILL);
 				break;
 			}
 			wake = m->deadline_ms;
@@ -1712,40 +702,23 @@ master_loop(struct master *m)
 			uint64_t kw;
 
 			check_start(m, now);
-			kw = kill_overdue(m, now);
+			kw = generation_tick(m->gens, now);
 			if (kw < wake)
 				wake = kw;
-			for (i = 0; i < m->npos; i++) {
-				struct position *p = &m->pos[i];
-
-				if (p->slot != -1)
-					continue;
-				if (p->restart_at_ms <= now)
-					spawn_worker(m, i);
-				else if (p->restart_at_ms < wake)
-					wake = p->restart_at_ms;
-			}
 			/* A fork that failed just now. */
 			check_start(m, now);
 			if (!m->gen_announced) {
-				if (generation_ready(m, now))
+				uint64_t by = generation_ready_by(m->gens);
+
+				if (generation_ready(m->gens, now))
 					announce_generation(m);
-				else if (m->gen_ready_by_ms > now &&
-				    m->gen_ready_by_ms < wake)
-					wake = m->gen_ready_by_ms;
+				else if (by > now && by < wake)
+					wake = by;
 			}
 		}
 
 		/* Control sockets, then the status socket. */
-		for (i = 0; i < m->nslots && nfd < maxfds; i++) {
-			if (m->w[i].ctl == -1)
-				continue;
-			pfd[nfd].fd = m->w[i].ctl;
-			pfd[nfd].events = POLLIN;
-			pfd[nfd].revents = 0;
-			pfd_slot[nfd] = i;
-			nfd++;
-		}
+		nfd = generation_pollfds(m->gens, pfd, maxfds);
 		nsrv = status_server_pollfds(m->srv, pfd + nfd, maxfds - nfd);
 		srv_ms = status_server_timeout_ms(m->srv);
 		if (srv_ms >= 0 && now + (uint64_t)srv_ms < wake)
@@ -1763,39 +736,25 @@ master_loop(struct master *m)
 			continue;
 		if (ppoll(pfd, nfd + nsrv, tsp, &m->waitmask) <= 0)
 			continue;
-		for (k = 0; k < nfd; k++)
-			if (pfd[k].revents != 0)
-				read_control(m, pfd_slot[k]);
+		generation_handle(m->gens, pfd, nfd);
 		status_server_handle(m->srv, pfd + nfd, nsrv);
 	}
 	free(pfd);
-	free(pfd_slot);
 	/* Reap what is left so no zombie outlives us (bounded: SIGKILLed). */
-	if (running_workers(m) > 0) {
+	if (generation_running(m->gens) > 0) {
 		uint64_t until = util_now_ms() + 1000;
 
-		while (running_workers(m) > 0 && util_now_ms() < until) {
+		while (generation_running(m->gens) > 0 &&
+		    util_now_ms() < until) {
 			struct timespec ts = { 0, 10 * 1000000 };
 
-			reap_children(m);
+			generation_reap(m->gens);
 			nanosleep(&ts, NULL);
 		}
 	}
 }
 
 /* --- Start and end ---------------------------------------------------------- */
-
-/*
- * Slots for the shared regions: room for the start's workers several
- * times over, since old generations keep theirs while they drain.
- */
-static int
-slot_count(int workers)
-{
-	long n = (long)workers * SLOTS_PER_WORKER + SLOTS_EXTRA;
-
-	return n > SLOTS_MAX ? SLOTS_MAX : (int)n;
-}
 
 /*
  * Distinct keys (client networks and users) the quota table counts at
@@ -1815,49 +774,35 @@ quota_keys(const struct config *cfg)
 static void
 master_cleanup(struct master *m)
 {
-	size_t i;
-
 	prior_drop(m, false);
-	for (i = 0; i < m->nls; i++)
-		listener_close(&m->ls[i]);
+	listener_set_close(&m->ls);
 	status_server_close(m->srv);
 	m->srv = NULL;
-	pid_file_remove(m);
-	release_starter(m, false);
-	free(m->ls);
-	free(m->ls_conf);
-	free(m->w);
-	free(m->pos);
-	quota_free(m->quota);
-	ratelimit_shared_free();
-	failtab_free(m->failtab);
-	status_free(m->status);
-	free(m->config_path);
-	userdb_free(m->db);
-	config_free(m->cfg);
+	daemon_pid_file_remove(&m->daemon, m->cfg->pid_file);
+	daemon_release_starter(&m->daemon, false);
+	master_free(m);
 }
 
 int
 master_run(struct config *cfg, struct userdb *db,
     const struct master_options *opt)
 {
+	struct log_report_ctx rctx = { 0 };
 	struct master m;
 	char err[512], *abs;
-	int n, i;
+	int n, nslots;
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
 	m.db = db;
 	m.opt = opt;
-	m.pid_fd = -1;
-	m.ready_fd = -1;
+	daemon_init(&m.daemon);
 	/* Daemon mode changes to /: a reload must find the same file. */
 	abs = realpath(opt->config_path != NULL ? opt->config_path : cfg->file,
 	    NULL);
 	m.config_path = abs != NULL ? abs : xstrdup(cfg->file);
 
-	if (log_init("sockeyed", cfg->log.target, cfg->log.path,
-	    cfg->log.level) == -1) {
+	if (log_apply(cfg) == -1) {
 		fprintf(stderr, "sockeyed: cannot open log file %s: %s\n",
 		    cfg->log.path, strerror(errno));
 		master_cleanup(&m);
@@ -1866,23 +811,21 @@ master_run(struct config *cfg, struct userdb *db,
 	if (db != NULL)
 		logit("users file %s: %zu users", cfg->auth.users_file,
 		    userdb_count(db));
-	if (resolve_user(&m) == -1)
+	if (privsep_lookup(&m.ps, cfg->user, cfg->group, cfg->file, log_report,
+	    &rctx) == -1)
 		goto fail;
-	chown_log(&m);
-	if (!opt->foreground && pid_file_open(&m) == -1)
+	privsep_chown_log(&m.ps, cfg);
+	if (!opt->foreground &&
+	    daemon_pid_file_open(&m.daemon, cfg->pid_file) == -1)
 		goto fail;
 
-	if (open_listeners(&m, cfg, &m.ls, &m.ls_conf) == -1)
+	if (listener_set_open(&m.ls, NULL, cfg) == -1)
 		goto fail;
-	m.nls = cfg->n_listen;
 
 	n = resolve_workers(cfg);
-	m.nslots = slot_count(n);
-	m.w = xcalloc((size_t)m.nslots, sizeof(*m.w));
-	for (i = 0; i < m.nslots; i++)
-		m.w[i].ctl = -1;
-	m.quota = quota_new(m.nslots, quota_keys(cfg));
-	m.status = status_new(m.nslots);
+	nslots = generation_slot_count(n);
+	m.quota = quota_new(nslots, quota_keys(cfg));
+	m.status = status_new(nslots);
 	m.failtab = failtab_new(FAILTAB_ENTRIES);
 	/* One bandwidth bucket per user, shared by all workers. */
 	if (m.quota == NULL || m.status == NULL || m.failtab == NULL ||
@@ -1898,21 +841,23 @@ master_run(struct config *cfg, struct userdb *db,
 	}
 
 	if (!opt->foreground) {
-		if (daemonize(&m) == -1) {
+		if (daemon_detach(&m.daemon,
+		    cfg->log.target == LOG_TARGET_STDERR) == -1) {
 			error("cannot become a daemon: %s", strerror(errno));
 			goto fail;
 		}
 		/* Before the starting process exits: scripts look for it. */
-		if (pid_file_write(&m) == -1)
+		if (daemon_pid_file_write(&m.daemon, cfg->pid_file) == -1)
 			goto fail;
 	}
 
 	setup_signals(&m);
-	new_generation(&m, n, START_READY_MS);
-	for (i = 0; i < m.npos; i++)
-		spawn_worker(&m, i);
+	m.gens = generation_table_new(nslots, m.quota, m.status, worker_child,
+	    &m);
+	generation_begin(m.gens, n, START_READY_MS, false);
+	(void)generation_tick(m.gens, util_now_ms());
 	write_port_file(&m);
-	log_listeners(&m);
+	listener_set_log(&m.ls);
 
 	master_loop(&m);
 
@@ -1922,7 +867,8 @@ master_run(struct config *cfg, struct userdb *db,
 
 fail:
 	/* Whoever started us should not have to guess where to look. */
-	if (m.ready_fd == -1 && cfg->log.target != LOG_TARGET_STDERR)
+	if (!daemon_starter_waits(&m.daemon) &&
+	    cfg->log.target != LOG_TARGET_STDERR)
 		fprintf(stderr, "sockeyed: not started; the reason is in the "
 		    "log (%s)\n", cfg->log.target == LOG_TARGET_FILE ?
 		    cfg->log.path : "syslog");

@@ -1,7 +1,9 @@
 /*
  * master.h - the master process: listeners, prefork, generations of
  * workers, reload, signals, daemon mode, readiness, the status socket.
- * The master never reads client bytes.
+ * The master never reads client bytes. It decides; its parts act:
+ * generation.h (the workers), listener.h (listeners across reloads),
+ * privsep.h (privilege drop), daemon.h (pid file, readiness).
  */
 #ifndef SOCKEYE_MASTER_H
 #define SOCKEYE_MASTER_H

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * check_listener.c - listeners carried across a reload: an address that
+ * stays keeps its very socket (and the port the kernel chose for port
+ * 0), a new one gets a new socket, the dropped ones close and the kept
+ * ones do not, and a reload that cannot bind leaves nothing open behind
+ * and the running set untouched.
+ */
+#include "config_auto.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listener.h"
+
+/* A configuration with only what listener_set_open() reads. */
+struct fake_conf {
+	struct config cfg;
+	struct config_listen l[4];
+};
+
+static void
+conf(struct fake_conf *fc, const char **ips, size_t n)
+{
+	size_t i;
+
+	memset(fc, 0, sizeof(*fc));
+	ck_assert_uint_le(n, 4);
+	for (i = 0; i < n; i++) {
+		ck_assert(sockaddr_parse_ip(ips[i], 0, &fc->l[i].addr) == 0);
+		fc->l[i].line = (int)i + 1;
+	}
+	fc->cfg.file = (char *)"test.conf";
+	fc->cfg.listen = fc->l;
+	fc->cfg.n_listen = n;
+}
+
+static bool
+fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
+}
+
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(start_opens_every_address)
+{
+	const char *ips[] = { "127.0.0.1", "127.0.0.2" };
+	struct fake_conf fc;
+	struct listener_set a;
+
+	conf(&fc, ips, 2);
+	ck_assert_int_eq(listener_set_open(&a, NULL, &fc.cfg), 0);
+	ck_assert_uint_eq(a.n, 2);
+	ck_assert(fd_open(a.ls[0].fd) && fd_open(a.ls[1].fd));
+	ck_assert_int_ne(a.ls[0].fd, a.ls[1].fd);
+	/* Port 0 as configured, the kernel's port as bound. */
+	ck_assert_uint_eq(sockaddr_port(&a.conf[0].sa), 0);
+	ck_assert_uint_ne(sockaddr_port(&a.ls[0].addr.sa), 0);
+	ck_assert(listener_set_has(&a, a.ls[1].fd));
+	ck_assert(!listener_set_has(&a, -1));
+	listener_set_close(&a);
+	ck_assert_int_eq(a.ls[0].fd, -1);
+	ck_assert_int_eq(a.ls[1].fd, -1);
+	listener_set_free(&a);
+	ck_assert_ptr_null(a.ls);
+	ck_assert_uint_eq(a.n, 0);
+}
+END_TEST
+
+START_TEST(reload_keeps_sockets_that_stay)
+{
+	const char *before[] = { "127.0.0.1", "127.0.0.1", "127.0.0.2" };
+	const char *after[] = { "127.0.0.2", "127.0.0.3", "127.0.0.1" };
+	struct fake_conf f1, f2;
+	struct listener_set a, b;
+	int kept_v1, dropped, kept_v2;
+
+	conf(&f1, before, 3);
+	conf(&f2, after, 3);
+	ck_assert_int_eq(listener_set_open(&a, NULL, &f1.cfg), 0);
+	kept_v1 = a.ls[0].fd;
+	dropped = a.ls[1].fd;
+	kept_v2 = a.ls[2].fd;
+	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), 0);
+	/* The same sockets, matched by address, each taken once. */
+	ck_assert_int_eq(b.ls[0].fd, kept_v2);
+	ck_assert_int_eq(b.ls[2].fd, kept_v1);
+	ck_assert_uint_eq(sockaddr_port(&b.ls[2].addr.sa),
+	    sockaddr_port(&a.ls[0].addr.sa));
+	ck_assert(b.ls[1].fd != kept_v1 && b.ls[1].fd != dropped &&
+	    b.ls[1].fd != kept_v2);
+	ck_assert(fd_open(b.ls[1].fd));
+	/* The switch: only the one no longer configured closes. */
+	listener_set_close_dropped(&a, &b, false);
+	ck_assert_int_eq(a.ls[1].fd, -1);
+	ck_assert(!fd_open(dropped));
+	ck_assert(fd_open(kept_v1) && fd_open(kept_v2));
+	ck_assert_int_eq(a.ls[0].fd, kept_v1);
+	listener_set_free(&a);
+	listener_set_close(&b);
+	listener_set_free(&b);
+}
+END_TEST
+
+START_TEST(failed_reload_leaves_nothing_behind)
+{
+	const char *before[] = { "127.0.0.1" };
+	/* TEST-NET-1 is no address of this host: bind fails. */
+	const char *after[] = { "127.0.0.1", "127.0.0.4", "192.0.2.1" };
+	struct fake_conf f1, f2;
+	struct listener_set a, b;
+	int fds, fd;
+
+	conf(&f1, before, 1);
+	conf(&f2, after, 3);
+	ck_assert_int_eq(listener_set_open(&a, NULL, &f1.cfg), 0);
+	fd = a.ls[0].fd;
+	fds = open_fds();
+	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), -1);
+	/* 127.0.0.4 was opened, then closed again; the running one stays. */
+	ck_assert_int_eq(open_fds(), fds);
+	ck_assert_uint_eq(a.n, 1);
+	ck_assert_int_eq(a.ls[0].fd, fd);
+	ck_assert(fd_open(fd));
+	listener_set_close(&a);
+	listener_set_free(&a);
+}
+END_TEST
+
+START_TEST(abandoned_reload_closes_only_its_own)
+{
+	const char *before[] = { "127.0.0.1" };
+	const char *after[] = { "127.0.0.1", "127.0.0.5" };
+	struct fake_conf f1, f2;
+	struct listener_set a, b;
+	int fresh;
+
+	conf(&f1, before, 1);
+	conf(&f2, after, 2);
+	ck_assert_int_eq(listener_set_open(&a, NULL, &f1.cfg), 0);
+	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), 0);
+	fresh = b.ls[1].fd;
+	/* The new generation failed: what only it had closes. */
+	listener_set_close_dropped(&b, &a, false);
+	ck_assert(!fd_open(fresh));
+	ck_assert(fd_open(a.ls[0].fd));
+	ck_assert_int_eq(b.ls[0].fd, a.ls[0].fd);
+	listener_set_free(&b);
+	listener_set_close(&a);
+	listener_set_free(&a);
+}
+END_TEST
+
+static Suite *
+listener_suite(void)
+{
+	Suite *s = suite_create("listener");
+	TCase *tc = tcase_create("set");
+
+	tcase_add_test(tc, start_opens_every_address);
+	tcase_add_test(tc, reload_keeps_sockets_that_stay);
+	tcase_add_test(tc, failed_reload_leaves_nothing_behind);
+	tcase_add_test(tc, abandoned_reload_closes_only_its_own);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(listener_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
