@@ -167,6 +167,14 @@ done
 note "has all of: ${expect[*]}"
 grep -qx "$USERS" "$T/contents" &&
 	fail "$USERS is in the package: postinst creates it (dpkg must never replace the admin's users)"
+# The licence travels as Debian wants it: the ISC text in the
+# machine-readable copyright file (not a second copy in the doc dir).
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/sockeye/copyright >"$T/copyright" ||
+	error "cannot extract /usr/share/doc/sockeye/copyright from $deb"
+grep -qx 'License: ISC' "$T/copyright" || fail "the package's copyright file does not say License: ISC"
+grep -q 'Permission to use, copy, modify, and distribute this software' "$T/copyright" ||
+	fail "the package's copyright file lacks the ISC licence text"
+note "copyright: License: ISC, with its text"
 mkdir "$T/ctrl" && dpkg-deb -e "$deb" "$T/ctrl"
 grep -qx "$CONF" "$T/ctrl/conffiles" || fail "$CONF is not a conffile"
 note "conffiles: $(tr '\n' ' ' <"$T/ctrl/conffiles")"

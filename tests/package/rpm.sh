@@ -56,6 +56,14 @@ done
 for p in "${expect[@]}"; do
 	grep -q "^$p\(\.gz\|\.bz2\|\.xz\|\.zst\)\{0,1\}\$" "$T/files" || fail "the RPM lacks $p"
 done
+lic=$(rpm -qp --qf '%{LICENSE}' "$rpmfile")
+[ "$lic" = ISC ] || fail "the RPM's License: is '$lic', want ISC"
+# %license: Fedora's licence directory is sockeye/, rpm's default (here
+# on Debian) sockeye-VERSION/.
+licfile=$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpmfile" |
+    sed -n 's|^l \(/usr/share/licenses/sockeye[^/]*/LICENSE\)$|\1|p')
+[ -n "$licfile" ] || fail "the RPM has no /usr/share/licenses/sockeye*/LICENSE marked %license"
+note "License: ISC, $licfile (%license)"
 rpm -qp --configfiles "$rpmfile" | grep -qx /etc/sockeye/sockeye.conf ||
 	fail "/etc/sockeye/sockeye.conf is not %config"
 rpm -qlvp "$rpmfile" | awk '$NF == "/etc/sockeye/users" { print $1, $3, $4 }' >"$T/users"
