@@ -58,7 +58,6 @@
 #include "udp.h"
 #include "userdb.h"
 #include "verifier.h"
-#include "worker.h"
 
 /* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
 #define SESSION_INBUF 1024
@@ -69,7 +68,7 @@
 
 struct session {
 	struct session *next, *prev;
-	struct worker *w;
+	const struct session_env *env;	/* the worker's, outlives us */
 	struct ev_loop *loop;
 	const struct config *cfg;
 	uint64_t id;
@@ -328,7 +327,7 @@ session_free(struct session *s)
 	}
 	if (s->vjob != NULL) {
 		/* Its result must not find this session: it is dropped. */
-		verifier_cancel(worker_verifier(s->w), s->vjob);
+		verifier_cancel(s->env->verifier, s->vjob);
 		s->vjob = NULL;
 	}
 	ev_io_stop(s->loop, &s->rio);
@@ -338,11 +337,11 @@ session_free(struct session *s)
 	ratelimit_put(s->rl);		/* after relay_free: it used it */
 	s->rl = NULL;
 	if (s->client_counted)
-		quota_release_client(worker_quota(s->w), worker_slot(s->w),
+		quota_release_client(s->env->quota, s->env->slot,
 		    &s->peer.sa, s->cfg->limits.client_prefix_ipv4,
 		    s->cfg->limits.client_prefix_ipv6);
 	if (s->user_counted)
-		quota_release_user(worker_quota(s->w), worker_slot(s->w),
+		quota_release_user(s->env->quota, s->env->slot,
 		    s->user);
 	auth_free(s->auth);
 	s->auth = NULL;
@@ -354,7 +353,7 @@ session_free(struct session *s)
 	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
 	    s->stats.bytes_up, s->stats.bytes_down);
 	sess_debug(s, "closed");
-	worker_session_closed(s->w, s);
+	s->env->closed(s->env->arg, s);
 	free(s->user);
 	free(s);
 }
@@ -588,7 +587,7 @@ session_dst_allowed(void *arg, const struct sockaddr *dst)
 	union sockaddr_any lit, eff;
 	bool have64;
 
-	have64 = resolver_pref64_current(worker_resolver(s->w), &p64);
+	have64 = resolver_pref64_current(s->env->resolver, &p64);
 	if (sockaddr_reach(dst, have64 ? &p64.prefix : NULL,
 	    have64 ? p64.len : 0, &eff) != SOCKADDR_REACH_ADDR) {
 		s->refused = 1;
@@ -668,12 +667,12 @@ session_admit_user(struct session *s)
 	enum quota_verdict v;
 	int max, bps;
 
-	if (s->user == NULL || worker_quota(s->w) == NULL)
+	if (s->user == NULL || s->env->quota == NULL)
 		return 1;
 	config_user_limits(s->cfg, s->user, &max, &bps);
 	if (max <= 0)
 		return 1;
-	v = quota_acquire_user(worker_quota(s->w), worker_slot(s->w), s->user,
+	v = quota_acquire_user(s->env->quota, s->env->slot, s->user,
 	    max);
 	if (v == QUOTA_OK) {
 		s->user_counted = 1;
@@ -757,7 +756,7 @@ session_start_bind(struct session *s)
 		memset(&local, 0, sizeof(local));
 	memset(&p, 0, sizeof(p));
 	p.loop = s->loop;
-	p.resolver = worker_resolver(s->w);
+	p.resolver = s->env->resolver;
 	p.cfg = s->cfg;
 	p.dst = &s->req.dst;
 	p.local = &local.sa;
@@ -805,7 +804,7 @@ session_start_udp(struct session *s)
 	}
 	memset(&p, 0, sizeof(p));
 	p.loop = s->loop;
-	p.resolver = worker_resolver(s->w);
+	p.resolver = s->env->resolver;
 	p.cfg = s->cfg;
 	p.client = &s->peer.sa;
 	p.local = &local.sa;
@@ -911,7 +910,7 @@ session_handle_request(struct session *s)
 		return;
 	}
 	session_set_state(s, SESSION_CONNECTING);
-	s->conn = connector_start(s->loop, worker_resolver(s->w), cfg,
+	s->conn = connector_start(s->loop, s->env->resolver, cfg,
 	    &s->req.dst, session_connected_cb, s);
 	if (s->conn == NULL) {
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
@@ -1039,7 +1038,7 @@ session_verified_cb(void *arg, enum userdb_result r)
 static int
 session_auth_verify(struct session *s)
 {
-	struct verifier *v = worker_verifier(s->w);
+	struct verifier *v = s->env->verifier;
 	enum userdb_result r = USERDB_ERROR;
 	const uint8_t *pw;
 	size_t len;
@@ -1097,7 +1096,7 @@ session_auth_hold(struct session *s)
 	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
 		return 0;
 	s->auth_waited = 1;
-	delay = failtab_turn_ms(worker_failtab(s->w), &s->peer.sa,
+	delay = failtab_turn_ms(s->env->failtab, &s->peer.sa,
 	    util_now_ms());
 	if (delay == 0)
 		return 0;
@@ -1140,7 +1139,7 @@ session_auth_result(struct session *s, enum auth_status st)
 		return session_auth_verify(s);
 	check = auth_check_result(s->auth);
 	if (!s->auth_counted && check != AUTH_CHECK_NONE) {
-		struct failtab *ft = worker_failtab(s->w);
+		struct failtab *ft = s->env->failtab;
 
 		s->auth_counted = 1;
 		if (check == AUTH_CHECK_BAD)
@@ -1186,7 +1185,7 @@ session_process(struct session *s)
 			socks5_encode_method_reply(buf, sizeof(buf), method);
 			if (method != SOCKS5_METHOD_NONE) {
 				s->auth = auth_new(method,
-				    worker_auth_params(s->w));
+				    s->env->auth);
 				if (s->auth == NULL) {
 					error("out of memory starting "
 					    "authentication");
@@ -1347,24 +1346,25 @@ session_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 struct session *
-session_new(struct worker *w, int fd, const union sockaddr_any *peer)
+session_new(const struct session_env *env, int fd,
+    const union sockaddr_any *peer)
 {
-	const struct config *cfg = worker_config(w);
+	const struct config *cfg = env->cfg;
 	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		error("out of memory: dropping a connection");
 		close(fd);
-		if (worker_quota(w) != NULL)
-			quota_release_client(worker_quota(w), worker_slot(w),
+		if (env->quota != NULL)
+			quota_release_client(env->quota, env->slot,
 			    &peer->sa, cfg->limits.client_prefix_ipv4,
 			    cfg->limits.client_prefix_ipv6);
 		return NULL;
 	}
-	s->w = w;
+	s->env = env;
 	/* The worker counted this client in the quota before calling us. */
-	s->client_counted = worker_quota(w) != NULL;
-	s->loop = worker_loop(w);
+	s->client_counted = env->quota != NULL;
+	s->loop = env->loop;
 	s->cfg = cfg;
 	s->id = ++session_counter;
 	s->fd = fd;
