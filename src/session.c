@@ -53,71 +53,17 @@
 #include "ratelimit.h"
 #include "quota.h"
 #include "session.h"
+#include "session_int.h"
 #include "socks5.h"
 #include "status.h"
 #include "udp.h"
 #include "userdb.h"
 #include "verifier.h"
 
-/* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
-#define SESSION_INBUF 1024
 /* After a final error reply: wait this long for the client to close. */
 #define SESSION_LINGER_S 2.0
 /* Bytes a lingering client may still send before we give up on it. */
 #define SESSION_LINGER_MAX (64 * 1024)
-
-struct session {
-	struct session *next, *prev;
-	const struct session_env *env;	/* the worker's, outlives us */
-	struct ev_loop *loop;
-	const struct config *cfg;
-	uint64_t id;
-	enum session_state state;
-	int fd;				/* client */
-	int rfd;			/* remote, once connected */
-	union sockaddr_any peer;
-	ev_io rio, wio;
-	ev_timer timer;			/* handshake timeout, later linger */
-	uint8_t in[SESSION_INBUF];
-	size_t inlen;
-	uint8_t out[SOCKS5_REPLY_MAX];
-	size_t outlen, outoff;
-	int have_req;
-	struct socks5_request req;
-	int rep;			/* reply sent, or -1 */
-	struct connector *conn;
-	struct relay *relay;
-	struct relay_stats stats;
-	union sockaddr_any addr;	/* destination address used */
-	int has_addr;
-	int attempts;
-	size_t lingered;
-	uint64_t start_ms;
-	const char *end;		/* why it ended, for the access log */
-	/* BIND and UDP ASSOCIATE (bind.h, udp.h) */
-	struct bind *bind;		/* until the peer is accepted */
-	struct udp_assoc *udp;		/* while the association lives */
-	union sockaddr_any bnd;		/* listening / relay address, for the log */
-	int has_bnd;
-	unsigned bind_strays;		/* peers closed: not the expected address */
-	struct udp_stats ustats;	/* the association's counts at its end */
-	/* Authentication (SESSION_AUTH) */
-	struct auth *auth;		/* the method's state, during AUTH */
-	struct verifier_job *vjob;	/* a password check parked or under way */
-	const char *vreason;		/* the verifier's verdict, for the log */
-	ev_timer auth_timer;		/* holds a penalised client's attempt */
-	int auth_held;			/* the attempt waits for auth_timer */
-	int auth_waited;		/* its penalty was looked up (once) */
-	int auth_counted;		/* the failure table has seen it */
-	char *user;			/* authenticated name, or NULL */
-	/* Access rules: why the last candidate was refused, for the log. */
-	int refused_line;		/* the deny rule's line; 0: no rule matched */
-	int refused;			/* some destination was refused */
-	/* Limits (quota.h, ratelimit.h) */
-	int client_counted;		/* holds a count for `peer` */
-	int user_counted;		/* holds a count for `user` */
-	struct ratelimit *rl;		/* the user's bandwidth bucket, or NULL */
-};
 
 static const char *const state_names[] = {
 	[SESSION_GREETING] = "GREETING",
@@ -133,18 +79,15 @@ static const char *const state_names[] = {
 
 static uint64_t session_counter;
 
-#define sess_debug(s, fmt, ...) \
-	debug("session %" PRIu64 " %s: " fmt, (s)->id, peer_str(s), ##__VA_ARGS__)
-
-static const char *
-peer_str(struct session *s)
+const char *
+session_peer_str(const struct session *s)
 {
 	static char buf[SOCKADDR_STRLEN];
 
 	return sockaddr_format(&s->peer.sa, buf, sizeof(buf));
 }
 
-static void
+void
 session_set_state(struct session *s, enum session_state st)
 {
 	sess_debug(s, "%s -> %s", state_names[s->state], state_names[st]);
@@ -358,8 +301,6 @@ session_free(struct session *s)
 	free(s);
 }
 
-static void session_flushed(struct session *s);
-
 /* Write what is queued; returns -1 when the session was freed. */
 static int
 session_flush(struct session *s)
@@ -389,7 +330,7 @@ session_flush(struct session *s)
 	return 0;
 }
 
-static int
+int
 session_queue(struct session *s, const uint8_t *buf, size_t len)
 {
 	BUG_ON(len == 0 || s->outlen + len > sizeof(s->out));
@@ -399,16 +340,11 @@ session_queue(struct session *s, const uint8_t *buf, size_t len)
 }
 
 /*
- * End the session with a reply code: send the reply, then half-close and
- * wait briefly for the client to close, so the reply is not lost to a
- * reset caused by unread input (RFC 1928 asks for a close within 10 s).
- */
-/*
  * Enter CLOSING: stop reading the request, and bound the rest of the
  * session's life (writing the last reply, then lingering) by the linger
  * timer, so a client that never reads cannot hold the session.
  */
-static void
+void
 session_closing(struct session *s, const char *end)
 {
 	s->end = end;
@@ -424,7 +360,7 @@ session_closing(struct session *s, const char *end)
  * wait briefly for the client to close, so the reply is not lost to a
  * reset caused by unread input (RFC 1928 asks for a close within 10 s).
  */
-static void
+void
 session_fail(struct session *s, uint8_t rep, const char *end)
 {
 	struct socks5_addr none;
@@ -502,7 +438,7 @@ session_start_relay(struct session *s)
 	}
 }
 
-static void
+void
 session_flushed(struct session *s)
 {
 	switch (s->state) {
@@ -921,7 +857,7 @@ session_handle_request(struct session *s)
 	ev_io_start(s->loop, &s->rio);
 }
 
-static void
+void
 session_consume(struct session *s, size_t n)
 {
 	memmove(s->in, s->in + n, s->inlen - n);
@@ -956,7 +892,6 @@ session_udp_empty_name(struct session *s)
 	return 1;
 }
 
-static void session_process(struct session *s);
 static int session_auth_result(struct session *s, enum auth_status st);
 
 /*
@@ -1151,7 +1086,7 @@ session_auth_result(struct session *s, enum auth_status st)
 }
 
 /* Parse what has arrived; may end (free) the session. */
-static void
+void
 session_process(struct session *s)
 {
 	for (;;) {

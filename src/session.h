@@ -3,8 +3,8 @@
  *
  * A session owns the client fd, the outbound fd, its buffers and any
  * pending connector or relay; session_free() is the only teardown and
- * cancels async work first. Each change of state goes through
- * session_set_state(), which logs old -> new at debug level.
+ * cancels async work first. Its states, and the parts that run them, are
+ * the session's own business (session_int.h).
  */
 #ifndef SOCKEYE_SESSION_H
 #define SOCKEYE_SESSION_H
@@ -19,18 +19,6 @@ struct quota;
 struct auth_params;
 struct verifier;
 struct failtab;
-
-enum session_state {
-	SESSION_GREETING = 0,	/* reading the method-selection greeting */
-	SESSION_AUTH,		/* the chosen method's subnegotiation */
-	SESSION_REQUEST,	/* reading the request */
-	SESSION_CONNECTING,	/* resolving and connecting (connector) */
-	SESSION_REPLYING,	/* writing the success reply */
-	SESSION_RELAYING,	/* relay running */
-	SESSION_CLOSING,	/* writing a final reply, then lingering to close */
-	SESSION_BINDING,	/* BIND: listening, waiting for the peer (bind.h) */
-	SESSION_UDP,		/* UDP ASSOCIATE: the association runs (udp.h) */
-};
 
 /*
  * What a session needs from its worker. The worker fills it and keeps it
