@@ -42,6 +42,7 @@
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "accesslog.h"
 #include "auth.h"
 #include "bind.h"
 #include "config.h"
@@ -129,109 +130,6 @@ session_unlink(struct session **head, struct session *s)
 	s->next = s->prev = NULL;
 }
 
-static const char *
-cmd_name(const struct session *s)
-{
-	if (!s->have_req)
-		return "-";
-	switch (s->req.cmd) {
-	case SOCKS5_CMD_CONNECT:
-		return "connect";
-	case SOCKS5_CMD_BIND:
-		return "bind";
-	case SOCKS5_CMD_UDP_ASSOCIATE:
-		return "udp_associate";
-	default:
-		return "unknown";
-	}
-}
-
-/*
- * The fields BIND and UDP ASSOCIATE add to the access line (with a
- * leading space), or "": where the peer was to connect and how many
- * strangers were turned away; the relay address, the datagrams each way
- * and the drops, each way and by reason ("frag:2,source:1", or "-").
- */
-static void
-session_log_extra(const struct session *s, char *buf, size_t cap)
-{
-	const struct udp_stats *u = &s->ustats;
-	char bnd[SOCKADDR_STRLEN];
-	uint64_t up = 0, down = 0;
-	size_t len;
-	int i, n, any = 0;
-
-	buf[0] = '\0';
-	if (!s->have_req || (s->req.cmd != SOCKS5_CMD_BIND &&
-	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE))
-		return;
-	if (s->has_bnd)
-		sockaddr_format(&s->bnd.sa, bnd, sizeof(bnd));
-	else
-		util_strlcpy(bnd, "-", sizeof(bnd));
-	if (s->req.cmd == SOCKS5_CMD_BIND) {
-		snprintf(buf, cap, " bnd=%s strays=%u", bnd, s->bind_strays);
-		return;
-	}
-	for (i = 0; i < UDP_DROP_MAX; i++) {
-		if (i < UDP_DROP_FIRST_DOWN)
-			up += u->drops[i];
-		else
-			down += u->drops[i];
-	}
-	n = snprintf(buf, cap, " bnd=%s dgrams_up=%" PRIu64 " dgrams_down=%"
-	    PRIu64 " drops_up=%" PRIu64 " drops_down=%" PRIu64 " drops=", bnd,
-	    u->dgrams_up, u->dgrams_down, up, down);
-	len = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
-	for (i = 0; i < UDP_DROP_MAX && len + 1 < cap; i++) {
-		if (u->drops[i] == 0)
-			continue;
-		n = snprintf(buf + len, cap - len, "%s%s:%" PRIu64,
-		    any ? "," : "", udp_drop_name((enum udp_drop)i),
-		    u->drops[i]);
-		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : cap - 1;
-		any = 1;
-	}
-	if (!any && len + 1 < cap)
-		util_strlcpy(buf + len, "-", cap - len);
-}
-
-static void
-access_log(struct session *s)
-{
-	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
-	char dst[SOCKS5_ADDR_STRLEN], rep[16], user[AUTH_USER_STRLEN];
-	char extra[512];
-
-	if (!s->cfg->log.access)
-		return;
-	session_log_extra(s, extra, sizeof(extra));
-	/* The authenticated name only, escaped like a destination name. */
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
-	sockaddr_format(&s->peer.sa, client, sizeof(client));
-	if (s->has_addr)
-		sockaddr_format(&s->addr.sa, addr, sizeof(addr));
-	else
-		util_strlcpy(addr, "-", sizeof(addr));
-	if (s->have_req)
-		socks5_addr_format(&s->req.dst, dst, sizeof(dst));
-	else
-		util_strlcpy(dst, "-", sizeof(dst));
-	if (s->rep >= 0)
-		snprintf(rep, sizeof(rep), "%d", s->rep);
-	else
-		util_strlcpy(rep, "-", sizeof(rep));
-	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
-	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s%s",
-	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
-	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
-	    s->end != NULL ? s->end : "-", extra);
-}
-
 void
 session_free(struct session *s)
 {
@@ -292,7 +190,7 @@ session_free(struct session *s)
 		close(s->fd);
 	if (s->rfd != -1)
 		close(s->rfd);
-	access_log(s);
+	accesslog_session(s);
 	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
 	    s->stats.bytes_up, s->stats.bytes_down);
 	sess_debug(s, "closed");
@@ -458,8 +356,6 @@ session_flushed(struct session *s)
 	}
 }
 
-static void session_log_refusal(struct session *s);
-
 static void
 session_connected_cb(void *arg, const struct connector_result *res)
 {
@@ -480,7 +376,7 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	}
 	if (res->fd == -1) {
 		if (res->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			session_log_refusal(s);
+			accesslog_refusal(s);
 			session_fail(s, res->rep, "access-denied");
 			return;
 		}
@@ -500,9 +396,6 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	session_set_state(s, SESSION_REPLYING);
 	(void)session_queue(s, buf, n);
 }
-
-/* refused_line for a destination that is this host's unspecified address. */
-#define SESSION_REFUSED_UNSPECIFIED	(-1)
 
 /*
  * The access rules, asked about one destination address (with its port)
@@ -565,33 +458,6 @@ session_connect_check(void *arg, const struct sockaddr *addr)
 	return session_dst_allowed(arg, addr) ? CONNECTOR_ALLOW : CONNECTOR_DENY;
 }
 
-/* Say which rule refused a request (the access line says rep=2). */
-static void
-session_log_refusal(struct session *s)
-{
-	char client[SOCKADDR_STRLEN], dst[SOCKS5_ADDR_STRLEN];
-	char user[AUTH_USER_STRLEN];
-
-	status_count_refusal(STATUS_REFUSED_ACCESS_RULE);
-	sockaddr_format(&s->peer.sa, client, sizeof(client));
-	socks5_addr_format(&s->req.dst, dst, sizeof(dst));
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
-	if (s->refused_line == SESSION_REFUSED_UNSPECIFIED)
-		logit("refused: user=%s client=%s cmd=%s dst=%s: an "
-		    "unspecified address (0.0.0.0/8 or ::, in any form) "
-		    "reaches this host", user, client, cmd_name(s), dst);
-	else if (s->refused_line > 0)
-		logit("refused: user=%s client=%s cmd=%s dst=%s: denied by the "
-		    "access rule at %s:%d", user, client, cmd_name(s), dst,
-		    s->cfg->file, s->refused_line);
-	else
-		logit("refused: user=%s client=%s cmd=%s dst=%s: no access "
-		    "rule matched", user, client, cmd_name(s), dst);
-}
-
 /*
  * limits.max_sessions_per_user (or the user's user_limits entry), across
  * all workers. Returns 1 when the session may go on (counted).
@@ -599,7 +465,6 @@ session_log_refusal(struct session *s)
 static int
 session_admit_user(struct session *s)
 {
-	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
 	enum quota_verdict v;
 	int max, bps;
 
@@ -615,16 +480,7 @@ session_admit_user(struct session *s)
 		return 1;
 	}
 	status_count_refusal(STATUS_REFUSED_USER_MAX_SESSIONS);
-	if (v == QUOTA_TABLE_FULL)
-		logit("refused: user=%s client=%s: too many distinct clients "
-		    "and users counted at once",
-		    auth_user_format(s->user, user, sizeof(user)),
-		    sockaddr_format(&s->peer.sa, client, sizeof(client)));
-	else
-		logit("refused: user=%s client=%s: %d sessions, the user's "
-		    "limit (limits.max_sessions_per_user or user_limits)",
-		    auth_user_format(s->user, user, sizeof(user)),
-		    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
+	accesslog_user_limit(s, v == QUOTA_TABLE_FULL, max);
 	return 0;
 }
 
@@ -663,7 +519,7 @@ session_bind_cb(void *arg, const struct bind_result *r)
 		break;
 	case BIND_FAILED:
 		if (r->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			session_log_refusal(s);
+			accesslog_refusal(s);
 			session_fail(s, r->rep, "access-denied");
 			return;
 		}
@@ -832,7 +688,7 @@ session_handle_request(struct session *s)
 		    s->req.cmd, &deny)) {
 			s->refused = 1;
 			s->refused_line = deny != NULL ? deny->line : 0;
-			session_log_refusal(s);
+			accesslog_refusal(s);
 			session_fail(s, SOCKS5_REP_NOT_ALLOWED, "access-denied");
 			return;
 		}

@@ -48,6 +48,9 @@ enum session_state {
 
 /* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
 #define SESSION_INBUF 1024
+/* refused_line for a destination that is this host's unspecified address. */
+#define SESSION_REFUSED_UNSPECIFIED	(-1)
+
 struct session {
 	struct session *next, *prev;
 	const struct session_env *env;	/* the worker's, outlives us */
