@@ -154,4 +154,17 @@ void session_consume(struct session *s, size_t n);
 /* Parse what has arrived and act on it; may free the session. */
 void session_process(struct session *s);
 
+/*
+ * session_auth.c: the AUTH state. session_auth_step() takes the method's
+ * next step over the input (unless the attempt waits for its check or
+ * its turn); returns 1 when the session moved on to REQUEST (the caller
+ * parses on), 0 when it waits for more bytes, is closing or was freed
+ * (the caller must stop). session_auth_init() readies the hold timer
+ * (session_new()); session_auth_cancel() drops a check under way and the
+ * hold (session_free(), before anything else is freed).
+ */
+int session_auth_step(struct session *s);
+void session_auth_init(struct session *s);
+void session_auth_cancel(struct session *s);
+
 #endif
