@@ -167,4 +167,15 @@ int session_auth_step(struct session *s);
 void session_auth_init(struct session *s);
 void session_auth_cancel(struct session *s);
 
+/*
+ * session_cmd.c: the REQUEST state and the commands. session_cmd_request()
+ * parses the request that has arrived (nothing yet: it waits) and acts on
+ * it: a refusal (session_fail()) or the command's start; may free the
+ * session. session_cmd_read() reads the client while CONNECTING, BINDING
+ * or in a UDP ASSOCIATE (for its EOF; CONNECT and BIND keep what arrives
+ * for the destination); may free the session.
+ */
+void session_cmd_request(struct session *s);
+void session_cmd_read(struct session *s);
+
 #endif
