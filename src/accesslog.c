@@ -35,6 +35,16 @@ cmd_name(const struct session *s)
 	}
 }
 
+/* The authenticated name only, escaped like a destination name, or "-". */
+static void
+accesslog_user(const struct session *s, char *buf, size_t cap)
+{
+	if (s->user != NULL)
+		auth_user_format(s->user, buf, cap);
+	else
+		util_strlcpy(buf, "-", cap);
+}
+
 /*
  * The fields BIND and UDP ASSOCIATE add to the access line (with a
  * leading space), or "": where the peer was to connect and how many
@@ -95,11 +105,7 @@ accesslog_session(const struct session *s)
 	if (!s->cfg->log.access)
 		return;
 	accesslog_extra(s, extra, sizeof(extra));
-	/* The authenticated name only, escaped like a destination name. */
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
+	accesslog_user(s, user, sizeof(user));
 	sockaddr_format(&s->peer.sa, client, sizeof(client));
 	if (s->has_addr)
 		sockaddr_format(&s->addr.sa, addr, sizeof(addr));
@@ -131,10 +137,7 @@ accesslog_refusal(const struct session *s)
 	status_count_refusal(STATUS_REFUSED_ACCESS_RULE);
 	sockaddr_format(&s->peer.sa, client, sizeof(client));
 	socks5_addr_format(&s->req.dst, dst, sizeof(dst));
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
+	accesslog_user(s, user, sizeof(user));
 	if (s->refused_line == SESSION_REFUSED_UNSPECIFIED)
 		logit("refused: user=%s client=%s cmd=%s dst=%s: an "
 		    "unspecified address (0.0.0.0/8 or ::, in any form) "

@@ -18,11 +18,7 @@
  * and is handed to the relay, which sends it first. When the buffer is
  * full while the session waits (a check, a held attempt, the connector)
  * it stops reading the client until there is room again: back-pressure,
- * never a close. CONNECTING and BINDING read the client for its EOF or
- * error, which ends them at once (the connector's sockets and lookups
- * are cancelled with the session), keeping what arrives for the
- * destination (up to the buffer); UDP discards it (nothing is expected
- * on the control connection).
+ * never a close. From CONNECTING on, session_cmd.c reads the client.
  */
 #include "config_auto.h"
 
@@ -127,26 +123,27 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	/* Async work first, so no callback can land on a freed session. */
+	/*
+	 * Async work first, so no callback can land on a freed session.
+	 * Work still running is cut short: end=shutdown, unless the session
+	 * (or the worker: session_set_end()) already knows why it ends.
+	 */
+	if (s->conn != NULL || s->relay != NULL || s->bind != NULL ||
+	    s->udp != NULL)
+		session_set_end(s, "shutdown");
 	if (s->conn != NULL) {
 		s->attempts = connector_attempts(s->conn);
 		connector_cancel(s->conn);
 		s->conn = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->relay != NULL) {
 		relay_stats(s->relay, &s->stats);
 		relay_free(s->relay);
 		s->relay = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->bind != NULL) {
 		bind_free(s->bind);
 		s->bind = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->udp != NULL) {
 		/* The counts first: they include the kernel's drops. */
@@ -155,8 +152,6 @@ session_free(struct session *s)
 		s->stats.bytes_down = s->ustats.bytes_down;
 		udp_free(s->udp);
 		s->udp = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	session_auth_cancel(s);
 	ev_io_stop(s->loop, &s->rio);
@@ -185,6 +180,8 @@ session_free(struct session *s)
 	free(s->user);
 	free(s);
 }
+
+static void session_flushed(struct session *s);
 
 /* Write what is queued; returns -1 when the session was freed. */
 static int
@@ -229,7 +226,7 @@ session_queue(struct session *s, const uint8_t *buf, size_t len)
  * session's life (writing the last reply, then lingering) by the linger
  * timer, so a client that never reads cannot hold the session.
  */
-void
+static void
 session_closing(struct session *s, const char *end)
 {
 	s->end = end;
@@ -246,19 +243,37 @@ session_closing(struct session *s, const char *end)
  * reset caused by unread input (RFC 1928 asks for a close within 10 s).
  */
 void
-session_fail(struct session *s, uint8_t rep, const char *end)
+session_close(struct session *s, const char *end, const uint8_t *buf,
+    size_t len)
 {
-	struct socks5_addr none;
+	session_closing(s, end);
+	if (len > 0)
+		(void)session_queue(s, buf, len);
+	else
+		session_flushed(s);
+}
+
+int
+session_reply(struct session *s, uint8_t rep, const struct socks5_addr *bnd)
+{
 	uint8_t buf[SOCKS5_REPLY_MAX];
 	size_t n;
 
+	n = socks5_encode_reply(buf, sizeof(buf), rep, bnd);
+	s->rep = rep;
+	return session_queue(s, buf, n);
+}
+
+void
+session_fail(struct session *s, uint8_t rep, const char *end)
+{
+	struct socks5_addr none;
+
 	memset(&none, 0, sizeof(none));
 	none.atyp = SOCKS5_ATYP_IPV4;
-	n = socks5_encode_reply(buf, sizeof(buf), rep, &none);
-	s->rep = rep;
 	sess_debug(s, "failing with %d (%s): %s", rep, socks5_rep_str(rep), end);
 	session_closing(s, end);
-	(void)session_queue(s, buf, n);
+	(void)session_reply(s, rep, &none);
 }
 
 /* Answer the greeting with "no acceptable method" and close. */
@@ -268,8 +283,7 @@ session_refuse_methods(struct session *s, const char *end)
 	uint8_t buf[2];
 
 	socks5_encode_method_reply(buf, sizeof(buf), SOCKS5_METHOD_NO_ACCEPTABLE);
-	session_closing(s, end);
-	(void)session_queue(s, buf, sizeof(buf));
+	session_close(s, end, buf, sizeof(buf));
 }
 
 static void
@@ -323,7 +337,7 @@ session_start_relay(struct session *s)
 	}
 }
 
-void
+static void
 session_flushed(struct session *s)
 {
 	switch (s->state) {
@@ -370,8 +384,7 @@ session_process(struct session *s)
 				return;
 			if (st == SOCKS5_ERR_VERSION) {
 				/* Not SOCKS5: RFC 1928 has no way to say so. */
-				session_closing(s, "bad-version");
-				session_flushed(s);
+				session_close(s, "bad-version", NULL, 0);
 				return;
 			}
 			if (st != SOCKS5_OK) {
@@ -459,8 +472,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			 * An auth message longer than our buffer (CHAP
 			 * allows 64 KiB; no real client sends 1 KiB).
 			 */
-			session_closing(s, "bad-auth-message");
-			session_flushed(s);
+			session_close(s, "bad-auth-message", NULL, 0);
 			return;
 		}
 		/* Cannot happen with valid messages: they are shorter. */

@@ -83,11 +83,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 	    user[0] != '\0' ? user : "-",
 	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
 	    auth_method_name(s->auth), reason);
-	session_closing(s, "auth-failed");
-	if (n > 0)
-		(void)session_queue(s, buf, n);
-	else
-		session_flushed(s);
+	session_close(s, "auth-failed", buf, n);
 	return 0;
 }
 
@@ -131,8 +127,7 @@ session_auth_verify(struct session *s)
 	 * "wrong password" would be a lie to a user who may be right).
 	 */
 	error("out of memory checking a password");
-	session_closing(s, "no-memory");
-	session_flushed(s);
+	session_close(s, "no-memory", NULL, 0);
 	return 0;
 }
 
@@ -172,8 +167,7 @@ session_auth_hold(struct session *s)
 	if (delay == FAILTAB_THROTTLED) {
 		/* Turns booked 15 minutes ahead: not checked, not answered. */
 		sess_debug(s, "too many attempts waiting from this source");
-		session_closing(s, "auth-throttled");
-		session_flushed(s);
+		session_close(s, "auth-throttled", NULL, 0);
 		return 1;
 	}
 	sess_debug(s, "holding the attempt for %u ms", delay);

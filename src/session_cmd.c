@@ -5,6 +5,12 @@
  * access rule could allow it) and runs as a CONNECT (connector.h), a BIND
  * (bind.h) or a UDP ASSOCIATE (udp.h). Every destination they are about
  * to use passes session_dst_allowed() first.
+ *
+ * CONNECTING and BINDING read the client for its EOF or error, which ends
+ * them at once (the connector's sockets and lookups are cancelled with
+ * the session), keeping what arrives for the destination (up to the
+ * buffer); UDP discards it (nothing is expected on the control
+ * connection).
  */
 #include "config_auto.h"
 
@@ -28,6 +34,21 @@
 #include "status.h"
 #include "udp.h"
 
+/*
+ * A command ends with the failure `rep`. A refusal by the access rules
+ * says which rule (the "refused:" line) and ends access-denied; any
+ * other failure ends `end`.
+ */
+static void
+session_cmd_fail(struct session *s, uint8_t rep, const char *end)
+{
+	if (rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
+		accesslog_refusal(s);
+		end = "access-denied";
+	}
+	session_fail(s, rep, end);
+}
+
 static void
 session_connected_cb(void *arg, const struct connector_result *res)
 {
@@ -35,8 +56,6 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	union sockaddr_any local;
 	socklen_t len = sizeof(local);
 	struct socks5_addr bnd;
-	uint8_t buf[SOCKS5_REPLY_MAX];
-	size_t n;
 
 	s->conn = NULL;
 	ev_io_stop(s->loop, &s->rio);
@@ -47,12 +66,7 @@ session_connected_cb(void *arg, const struct connector_result *res)
 		s->has_addr = 1;
 	}
 	if (res->fd == -1) {
-		if (res->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			accesslog_refusal(s);
-			session_fail(s, res->rep, "access-denied");
-			return;
-		}
-		session_fail(s, res->rep, "connect-failed");
+		session_cmd_fail(s, res->rep, "connect-failed");
 		return;
 	}
 	s->rfd = res->fd;
@@ -63,10 +77,8 @@ session_connected_cb(void *arg, const struct connector_result *res)
 		memset(&bnd, 0, sizeof(bnd));
 		bnd.atyp = SOCKS5_ATYP_IPV4;
 	}
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
-	s->rep = SOCKS5_REP_SUCCEEDED;
 	session_set_state(s, SESSION_REPLYING);
-	(void)session_queue(s, buf, n);
+	(void)session_reply(s, SOCKS5_REP_SUCCEEDED, &bnd);
 }
 
 /*
@@ -168,8 +180,6 @@ session_bind_cb(void *arg, const struct bind_result *r)
 {
 	struct session *s = arg;
 	struct socks5_addr a;
-	uint8_t buf[SOCKS5_REPLY_MAX];
-	size_t n;
 
 	s->bind_strays = r->refused;
 	if (r->ev != BIND_LISTENING) {
@@ -190,22 +200,16 @@ session_bind_cb(void *arg, const struct bind_result *r)
 		session_set_state(s, SESSION_REPLYING);
 		break;
 	case BIND_FAILED:
-		if (r->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			accesslog_refusal(s);
-			session_fail(s, r->rep, "access-denied");
-			return;
-		}
-		session_fail(s, r->rep, r->why != NULL ? r->why : "bind-failed");
+		session_cmd_fail(s, r->rep,
+		    r->why != NULL ? r->why : "bind-failed");
 		return;
 	}
 	if (socks5_addr_from_sockaddr(&a, &r->addr.sa) == -1) {
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bind-failed");
 		return;
 	}
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &a);
-	s->rep = SOCKS5_REP_SUCCEEDED;
-	/* REPLYING: once written, session_flushed() starts the relay. */
-	(void)session_queue(s, buf, n);
+	/* REPLYING: once written, the relay starts (session_queue()). */
+	(void)session_reply(s, SOCKS5_REP_SUCCEEDED, &a);
 }
 
 static void
@@ -258,8 +262,7 @@ session_start_udp(struct session *s)
 	socklen_t len = sizeof(local);
 	struct udp_params p;
 	struct socks5_addr bnd;
-	uint8_t buf[SOCKS5_REPLY_MAX], rep = SOCKS5_REP_GENERAL_FAILURE;
-	size_t n;
+	uint8_t rep = SOCKS5_REP_GENERAL_FAILURE;
 
 	memset(&local, 0, sizeof(local));
 	if (getsockname(s->fd, &local.sa, &len) == -1) {
@@ -285,11 +288,9 @@ session_start_udp(struct session *s)
 	len = sizeof(s->bnd);
 	if (socks5_addr_to_sockaddr(&bnd, &s->bnd.sa, &len) == 0)
 		s->has_bnd = 1;
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
-	s->rep = SOCKS5_REP_SUCCEEDED;
 	session_set_state(s, SESSION_UDP);
 	ev_io_start(s->loop, &s->rio);
-	(void)session_queue(s, buf, n);
+	(void)session_reply(s, SOCKS5_REP_SUCCEEDED, &bnd);
 }
 
 /* The client, readable while CONNECTING, BINDING or in a UDP ASSOCIATE. */
@@ -360,8 +361,8 @@ session_handle_request(struct session *s)
 		    s->req.cmd, &deny)) {
 			s->refused = 1;
 			s->refused_line = deny != NULL ? deny->line : 0;
-			accesslog_refusal(s);
-			session_fail(s, SOCKS5_REP_NOT_ALLOWED, "access-denied");
+			session_cmd_fail(s, SOCKS5_REP_NOT_ALLOWED,
+			    "access-denied");
 			return;
 		}
 	}

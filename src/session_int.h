@@ -121,30 +121,31 @@ void session_set_state(struct session *s, enum session_state st);
 
 /*
  * Queue `len` bytes (> 0; they must fit in s->out) for the client and
- * write what can be written now; once all is written, session_flushed()
- * acts on the state. Returns -1 when the session was freed (a send
- * error), 0 otherwise.
+ * write what can be written now. Once all is written the state acts:
+ * REPLYING starts the relay, CLOSING half-closes and lingers. Returns -1
+ * when the session was freed (a send error), 0 otherwise (it may still
+ * have been freed by the relay's start failing, in REPLYING).
  */
 int session_queue(struct session *s, const uint8_t *buf, size_t len);
 
 /*
- * All queued bytes are written: REPLYING starts the relay, CLOSING
- * half-closes and lingers. Called by the writer; call it directly after
- * session_closing() when there is no last word to send. May free the
- * session (out of memory starting the relay).
+ * Queue a reply `rep` with BND.ADDR/BND.PORT `bnd` (s->rep remembers it
+ * for the access line). Returns as session_queue().
  */
-void session_flushed(struct session *s);
+int session_reply(struct session *s, uint8_t rep, const struct socks5_addr *bnd);
 
 /*
- * Enter CLOSING, ending with `end` (a static string, for the access
- * line): stop reading the request and bound the rest of the session's
- * life (the last reply, then lingering) by the linger timer.
+ * End the session with `end` (a static string, for the access line):
+ * enter CLOSING, which stops reading the request and bounds the rest of
+ * the session's life by the linger timer, send the last word `buf` (none
+ * when `len` is 0), then half-close and linger. May free the session.
  */
-void session_closing(struct session *s, const char *end);
+void session_close(struct session *s, const char *end, const uint8_t *buf,
+    size_t len);
 
 /*
- * End the session with a reply code `rep`: send the reply, then
- * half-close and linger (session_closing()). May free the session.
+ * End the session with a reply code `rep` (BND 0.0.0.0:0), as
+ * session_close() does with its last word. May free the session.
  */
 void session_fail(struct session *s, uint8_t rep, const char *end);
 
