@@ -7,31 +7,23 @@
  *   REQUEST -> BINDING (bind.h: first reply, wait for the peer) -> REPLYING -> RELAYING
  *   REQUEST -> UDP (udp.h: the association, until the control connection ends)
  *
- * AUTH runs the chosen method (auth/auth.h) over the input buffer. A
- * client source that has failed repeatedly (the failed-login table, shared
- * by the workers) waits a delay (auth_timer) before its attempt is checked
- * at all; then a password check goes to the worker's verifier (threads,
- * cache; parked there while the queue is full or the source has its share
- * of checks running) and the session waits for its callback. While
- * waiting the session keeps reading, so that a client that goes away
- * frees it (and cancels the check) at once.
+ * AUTH is session_auth.c's (the method, the hold, the verifier); the
+ * commands from REQUEST on are session_cmd.c's; the log lines are
+ * accesslog.c's. This file runs the states: it reads and parses the
+ * client's messages, writes the replies, and closes (CLOSING: the last
+ * reply, then a linger).
  *
  * Whatever arrives beyond the message being parsed (a client that does
  * not wait for the answers: optimistic data) stays in the input buffer
  * and is handed to the relay, which sends it first. When the buffer is
  * full while the session waits (a check, a held attempt, the connector)
  * it stops reading the client until there is room again: back-pressure,
- * never a close. CONNECTING and BINDING read the client for its EOF or
- * error, which ends them at once (the connector's sockets and lookups
- * are cancelled with the session), keeping what arrives for the
- * destination (up to the buffer); UDP discards it (nothing is expected
- * on the control connection).
+ * never a close. From CONNECTING on, session_cmd.c reads the client.
  */
 #include "config_auto.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,83 +34,25 @@
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "accesslog.h"
 #include "auth.h"
 #include "bind.h"
 #include "config.h"
 #include "connector.h"
-#include "failtab.h"
 #include "log.h"
 #include "relay.h"
-#include "resolver.h"
 #include "ratelimit.h"
 #include "quota.h"
 #include "session.h"
+#include "session_int.h"
 #include "socks5.h"
 #include "status.h"
 #include "udp.h"
-#include "userdb.h"
-#include "verifier.h"
-#include "worker.h"
 
-/* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
-#define SESSION_INBUF 1024
 /* After a final error reply: wait this long for the client to close. */
 #define SESSION_LINGER_S 2.0
 /* Bytes a lingering client may still send before we give up on it. */
 #define SESSION_LINGER_MAX (64 * 1024)
-
-struct session {
-	struct session *next, *prev;
-	struct worker *w;
-	struct ev_loop *loop;
-	const struct config *cfg;
-	uint64_t id;
-	enum session_state state;
-	int fd;				/* client */
-	int rfd;			/* remote, once connected */
-	union sockaddr_any peer;
-	ev_io rio, wio;
-	ev_timer timer;			/* handshake timeout, later linger */
-	uint8_t in[SESSION_INBUF];
-	size_t inlen;
-	uint8_t out[SOCKS5_REPLY_MAX];
-	size_t outlen, outoff;
-	int have_req;
-	struct socks5_request req;
-	int rep;			/* reply sent, or -1 */
-	struct connector *conn;
-	struct relay *relay;
-	struct relay_stats stats;
-	union sockaddr_any addr;	/* destination address used */
-	int has_addr;
-	int attempts;
-	size_t lingered;
-	uint64_t start_ms;
-	const char *end;		/* why it ended, for the access log */
-	/* BIND and UDP ASSOCIATE (bind.h, udp.h) */
-	struct bind *bind;		/* until the peer is accepted */
-	struct udp_assoc *udp;		/* while the association lives */
-	union sockaddr_any bnd;		/* listening / relay address, for the log */
-	int has_bnd;
-	unsigned bind_strays;		/* peers closed: not the expected address */
-	struct udp_stats ustats;	/* the association's counts at its end */
-	/* Authentication (SESSION_AUTH) */
-	struct auth *auth;		/* the method's state, during AUTH */
-	struct verifier_job *vjob;	/* a password check parked or under way */
-	const char *vreason;		/* the verifier's verdict, for the log */
-	ev_timer auth_timer;		/* holds a penalised client's attempt */
-	int auth_held;			/* the attempt waits for auth_timer */
-	int auth_waited;		/* its penalty was looked up (once) */
-	int auth_counted;		/* the failure table has seen it */
-	char *user;			/* authenticated name, or NULL */
-	/* Access rules: why the last candidate was refused, for the log. */
-	int refused_line;		/* the deny rule's line; 0: no rule matched */
-	int refused;			/* some destination was refused */
-	/* Limits (quota.h, ratelimit.h) */
-	int client_counted;		/* holds a count for `peer` */
-	int user_counted;		/* holds a count for `user` */
-	struct ratelimit *rl;		/* the user's bandwidth bucket, or NULL */
-};
 
 static const char *const state_names[] = {
 	[SESSION_GREETING] = "GREETING",
@@ -134,18 +68,15 @@ static const char *const state_names[] = {
 
 static uint64_t session_counter;
 
-#define sess_debug(s, fmt, ...) \
-	debug("session %" PRIu64 " %s: " fmt, (s)->id, peer_str(s), ##__VA_ARGS__)
-
-static const char *
-peer_str(struct session *s)
+const char *
+session_peer_str(const struct session *s)
 {
 	static char buf[SOCKADDR_STRLEN];
 
 	return sockaddr_format(&s->peer.sa, buf, sizeof(buf));
 }
 
-static void
+void
 session_set_state(struct session *s, enum session_state st)
 {
 	sess_debug(s, "%s -> %s", state_names[s->state], state_names[st]);
@@ -187,134 +118,32 @@ session_unlink(struct session **head, struct session *s)
 	s->next = s->prev = NULL;
 }
 
-static const char *
-cmd_name(const struct session *s)
-{
-	if (!s->have_req)
-		return "-";
-	switch (s->req.cmd) {
-	case SOCKS5_CMD_CONNECT:
-		return "connect";
-	case SOCKS5_CMD_BIND:
-		return "bind";
-	case SOCKS5_CMD_UDP_ASSOCIATE:
-		return "udp_associate";
-	default:
-		return "unknown";
-	}
-}
-
-/*
- * The fields BIND and UDP ASSOCIATE add to the access line (with a
- * leading space), or "": where the peer was to connect and how many
- * strangers were turned away; the relay address, the datagrams each way
- * and the drops, each way and by reason ("frag:2,source:1", or "-").
- */
-static void
-session_log_extra(const struct session *s, char *buf, size_t cap)
-{
-	const struct udp_stats *u = &s->ustats;
-	char bnd[SOCKADDR_STRLEN];
-	uint64_t up = 0, down = 0;
-	size_t len;
-	int i, n, any = 0;
-
-	buf[0] = '\0';
-	if (!s->have_req || (s->req.cmd != SOCKS5_CMD_BIND &&
-	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE))
-		return;
-	if (s->has_bnd)
-		sockaddr_format(&s->bnd.sa, bnd, sizeof(bnd));
-	else
-		util_strlcpy(bnd, "-", sizeof(bnd));
-	if (s->req.cmd == SOCKS5_CMD_BIND) {
-		snprintf(buf, cap, " bnd=%s strays=%u", bnd, s->bind_strays);
-		return;
-	}
-	for (i = 0; i < UDP_DROP_MAX; i++) {
-		if (i < UDP_DROP_FIRST_DOWN)
-			up += u->drops[i];
-		else
-			down += u->drops[i];
-	}
-	n = snprintf(buf, cap, " bnd=%s dgrams_up=%" PRIu64 " dgrams_down=%"
-	    PRIu64 " drops_up=%" PRIu64 " drops_down=%" PRIu64 " drops=", bnd,
-	    u->dgrams_up, u->dgrams_down, up, down);
-	len = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
-	for (i = 0; i < UDP_DROP_MAX && len + 1 < cap; i++) {
-		if (u->drops[i] == 0)
-			continue;
-		n = snprintf(buf + len, cap - len, "%s%s:%" PRIu64,
-		    any ? "," : "", udp_drop_name((enum udp_drop)i),
-		    u->drops[i]);
-		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : cap - 1;
-		any = 1;
-	}
-	if (!any && len + 1 < cap)
-		util_strlcpy(buf + len, "-", cap - len);
-}
-
-static void
-access_log(struct session *s)
-{
-	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
-	char dst[SOCKS5_ADDR_STRLEN], rep[16], user[AUTH_USER_STRLEN];
-	char extra[512];
-
-	if (!s->cfg->log.access)
-		return;
-	session_log_extra(s, extra, sizeof(extra));
-	/* The authenticated name only, escaped like a destination name. */
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
-	sockaddr_format(&s->peer.sa, client, sizeof(client));
-	if (s->has_addr)
-		sockaddr_format(&s->addr.sa, addr, sizeof(addr));
-	else
-		util_strlcpy(addr, "-", sizeof(addr));
-	if (s->have_req)
-		socks5_addr_format(&s->req.dst, dst, sizeof(dst));
-	else
-		util_strlcpy(dst, "-", sizeof(dst));
-	if (s->rep >= 0)
-		snprintf(rep, sizeof(rep), "%d", s->rep);
-	else
-		util_strlcpy(rep, "-", sizeof(rep));
-	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
-	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s%s",
-	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
-	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
-	    s->end != NULL ? s->end : "-", extra);
-}
-
 void
 session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	/* Async work first, so no callback can land on a freed session. */
+	/*
+	 * Async work first, so no callback can land on a freed session.
+	 * Work still running is cut short: end=shutdown, unless the session
+	 * (or the worker: session_set_end()) already knows why it ends.
+	 */
+	if (s->conn != NULL || s->relay != NULL || s->bind != NULL ||
+	    s->udp != NULL)
+		session_set_end(s, "shutdown");
 	if (s->conn != NULL) {
 		s->attempts = connector_attempts(s->conn);
 		connector_cancel(s->conn);
 		s->conn = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->relay != NULL) {
 		relay_stats(s->relay, &s->stats);
 		relay_free(s->relay);
 		s->relay = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->bind != NULL) {
 		bind_free(s->bind);
 		s->bind = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
 	if (s->udp != NULL) {
 		/* The counts first: they include the kernel's drops. */
@@ -323,26 +152,19 @@ session_free(struct session *s)
 		s->stats.bytes_down = s->ustats.bytes_down;
 		udp_free(s->udp);
 		s->udp = NULL;
-		if (s->end == NULL)
-			s->end = "shutdown";
 	}
-	if (s->vjob != NULL) {
-		/* Its result must not find this session: it is dropped. */
-		verifier_cancel(worker_verifier(s->w), s->vjob);
-		s->vjob = NULL;
-	}
+	session_auth_cancel(s);
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
-	ev_timer_stop(s->loop, &s->auth_timer);
 	ratelimit_put(s->rl);		/* after relay_free: it used it */
 	s->rl = NULL;
 	if (s->client_counted)
-		quota_release_client(worker_quota(s->w), worker_slot(s->w),
+		quota_release_client(s->env->quota, s->env->slot,
 		    &s->peer.sa, s->cfg->limits.client_prefix_ipv4,
 		    s->cfg->limits.client_prefix_ipv6);
 	if (s->user_counted)
-		quota_release_user(worker_quota(s->w), worker_slot(s->w),
+		quota_release_user(s->env->quota, s->env->slot,
 		    s->user);
 	auth_free(s->auth);
 	s->auth = NULL;
@@ -350,11 +172,11 @@ session_free(struct session *s)
 		close(s->fd);
 	if (s->rfd != -1)
 		close(s->rfd);
-	access_log(s);
+	accesslog_session(s);
 	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
 	    s->stats.bytes_up, s->stats.bytes_down);
 	sess_debug(s, "closed");
-	worker_session_closed(s->w, s);
+	s->env->closed(s->env->arg, s);
 	free(s->user);
 	free(s);
 }
@@ -390,7 +212,7 @@ session_flush(struct session *s)
 	return 0;
 }
 
-static int
+int
 session_queue(struct session *s, const uint8_t *buf, size_t len)
 {
 	BUG_ON(len == 0 || s->outlen + len > sizeof(s->out));
@@ -399,11 +221,6 @@ session_queue(struct session *s, const uint8_t *buf, size_t len)
 	return session_flush(s);
 }
 
-/*
- * End the session with a reply code: send the reply, then half-close and
- * wait briefly for the client to close, so the reply is not lost to a
- * reset caused by unread input (RFC 1928 asks for a close within 10 s).
- */
 /*
  * Enter CLOSING: stop reading the request, and bound the rest of the
  * session's life (writing the last reply, then lingering) by the linger
@@ -425,20 +242,38 @@ session_closing(struct session *s, const char *end)
  * wait briefly for the client to close, so the reply is not lost to a
  * reset caused by unread input (RFC 1928 asks for a close within 10 s).
  */
-static void
-session_fail(struct session *s, uint8_t rep, const char *end)
+void
+session_close(struct session *s, const char *end, const uint8_t *buf,
+    size_t len)
 {
-	struct socks5_addr none;
+	session_closing(s, end);
+	if (len > 0)
+		(void)session_queue(s, buf, len);
+	else
+		session_flushed(s);
+}
+
+int
+session_reply(struct session *s, uint8_t rep, const struct socks5_addr *bnd)
+{
 	uint8_t buf[SOCKS5_REPLY_MAX];
 	size_t n;
 
+	n = socks5_encode_reply(buf, sizeof(buf), rep, bnd);
+	s->rep = rep;
+	return session_queue(s, buf, n);
+}
+
+void
+session_fail(struct session *s, uint8_t rep, const char *end)
+{
+	struct socks5_addr none;
+
 	memset(&none, 0, sizeof(none));
 	none.atyp = SOCKS5_ATYP_IPV4;
-	n = socks5_encode_reply(buf, sizeof(buf), rep, &none);
-	s->rep = rep;
 	sess_debug(s, "failing with %d (%s): %s", rep, socks5_rep_str(rep), end);
 	session_closing(s, end);
-	(void)session_queue(s, buf, n);
+	(void)session_reply(s, rep, &none);
 }
 
 /* Answer the greeting with "no acceptable method" and close. */
@@ -448,8 +283,7 @@ session_refuse_methods(struct session *s, const char *end)
 	uint8_t buf[2];
 
 	socks5_encode_method_reply(buf, sizeof(buf), SOCKS5_METHOD_NO_ACCEPTABLE);
-	session_closing(s, end);
-	(void)session_queue(s, buf, sizeof(buf));
+	session_close(s, end, buf, sizeof(buf));
 }
 
 static void
@@ -523,407 +357,7 @@ session_flushed(struct session *s)
 	}
 }
 
-static void session_log_refusal(struct session *s);
-
-static void
-session_connected_cb(void *arg, const struct connector_result *res)
-{
-	struct session *s = arg;
-	union sockaddr_any local;
-	socklen_t len = sizeof(local);
-	struct socks5_addr bnd;
-	uint8_t buf[SOCKS5_REPLY_MAX];
-	size_t n;
-
-	s->conn = NULL;
-	ev_io_stop(s->loop, &s->rio);
-	s->attempts = res->attempts;
-	status_count_connect(res->fd != -1, res->addr.sa.sa_family,
-	    res->attempts, res->nat64);
-	if (res->has_addr) {
-		s->addr = res->addr;
-		s->has_addr = 1;
-	}
-	if (res->fd == -1) {
-		if (res->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			session_log_refusal(s);
-			session_fail(s, res->rep, "access-denied");
-			return;
-		}
-		session_fail(s, res->rep, "connect-failed");
-		return;
-	}
-	s->rfd = res->fd;
-	/* BND.ADDR/BND.PORT: the outbound socket's real local address. */
-	memset(&bnd, 0, sizeof(bnd));
-	if (getsockname(s->rfd, &local.sa, &len) == -1 ||
-	    socks5_addr_from_sockaddr(&bnd, &local.sa) == -1) {
-		memset(&bnd, 0, sizeof(bnd));
-		bnd.atyp = SOCKS5_ATYP_IPV4;
-	}
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
-	s->rep = SOCKS5_REP_SUCCEEDED;
-	session_set_state(s, SESSION_REPLYING);
-	(void)session_queue(s, buf, n);
-}
-
-/* refused_line for a destination that is this host's unspecified address. */
-#define SESSION_REFUSED_UNSPECIFIED	(-1)
-
-/*
- * The access rules, asked about one destination address (with its port)
- * that the session is about to use: every candidate of a CONNECT, every
- * BIND peer, every UDP destination. The name the client sent goes along,
- * for `to_hosts` rules. Installed whether or not there are rules: an
- * unspecified destination (0.0.0.0/8, ::, in any mapped, compatible or
- * NAT64 form) reaches this host itself and is always refused. Returns 1
- * when allowed.
- */
-static int
-session_dst_allowed(void *arg, const struct sockaddr *dst)
-{
-	struct session *s = arg;
-	const struct acl_rule *r;
-	struct acl_request req;
-	struct happy_pref64 p64;
-	union sockaddr_any lit, eff;
-	bool have64;
-
-	have64 = resolver_pref64_current(worker_resolver(s->w), &p64);
-	if (sockaddr_reach(dst, have64 ? &p64.prefix : NULL,
-	    have64 ? p64.len : 0, &eff) != SOCKADDR_REACH_ADDR) {
-		s->refused = 1;
-		s->refused_line = SESSION_REFUSED_UNSPECIFIED;
-		return 0;
-	}
-	if (!s->cfg->has_access)
-		return 1;
-	memset(&req, 0, sizeof(req));
-	req.user = s->user;
-	req.client = &s->peer.sa;
-	req.cmd = s->req.cmd;
-	req.dst = dst;
-	req.port = sockaddr_port(dst);
-	if (have64) {
-		req.pref64 = &p64.prefix;
-		req.pref64_len = p64.len;
-	}
-	/*
-	 * A name that is an IP literal is an address, not a host name.
-	 * A UDP ASSOCIATE's DST names the client's own source (PySocks
-	 * sends "0"), never the destination of a datagram: no host then.
-	 */
-	if (s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE &&
-	    s->req.dst.atyp == SOCKS5_ATYP_DOMAIN &&
-	    sockaddr_parse_ip(s->req.dst.u.name, 0, &lit) == -1)
-		req.host = s->req.dst.u.name;
-	r = acl_match(&s->cfg->acl, &req);
-	if (r != NULL && r->action == ACL_ALLOW)
-		return 1;
-	s->refused = 1;
-	s->refused_line = r != NULL ? r->line : 0;
-	return 0;
-}
-
-static enum connector_verdict
-session_connect_check(void *arg, const struct sockaddr *addr)
-{
-	return session_dst_allowed(arg, addr) ? CONNECTOR_ALLOW : CONNECTOR_DENY;
-}
-
-/* Say which rule refused a request (the access line says rep=2). */
-static void
-session_log_refusal(struct session *s)
-{
-	char client[SOCKADDR_STRLEN], dst[SOCKS5_ADDR_STRLEN];
-	char user[AUTH_USER_STRLEN];
-
-	status_count_refusal(STATUS_REFUSED_ACCESS_RULE);
-	sockaddr_format(&s->peer.sa, client, sizeof(client));
-	socks5_addr_format(&s->req.dst, dst, sizeof(dst));
-	if (s->user != NULL)
-		auth_user_format(s->user, user, sizeof(user));
-	else
-		util_strlcpy(user, "-", sizeof(user));
-	if (s->refused_line == SESSION_REFUSED_UNSPECIFIED)
-		logit("refused: user=%s client=%s cmd=%s dst=%s: an "
-		    "unspecified address (0.0.0.0/8 or ::, in any form) "
-		    "reaches this host", user, client, cmd_name(s), dst);
-	else if (s->refused_line > 0)
-		logit("refused: user=%s client=%s cmd=%s dst=%s: denied by the "
-		    "access rule at %s:%d", user, client, cmd_name(s), dst,
-		    s->cfg->file, s->refused_line);
-	else
-		logit("refused: user=%s client=%s cmd=%s dst=%s: no access "
-		    "rule matched", user, client, cmd_name(s), dst);
-}
-
-/*
- * limits.max_sessions_per_user (or the user's user_limits entry), across
- * all workers. Returns 1 when the session may go on (counted).
- */
-static int
-session_admit_user(struct session *s)
-{
-	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
-	enum quota_verdict v;
-	int max, bps;
-
-	if (s->user == NULL || worker_quota(s->w) == NULL)
-		return 1;
-	config_user_limits(s->cfg, s->user, &max, &bps);
-	if (max <= 0)
-		return 1;
-	v = quota_acquire_user(worker_quota(s->w), worker_slot(s->w), s->user,
-	    max);
-	if (v == QUOTA_OK) {
-		s->user_counted = 1;
-		return 1;
-	}
-	status_count_refusal(STATUS_REFUSED_USER_MAX_SESSIONS);
-	if (v == QUOTA_TABLE_FULL)
-		logit("refused: user=%s client=%s: too many distinct clients "
-		    "and users counted at once",
-		    auth_user_format(s->user, user, sizeof(user)),
-		    sockaddr_format(&s->peer.sa, client, sizeof(client)));
-	else
-		logit("refused: user=%s client=%s: %d sessions, the user's "
-		    "limit (limits.max_sessions_per_user or user_limits)",
-		    auth_user_format(s->user, user, sizeof(user)),
-		    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
-	return 0;
-}
-
-/*
- * BIND (bind.h). The session waits in BINDING while the bind resolves,
- * listens (first reply) and waits for the peer, reading the control
- * connection meanwhile: its EOF ends the session, and bytes the client
- * sends early are kept for the peer, as CONNECT keeps them. The peer's
- * connection makes the second reply, then the ordinary relay runs.
- */
-static void
-session_bind_cb(void *arg, const struct bind_result *r)
-{
-	struct session *s = arg;
-	struct socks5_addr a;
-	uint8_t buf[SOCKS5_REPLY_MAX];
-	size_t n;
-
-	s->bind_strays = r->refused;
-	if (r->ev != BIND_LISTENING) {
-		bind_free(s->bind);
-		s->bind = NULL;
-	}
-	switch (r->ev) {
-	case BIND_LISTENING:
-		s->bnd = r->addr;
-		s->has_bnd = 1;
-		break;
-	case BIND_ACCEPTED:
-		s->rfd = r->fd;
-		s->addr = r->addr;
-		s->has_addr = 1;
-		/* The relay reads the client from now on. */
-		ev_io_stop(s->loop, &s->rio);
-		session_set_state(s, SESSION_REPLYING);
-		break;
-	case BIND_FAILED:
-		if (r->rep == SOCKS5_REP_NOT_ALLOWED && s->refused) {
-			session_log_refusal(s);
-			session_fail(s, r->rep, "access-denied");
-			return;
-		}
-		session_fail(s, r->rep, r->why != NULL ? r->why : "bind-failed");
-		return;
-	}
-	if (socks5_addr_from_sockaddr(&a, &r->addr.sa) == -1) {
-		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bind-failed");
-		return;
-	}
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &a);
-	s->rep = SOCKS5_REP_SUCCEEDED;
-	/* REPLYING: once written, session_flushed() starts the relay. */
-	(void)session_queue(s, buf, n);
-}
-
-static void
-session_start_bind(struct session *s)
-{
-	union sockaddr_any local;
-	socklen_t len = sizeof(local);
-	struct bind_params p;
-
-	memset(&local, 0, sizeof(local));
-	if (getsockname(s->fd, &local.sa, &len) == -1)
-		memset(&local, 0, sizeof(local));
-	memset(&p, 0, sizeof(p));
-	p.loop = s->loop;
-	p.resolver = worker_resolver(s->w);
-	p.cfg = s->cfg;
-	p.dst = &s->req.dst;
-	p.local = &local.sa;
-	p.check = session_dst_allowed;
-	p.check_arg = s;
-	p.cb = session_bind_cb;
-	p.arg = s;
-	s->bind = bind_start(&p);
-	if (s->bind == NULL) {
-		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
-		return;
-	}
-	session_set_state(s, SESSION_BINDING);
-	ev_io_start(s->loop, &s->rio);
-}
-
-/*
- * UDP ASSOCIATE (udp.h): the association is made at once and lives as
- * long as the control connection, which the session keeps reading (and
- * discarding: the client has nothing to say on it) for its EOF.
- */
-static void
-session_udp_done_cb(void *arg, enum udp_end how)
-{
-	struct session *s = arg;
-
-	s->end = how == UDP_END_IDLE ? "idle-timeout" : "udp-error";
-	session_free(s);
-}
-
-static void
-session_start_udp(struct session *s)
-{
-	union sockaddr_any local;
-	socklen_t len = sizeof(local);
-	struct udp_params p;
-	struct socks5_addr bnd;
-	uint8_t buf[SOCKS5_REPLY_MAX], rep = SOCKS5_REP_GENERAL_FAILURE;
-	size_t n;
-
-	memset(&local, 0, sizeof(local));
-	if (getsockname(s->fd, &local.sa, &len) == -1) {
-		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "udp-failed");
-		return;
-	}
-	memset(&p, 0, sizeof(p));
-	p.loop = s->loop;
-	p.resolver = worker_resolver(s->w);
-	p.cfg = s->cfg;
-	p.client = &s->peer.sa;
-	p.local = &local.sa;
-	p.req = &s->req.dst;
-	p.check = session_dst_allowed;
-	p.check_arg = s;
-	p.done = session_udp_done_cb;
-	p.arg = s;
-	s->udp = udp_start(&p, &bnd, &rep);
-	if (s->udp == NULL) {
-		session_fail(s, rep, "udp-failed");
-		return;
-	}
-	len = sizeof(s->bnd);
-	if (socks5_addr_to_sockaddr(&bnd, &s->bnd.sa, &len) == 0)
-		s->has_bnd = 1;
-	n = socks5_encode_reply(buf, sizeof(buf), SOCKS5_REP_SUCCEEDED, &bnd);
-	s->rep = SOCKS5_REP_SUCCEEDED;
-	session_set_state(s, SESSION_UDP);
-	ev_io_start(s->loop, &s->rio);
-	(void)session_queue(s, buf, n);
-}
-
-/* The client, readable while CONNECTING, BINDING or in a UDP ASSOCIATE. */
-static void
-session_ctl_read(struct session *s)
-{
-	uint8_t scratch[4096];
-	ssize_t n;
-
-	if (s->state == SESSION_BINDING || s->state == SESSION_CONNECTING) {
-		if (s->inlen == sizeof(s->in)) {
-			/* Enough kept for the destination: wait for it. */
-			ev_io_stop(s->loop, &s->rio);
-			return;
-		}
-		n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
-		if (n > 0) {
-			s->inlen += (size_t)n;
-			return;
-		}
-	} else {
-		n = recv(s->fd, scratch, sizeof(scratch), 0);
-		if (n > 0)
-			return;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n == 0) {
-		s->end = s->state == SESSION_UDP ? "closed" : "client-eof";
-	} else {
-		sess_debug(s, "recv: %s", strerror(errno));
-		s->end = "client-error";
-	}
-	session_free(s);
-}
-
-static void
-session_handle_request(struct session *s)
-{
-	const struct config *cfg = s->cfg;
-
-	ev_io_stop(s->loop, &s->rio);
-	ev_timer_stop(s->loop, &s->timer);
-	if (!session_admit_user(s)) {
-		/* Over a limit, with the request already sent: REP 1. */
-		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "user-max-sessions");
-		return;
-	}
-	if ((s->req.cmd != SOCKS5_CMD_CONNECT &&
-	    s->req.cmd != SOCKS5_CMD_BIND &&
-	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE) ||
-	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
-		/* Unknown, or not in `commands`. */
-		status_count_refusal(STATUS_REFUSED_COMMAND);
-		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
-		return;
-	}
-	/*
-	 * The command before the socket: when no rule could allow this
-	 * user and client the command, refuse now, before a listener, a
-	 * UDP relay or a lookup exists.
-	 */
-	if (cfg->has_access) {
-		const struct acl_rule *deny;
-
-		if (!acl_command_possible(&cfg->acl, s->user, &s->peer.sa,
-		    s->req.cmd, &deny)) {
-			s->refused = 1;
-			s->refused_line = deny != NULL ? deny->line : 0;
-			session_log_refusal(s);
-			session_fail(s, SOCKS5_REP_NOT_ALLOWED, "access-denied");
-			return;
-		}
-	}
-	if (s->req.cmd == SOCKS5_CMD_BIND) {
-		session_start_bind(s);
-		return;
-	}
-	if (s->req.cmd == SOCKS5_CMD_UDP_ASSOCIATE) {
-		session_start_udp(s);
-		return;
-	}
-	session_set_state(s, SESSION_CONNECTING);
-	s->conn = connector_start(s->loop, worker_resolver(s->w), cfg,
-	    &s->req.dst, session_connected_cb, s);
-	if (s->conn == NULL) {
-		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
-		return;
-	}
-	connector_set_check(s->conn, session_connect_check, s);
-	/* Watch the client: its EOF cancels every attempt and lookup. */
-	ev_io_start(s->loop, &s->rio);
-}
-
-static void
+void
 session_consume(struct session *s, size_t n)
 {
 	memmove(s->in, s->in + n, s->inlen - n);
@@ -933,227 +367,8 @@ session_consume(struct session *s, size_t n)
 		ev_io_start(s->loop, &s->rio);
 }
 
-/*
- * A UDP ASSOCIATE whose DST.ADDR is an empty name, as some clients send
- * when they do not know their address (protocols.md 1.6): taken as
- * 0.0.0.0 with its port. Returns 1 when it was one (the request is in
- * s->req), 0 when not, -1 when its port has not arrived yet.
- */
-static int
-session_udp_empty_name(struct session *s)
-{
-	if (s->inlen < 5 || s->in[0] != SOCKS5_VERSION ||
-	    s->in[1] != SOCKS5_CMD_UDP_ASSOCIATE ||
-	    s->in[3] != SOCKS5_ATYP_DOMAIN || s->in[4] != 0)
-		return 0;
-	if (s->inlen < 7)
-		return -1;
-	memset(&s->req, 0, sizeof(s->req));
-	s->req.version = SOCKS5_VERSION;
-	s->req.cmd = SOCKS5_CMD_UDP_ASSOCIATE;
-	s->req.rsv = s->in[2];
-	s->req.dst.atyp = SOCKS5_ATYP_IPV4;
-	s->req.dst.port = (uint16_t)(s->in[5] << 8 | s->in[6]);
-	session_consume(s, 7);
-	return 1;
-}
-
-static void session_process(struct session *s);
-static int session_auth_result(struct session *s, enum auth_status st);
-
-/*
- * Send what the method has queued and act on its status. Returns 1 when
- * the session moved on to REQUEST (the caller parses on), 0 when it waits
- * for more bytes, is closing or was freed (the caller must stop).
- */
-static int
-session_auth_emit(struct session *s, enum auth_status st)
-{
-	uint8_t buf[AUTH_OUT_MAX];
-	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
-	size_t n = auth_output(s->auth, buf, sizeof(buf));
-	const char *reason;
-
-	switch (st) {
-	case AUTH_NEED_MORE:
-		if (n > 0)
-			(void)session_queue(s, buf, n);
-		return 0;
-	case AUTH_OK:
-		s->user = strdup(auth_user(s->auth));
-		if (s->user == NULL) {
-			error("out of memory after authentication");
-			s->end = "no-memory";
-			session_free(s);
-			return 0;
-		}
-		status_user_login(s->user);
-		verbose("auth ok: user=%s client=%s method=%s%s",
-		    auth_user_format(s->user, user, sizeof(user)),
-		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
-		    auth_method_name(s->auth),
-		    auth_mutual(s->auth) ? " mutual" : "");
-		auth_free(s->auth);
-		s->auth = NULL;
-		session_set_state(s, SESSION_REQUEST);
-		if (n > 0 && session_queue(s, buf, n) == -1)
-			return 0;
-		return 1;
-	case AUTH_FAIL:
-	case AUTH_VERIFY:
-		break;
-	}
-	/*
-	 * The name as claimed (escaped), the address, why; never the
-	 * password. The verifier tells an unknown user from a wrong
-	 * password, which the client is not told.
-	 */
-	reason = s->vreason != NULL && strcmp(s->vreason, "ok") != 0 ?
-	    s->vreason : auth_fail_reason(s->auth);
-	auth_user_format(auth_user(s->auth), user, sizeof(user));
-	status_count_refusal(STATUS_REFUSED_AUTH_FAILED);
-	logit("auth failed: user=%s client=%s method=%s reason=%s",
-	    user[0] != '\0' ? user : "-",
-	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
-	    auth_method_name(s->auth), reason);
-	session_closing(s, "auth-failed");
-	if (n > 0)
-		(void)session_queue(s, buf, n);
-	else
-		session_flushed(s);
-	return 0;
-}
-
-/* The verifier's answer, on the loop thread. */
-static void
-session_verified_cb(void *arg, enum userdb_result r)
-{
-	struct session *s = arg;
-
-	s->vjob = NULL;
-	s->vreason = userdb_result_str(r);
-	if (session_auth_result(s, auth_verdict(s->auth, r == USERDB_OK)) == 1)
-		session_process(s);
-}
-
-/* AUTH_VERIFY: ask the verifier (cache, else a thread). See emit. */
-static int
-session_auth_verify(struct session *s)
-{
-	struct verifier *v = worker_verifier(s->w);
-	enum userdb_result r = USERDB_ERROR;
-	const uint8_t *pw;
-	size_t len;
-
-	pw = auth_password(s->auth, &len);
-	switch (v == NULL ? VERIFIER_BUSY : verifier_check(v,
-	    auth_user(s->auth), pw, len, &s->peer.sa, session_verified_cb, s,
-	    &s->vjob, &r)) {
-	case VERIFIER_DONE:
-		s->vreason = userdb_result_str(r);
-		return session_auth_result(s, auth_verdict(s->auth,
-		    r == USERDB_OK));
-	case VERIFIER_PENDING:
-		/* Queued, or parked until a thread or its source is free. */
-		return 0;
-	case VERIFIER_BUSY:
-		break;
-	}
-	/*
-	 * Out of memory: nothing was checked, so no verdict is given (a
-	 * "wrong password" would be a lie to a user who may be right).
-	 */
-	error("out of memory checking a password");
-	session_closing(s, "no-memory");
-	session_flushed(s);
-	return 0;
-}
-
-static void
-session_auth_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct session *s = t->data;
-
-	(void)loop;
-	(void)revents;
-	/* The penalty is served: the attempt is checked now. */
-	s->auth_held = 0;
-	session_process(s);
-}
-
-/*
- * Before the step that checks the credentials (an RFC 1929 request to
- * hash, a CHAP response to compare): a source that keeps failing waits
- * for its turn first (failtab.h: turns spaced by its delay, whatever the
- * connection or worker), for right and wrong attempts alike, so the
- * answer's timing tells nothing and the guesser pays in time while the
- * server spends nothing. Returns 1 when the session is now held
- * (session_auth_timer_cb goes on) or dropped.
- */
-static int
-session_auth_hold(struct session *s)
-{
-	unsigned delay;
-
-	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
-		return 0;
-	s->auth_waited = 1;
-	delay = failtab_turn_ms(worker_failtab(s->w), &s->peer.sa,
-	    util_now_ms());
-	if (delay == 0)
-		return 0;
-	if (delay == FAILTAB_THROTTLED) {
-		/* Turns booked 15 minutes ahead: not checked, not answered. */
-		sess_debug(s, "too many attempts waiting from this source");
-		session_closing(s, "auth-throttled");
-		session_flushed(s);
-		return 1;
-	}
-	sess_debug(s, "holding the attempt for %u ms", delay);
-	/*
-	 * The hold is ours, not the client's stalling: the handshake
-	 * deadline must not cut it short (it would turn a right password
-	 * into a silent close).
-	 */
-	if (ev_is_active(&s->timer) &&
-	    ev_timer_remaining(s->loop, &s->timer) < delay / 1000. + 1.) {
-		ev_timer_stop(s->loop, &s->timer);
-		ev_timer_set(&s->timer, delay / 1000. + 1., 0.);
-		ev_timer_start(s->loop, &s->timer);
-	}
-	s->auth_held = 1;
-	ev_timer_set(&s->auth_timer, delay / 1000., 0.);
-	ev_timer_start(s->loop, &s->auth_timer);
-	return 1;
-}
-
-/*
- * Act on a method status: verify, count the verdict per client source
- * (the wait it earns comes before its next attempt: session_auth_hold),
- * answer. Returns as emit does.
- */
-static int
-session_auth_result(struct session *s, enum auth_status st)
-{
-	enum auth_check check;
-
-	if (st == AUTH_VERIFY)
-		return session_auth_verify(s);
-	check = auth_check_result(s->auth);
-	if (!s->auth_counted && check != AUTH_CHECK_NONE) {
-		struct failtab *ft = worker_failtab(s->w);
-
-		s->auth_counted = 1;
-		if (check == AUTH_CHECK_BAD)
-			(void)failtab_fail(ft, &s->peer.sa, util_now_ms());
-		else
-			failtab_success(ft, &s->peer.sa);
-	}
-	return session_auth_emit(s, st);
-}
-
 /* Parse what has arrived; may end (free) the session. */
-static void
+void
 session_process(struct session *s)
 {
 	for (;;) {
@@ -1169,8 +384,7 @@ session_process(struct session *s)
 				return;
 			if (st == SOCKS5_ERR_VERSION) {
 				/* Not SOCKS5: RFC 1928 has no way to say so. */
-				session_closing(s, "bad-version");
-				session_flushed(s);
+				session_close(s, "bad-version", NULL, 0);
 				return;
 			}
 			if (st != SOCKS5_OK) {
@@ -1187,7 +401,7 @@ session_process(struct session *s)
 			socks5_encode_method_reply(buf, sizeof(buf), method);
 			if (method != SOCKS5_METHOD_NONE) {
 				s->auth = auth_new(method,
-				    worker_auth_params(s->w));
+				    s->env->auth);
 				if (s->auth == NULL) {
 					error("out of memory starting "
 					    "authentication");
@@ -1204,53 +418,12 @@ session_process(struct session *s)
 			continue;
 		}
 		if (s->state == SESSION_AUTH) {
-			enum auth_status ast;
-
-			/* Waiting for the verifier or the delay: keep bytes. */
-			if (s->vjob != NULL || s->auth_held)
-				return;
-			if (session_auth_hold(s))
-				return;
-			ast = auth_step(s->auth, s->in, s->inlen, &used);
-			session_consume(s, used);
-			/* The consumed bytes held a password: leave none behind. */
-			explicit_bzero(s->in + s->inlen, used);
-			if (session_auth_result(s, ast) != 1)
+			if (session_auth_step(s) != 1)
 				return;
 			continue;
 		}
-		if (s->state == SESSION_REQUEST) {
-			st = socks5_parse_request(s->in, s->inlen, &s->req, &used);
-			switch (st) {
-			case SOCKS5_NEED_MORE:
-				return;
-			case SOCKS5_OK:
-				s->have_req = 1;
-				session_consume(s, used);
-				session_handle_request(s);
-				return;
-			case SOCKS5_ERR_ATYP:
-				session_fail(s, SOCKS5_REP_ATYP_NOT_SUPPORTED,
-				    "bad-address-type");
-				return;
-			case SOCKS5_ERR_NAME:
-				switch (session_udp_empty_name(s)) {
-				case 1:
-					s->have_req = 1;
-					session_handle_request(s);
-					return;
-				case -1:
-					return;
-				}
-				session_fail(s, SOCKS5_REP_GENERAL_FAILURE,
-				    "bad-request");
-				return;
-			default:
-				session_fail(s, SOCKS5_REP_GENERAL_FAILURE,
-				    "bad-request");
-				return;
-			}
-		}
+		if (s->state == SESSION_REQUEST)
+			session_cmd_request(s);
 		return;
 	}
 }
@@ -1279,7 +452,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 	if (s->state == SESSION_CONNECTING || s->state == SESSION_BINDING ||
 	    s->state == SESSION_UDP) {
-		session_ctl_read(s);
+		session_cmd_read(s);
 		return;
 	}
 	if (s->inlen == sizeof(s->in)) {
@@ -1299,8 +472,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			 * An auth message longer than our buffer (CHAP
 			 * allows 64 KiB; no real client sends 1 KiB).
 			 */
-			session_closing(s, "bad-auth-message");
-			session_flushed(s);
+			session_close(s, "bad-auth-message", NULL, 0);
 			return;
 		}
 		/* Cannot happen with valid messages: they are shorter. */
@@ -1348,24 +520,25 @@ session_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 struct session *
-session_new(struct worker *w, int fd, const union sockaddr_any *peer)
+session_new(const struct session_env *env, int fd,
+    const union sockaddr_any *peer)
 {
-	const struct config *cfg = worker_config(w);
+	const struct config *cfg = env->cfg;
 	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		error("out of memory: dropping a connection");
 		close(fd);
-		if (worker_quota(w) != NULL)
-			quota_release_client(worker_quota(w), worker_slot(w),
+		if (env->quota != NULL)
+			quota_release_client(env->quota, env->slot,
 			    &peer->sa, cfg->limits.client_prefix_ipv4,
 			    cfg->limits.client_prefix_ipv6);
 		return NULL;
 	}
-	s->w = w;
+	s->env = env;
 	/* The worker counted this client in the quota before calling us. */
-	s->client_counted = worker_quota(w) != NULL;
-	s->loop = worker_loop(w);
+	s->client_counted = env->quota != NULL;
+	s->loop = env->loop;
 	s->cfg = cfg;
 	s->id = ++session_counter;
 	s->fd = fd;
@@ -1381,8 +554,7 @@ session_new(struct worker *w, int fd, const union sockaddr_any *peer)
 	ev_timer_init(&s->timer, session_timer_cb,
 	    (double)cfg->limits.handshake_timeout_s, 0.);
 	s->timer.data = s;
-	ev_timer_init(&s->auth_timer, session_auth_timer_cb, 0., 0.);
-	s->auth_timer.data = s;
+	session_auth_init(s);
 	ev_io_start(s->loop, &s->rio);
 	ev_timer_start(s->loop, &s->timer);
 	sess_debug(s, "accepted");

@@ -3,34 +3,63 @@
  *
  * A session owns the client fd, the outbound fd, its buffers and any
  * pending connector or relay; session_free() is the only teardown and
- * cancels async work first. Each change of state goes through
- * session_set_state(), which logs old -> new at debug level.
+ * cancels async work first. Its states, and the parts that run them, are
+ * the session's own business (session_int.h).
  */
 #ifndef SOCKEYE_SESSION_H
 #define SOCKEYE_SESSION_H
 
 #include "sockaddr.h"
 
-struct worker;
 struct session;
+struct ev_loop;
+struct resolver;
+struct config;
+struct quota;
+struct auth_params;
+struct verifier;
+struct failtab;
 
-enum session_state {
-	SESSION_GREETING = 0,	/* reading the method-selection greeting */
-	SESSION_AUTH,		/* the chosen method's subnegotiation */
-	SESSION_REQUEST,	/* reading the request */
-	SESSION_CONNECTING,	/* resolving and connecting (connector) */
-	SESSION_REPLYING,	/* writing the success reply */
-	SESSION_RELAYING,	/* relay running */
-	SESSION_CLOSING,	/* writing a final reply, then lingering to close */
-	SESSION_BINDING,	/* BIND: listening, waiting for the peer (bind.h) */
-	SESSION_UDP,		/* UDP ASSOCIATE: the association runs (udp.h) */
+/*
+ * What a session needs from its worker. The worker fills it and keeps it
+ * (unchanged) for as long as any of its sessions lives; sessions only
+ * read it. This is all a session knows of the worker.
+ */
+struct session_env {
+	struct ev_loop *loop;
+	struct resolver *resolver;
+	const struct config *cfg;
+	/*
+	 * Session accounting shared with the master and the other workers
+	 * (quota.h): the region, NULL only in unit tests that build no
+	 * master, and the worker's slot in it, the only slot the session
+	 * may write (quota_release_client(), quota_acquire_user(), ...).
+	 */
+	struct quota *quota;
+	int slot;
+	/*
+	 * Authentication: what the methods may use (users, CHAP policy),
+	 * the password verifier (threads + verified-credential cache; NULL
+	 * when "password" is not configured) and the failed-login table.
+	 */
+	const struct auth_params *auth;
+	struct verifier *verifier;
+	struct failtab *failtab;
+	/*
+	 * Called by session_free() as its last use of the session, which
+	 * is freed right after (the worker's drain accounting and list).
+	 */
+	void (*closed)(void *arg, struct session *s);
+	void *arg;
 };
 
 /*
  * Start a session on an accepted, non-blocking client fd (the session owns
- * it from now on, also on failure). Returns NULL when out of memory.
+ * it from now on, also on failure, and the count the worker took for it in
+ * env->quota). `env` must outlive the session. Does not block. Returns
+ * NULL when out of memory.
  */
-struct session *session_new(struct worker *w, int fd,
+struct session *session_new(const struct session_env *env, int fd,
     const union sockaddr_any *peer);
 
 /* Free: cancel async work, close fds, write the access log line. */

@@ -11,7 +11,7 @@
  *     atomic increments: sessions, sessions per command, bytes, refusals
  *     by reason, Happy Eyeballs outcomes;
  *   - one slot per worker (the same slot number as in the quota region,
- *     see worker_slot()), written by its worker only and cleared by the
+ *     see struct worker_setup's slot), written by its worker only and cleared by the
  *     master when the worker is gone: open sessions, sessions since the
  *     worker started, and how many sessions each user has open there;
  *   - a table of user names with their sessions and bytes since start.

@@ -89,61 +89,8 @@ struct worker {
 	struct vcache *vcache;
 	struct verifier *verifier;
 	struct failtab *failtab;
+	struct session_env senv;	/* what the sessions get (session.h) */
 };
-
-struct ev_loop *
-worker_loop(struct worker *w)
-{
-	return w->loop;
-}
-
-struct resolver *
-worker_resolver(struct worker *w)
-{
-	return w->resolver;
-}
-
-const struct config *
-worker_config(struct worker *w)
-{
-	return w->cfg;
-}
-
-int
-worker_id(struct worker *w)
-{
-	return w->id;
-}
-
-int
-worker_slot(struct worker *w)
-{
-	return w->id;
-}
-
-struct quota *
-worker_quota(struct worker *w)
-{
-	return w->quota;
-}
-
-const struct auth_params *
-worker_auth_params(struct worker *w)
-{
-	return &w->auth;
-}
-
-struct verifier *
-worker_verifier(struct worker *w)
-{
-	return w->verifier;
-}
-
-struct failtab *
-worker_failtab(struct worker *w)
-{
-	return w->failtab;
-}
 
 static int
 method_configured(const struct config *cfg, uint8_t m)
@@ -366,7 +313,7 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			continue;
 		}
 		/* From here the session owns the fd and the counted session. */
-		s = session_new(w, fd, &peer);
+		s = session_new(&w->senv, fd, &peer);
 		if (s == NULL)
 			continue;	/* session_new closed the fd */
 		session_link(&w->sessions, s);
@@ -375,9 +322,12 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-void
-worker_session_closed(struct worker *w, struct session *s)
+/* Sessions tell the worker when they end (drain accounting). */
+static void
+worker_session_closed_cb(void *arg, struct session *s)
 {
+	struct worker *w = arg;
+
 	session_unlink(&w->sessions, s);
 	w->nsessions--;
 	status_session_closed();
@@ -555,6 +505,16 @@ worker_run(const struct worker_setup *ws)
 		ev_loop_destroy(w.loop);
 		return 1;
 	}
+	w.senv.loop = w.loop;
+	w.senv.resolver = w.resolver;
+	w.senv.cfg = cfg;
+	w.senv.quota = w.quota;
+	w.senv.slot = w.id;
+	w.senv.auth = &w.auth;
+	w.senv.verifier = w.verifier;
+	w.senv.failtab = w.failtab;
+	w.senv.closed = worker_session_closed_cb;
+	w.senv.arg = &w;
 
 	w.ls = xcalloc(nls, sizeof(*w.ls));
 	w.nls = nls;

@@ -11,13 +11,7 @@
 
 struct config;
 struct listener;
-struct worker;
-struct session;
-struct resolver;
-struct ev_loop;
 struct userdb;
-struct auth_params;
-struct verifier;
 struct failtab;
 struct quota;
 struct status;
@@ -63,10 +57,21 @@ struct worker_setup {
 	const struct userdb *db;	/* users file, or NULL: only read */
 	const struct listener *ls;	/* this generation's listeners */
 	size_t nls;
-	int slot;			/* see worker_slot() */
+	/*
+	 * This worker's slot in the shared regions: the only slot it may
+	 * write in the quota region (quota_acquire_client(),
+	 * quota_release_client(), quota_acquire_user(), ... take it) and in
+	 * the status counters. A slot belongs to one live worker at a time;
+	 * the master clears it (quota_clear_slot()) when its worker is gone,
+	 * before it gives the slot to another one. During a reload the
+	 * draining workers of the old generation keep their slots, the new
+	 * ones get free slots. It is also the "worker N" of the log lines.
+	 */
+	int slot;
 	unsigned generation;		/* 1 at start, +1 per reload */
 	int ctl_fd;			/* control socket to the master, or -1 */
-	struct quota *quota;		/* shared regions, made by the master */
+	struct quota *quota;		/* shared regions, made by the master;
+					   NULL only in unit tests */
 	struct failtab *failtab;	/* failed logins, all workers (failtab.h) */
 	struct status *status;
 };
@@ -81,39 +86,5 @@ struct worker_setup {
  * could not start (the master then sees it die before READY).
  */
 int worker_run(const struct worker_setup *ws);
-
-/* What sessions need from their worker. */
-struct ev_loop *worker_loop(struct worker *w);
-struct resolver *worker_resolver(struct worker *w);
-const struct config *worker_config(struct worker *w);
-int worker_id(struct worker *w);
-
-/*
- * Session accounting shared with the master and the other workers.
- * worker_slot() is this worker's slot in the shared regions: the only
- * slot it may write in the quota region (quota_acquire_client(),
- * quota_release_client(), quota_acquire_user(), ... take it) and in the
- * status counters. A slot belongs to one live worker at a time; the
- * master clears it (quota_clear_slot()) when its worker is gone, before
- * it gives the slot to another one. During a reload the draining workers
- * of the old generation keep their slots, the new ones get free slots.
- * worker_quota() is the quota region (never NULL in a running worker;
- * NULL only in unit tests that build no master). worker_id() is the
- * same number as worker_slot(): the "worker N" of the log lines.
- */
-int worker_slot(struct worker *w);
-struct quota *worker_quota(struct worker *w);
-
-/*
- * Authentication: what the methods may use (users, CHAP policy), the
- * password verifier (threads + verified-credential cache; NULL when
- * "password" is not configured) and the failed-login table.
- */
-const struct auth_params *worker_auth_params(struct worker *w);
-struct verifier *worker_verifier(struct worker *w);
-struct failtab *worker_failtab(struct worker *w);
-
-/* Sessions tell the worker when they end (drain accounting). */
-void worker_session_closed(struct worker *w, struct session *s);
 
 #endif

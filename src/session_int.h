@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * session_int.h - what the parts of the session share: the lifecycle and
+ * the handshake's state machine (session.c), authentication
+ * (session_auth.c), the commands (session_cmd.c) and the log lines
+ * (accesslog.c). Not for callers: they use session.h.
+ *
+ * Everything here runs on the worker's loop thread and never blocks. A
+ * function that may end the session frees it (session_free()); each says
+ * how its caller can tell, and the caller must not touch the session
+ * after that.
+ */
+#ifndef SOCKEYE_SESSION_INT_H
+#define SOCKEYE_SESSION_INT_H
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
+#include "log.h"
+#include "relay.h"
+#include "sockaddr.h"
+#include "socks5.h"
+#include "udp.h"
+
+struct session_env;
+
+/*
+ * The states (session.c's top comment draws how they follow each other).
+ * Every change goes through session_set_state().
+ */
+enum session_state {
+	SESSION_GREETING = 0,	/* reading the method-selection greeting */
+	SESSION_AUTH,		/* the chosen method's subnegotiation */
+	SESSION_REQUEST,	/* reading the request */
+	SESSION_CONNECTING,	/* resolving and connecting (connector) */
+	SESSION_REPLYING,	/* writing the success reply */
+	SESSION_RELAYING,	/* relay running */
+	SESSION_CLOSING,	/* writing a final reply, then lingering to close */
+	SESSION_BINDING,	/* BIND: listening, waiting for the peer (bind.h) */
+	SESSION_UDP,		/* UDP ASSOCIATE: the association runs (udp.h) */
+};
+
+/* Greeting (<= 257) plus request (<= 262) from an impatient client fit. */
+#define SESSION_INBUF 1024
+/* refused_line for a destination that is this host's unspecified address. */
+#define SESSION_REFUSED_UNSPECIFIED	(-1)
+
+struct session {
+	struct session *next, *prev;
+	const struct session_env *env;	/* the worker's, outlives us */
+	struct ev_loop *loop;
+	const struct config *cfg;
+	uint64_t id;
+	enum session_state state;
+	int fd;				/* client */
+	int rfd;			/* remote, once connected */
+	union sockaddr_any peer;
+	ev_io rio, wio;
+	ev_timer timer;			/* handshake timeout, later linger */
+	uint8_t in[SESSION_INBUF];
+	size_t inlen;
+	uint8_t out[SOCKS5_REPLY_MAX];
+	size_t outlen, outoff;
+	int have_req;
+	struct socks5_request req;
+	int rep;			/* reply sent, or -1 */
+	struct connector *conn;
+	struct relay *relay;
+	struct relay_stats stats;
+	union sockaddr_any addr;	/* destination address used */
+	int has_addr;
+	int attempts;
+	size_t lingered;
+	uint64_t start_ms;
+	const char *end;		/* why it ended, for the access log */
+	/* BIND and UDP ASSOCIATE (bind.h, udp.h) */
+	struct bind *bind;		/* until the peer is accepted */
+	struct udp_assoc *udp;		/* while the association lives */
+	union sockaddr_any bnd;		/* listening / relay address, for the log */
+	int has_bnd;
+	unsigned bind_strays;		/* peers closed: not the expected address */
+	struct udp_stats ustats;	/* the association's counts at its end */
+	/* Authentication (SESSION_AUTH) */
+	struct auth *auth;		/* the method's state, during AUTH */
+	struct verifier_job *vjob;	/* a password check parked or under way */
+	const char *vreason;		/* the verifier's verdict, for the log */
+	ev_timer auth_timer;		/* holds a penalised client's attempt */
+	int auth_held;			/* the attempt waits for auth_timer */
+	int auth_waited;		/* its penalty was looked up (once) */
+	int auth_counted;		/* the failure table has seen it */
+	char *user;			/* authenticated name, or NULL */
+	/* Access rules: why the last candidate was refused, for the log. */
+	int refused_line;		/* the deny rule's line; 0: no rule matched */
+	int refused;			/* some destination was refused */
+	/* Limits (quota.h, ratelimit.h) */
+	int client_counted;		/* holds a count for `peer` */
+	int user_counted;		/* holds a count for `user` */
+	struct ratelimit *rl;		/* the user's bandwidth bucket, or NULL */
+};
+
+
+/* Session-scoped debug line: session id and client address first. */
+#define sess_debug(s, fmt, ...) \
+	debug("session %" PRIu64 " %s: " fmt, (s)->id, session_peer_str(s), \
+	    ##__VA_ARGS__)
+
+/*
+ * The client's address as text, in a static buffer that the next call
+ * overwrites (for sess_debug()).
+ */
+const char *session_peer_str(const struct session *s);
+
+/* Change state, logging old -> new at debug level. */
+void session_set_state(struct session *s, enum session_state st);
+
+/*
+ * Queue `len` bytes (> 0; they must fit in s->out) for the client and
+ * write what can be written now. Once all is written the state acts:
+ * REPLYING starts the relay, CLOSING half-closes and lingers. Returns -1
+ * when the session was freed (a send error), 0 otherwise (it may still
+ * have been freed by the relay's start failing, in REPLYING).
+ */
+int session_queue(struct session *s, const uint8_t *buf, size_t len);
+
+/*
+ * Queue a reply `rep` with BND.ADDR/BND.PORT `bnd` (s->rep remembers it
+ * for the access line). Returns as session_queue().
+ */
+int session_reply(struct session *s, uint8_t rep, const struct socks5_addr *bnd);
+
+/*
+ * End the session with `end` (a static string, for the access line):
+ * enter CLOSING, which stops reading the request and bounds the rest of
+ * the session's life by the linger timer, send the last word `buf` (none
+ * when `len` is 0), then half-close and linger. May free the session.
+ */
+void session_close(struct session *s, const char *end, const uint8_t *buf,
+    size_t len);
+
+/*
+ * End the session with a reply code `rep` (BND 0.0.0.0:0), as
+ * session_close() does with its last word. May free the session.
+ */
+void session_fail(struct session *s, uint8_t rep, const char *end);
+
+/* Drop `n` parsed bytes from the input buffer, reading again if it was full. */
+void session_consume(struct session *s, size_t n);
+
+/* Parse what has arrived and act on it; may free the session. */
+void session_process(struct session *s);
+
+/*
+ * session_auth.c: the AUTH state. session_auth_step() takes the method's
+ * next step over the input (unless the attempt waits for its check or
+ * its turn); returns 1 when the session moved on to REQUEST (the caller
+ * parses on), 0 when it waits for more bytes, is closing or was freed
+ * (the caller must stop). session_auth_init() readies the hold timer
+ * (session_new()); session_auth_cancel() drops a check under way and the
+ * hold (session_free(), before anything else is freed).
+ */
+int session_auth_step(struct session *s);
+void session_auth_init(struct session *s);
+void session_auth_cancel(struct session *s);
+
+/*
+ * session_cmd.c: the REQUEST state and the commands. session_cmd_request()
+ * parses the request that has arrived (nothing yet: it waits) and acts on
+ * it: a refusal (session_fail()) or the command's start; may free the
+ * session. session_cmd_read() reads the client while CONNECTING, BINDING
+ * or in a UDP ASSOCIATE (for its EOF; CONNECT and BIND keep what arrives
+ * for the destination); may free the session.
+ */
+void session_cmd_request(struct session *s);
+void session_cmd_read(struct session *s);
+
+#endif
