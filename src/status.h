@@ -11,8 +11,8 @@
  *     atomic increments: sessions, sessions per command, bytes, refusals
  *     by reason, Happy Eyeballs outcomes;
  *   - one slot per worker (the same slot number as in the quota region,
- *     see struct worker_setup's slot), written by its worker only and cleared by the
- *     master when the worker is gone: open sessions, sessions since the
+ *     see struct worker_setup's slot), written by its worker only and
+ *     cleared by the master when the worker is gone: open sessions, sessions since the
  *     worker started, and how many sessions each user has open there;
  *   - a table of user names with their sessions and bytes since start.
  *     Names are added by whichever worker meets them first (claimed with
