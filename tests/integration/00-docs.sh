@@ -1,9 +1,10 @@
 #!/bin/bash
 # 00-docs: drift check between the code and the man pages.
 #
-#  - every key in the config_keys_* tables of src/config.c has an entry
+#  - every key in the config_keys_* tables of src/config_keys.c has an entry
 #    ".It Cm KEY" in man/sockeye.conf.5 (a key of a group as GROUP.KEY,
-#    the group taken from the config_group() call that uses the table),
+#    the group taken from the config_group() call that uses the table,
+#    in src/config_load.c or src/config_rules.c),
 #    and every ".It Cm" entry there is a key the code knows;
 #  - every option letter in main.c's getopt() string has an ".It Fl X"
 #    entry in man/sockeyed.8 and appears in its SYNOPSIS, and every
@@ -32,7 +33,8 @@ set -u
 TEST_NAME=00-docs
 : "${srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 
-CONFIG_C=$srcdir/src/config.c
+CONFIG_SRCS=("$srcdir/src/config_keys.c" "$srcdir/src/config_load.c"
+    "$srcdir/src/config_rules.c")
 MAIN_C=$srcdir/src/main.c
 CONF_PAGE=$srcdir/man/sockeye.conf.5
 DAEMON_PAGE=$srcdir/man/sockeyed.8
@@ -43,14 +45,14 @@ failures=0
 note() { echo "# $*"; }
 failed() { echo "FAIL: $TEST_NAME: $*" >&2; failures=$((failures + 1)); }
 
-for f in "$CONFIG_C" "$MAIN_C" "$CONF_PAGE" "$DAEMON_PAGE"; do
+for f in "${CONFIG_SRCS[@]}" "$MAIN_C" "$CONF_PAGE" "$DAEMON_PAGE"; do
 	if [ ! -r "$f" ]; then
 		echo "FAIL: $TEST_NAME: cannot read $f (srcdir=$srcdir)" >&2
 		exit 1
 	fi
 done
 
-# c_tokens FILE: the C tokens of FILE, one per line, as "I name"
+# c_tokens FILE...: the C tokens of the FILEs, one per line, as "I name"
 # (identifier or number), "S text" (string literal, without its quotes)
 # or "P c" (punctuation). Comments are dropped and string and character
 # literals are kept whole, so neither a comment inside a table nor a
@@ -105,17 +107,17 @@ c_tokens() {
 				i++
 			}
 		}
-	}' "$1"
+	}' "$@"
 }
 
 # config_keys: "TABLE GROUP KEY" for every string in every table
-# `config_keys_NAME[...] = { ... }` of config.c; GROUP is "-" for top-level
+# `config_keys_NAME[...] = { ... }` of the config sources; GROUP is "-" for top-level
 # keys. A table's group is the string passed next to it to config_group();
 # a table that no config_group() call uses holds top-level keys when it
 # is _top or _reserved, else (by the naming convention) keys of group NAME.
 # Adjacent string literals are joined, as the compiler does.
 config_keys() {
-	c_tokens "$CONFIG_C" | awk '
+	c_tokens "${CONFIG_SRCS[@]}" | awk '
 	{
 		t[++n] = substr($0, 1, 1)
 		v[n] = substr($0, 3)
@@ -203,18 +205,18 @@ while read -r table group key; do
 	per_table[$table]="${per_table[$table]:-} $q"
 	nkeys=$((nkeys + 1))
 	if [ -z "${documented[$q]+x}" ]; then
-		failed "config key '$q' ($table in src/config.c) is not" \
+		failed "config key '$q' ($table in src/config_keys.c) is not" \
 		    "documented in man/sockeye.conf.5 (want a line '.It Cm $q')"
 	fi
 done < <(config_keys)
 
-note "keys found in src/config.c: $nkeys"
+note "keys found in src/config_keys.c: $nkeys"
 for t in "${table_order[@]}"; do
 	note "  $t:${per_table[$t]}"
 done
 if [ "$nkeys" -lt "$MIN_KEYS" ]; then
 	failed "found only $nkeys keys in the config_keys_* tables of" \
-	    "src/config.c (want at least $MIN_KEYS): the extraction is broken"
+	    "src/config_keys.c (want at least $MIN_KEYS): the extraction is broken"
 fi
 
 # The other way round (a key removed from the code but still documented),
@@ -224,7 +226,7 @@ if [ "$nkeys" -ge "$MIN_KEYS" ]; then
 		[ -n "$k" ] || continue
 		if [ -z "${known[$k]+x}" ]; then
 			failed "man/sockeye.conf.5 documents '.It Cm $k', which is" \
-			    "not in any config_keys_* table of src/config.c"
+			    "not in any config_keys_* table of src/config_keys.c"
 		fi
 	done < <(printf '%s\n' "${!documented[@]}" | sort)
 fi

@@ -1,5 +1,6 @@
 /*
- * check_config.c - unit tests for src/config.c (suite "config").
+ * check_config.c - unit tests for the config module, src/config_*.c
+ * (suite "config").
  *
  * Each test writes config text to a file in a fresh temporary directory,
  * loads it, and checks either the values in the struct or the exact

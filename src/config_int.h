@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config_int.h - what the parts of the config module share: the reader
+ * (config_parse.c), the loader (config_load.c), the rules (config_rules.c)
+ * and the key tables (config_keys.c). Not for callers: they use config.h.
+ *
+ * Everything here runs inside one config_load() call, in the master or at
+ * startup; nothing blocks but config_load()'s own file reads.
+ */
+#ifndef SOCKEYE_CONFIG_INT_H
+#define SOCKEYE_CONFIG_INT_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "util.h"
+
+/* The file's contents, split into lines (1-based, as libconfig counts). */
+struct config_text {
+	char *buf;
+	size_t len;
+	const char **line;		/* line[i] starts line i+1 */
+	size_t *line_len;
+	size_t n_lines;
+};
+
+/* State of one config_load() run. */
+struct config_ctx {
+	const char *path;
+	config_report_fn report;
+	void *arg;
+	int n_errors;
+	struct config_text text;
+	struct config *cfg;
+	const config_setting_t *methods;	/* auth.methods, for its line */
+};
+
+/* Longest user-written string quoted back in a message. */
+#define CONFIG_QUOTE_MAX 72
+
+/* config_keys.c: the keys this build knows, per group; NULL-terminated. */
+extern const char *const config_keys_top[];
+extern const char *const config_keys_reserved[];
+extern const char *const config_keys_log[];
+extern const char *const config_keys_auth[];
+extern const char *const config_keys_resolver[];
+extern const char *const config_keys_connect[];
+extern const char *const config_keys_bind[];
+extern const char *const config_keys_udp[];
+extern const char *const config_keys_limits[];
+extern const char *const config_keys_access[];
+extern const char *const config_keys_user_limits[];
+
+/* --- config_parse.c: reports ------------------------------------------ */
+
+/*
+ * Report one problem and count it as an error. The line is `line` when
+ * positive, else the setting's own line, else 0 (a default or a missing
+ * key has no line).
+ */
+void config_report(struct config_ctx *ctx, const config_setting_t *s,
+    int line, const char *fmt, ...) PRINTF_FMT(4, 5);
+
+#define config_error(ctx, s, ...) config_report((ctx), (s), 0, __VA_ARGS__)
+
+/*
+ * A value that works but is unwise: reported like an error, as
+ * "warning: ...", without making the load fail.
+ */
+void config_warn(struct config_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/*
+ * A user's string made fit for a message, in the caller's `buf`: one line,
+ * cut short with "...". Returns buf.
+ */
+const char *config_quote(const char *s, char *buf, size_t cap);
+
+/*
+ * Read the whole file and index its lines. Returns 0, or -1 with errno.
+ * config_text_free() frees what it allocated.
+ */
+int config_text_read(struct config_text *t, const char *path);
+void config_text_free(struct config_text *t);
+
+/* --- config_parse.c: typed getters --------------------------------------
+ *
+ * `prefix` ("" or "connect.", "access[2].") and `name` make the key's name
+ * in messages. A getter of an absent key changes nothing and reports
+ * nothing; one of the wrong type or out of range reports and changes
+ * nothing. Strings returned belong to the parsed file: valid until
+ * config_load() returns.
+ */
+
+/* Report the keys of `group` that are not in `known` (and, at the top,
+ * those reserved for later builds). */
+void config_check_keys(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *const *known, bool top);
+
+/* Member `name` of `group`, or NULL (also when group is NULL). */
+config_setting_t *config_member(const config_setting_t *group,
+    const char *name);
+
+/* A group such as `connect` with its keys checked against `known`, or
+ * NULL when absent or not a group (reported). */
+const config_setting_t *config_group(struct config_ctx *ctx,
+    const config_setting_t *root, const char *name, const char *const *known);
+
+/* A list of groups such as `access = ( { ... } );`, or NULL when absent
+ * or of another type (reported). */
+const config_setting_t *config_group_list(struct config_ctx *ctx,
+    const config_setting_t *root, const char *name);
+
+/* An integer key in [min, max] into *out. */
+void config_int(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, long long min, long long max,
+    int *out);
+
+void config_bool(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, bool *out);
+
+/* A string key's value, or NULL when absent or not a string; *where (if
+ * not NULL) gets the setting, for messages. */
+const char *config_string(struct config_ctx *ctx,
+    const config_setting_t *group, const char *prefix, const char *name,
+    const config_setting_t **where);
+
+/* Replace *out (malloc'd, freed here) with a malloc'd copy of the value. */
+void config_string_dup(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, bool nonempty, char **out);
+
+/* One of the NULL-terminated `choices`: *out gets its index. */
+void config_choice(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, const char *const *choices,
+    int *out);
+
+/* A list key (array or list), or NULL when absent or of another type
+ * (reported, naming `what` the entries must be). */
+const config_setting_t *config_list(struct config_ctx *ctx,
+    const config_setting_t *group, const char *prefix, const char *name,
+    const char *what);
+
+/* Element i of a list of strings, or NULL (reported) when not a string;
+ * *line gets the line it was written on. */
+const char *config_elem(struct config_ctx *ctx, const config_setting_t *list,
+    int i, const char *prefix, const char *name, int *line);
+
+/* --- config_rules.c ----------------------------------------------------- */
+
+/* `access`: the rules into cfg->acl. */
+void config_load_access(struct config_ctx *ctx, const config_setting_t *root);
+
+/* `user_limits` into cfg->user_limits. */
+void config_load_user_limits(struct config_ctx *ctx,
+    const config_setting_t *root);
+
+/* `clients` into cfg->clients. */
+void config_load_clients(struct config_ctx *ctx, const config_setting_t *root);
+
+/* After everything else: refuse an open proxy (DESIGN.md "Safe by
+ * default") unless the admin said allow_open_proxy. */
+void config_check_open_proxy(struct config_ctx *ctx);
+
+#endif

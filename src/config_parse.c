@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config_parse.c - reading the file: the only user of <libconfig.h>.
+ *
+ * libconfig turns the file into a tree of settings (or a syntax error with
+ * a line); the typed getters below read one key each, check its type and
+ * range, and report every problem through config_report() as
+ * (FILE, LINE, message). Loading carries on after a problem, so that
+ * `sockeyed -t` shows an admin everything wrong with a file in one run
+ * instead of one error per edit.
+ *
+ * libconfig 1.5 has two quirks worked around here, both using the file's
+ * text, which we keep for the duration of the load:
+ *  - an integer too large for 32 bits and written without an `L` suffix is
+ *    silently truncated ("5000000000" reads as 705032704), which could turn
+ *    a typo into a plausible limit; we re-read the literal and compare;
+ *  - a list element's line is the line of the token after it, so the last
+ *    element of a list whose `]` sits on its own line is reported one line
+ *    late; we look back for the element's text.
+ */
+#include "config_auto.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config_int.h"
+#include "util.h"
+
+/*
+ * Report one problem. The line is `line` when positive, else the setting's
+ * own line, else 0 (a default or a missing key has no line).
+ */
+void
+config_report(struct config_ctx *ctx, const config_setting_t *s, int line,
+    const char *fmt, ...)
+{
+	const char *file = NULL;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL) {
+		file = config_setting_source_file(s);
+		if (line <= 0)
+			line = config_setting_source_line(s);
+	}
+	if (line < 0)
+		line = 0;
+	/* An @include'd file is named as the directive wrote it. */
+	ctx->report(ctx->arg, file != NULL ? file : ctx->path, line, msg);
+	ctx->n_errors++;
+}
+
+/*
+ * A value that works but is unwise: reported like an error, as
+ * "warning: ...", without making the load fail.
+ */
+void
+config_warn(struct config_ctx *ctx, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	config_report(ctx, s, 0, "warning: %s", msg);
+	ctx->n_errors--;
+}
+
+/*
+ * Copy a user's string into `buf` for a message: one line (control bytes
+ * become '?'), and cut short with "..." so that a pasted blob cannot drown
+ * the message.
+ */
+const char *
+config_quote(const char *s, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] != '\0' && o + 1 < cap; i++) {
+		if (o + 4 >= cap && s[i + 1] != '\0') {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		buf[o++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
+		    '?' : s[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static bool
+config_in(const char *name, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Read the whole file and index its lines. Returns 0, or -1 with errno.
+ * Doing this ourselves, before libconfig does, also gives the admin the
+ * real reason a file cannot be read ("Permission denied"), where libconfig
+ * only says "file I/O error".
+ */
+int
+config_text_read(struct config_text *t, const char *path)
+{
+	struct stat st;
+	size_t cap = 4096, i, start;
+	FILE *fp;
+	int saved;
+
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return -1;
+	if (fstat(fileno(fp), &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	t->buf = xmalloc(cap);
+	t->len = 0;
+	for (;;) {
+		size_t n;
+
+		if (t->len + 1 >= cap) {
+			cap *= 2;
+			t->buf = xrealloc(t->buf, cap, 1);
+		}
+		n = fread(t->buf + t->len, 1, cap - t->len - 1, fp);
+		t->len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		errno = EIO;
+		goto fail;
+	}
+	fclose(fp);
+	t->buf[t->len] = '\0';
+
+	t->n_lines = 1;
+	for (i = 0; i < t->len; i++)
+		if (t->buf[i] == '\n')
+			t->n_lines++;
+	t->line = xcalloc(t->n_lines, sizeof(*t->line));
+	t->line_len = xcalloc(t->n_lines, sizeof(*t->line_len));
+	t->n_lines = 0;
+	start = 0;
+	for (i = 0; i <= t->len; i++) {
+		if (i == t->len || t->buf[i] == '\n') {
+			t->line[t->n_lines] = t->buf + start;
+			t->line_len[t->n_lines] = i - start;
+			t->n_lines++;
+			start = i + 1;
+		}
+	}
+	return 0;
+fail:
+	saved = errno;
+	fclose(fp);
+	free(t->buf);
+	t->buf = NULL;
+	errno = saved;
+	return -1;
+}
+
+void
+config_text_free(struct config_text *t)
+{
+	free(t->buf);
+	free(t->line);
+	free(t->line_len);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Text of line `n` (1-based) of the main file, or NULL for another file. */
+static const char *
+config_text_line(const struct config_ctx *ctx, const config_setting_t *s,
+    int n, size_t *len)
+{
+	const char *file = config_setting_source_file(s);
+
+	if (file == NULL || strcmp(file, ctx->path) != 0)
+		return NULL;	/* an @include'd file: its text is not kept */
+	if (n < 1 || (size_t)n > ctx->text.n_lines)
+		return NULL;
+	*len = ctx->text.line_len[n - 1];
+	return ctx->text.line[n - 1];
+}
+
+/* memmem(), without depending on _GNU_SOURCE. */
+static const char *
+config_memmem(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	size_t i;
+
+	if (nlen == 0)
+		return hay;
+	for (i = 0; i + nlen <= hlen; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, nlen) == 0)
+			return hay + i;
+	return NULL;
+}
+
+/*
+ * The line where a string list element was written. libconfig records the
+ * line of the token after it; look back (not past the list's own line) for
+ * the quoted value. Escaped strings won't be found and keep libconfig's line.
+ */
+static int
+config_elem_line(const struct config_ctx *ctx, const config_setting_t *elem)
+{
+	const config_setting_t *list = config_setting_parent(elem);
+	int line = config_setting_source_line(elem);
+	int stop = list != NULL ? config_setting_source_line(list) : 1;
+	const char *val, *text;
+	char needle[512];
+	size_t len;
+	int nlen, l;
+
+	if (config_setting_type(elem) != CONFIG_TYPE_STRING)
+		return line;
+	val = config_setting_get_string(elem);
+	nlen = snprintf(needle, sizeof(needle), "\"%s\"", val);
+	if (nlen < 0 || (size_t)nlen >= sizeof(needle))
+		return line;
+	for (l = line; l >= stop && l >= 1; l--) {
+		text = config_text_line(ctx, elem, l, &len);
+		if (text == NULL)
+			return line;
+		if (config_memmem(text, len, needle, (size_t)nlen) != NULL)
+			return l;
+	}
+	return line;
+}
+
+/*
+ * Re-read the integer literal of setting `s` from the file, to catch what
+ * libconfig 1.5 truncated. 0 with *out set, or -1 when the literal cannot
+ * be found (then libconfig's value is trusted).
+ */
+static int
+config_raw_int(const struct config_ctx *ctx, const config_setting_t *s,
+    long long *out)
+{
+	const char *name = config_setting_name(s);
+	const char *text, *p, *end, *hit;
+	size_t len, nlen;
+	char num[64];
+	size_t k;
+
+	if (name == NULL)
+		return -1;
+	text = config_text_line(ctx, s, config_setting_source_line(s), &len);
+	if (text == NULL)
+		return -1;
+	nlen = strlen(name);
+	end = text + len;
+	for (p = text; (hit = config_memmem(p, (size_t)(end - p), name, nlen));
+	    p = hit + 1) {
+		const char *q = hit + nlen;
+
+		/* A whole word: "timeout_s" must not match "x_timeout_s". */
+		if (hit > text && (hit[-1] == '_' || hit[-1] == '-' ||
+		    (hit[-1] >= 'a' && hit[-1] <= 'z') ||
+		    (hit[-1] >= 'A' && hit[-1] <= 'Z') ||
+		    (hit[-1] >= '0' && hit[-1] <= '9')))
+			continue;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == end || (*q != '=' && *q != ':'))
+			continue;
+		q++;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		for (k = 0; q + k < end && k + 1 < sizeof(num) &&
+		    q[k] != '\0' && strchr("+-0123456789abcdefABCDEFxX", q[k]) != NULL; k++)
+			num[k] = q[k];
+		num[k] = '\0';
+		if (k == 0)
+			return -1;
+		{
+			const char *digits = num + (num[0] == '-' || num[0] == '+');
+			int base = (digits[0] == '0' &&
+			    (digits[1] == 'x' || digits[1] == 'X')) ? 16 : 10;
+			char *stop;
+
+			*out = strtoll(num, &stop, base);
+			if (stop == num)
+				return -1;
+			/* ERANGE saturates, which is out of every range. */
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Unknown and reserved keys in `group` ("" or "connect." as `prefix`). */
+void
+config_check_keys(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *const *known, bool top)
+{
+	int i, n;
+
+	if (group == NULL)
+		return;
+	n = config_setting_length(group);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group,
+		    (unsigned)i);
+		const char *name = config_setting_name(s);
+		char q[CONFIG_QUOTE_MAX];
+
+		if (name == NULL || config_in(name, known))
+			continue;
+		if (top && config_in(name, config_keys_reserved))
+			config_error(ctx, s, "`%s` is not supported by this "
+			    "build yet", name);
+		else
+			config_error(ctx, s, "unknown key '%s%s'", prefix,
+			    config_quote(name, q, sizeof(q)));
+	}
+}
+
+config_setting_t *
+config_member(const config_setting_t *group, const char *name)
+{
+	if (group == NULL)
+		return NULL;
+	return config_setting_get_member(group, name);
+}
+
+/* A group such as `connect`, or NULL when absent or not a group. */
+const config_setting_t *
+config_group(struct config_ctx *ctx, const config_setting_t *root,
+    const char *name, const char *const *known)
+{
+	const config_setting_t *g = config_member(root, name);
+	char prefix[64];
+
+	if (g == NULL)
+		return NULL;
+	if (!config_setting_is_group(g)) {
+		config_error(ctx, g, "'%s' must be a group: %s = { ... };",
+		    name, name);
+		return NULL;
+	}
+	snprintf(prefix, sizeof(prefix), "%s.", name);
+	config_check_keys(ctx, g, prefix, known, false);
+	return g;
+}
+
+/* An integer key in [min, max]; *out keeps its default when absent. */
+void
+config_int(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, long long min, long long max,
+    int *out)
+{
+	const config_setting_t *s = config_member(group, name);
+	long long v, raw;
+	int type;
+
+	if (s == NULL)
+		return;
+	type = config_setting_type(s);
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		config_error(ctx, s, "'%s%s' must be an integer", prefix, name);
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (type == CONFIG_TYPE_INT && config_raw_int(ctx, s, &raw) == 0 &&
+	    raw != v)
+		v = raw;	/* libconfig truncated it: judge what was written */
+	if (v < min || v > max) {
+		config_error(ctx, s, "'%s%s' must be between %lld and %lld",
+		    prefix, name, min, max);
+		return;
+	}
+	*out = (int)v;
+}
+
+void
+config_bool(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, bool *out)
+{
+	const config_setting_t *s = config_member(group, name);
+
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		config_error(ctx, s, "'%s%s' must be true or false", prefix,
+		    name);
+		return;
+	}
+	*out = config_setting_get_bool(s) != 0;
+}
+
+/* A string key: its value, or NULL when absent or not a string. */
+const char *
+config_string(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, const config_setting_t **where)
+{
+	const config_setting_t *s = config_member(group, name);
+
+	if (where != NULL)
+		*where = s;
+	if (s == NULL)
+		return NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		config_error(ctx, s, "'%s%s' must be a string", prefix, name);
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Replace *out with a copy of the string key's value, when present. */
+void
+config_string_dup(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, bool nonempty, char **out)
+{
+	const config_setting_t *s;
+	const char *v = config_string(ctx, group, prefix, name, &s);
+
+	if (v == NULL)
+		return;
+	if (nonempty && v[0] == '\0') {
+		config_error(ctx, s, "'%s%s' must not be empty", prefix, name);
+		return;
+	}
+	free(*out);
+	*out = xstrdup(v);
+}
+
+/*
+ * One of a fixed set of words: *out gets its index. The message lists the
+ * choices so the admin need not open the manual.
+ */
+void
+config_choice(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, const char *const *choices,
+    int *out)
+{
+	const config_setting_t *s;
+	const char *v = config_string(ctx, group, prefix, name, &s);
+	char list[256], q[CONFIG_QUOTE_MAX];
+	size_t len = 0;
+	int i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; choices[i] != NULL; i++) {
+		if (strcmp(v, choices[i]) == 0) {
+			*out = i;
+			return;
+		}
+	}
+	list[0] = '\0';
+	for (i = 0; choices[i] != NULL && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s\"%s\"", i == 0 ? "" :
+		    choices[i + 1] == NULL ? " or " : ", ", choices[i]);
+	config_error(ctx, s, "'%s%s' must be %s, not \"%s\"", prefix, name,
+	    list, config_quote(v, q, sizeof(q)));
+}
+
+/* A list key (array or list), or NULL when absent or of another type. */
+const config_setting_t *
+config_list(struct config_ctx *ctx, const config_setting_t *group,
+    const char *prefix, const char *name, const char *what)
+{
+	const config_setting_t *s = config_member(group, name);
+
+	if (s == NULL)
+		return NULL;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		config_error(ctx, s, "'%s%s' must be a list of %s, e.g. "
+		    "%s = [ ... ];", prefix, name, what, name);
+		return NULL;
+	}
+	return s;
+}
+
+/* Element i of a list of strings, or NULL (reported) when not a string. */
+const char *
+config_elem(struct config_ctx *ctx, const config_setting_t *list, int i,
+    const char *prefix, const char *name, int *line)
+{
+	const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+
+	*line = config_elem_line(ctx, e);
+	if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+		config_report(ctx, e, *line, "'%s%s' entries must be strings",
+		    prefix, name);
+		return NULL;
+	}
+	return config_setting_get_string(e);
+}
+
+/* A list of groups such as `access = ( { ... }, { ... } );`. */
+const config_setting_t *
+config_group_list(struct config_ctx *ctx, const config_setting_t *root,
+    const char *name)
+{
+	const config_setting_t *s = config_member(root, name);
+
+	if (s == NULL)
+		return NULL;
+	if (!config_setting_is_list(s)) {
+		config_error(ctx, s, "'%s' must be a list of groups: %s = "
+		    "( { ... }, { ... } );", name, name);
+		return NULL;
+	}
+	return s;
+}
