@@ -1,8 +1,9 @@
 /*
  * config.h - the configuration: one struct, loaded from a libconfig file.
  *
- * The module: config_parse.c reads the file, config_load.c the sections,
- * config_rules.c the access rules, config_keys.c lists the keys.
+ * The module: config_parse.c reads the file (the only user of
+ * <libconfig.h>), config_load.c the sections, config_rules.c the access
+ * rules; config_keys.c lists the keys.
  *
  * config_load() reads the file, validates every key's type and range,
  * rejects unknown keys (a typo must never be silently ignored), and

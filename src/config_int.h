@@ -10,21 +10,21 @@
 #ifndef SOCKEYE_CONFIG_INT_H
 #define SOCKEYE_CONFIG_INT_H
 
-#include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
 #include "util.h"
 
-/* The file's contents, split into lines (1-based, as libconfig counts). */
-struct config_text {
-	char *buf;
-	size_t len;
-	const char **line;		/* line[i] starts line i+1 */
-	size_t *line_len;
-	size_t n_lines;
-};
+/*
+ * A setting of the parsed file: a group, a list, or a value. Opaque: only
+ * config_parse.c, the one user of <libconfig.h>, looks inside. Nodes
+ * belong to the parsed file and live until config_parse_end().
+ */
+struct config_node;
+
+/* What config_parse_begin() read (config_parse.c's). */
+struct config_file;
 
 /* State of one config_load() run. */
 struct config_ctx {
@@ -32,9 +32,9 @@ struct config_ctx {
 	config_report_fn report;
 	void *arg;
 	int n_errors;
-	struct config_text text;
+	struct config_file *file;
 	struct config *cfg;
-	const config_setting_t *methods;	/* auth.methods, for its line */
+	const struct config_node *methods;	/* auth.methods, for its line */
 };
 
 /* Longest user-written string quoted back in a message. */
@@ -53,6 +53,37 @@ extern const char *const config_keys_limits[];
 extern const char *const config_keys_access[];
 extern const char *const config_keys_user_limits[];
 
+/* --- config_parse.c: the file ------------------------------------------ */
+
+/*
+ * Read and parse ctx->path; keep its text and tree in ctx->file. Returns
+ * the root group, or NULL after reporting through ctx->report why the file
+ * cannot be read or parsed (a syntax error with its FILE:LINE); those
+ * reports do not count in ctx->n_errors. Blocks on the file (and its
+ * @include'd files).
+ */
+const struct config_node *config_parse_begin(struct config_ctx *ctx);
+
+/* Free what config_parse_begin() kept: every node and string of the file. */
+void config_parse_end(struct config_ctx *ctx);
+
+/* The number of elements of a list, array or group. */
+int config_node_length(const struct config_node *list);
+
+/* Element i (0-based, < config_node_length()) of a list, array or group. */
+const struct config_node *config_node_elem(const struct config_node *list,
+    int i);
+
+/* Whether the node is a group `{ ... }`. */
+bool config_node_is_group(const struct config_node *n);
+
+/* The line the node was written on (0: none). */
+int config_node_line(const struct config_node *n);
+
+/* The file the node was written in: ctx->path or an @include'd file. */
+const char *config_node_file(const struct config_ctx *ctx,
+    const struct config_node *n);
+
 /* --- config_parse.c: reports ------------------------------------------ */
 
 /*
@@ -60,7 +91,7 @@ extern const char *const config_keys_user_limits[];
  * positive, else the setting's own line, else 0 (a default or a missing
  * key has no line).
  */
-void config_report(struct config_ctx *ctx, const config_setting_t *s,
+void config_report(struct config_ctx *ctx, const struct config_node *s,
     int line, const char *fmt, ...) PRINTF_FMT(4, 5);
 
 #define config_error(ctx, s, ...) config_report((ctx), (s), 0, __VA_ARGS__)
@@ -69,7 +100,7 @@ void config_report(struct config_ctx *ctx, const config_setting_t *s,
  * A value that works but is unwise: reported like an error, as
  * "warning: ...", without making the load fail.
  */
-void config_warn(struct config_ctx *ctx, const config_setting_t *s,
+void config_warn(struct config_ctx *ctx, const struct config_node *s,
     const char *fmt, ...) PRINTF_FMT(3, 4);
 
 /*
@@ -77,13 +108,6 @@ void config_warn(struct config_ctx *ctx, const config_setting_t *s,
  * cut short with "...". Returns buf.
  */
 const char *config_quote(const char *s, char *buf, size_t cap);
-
-/*
- * Read the whole file and index its lines. Returns 0, or -1 with errno.
- * config_text_free() frees what it allocated.
- */
-int config_text_read(struct config_text *t, const char *path);
-void config_text_free(struct config_text *t);
 
 /* --- config_parse.c: typed getters --------------------------------------
  *
@@ -96,68 +120,69 @@ void config_text_free(struct config_text *t);
 
 /* Report the keys of `group` that are not in `known` (and, at the top,
  * those reserved for later builds). */
-void config_check_keys(struct config_ctx *ctx, const config_setting_t *group,
+void config_check_keys(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *const *known, bool top);
 
 /* Member `name` of `group`, or NULL (also when group is NULL). */
-config_setting_t *config_member(const config_setting_t *group,
+const struct config_node *config_member(const struct config_node *group,
     const char *name);
 
 /* A group such as `connect` with its keys checked against `known`, or
  * NULL when absent or not a group (reported). */
-const config_setting_t *config_group(struct config_ctx *ctx,
-    const config_setting_t *root, const char *name, const char *const *known);
+const struct config_node *config_group(struct config_ctx *ctx,
+    const struct config_node *root, const char *name, const char *const *known);
 
 /* A list of groups such as `access = ( { ... } );`, or NULL when absent
  * or of another type (reported). */
-const config_setting_t *config_group_list(struct config_ctx *ctx,
-    const config_setting_t *root, const char *name);
+const struct config_node *config_group_list(struct config_ctx *ctx,
+    const struct config_node *root, const char *name);
 
 /* An integer key in [min, max] into *out. */
-void config_int(struct config_ctx *ctx, const config_setting_t *group,
+void config_int(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, long long min, long long max,
     int *out);
 
-void config_bool(struct config_ctx *ctx, const config_setting_t *group,
+void config_bool(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool *out);
 
 /* A string key's value, or NULL when absent or not a string; *where (if
  * not NULL) gets the setting, for messages. */
 const char *config_string(struct config_ctx *ctx,
-    const config_setting_t *group, const char *prefix, const char *name,
-    const config_setting_t **where);
+    const struct config_node *group, const char *prefix, const char *name,
+    const struct config_node **where);
 
 /* Replace *out (malloc'd, freed here) with a malloc'd copy of the value. */
-void config_string_dup(struct config_ctx *ctx, const config_setting_t *group,
+void config_string_dup(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool nonempty, char **out);
 
 /* One of the NULL-terminated `choices`: *out gets its index. */
-void config_choice(struct config_ctx *ctx, const config_setting_t *group,
+void config_choice(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, const char *const *choices,
     int *out);
 
 /* A list key (array or list), or NULL when absent or of another type
  * (reported, naming `what` the entries must be). */
-const config_setting_t *config_list(struct config_ctx *ctx,
-    const config_setting_t *group, const char *prefix, const char *name,
+const struct config_node *config_list(struct config_ctx *ctx,
+    const struct config_node *group, const char *prefix, const char *name,
     const char *what);
 
 /* Element i of a list of strings, or NULL (reported) when not a string;
  * *line gets the line it was written on. */
-const char *config_elem(struct config_ctx *ctx, const config_setting_t *list,
+const char *config_elem(struct config_ctx *ctx, const struct config_node *list,
     int i, const char *prefix, const char *name, int *line);
 
 /* --- config_rules.c ----------------------------------------------------- */
 
 /* `access`: the rules into cfg->acl. */
-void config_load_access(struct config_ctx *ctx, const config_setting_t *root);
+void config_load_access(struct config_ctx *ctx, const struct config_node *root);
 
 /* `user_limits` into cfg->user_limits. */
 void config_load_user_limits(struct config_ctx *ctx,
-    const config_setting_t *root);
+    const struct config_node *root);
 
 /* `clients` into cfg->clients. */
-void config_load_clients(struct config_ctx *ctx, const config_setting_t *root);
+void config_load_clients(struct config_ctx *ctx,
+    const struct config_node *root);
 
 /* After everything else: refuse an open proxy (DESIGN.md "Safe by
  * default") unless the admin said allow_open_proxy. */

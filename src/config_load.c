@@ -9,8 +9,6 @@
  */
 #include "config_auto.h"
 
-#include <errno.h>
-#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +23,10 @@ static const char *const config_default_listen[] = {
 };
 
 static void
-config_load_listen(struct config_ctx *ctx, const config_setting_t *root)
+config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *s;
+	const struct config_node *s;
 	char q[CONFIG_QUOTE_MAX];
 	size_t i, j;
 	int n, k, line;
@@ -47,7 +45,7 @@ config_load_listen(struct config_ctx *ctx, const config_setting_t *root)
 		cfg->n_listen = ARRAY_SIZE(config_default_listen);
 		return;
 	}
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	if (n == 0) {
 		config_error(ctx, s, "'listen' must list at least one address");
 		return;
@@ -80,13 +78,13 @@ config_load_listen(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 static void
-config_load_log(struct config_ctx *ctx, const config_setting_t *root)
+config_load_log(struct config_ctx *ctx, const struct config_node *root)
 {
 	static const char *const levels[] = {
 		"error", "warning", "info", "verbose", "debug", NULL,
 	};
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g, *s;
+	const struct config_node *g, *s;
 	const char *v;
 	char q[CONFIG_QUOTE_MAX];
 	int level;
@@ -154,18 +152,16 @@ config_method_supported(uint8_t m)
  * as the users file: refuse it in a file that everybody can read.
  */
 static void
-config_check_secret_mode(struct config_ctx *ctx, const config_setting_t *g)
+config_check_secret_mode(struct config_ctx *ctx, const struct config_node *g)
 {
-	const config_setting_t *s = config_member(g, "chap_server_secret");
+	const struct config_node *s = config_member(g, "chap_server_secret");
 	const char *file;
 	struct stat st;
 
 	if (s == NULL || ctx->cfg->auth.chap_server_secret == NULL ||
 	    ctx->cfg->auth.chap_server_secret[0] == '\0')
 		return;
-	file = config_setting_source_file(s);
-	if (file == NULL)
-		file = ctx->path;
+	file = config_node_file(ctx, s);
 	if (stat(file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
 		config_error(ctx, s, "'auth.chap_server_secret' is set, but "
 		    "%s can be read by others (mode %04o); run chmod o-rw on "
@@ -173,7 +169,7 @@ config_check_secret_mode(struct config_ctx *ctx, const config_setting_t *g)
 }
 
 static void
-config_load_auth(struct config_ctx *ctx, const config_setting_t *root)
+config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 {
 	static const char *const mutual[] = {
 		"allow", "require", "deny", NULL,
@@ -187,7 +183,7 @@ config_load_auth(struct config_ctx *ctx, const config_setting_t *root)
 		{ "chap", SOCKS5_METHOD_CHAP },
 	};
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g, *s;
+	const struct config_node *g, *s;
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line, choice;
 	size_t i, j;
@@ -204,7 +200,7 @@ config_load_auth(struct config_ctx *ctx, const config_setting_t *root)
 			    "of auth.methods; set auth.methods = [ \"none\" ])",
 			    config_method_name(cfg->auth.methods[0]));
 	} else if (s != NULL) {
-		n = config_setting_length(s);
+		n = config_node_length(s);
 		if (n == 0)
 			config_error(ctx, s, "'auth.methods' must list at "
 			    "least one method");
@@ -258,16 +254,16 @@ config_load_auth(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 static void
-config_load_resolver(struct config_ctx *ctx, const config_setting_t *root)
+config_load_resolver(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g, *s;
+	const struct config_node *g, *s;
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 
 	g = config_group(ctx, root, "resolver", config_keys_resolver);
 	s = config_list(ctx, g, "resolver.", "servers", "addresses");
-	if (s != NULL && (n = config_setting_length(s)) > 0) {
+	if (s != NULL && (n = config_node_length(s)) > 0) {
 		cfg->resolver.servers = xcalloc((size_t)n,
 		    sizeof(*cfg->resolver.servers));
 		for (k = 0; k < n; k++) {
@@ -303,10 +299,10 @@ config_load_resolver(struct config_ctx *ctx, const config_setting_t *root)
 
 /* connect.bind_ipv4 / bind_ipv6: "" (none) or a literal of `family`. */
 static void
-config_bind_addr(struct config_ctx *ctx, const config_setting_t *g,
+config_bind_addr(struct config_ctx *ctx, const struct config_node *g,
     const char *name, int family, bool *has, union sockaddr_any *out)
 {
-	const config_setting_t *s;
+	const struct config_node *s;
 	const char *v = config_string(ctx, g, "connect.", name, &s);
 	char q[CONFIG_QUOTE_MAX];
 
@@ -324,11 +320,11 @@ config_bind_addr(struct config_ctx *ctx, const config_setting_t *g,
 }
 
 static void
-config_load_connect(struct config_ctx *ctx, const config_setting_t *root)
+config_load_connect(struct config_ctx *ctx, const struct config_node *root)
 {
 	static const char *const families[] = { "ipv6", "ipv4", NULL };
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g;
+	const struct config_node *g;
 	int fam = cfg->connect.prefer_family == AF_INET ? 1 : 0;
 
 	g = config_group(ctx, root, "connect", config_keys_connect);
@@ -355,7 +351,7 @@ config_load_connect(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 static void
-config_load_commands(struct config_ctx *ctx, const config_setting_t *root)
+config_load_commands(struct config_ctx *ctx, const struct config_node *root)
 {
 	static const struct {
 		const char *name;
@@ -366,7 +362,7 @@ config_load_commands(struct config_ctx *ctx, const config_setting_t *root)
 		{ "udp_associate", SOCKS5_CMD_UDP_ASSOCIATE },
 	};
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *s;
+	const struct config_node *s;
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 	size_t i;
@@ -374,7 +370,7 @@ config_load_commands(struct config_ctx *ctx, const config_setting_t *root)
 	s = config_list(ctx, root, "", "commands", "command names");
 	if (s == NULL)
 		return;
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	if (n == 0) {
 		config_error(ctx, s, "'commands' must list at least one "
 		    "command");
@@ -406,16 +402,16 @@ config_load_commands(struct config_ctx *ctx, const config_setting_t *root)
 
 /* `bind`: the BIND command (bind.h). */
 static void
-config_load_bind(struct config_ctx *ctx, const config_setting_t *root)
+config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g, *s;
+	const struct config_node *g, *s;
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 
 	g = config_group(ctx, root, "bind", config_keys_bind);
 	s = config_list(ctx, g, "bind.", "external_addresses", "addresses");
-	if (s != NULL && (n = config_setting_length(s)) > 0) {
+	if (s != NULL && (n = config_node_length(s)) > 0) {
 		cfg->bind.external = xcalloc((size_t)n,
 		    sizeof(*cfg->bind.external));
 		for (k = 0; k < n; k++) {
@@ -443,13 +439,13 @@ config_load_bind(struct config_ctx *ctx, const config_setting_t *root)
 
 /* `udp`: the UDP ASSOCIATE command (udp.h). */
 static void
-config_load_udp(struct config_ctx *ctx, const config_setting_t *root)
+config_load_udp(struct config_ctx *ctx, const struct config_node *root)
 {
 	static const char *const filtering[] = {
 		"address-dependent", "endpoint-independent", NULL,
 	};
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g, *s;
+	const struct config_node *g, *s;
 	char q[CONFIG_QUOTE_MAX];
 	struct port_range pr;
 	const char *v;
@@ -485,10 +481,10 @@ config_load_udp(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 static void
-config_load_limits(struct config_ctx *ctx, const config_setting_t *root)
+config_load_limits(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *g;
+	const struct config_node *g;
 
 	g = config_group(ctx, root, "limits", config_keys_limits);
 	config_int(ctx, g, "limits.", "max_sessions", 1, 10000000,
@@ -514,9 +510,10 @@ config_load_limits(struct config_ctx *ctx, const config_setting_t *root)
  * daemon changes to / when it detaches, and a reload must find it).
  */
 static void
-config_load_status_socket(struct config_ctx *ctx, const config_setting_t *root)
+config_load_status_socket(struct config_ctx *ctx,
+    const struct config_node *root)
 {
-	const config_setting_t *s;
+	const struct config_node *s;
 	char q[CONFIG_QUOTE_MAX];
 	const char *v = config_string(ctx, root, "", "status_socket", &s);
 
@@ -583,8 +580,7 @@ struct config *
 config_load(const char *path, config_report_fn report, void *arg)
 {
 	struct config_ctx ctx;
-	const config_setting_t *root;
-	config_t cf;
+	const struct config_node *root;
 	struct config *cfg;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -592,41 +588,9 @@ config_load(const char *path, config_report_fn report, void *arg)
 	ctx.report = report;
 	ctx.arg = arg;
 
-	if (config_text_read(&ctx.text, path) == -1) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
-		report(arg, path, 0, msg);
+	if ((root = config_parse_begin(&ctx)) == NULL)
 		return NULL;
-	}
-
-	/*
-	 * No config_set_include_dir(): libconfig 1.5 prepends it even to an
-	 * absolute @include path, so relative paths stay relative to the
-	 * working directory, as libconfig documents.
-	 */
-	config_init(&cf);
-	if (config_read_file(&cf, path) == CONFIG_FALSE) {
-		const char *file = config_error_file(&cf);
-		char msg[256];
-
-		if (file == NULL)
-			file = path;
-		if (config_error_type(&cf) == CONFIG_ERR_PARSE) {
-			report(arg, file, config_error_line(&cf),
-			    config_error_text(&cf));
-		} else {
-			snprintf(msg, sizeof(msg), "cannot read: %s",
-			    config_error_text(&cf));
-			report(arg, file, 0, msg);
-		}
-		config_destroy(&cf);
-		config_text_free(&ctx.text);
-		return NULL;
-	}
-
 	cfg = ctx.cfg = config_new_defaults(path);
-	root = config_root_setting(&cf);
 	config_check_keys(&ctx, root, "", config_keys_top, true);
 
 	config_load_listen(&ctx, root);
@@ -653,8 +617,7 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_bool(&ctx, root, "", "allow_open_proxy", &cfg->allow_open_proxy);
 	config_check_open_proxy(&ctx);
 
-	config_destroy(&cf);
-	config_text_free(&ctx.text);
+	config_parse_end(&ctx);
 	if (ctx.n_errors > 0) {
 		config_free(cfg);
 		return NULL;

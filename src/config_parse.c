@@ -31,14 +31,47 @@
 #include "config_int.h"
 #include "util.h"
 
+/* The file's contents, split into lines (1-based, as libconfig counts). */
+struct config_text {
+	char *buf;
+	size_t len;
+	const char **line;		/* line[i] starts line i+1 */
+	size_t *line_len;
+	size_t n_lines;
+};
+
+/* What config_parse_begin() read: libconfig's tree and the file's text. */
+struct config_file {
+	config_t cf;
+	struct config_text text;
+};
+
+/*
+ * struct config_node is never defined: a pointer to one is a pointer to a
+ * libconfig setting under another name, so that the other parts of the
+ * module see none of libconfig's types.
+ */
+static const config_setting_t *
+config_as_setting(const struct config_node *n)
+{
+	return (const config_setting_t *)n;
+}
+
+static const struct config_node *
+config_as_node(const config_setting_t *s)
+{
+	return (const struct config_node *)s;
+}
+
 /*
  * Report one problem. The line is `line` when positive, else the setting's
  * own line, else 0 (a default or a missing key has no line).
  */
 void
-config_report(struct config_ctx *ctx, const config_setting_t *s, int line,
+config_report(struct config_ctx *ctx, const struct config_node *n, int line,
     const char *fmt, ...)
 {
+	const config_setting_t *s = config_as_setting(n);
 	const char *file = NULL;
 	char msg[1024];
 	va_list ap;
@@ -63,7 +96,7 @@ config_report(struct config_ctx *ctx, const config_setting_t *s, int line,
  * "warning: ...", without making the load fail.
  */
 void
-config_warn(struct config_ctx *ctx, const config_setting_t *s,
+config_warn(struct config_ctx *ctx, const struct config_node *n,
     const char *fmt, ...)
 {
 	char msg[1024];
@@ -72,7 +105,7 @@ config_warn(struct config_ctx *ctx, const config_setting_t *s,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	config_report(ctx, s, 0, "warning: %s", msg);
+	config_report(ctx, n, 0, "warning: %s", msg);
 	ctx->n_errors--;
 }
 
@@ -114,7 +147,7 @@ config_in(const char *name, const char *const *list)
  * real reason a file cannot be read ("Permission denied"), where libconfig
  * only says "file I/O error".
  */
-int
+static int
 config_text_read(struct config_text *t, const char *path)
 {
 	struct stat st;
@@ -178,7 +211,7 @@ fail:
 	return -1;
 }
 
-void
+static void
 config_text_free(struct config_text *t)
 {
 	free(t->buf);
@@ -196,10 +229,10 @@ config_text_line(const struct config_ctx *ctx, const config_setting_t *s,
 
 	if (file == NULL || strcmp(file, ctx->path) != 0)
 		return NULL;	/* an @include'd file: its text is not kept */
-	if (n < 1 || (size_t)n > ctx->text.n_lines)
+	if (n < 1 || (size_t)n > ctx->file->text.n_lines)
 		return NULL;
-	*len = ctx->text.line_len[n - 1];
-	return ctx->text.line[n - 1];
+	*len = ctx->file->text.line_len[n - 1];
+	return ctx->file->text.line[n - 1];
 }
 
 /* memmem(), without depending on _GNU_SOURCE. */
@@ -311,50 +344,50 @@ config_raw_int(const struct config_ctx *ctx, const config_setting_t *s,
 
 /* Unknown and reserved keys in `group` ("" or "connect." as `prefix`). */
 void
-config_check_keys(struct config_ctx *ctx, const config_setting_t *group,
+config_check_keys(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *const *known, bool top)
 {
 	int i, n;
 
 	if (group == NULL)
 		return;
-	n = config_setting_length(group);
+	n = config_node_length(group);
 	for (i = 0; i < n; i++) {
-		const config_setting_t *s = config_setting_get_elem(group,
-		    (unsigned)i);
-		const char *name = config_setting_name(s);
+		const struct config_node *e = config_node_elem(group, i);
+		const char *name = config_setting_name(config_as_setting(e));
 		char q[CONFIG_QUOTE_MAX];
 
 		if (name == NULL || config_in(name, known))
 			continue;
 		if (top && config_in(name, config_keys_reserved))
-			config_error(ctx, s, "`%s` is not supported by this "
+			config_error(ctx, e, "`%s` is not supported by this "
 			    "build yet", name);
 		else
-			config_error(ctx, s, "unknown key '%s%s'", prefix,
+			config_error(ctx, e, "unknown key '%s%s'", prefix,
 			    config_quote(name, q, sizeof(q)));
 	}
 }
 
-config_setting_t *
-config_member(const config_setting_t *group, const char *name)
+const struct config_node *
+config_member(const struct config_node *group, const char *name)
 {
 	if (group == NULL)
 		return NULL;
-	return config_setting_get_member(group, name);
+	return config_as_node(config_setting_get_member(
+	    config_as_setting(group), name));
 }
 
 /* A group such as `connect`, or NULL when absent or not a group. */
-const config_setting_t *
-config_group(struct config_ctx *ctx, const config_setting_t *root,
+const struct config_node *
+config_group(struct config_ctx *ctx, const struct config_node *root,
     const char *name, const char *const *known)
 {
-	const config_setting_t *g = config_member(root, name);
+	const struct config_node *g = config_member(root, name);
 	char prefix[64];
 
 	if (g == NULL)
 		return NULL;
-	if (!config_setting_is_group(g)) {
+	if (!config_node_is_group(g)) {
 		config_error(ctx, g, "'%s' must be a group: %s = { ... };",
 		    name, name);
 		return NULL;
@@ -366,11 +399,12 @@ config_group(struct config_ctx *ctx, const config_setting_t *root,
 
 /* An integer key in [min, max]; *out keeps its default when absent. */
 void
-config_int(struct config_ctx *ctx, const config_setting_t *group,
+config_int(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, long long min, long long max,
     int *out)
 {
-	const config_setting_t *s = config_member(group, name);
+	const struct config_node *n = config_member(group, name);
+	const config_setting_t *s = config_as_setting(n);
 	long long v, raw;
 	int type;
 
@@ -378,7 +412,7 @@ config_int(struct config_ctx *ctx, const config_setting_t *group,
 		return;
 	type = config_setting_type(s);
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-		config_error(ctx, s, "'%s%s' must be an integer", prefix, name);
+		config_error(ctx, n, "'%s%s' must be an integer", prefix, name);
 		return;
 	}
 	v = config_setting_get_int64(s);
@@ -386,7 +420,7 @@ config_int(struct config_ctx *ctx, const config_setting_t *group,
 	    raw != v)
 		v = raw;	/* libconfig truncated it: judge what was written */
 	if (v < min || v > max) {
-		config_error(ctx, s, "'%s%s' must be between %lld and %lld",
+		config_error(ctx, n, "'%s%s' must be between %lld and %lld",
 		    prefix, name, min, max);
 		return;
 	}
@@ -394,15 +428,16 @@ config_int(struct config_ctx *ctx, const config_setting_t *group,
 }
 
 void
-config_bool(struct config_ctx *ctx, const config_setting_t *group,
+config_bool(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool *out)
 {
-	const config_setting_t *s = config_member(group, name);
+	const struct config_node *n = config_member(group, name);
+	const config_setting_t *s = config_as_setting(n);
 
 	if (s == NULL)
 		return;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		config_error(ctx, s, "'%s%s' must be true or false", prefix,
+		config_error(ctx, n, "'%s%s' must be true or false", prefix,
 		    name);
 		return;
 	}
@@ -411,17 +446,18 @@ config_bool(struct config_ctx *ctx, const config_setting_t *group,
 
 /* A string key: its value, or NULL when absent or not a string. */
 const char *
-config_string(struct config_ctx *ctx, const config_setting_t *group,
-    const char *prefix, const char *name, const config_setting_t **where)
+config_string(struct config_ctx *ctx, const struct config_node *group,
+    const char *prefix, const char *name, const struct config_node **where)
 {
-	const config_setting_t *s = config_member(group, name);
+	const struct config_node *n = config_member(group, name);
+	const config_setting_t *s = config_as_setting(n);
 
 	if (where != NULL)
-		*where = s;
+		*where = n;
 	if (s == NULL)
 		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		config_error(ctx, s, "'%s%s' must be a string", prefix, name);
+		config_error(ctx, n, "'%s%s' must be a string", prefix, name);
 		return NULL;
 	}
 	return config_setting_get_string(s);
@@ -429,10 +465,10 @@ config_string(struct config_ctx *ctx, const config_setting_t *group,
 
 /* Replace *out with a copy of the string key's value, when present. */
 void
-config_string_dup(struct config_ctx *ctx, const config_setting_t *group,
+config_string_dup(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool nonempty, char **out)
 {
-	const config_setting_t *s;
+	const struct config_node *s;
 	const char *v = config_string(ctx, group, prefix, name, &s);
 
 	if (v == NULL)
@@ -450,11 +486,11 @@ config_string_dup(struct config_ctx *ctx, const config_setting_t *group,
  * choices so the admin need not open the manual.
  */
 void
-config_choice(struct config_ctx *ctx, const config_setting_t *group,
+config_choice(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, const char *const *choices,
     int *out)
 {
-	const config_setting_t *s;
+	const struct config_node *s;
 	const char *v = config_string(ctx, group, prefix, name, &s);
 	char list[256], q[CONFIG_QUOTE_MAX];
 	size_t len = 0;
@@ -478,32 +514,34 @@ config_choice(struct config_ctx *ctx, const config_setting_t *group,
 }
 
 /* A list key (array or list), or NULL when absent or of another type. */
-const config_setting_t *
-config_list(struct config_ctx *ctx, const config_setting_t *group,
+const struct config_node *
+config_list(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, const char *what)
 {
-	const config_setting_t *s = config_member(group, name);
+	const struct config_node *n = config_member(group, name);
+	const config_setting_t *s = config_as_setting(n);
 
 	if (s == NULL)
 		return NULL;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-		config_error(ctx, s, "'%s%s' must be a list of %s, e.g. "
+		config_error(ctx, n, "'%s%s' must be a list of %s, e.g. "
 		    "%s = [ ... ];", prefix, name, what, name);
 		return NULL;
 	}
-	return s;
+	return n;
 }
 
 /* Element i of a list of strings, or NULL (reported) when not a string. */
 const char *
-config_elem(struct config_ctx *ctx, const config_setting_t *list, int i,
+config_elem(struct config_ctx *ctx, const struct config_node *list, int i,
     const char *prefix, const char *name, int *line)
 {
-	const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+	const config_setting_t *e = config_setting_get_elem(
+	    config_as_setting(list), (unsigned)i);
 
 	*line = config_elem_line(ctx, e);
 	if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-		config_report(ctx, e, *line, "'%s%s' entries must be strings",
+		config_report(ctx, config_as_node(e), *line, "'%s%s' entries must be strings",
 		    prefix, name);
 		return NULL;
 	}
@@ -511,18 +549,110 @@ config_elem(struct config_ctx *ctx, const config_setting_t *list, int i,
 }
 
 /* A list of groups such as `access = ( { ... }, { ... } );`. */
-const config_setting_t *
-config_group_list(struct config_ctx *ctx, const config_setting_t *root,
+const struct config_node *
+config_group_list(struct config_ctx *ctx, const struct config_node *root,
     const char *name)
 {
-	const config_setting_t *s = config_member(root, name);
+	const struct config_node *n = config_member(root, name);
 
-	if (s == NULL)
+	if (n == NULL)
 		return NULL;
-	if (!config_setting_is_list(s)) {
-		config_error(ctx, s, "'%s' must be a list of groups: %s = "
+	if (!config_setting_is_list(config_as_setting(n))) {
+		config_error(ctx, n, "'%s' must be a list of groups: %s = "
 		    "( { ... }, { ... } );", name, name);
 		return NULL;
 	}
-	return s;
+	return n;
+}
+
+/* --- the tree's nodes -------------------------------------------------- */
+
+int
+config_node_length(const struct config_node *list)
+{
+	return config_setting_length(config_as_setting(list));
+}
+
+const struct config_node *
+config_node_elem(const struct config_node *list, int i)
+{
+	return config_as_node(config_setting_get_elem(config_as_setting(list),
+	    (unsigned)i));
+}
+
+bool
+config_node_is_group(const struct config_node *n)
+{
+	return config_setting_is_group(config_as_setting(n)) != 0;
+}
+
+int
+config_node_line(const struct config_node *n)
+{
+	return config_setting_source_line(config_as_setting(n));
+}
+
+const char *
+config_node_file(const struct config_ctx *ctx, const struct config_node *n)
+{
+	const char *file = config_setting_source_file(config_as_setting(n));
+
+	return file != NULL ? file : ctx->path;
+}
+
+/* --- the file ----------------------------------------------------------- */
+
+const struct config_node *
+config_parse_begin(struct config_ctx *ctx)
+{
+	struct config_file *f = xcalloc(1, sizeof(*f));
+	const char *path = ctx->path;
+
+	if (config_text_read(&f->text, path) == -1) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
+		ctx->report(ctx->arg, path, 0, msg);
+		free(f);
+		return NULL;
+	}
+
+	/*
+	 * No config_set_include_dir(): libconfig 1.5 prepends it even to an
+	 * absolute @include path, so relative paths stay relative to the
+	 * working directory, as libconfig documents.
+	 */
+	config_init(&f->cf);
+	if (config_read_file(&f->cf, path) == CONFIG_FALSE) {
+		const char *file = config_error_file(&f->cf);
+		char msg[256];
+
+		if (file == NULL)
+			file = path;
+		if (config_error_type(&f->cf) == CONFIG_ERR_PARSE) {
+			ctx->report(ctx->arg, file, config_error_line(&f->cf),
+			    config_error_text(&f->cf));
+		} else {
+			snprintf(msg, sizeof(msg), "cannot read: %s",
+			    config_error_text(&f->cf));
+			ctx->report(ctx->arg, file, 0, msg);
+		}
+		config_destroy(&f->cf);
+		config_text_free(&f->text);
+		free(f);
+		return NULL;
+	}
+	ctx->file = f;
+	return config_as_node(config_root_setting(&f->cf));
+}
+
+void
+config_parse_end(struct config_ctx *ctx)
+{
+	if (ctx->file == NULL)
+		return;
+	config_destroy(&ctx->file->cf);
+	config_text_free(&ctx->file->text);
+	free(ctx->file);
+	ctx->file = NULL;
 }

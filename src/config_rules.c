@@ -7,7 +7,6 @@
  */
 #include "config_auto.h"
 
-#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +21,11 @@
  * stored in *out (NULL when the key is absent).
  */
 static size_t
-config_rule_strings(struct config_ctx *ctx, const config_setting_t *g,
+config_rule_strings(struct config_ctx *ctx, const struct config_node *g,
     const char *prefix, const char *name, const char *what,
     bool (*check)(const char *), char ***out)
 {
-	const config_setting_t *s = config_list(ctx, g, prefix, name, what);
+	const struct config_node *s = config_list(ctx, g, prefix, name, what);
 	char q[CONFIG_QUOTE_MAX];
 	size_t got = 0;
 	int n, k, line;
@@ -34,7 +33,7 @@ config_rule_strings(struct config_ctx *ctx, const config_setting_t *g,
 	*out = NULL;
 	if (s == NULL)
 		return 0;
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	if (n == 0) {
 		config_error(ctx, s, "'%s%s' must not be empty (leave the key "
 		    "out to match anything)", prefix, name);
@@ -77,7 +76,7 @@ config_host_pattern_ok(const char *v)
 }
 
 static size_t
-config_rule_nets(struct config_ctx *ctx, const config_setting_t *g,
+config_rule_nets(struct config_ctx *ctx, const struct config_node *g,
     const char *prefix, const char *name, struct cidr **out)
 {
 	char **v;
@@ -105,17 +104,17 @@ config_rule_nets(struct config_ctx *ctx, const config_setting_t *g,
 }
 
 static void
-config_load_rule(struct config_ctx *ctx, const config_setting_t *g,
+config_load_rule(struct config_ctx *ctx, const struct config_node *g,
     const char *prefix, struct acl_rule *r)
 {
 	static const char *const actions[] = { "allow", "deny", NULL };
-	const config_setting_t *s;
+	const struct config_node *s;
 	char **v;
 	size_t i, n;
 	int action = -1;
 	char q[CONFIG_QUOTE_MAX];
 
-	r->line = config_setting_source_line(g);
+	r->line = config_node_line(g);
 	config_choice(ctx, g, prefix, "action", actions, &action);
 	if (config_member(g, "action") == NULL)
 		config_error(ctx, g, "'%saction' is missing: \"allow\" or "
@@ -183,24 +182,24 @@ config_load_rule(struct config_ctx *ctx, const config_setting_t *g,
 }
 
 void
-config_load_access(struct config_ctx *ctx, const config_setting_t *root)
+config_load_access(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *s;
+	const struct config_node *s;
 	int n, k;
 
 	/* Present but wrong still counts: refuse rather than allow all. */
 	cfg->has_access = config_member(root, "access") != NULL;
 	if ((s = config_group_list(ctx, root, "access")) == NULL)
 		return;
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	cfg->acl.rules = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*cfg->acl.rules));
 	for (k = 0; k < n; k++) {
-		const config_setting_t *g = config_setting_get_elem(s, (unsigned)k);
+		const struct config_node *g = config_node_elem(s, k);
 		char prefix[32];
 
 		snprintf(prefix, sizeof(prefix), "access[%d].", k);
-		if (!config_setting_is_group(g)) {
+		if (!config_node_is_group(g)) {
 			config_error(ctx, g, "'access' entries must be groups: "
 			    "{ action = \"allow\"; ... }");
 			continue;
@@ -212,29 +211,29 @@ config_load_access(struct config_ctx *ctx, const config_setting_t *root)
 }
 
 void
-config_load_user_limits(struct config_ctx *ctx, const config_setting_t *root)
+config_load_user_limits(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *s;
+	const struct config_node *s;
 	int n, k;
 
 	if ((s = config_group_list(ctx, root, "user_limits")) == NULL)
 		return;
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	cfg->user_limits = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*cfg->user_limits));
 	for (k = 0; k < n; k++) {
-		const config_setting_t *g = config_setting_get_elem(s, (unsigned)k);
+		const struct config_node *g = config_node_elem(s, k);
 		struct config_user_limit *u = &cfg->user_limits[cfg->n_user_limits];
 		char prefix[32];
 
 		snprintf(prefix, sizeof(prefix), "user_limits[%d].", k);
-		if (!config_setting_is_group(g)) {
+		if (!config_node_is_group(g)) {
 			config_error(ctx, g, "'user_limits' entries must be groups: "
 			    "{ users = [ \"alice\" ]; max_sessions = 10; }");
 			continue;
 		}
 		config_check_keys(ctx, g, prefix, config_keys_user_limits, false);
-		u->line = config_setting_source_line(g);
+		u->line = config_node_line(g);
 		u->max_sessions = u->bandwidth_bps = -1;
 		u->n_users = config_rule_strings(ctx, g, prefix, "users",
 		    "a user name", NULL, &u->users);
@@ -275,10 +274,10 @@ config_user_limits(const struct config *cfg, const char *user,
 }
 
 void
-config_load_clients(struct config_ctx *ctx, const config_setting_t *root)
+config_load_clients(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *s;
+	const struct config_node *s;
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 
@@ -290,7 +289,7 @@ config_load_clients(struct config_ctx *ctx, const config_setting_t *root)
 	s = config_list(ctx, root, "", "clients", "networks");
 	if (s == NULL)
 		return;
-	n = config_setting_length(s);
+	n = config_node_length(s);
 	if (n == 0) {
 		config_error(ctx, s, "'clients' must list at least one network "
 		    "(without the key, anyone may connect)");
