@@ -40,19 +40,6 @@ struct config_ctx {
 /* Longest user-written string quoted back in a message. */
 #define CONFIG_QUOTE_MAX 72
 
-/* config_keys.c: the keys this build knows, per group; NULL-terminated. */
-extern const char *const config_keys_top[];
-extern const char *const config_keys_reserved[];
-extern const char *const config_keys_log[];
-extern const char *const config_keys_auth[];
-extern const char *const config_keys_resolver[];
-extern const char *const config_keys_connect[];
-extern const char *const config_keys_bind[];
-extern const char *const config_keys_udp[];
-extern const char *const config_keys_limits[];
-extern const char *const config_keys_access[];
-extern const char *const config_keys_user_limits[];
-
 /* --- config_parse.c: the file ------------------------------------------ */
 
 /*
@@ -111,54 +98,58 @@ const char *config_quote(const char *s, char *buf, size_t cap);
 
 /* --- config_parse.c: typed getters --------------------------------------
  *
- * `prefix` ("" or "connect.", "access[2].") and `name` make the key's name
- * in messages. A getter of an absent key changes nothing and reports
- * nothing; one of the wrong type or out of range reports and changes
- * nothing. Strings returned belong to the parsed file: valid until
- * config_load() returns.
+ * Every key a getter reads is one of config_keys.h's table, which gives
+ * its range, its words and its default; a key missing from the table, or
+ * there with another type, is a bug (BUG_ON). `prefix` ("", "connect.",
+ * "access[2].") names the key's group for the table and, with `name`, the
+ * key in messages. An absent key takes the table's default (when it has
+ * one) without a report; a value of the wrong type or out of range is
+ * reported and leaves the default. Strings returned belong to the parsed
+ * file or the table: valid until config_parse_end().
  */
 
-/* Report the keys of `group` that are not in `known` (and, at the top,
- * those reserved for later builds). */
-void config_check_keys(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *const *known, bool top);
+/* Report the keys of `group` that the table lacks or reserves. */
+void config_check_keys(struct config_ctx *ctx,
+    const struct config_node *group, const char *prefix);
 
 /* Member `name` of `group`, or NULL (also when group is NULL). */
 const struct config_node *config_member(const struct config_node *group,
     const char *name);
 
-/* A group such as `connect` with its keys checked against `known`, or
- * NULL when absent or not a group (reported). */
+/* A group such as `connect` with its keys checked, or NULL when absent or
+ * not a group (reported). */
 const struct config_node *config_group(struct config_ctx *ctx,
-    const struct config_node *root, const char *name, const char *const *known);
+    const struct config_node *root, const char *name);
 
 /* A list of groups such as `access = ( { ... } );`, or NULL when absent
- * or of another type (reported). */
+ * or of another type (reported). The entries' keys are the caller's to
+ * check, with a prefix such as "access[2].". */
 const struct config_node *config_group_list(struct config_ctx *ctx,
     const struct config_node *root, const char *name);
 
-/* An integer key in [min, max] into *out. */
+/* An integer key, in the table's range, into *out. */
 void config_int(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, long long min, long long max,
-    int *out);
+    const char *prefix, const char *name, int *out);
 
 void config_bool(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool *out);
 
-/* A string key's value, or NULL when absent or not a string; *where (if
- * not NULL) gets the setting, for messages. */
+/* A string key's value, its default when absent (NULL without one), or
+ * NULL when not a string; *where (if not NULL) gets the setting, NULL
+ * when absent, for messages. */
 const char *config_string(struct config_ctx *ctx,
     const struct config_node *group, const char *prefix, const char *name,
     const struct config_node **where);
 
-/* Replace *out (malloc'd, freed here) with a malloc'd copy of the value. */
-void config_string_dup(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, bool nonempty, char **out);
+/* Replace *out (malloc'd, freed here) with a malloc'd copy of the value
+ * or default; "" is refused for a CONFIG_KEY_NOT_EMPTY key. */
+void config_string_dup(struct config_ctx *ctx,
+    const struct config_node *group, const char *prefix, const char *name,
+    char **out);
 
-/* One of the NULL-terminated `choices`: *out gets its index. */
+/* One of the key's words (config_key.choices): *out gets its index. */
 void config_choice(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, const char *const *choices,
-    int *out);
+    const char *prefix, const char *name, int *out);
 
 /* A list key (array or list), or NULL when absent or of another type
  * (reported, naming `what` the entries must be). */
@@ -168,8 +159,37 @@ const struct config_node *config_list(struct config_ctx *ctx,
 
 /* Element i of a list of strings, or NULL (reported) when not a string;
  * *line gets the line it was written on. */
-const char *config_elem(struct config_ctx *ctx, const struct config_node *list,
-    int i, const char *prefix, const char *name, int *line);
+const char *config_elem(struct config_ctx *ctx,
+    const struct config_node *list, int i, const char *prefix,
+    const char *name, int *line);
+
+/*
+ * The strings of a list key, one at a time: those of the file, or the
+ * table's default when the key is absent, so that a default passes the
+ * same checks as a value written in the file.
+ */
+struct config_strings {
+	const struct config_node *list;	/* NULL: the default's */
+	const char *const *def;
+	const char *prefix, *name;
+	int n, i;
+	const char *v;			/* the current string */
+	int line;			/* its line; 0 for a default */
+};
+
+/*
+ * Start on list key `name`. Returns how many elements it has, or -1 when
+ * it is absent without a default, or not a list (reported, naming `what`
+ * the entries must be). An empty list in the file is reported as
+ * "'NAME' `empty`" when `empty` is not NULL.
+ */
+int config_strings_begin(struct config_ctx *ctx,
+    const struct config_node *group, const char *prefix, const char *name,
+    const char *what, const char *empty, struct config_strings *it);
+
+/* The next string into it->v and it->line: false after the last. An
+ * element that is not a string is reported and skipped. */
+bool config_strings_next(struct config_ctx *ctx, struct config_strings *it);
 
 /* --- config_rules.c ----------------------------------------------------- */
 

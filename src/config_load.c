@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * config_load.c - config_load(): defaults, then the file section by
- * section into a fresh struct config; config_free().
+ * config_load.c - config_load(): the file, section by section, into a
+ * fresh struct config; config_free().
  *
- * Each section loader reads its keys with config_parse.c's typed getters
- * and turns the values into the struct's types (addresses, enums, bit
- * sets); the access rules, user limits and clients are config_rules.c's.
+ * Each section loader reads its keys with config_parse.c's typed getters,
+ * which take ranges, words and defaults from config_keys.c's table, and
+ * turns the values into the struct's types (addresses, enums, bit sets).
+ * The access rules, user limits and clients are config_rules.c's.
  */
 #include "config_auto.h"
 
@@ -18,48 +19,27 @@
 #include "socks5.h"
 #include "util.h"
 
-static const char *const config_default_listen[] = {
-	"127.0.0.1:1080", "[::1]:1080",
-};
-
 static void
 config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *s;
+	struct config_strings it;
 	char q[CONFIG_QUOTE_MAX];
-	size_t i, j;
-	int n, k, line;
+	size_t j;
+	int n;
 
-	s = config_list(ctx, root, "", "listen", "\"IP:PORT\" strings");
-	if (s == NULL) {
-		if (config_member(root, "listen") != NULL)
-			return;	/* reported: wrong type */
-		cfg->listen = xcalloc(ARRAY_SIZE(config_default_listen),
-		    sizeof(*cfg->listen));
-		for (i = 0; i < ARRAY_SIZE(config_default_listen); i++) {
-			BUG_ON(sockaddr_parse_hostport(config_default_listen[i],
-			    &cfg->listen[i].addr) == -1);
-			cfg->listen[i].line = 0;
-		}
-		cfg->n_listen = ARRAY_SIZE(config_default_listen);
+	n = config_strings_begin(ctx, root, "", "listen",
+	    "\"IP:PORT\" strings", "must list at least one address", &it);
+	if (n <= 0)
 		return;
-	}
-	n = config_node_length(s);
-	if (n == 0) {
-		config_error(ctx, s, "'listen' must list at least one address");
-		return;
-	}
 	cfg->listen = xcalloc((size_t)n, sizeof(*cfg->listen));
-	for (k = 0; k < n; k++) {
+	while (config_strings_next(ctx, &it)) {
 		struct config_listen *l = &cfg->listen[cfg->n_listen];
-		const char *v = config_elem(ctx, s, k, "", "listen", &line);
+		const char *v = it.v;
 
-		if (v == NULL)
-			continue;
 		if (sockaddr_parse_hostport(v, &l->addr) == -1) {
-			config_report(ctx, s, line, "'listen': \"%s\" is not "
-			    "\"IP:PORT\" or \"[IPv6]:PORT\"",
+			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
+			    "is not \"IP:PORT\" or \"[IPv6]:PORT\"",
 			    config_quote(v, q, sizeof(q)));
 			continue;
 		}
@@ -68,11 +48,11 @@ config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 				break;
 		/* Two binds of one address: the second would fail later. */
 		if (j < cfg->n_listen && sockaddr_port(&l->addr.sa) != 0) {
-			config_report(ctx, s, line, "'listen': \"%s\" is "
-			    "listed twice", config_quote(v, q, sizeof(q)));
+			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
+			    "is listed twice", config_quote(v, q, sizeof(q)));
 			continue;
 		}
-		l->line = line;
+		l->line = it.line;
 		cfg->n_listen++;
 	}
 }
@@ -80,16 +60,13 @@ config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 static void
 config_load_log(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const char *const levels[] = {
-		"error", "warning", "info", "verbose", "debug", NULL,
-	};
 	struct config *cfg = ctx->cfg;
 	const struct config_node *g, *s;
 	const char *v;
 	char q[CONFIG_QUOTE_MAX];
 	int level;
 
-	g = config_group(ctx, root, "log", config_keys_log);
+	g = config_group(ctx, root, "log");
 	v = config_string(ctx, g, "log.", "target", &s);
 	if (v != NULL) {
 		if (strcmp(v, "syslog") == 0) {
@@ -114,25 +91,10 @@ config_load_log(struct config_ctx *ctx, const struct config_node *root)
 		} else {
 			/* config_choice() words the message like every other. */
 			level = -1;
-			config_choice(ctx, g, "log.", "level", levels, &level);
+			config_choice(ctx, g, "log.", "level", &level);
 		}
 	}
 	config_bool(ctx, g, "log.", "access", &cfg->log.access);
-}
-
-static const char *
-config_method_name(uint8_t m)
-{
-	switch (m) {
-	case SOCKS5_METHOD_NONE:
-		return "none";
-	case SOCKS5_METHOD_PASSWORD:
-		return "password";
-	case SOCKS5_METHOD_CHAP:
-		return "chap";
-	default:
-		return "?";
-	}
 }
 
 /*
@@ -171,9 +133,6 @@ config_check_secret_mode(struct config_ctx *ctx, const struct config_node *g)
 static void
 config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const char *const mutual[] = {
-		"allow", "require", "deny", NULL,
-	};
 	static const struct {
 		const char *name;
 		uint8_t method;
@@ -183,73 +142,54 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 		{ "chap", SOCKS5_METHOD_CHAP },
 	};
 	struct config *cfg = ctx->cfg;
-	const struct config_node *g, *s;
+	struct config_strings it;
+	const struct config_node *g;
 	char q[CONFIG_QUOTE_MAX];
-	int n, k, line, choice;
+	int choice = 0;
 	size_t i, j;
 
-	g = config_group(ctx, root, "auth", config_keys_auth);
-	s = config_list(ctx, g, "auth.", "methods", "method names");
-	ctx->methods = s;
-	if (s == NULL && config_member(g, "methods") == NULL &&
-	    (g != NULL || config_member(root, "auth") == NULL)) {
-		/* The default, ["password"], must pass the same check. */
-		if (!config_method_supported(cfg->auth.methods[0]))
-			config_report(ctx, g, 0, "auth method \"%s\" is not "
-			    "supported by this build yet (it is the default "
-			    "of auth.methods; set auth.methods = [ \"none\" ])",
-			    config_method_name(cfg->auth.methods[0]));
-	} else if (s != NULL) {
-		n = config_node_length(s);
-		if (n == 0)
-			config_error(ctx, s, "'auth.methods' must list at "
-			    "least one method");
+	g = config_group(ctx, root, "auth");
+	/* Absent, the default (["password"]) passes the same checks. */
+	if (config_strings_begin(ctx, g, "auth.", "methods", "method names",
+	    "must list at least one method", &it) >= 0)
 		cfg->auth.n_methods = 0;
-		for (k = 0; k < n; k++) {
-			const char *v = config_elem(ctx, s, k, "auth.",
-			    "methods", &line);
+	ctx->methods = it.list;
+	while (config_strings_next(ctx, &it)) {
+		const char *v = it.v;
 
-			if (v == NULL)
-				continue;
-			for (i = 0; i < ARRAY_SIZE(methods); i++)
-				if (strcmp(v, methods[i].name) == 0)
-					break;
-			if (i == ARRAY_SIZE(methods)) {
-				config_report(ctx, s, line, "'auth.methods': "
-				    "unknown method \"%s\" (\"none\", "
-				    "\"password\" or \"chap\")",
-				    config_quote(v, q, sizeof(q)));
-				continue;
-			}
-			for (j = 0; j < cfg->auth.n_methods; j++)
-				if (cfg->auth.methods[j] == methods[i].method)
-					break;
-			if (j < cfg->auth.n_methods) {
-				config_report(ctx, s, line, "'auth.methods': "
-				    "\"%s\" is listed twice", v);
-				continue;
-			}
-			if (!config_method_supported(methods[i].method))
-				config_report(ctx, s, line, "auth method "
-				    "\"%s\" is not supported by this build "
-				    "yet", v);
-			BUG_ON(cfg->auth.n_methods >=
-			    ARRAY_SIZE(cfg->auth.methods));
-			cfg->auth.methods[cfg->auth.n_methods++] =
-			    methods[i].method;
+		for (i = 0; i < ARRAY_SIZE(methods); i++)
+			if (strcmp(v, methods[i].name) == 0)
+				break;
+		if (i == ARRAY_SIZE(methods)) {
+			config_report(ctx, it.list, it.line, "'auth.methods': "
+			    "unknown method \"%s\" (\"none\", "
+			    "\"password\" or \"chap\")",
+			    config_quote(v, q, sizeof(q)));
+			continue;
 		}
+		for (j = 0; j < cfg->auth.n_methods; j++)
+			if (cfg->auth.methods[j] == methods[i].method)
+				break;
+		if (j < cfg->auth.n_methods) {
+			config_report(ctx, it.list, it.line, "'auth.methods': "
+			    "\"%s\" is listed twice", v);
+			continue;
+		}
+		if (!config_method_supported(methods[i].method))
+			config_report(ctx, it.list, it.line, "auth method "
+			    "\"%s\" is not supported by this build yet", v);
+		BUG_ON(cfg->auth.n_methods >= ARRAY_SIZE(cfg->auth.methods));
+		cfg->auth.methods[cfg->auth.n_methods++] = methods[i].method;
 	}
-	config_string_dup(ctx, g, "auth.", "users_file", false,
+	config_string_dup(ctx, g, "auth.", "users_file",
 	    &cfg->auth.users_file);
-	choice = (int)cfg->auth.chap_mutual;
-	config_choice(ctx, g, "auth.", "chap_mutual", mutual, &choice);
+	config_choice(ctx, g, "auth.", "chap_mutual", &choice);
 	cfg->auth.chap_mutual = (enum chap_mutual)choice;
-	config_string_dup(ctx, g, "auth.", "chap_server_secret", false,
+	config_string_dup(ctx, g, "auth.", "chap_server_secret",
 	    &cfg->auth.chap_server_secret);
 	config_check_secret_mode(ctx, g);
-	config_int(ctx, g, "auth.", "cache_ttl_s", 0, 86400,
-	    &cfg->auth.cache_ttl_s);
-	config_int(ctx, g, "auth.", "verify_threads", 1, 64,
+	config_int(ctx, g, "auth.", "cache_ttl_s", &cfg->auth.cache_ttl_s);
+	config_int(ctx, g, "auth.", "verify_threads",
 	    &cfg->auth.verify_threads);
 }
 
@@ -261,7 +201,7 @@ config_load_resolver(struct config_ctx *ctx, const struct config_node *root)
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 
-	g = config_group(ctx, root, "resolver", config_keys_resolver);
+	g = config_group(ctx, root, "resolver");
 	s = config_list(ctx, g, "resolver.", "servers", "addresses");
 	if (s != NULL && (n = config_node_length(s)) > 0) {
 		cfg->resolver.servers = xcalloc((size_t)n,
@@ -292,9 +232,9 @@ config_load_resolver(struct config_ctx *ctx, const struct config_node *root)
 			cfg->resolver.n_servers++;
 		}
 	}
-	config_int(ctx, g, "resolver.", "timeout_ms", 10, 60000,
+	config_int(ctx, g, "resolver.", "timeout_ms",
 	    &cfg->resolver.timeout_ms);
-	config_int(ctx, g, "resolver.", "tries", 1, 10, &cfg->resolver.tries);
+	config_int(ctx, g, "resolver.", "tries", &cfg->resolver.tries);
 }
 
 /* connect.bind_ipv4 / bind_ipv6: "" (none) or a literal of `family`. */
@@ -322,13 +262,12 @@ config_bind_addr(struct config_ctx *ctx, const struct config_node *g,
 static void
 config_load_connect(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const char *const families[] = { "ipv6", "ipv4", NULL };
 	struct config *cfg = ctx->cfg;
 	const struct config_node *g;
-	int fam = cfg->connect.prefer_family == AF_INET ? 1 : 0;
+	int fam = 0;
 
-	g = config_group(ctx, root, "connect", config_keys_connect);
-	config_int(ctx, g, "connect.", "attempt_delay_ms", 10, 2000,
+	g = config_group(ctx, root, "connect");
+	config_int(ctx, g, "connect.", "attempt_delay_ms",
 	    &cfg->connect.attempt_delay_ms);
 	/* RFC 8305 section 5: 100 ms is the minimum, 10 ms a hard floor. */
 	if (cfg->connect.attempt_delay_ms < 100)
@@ -336,14 +275,13 @@ config_load_connect(struct config_ctx *ctx, const struct config_node *root)
 		    "'connect.attempt_delay_ms' = %d is below the 100 ms "
 		    "minimum of RFC 8305; meant for tests only",
 		    cfg->connect.attempt_delay_ms);
-	config_int(ctx, g, "connect.", "resolution_delay_ms", 0, 2000,
+	config_int(ctx, g, "connect.", "resolution_delay_ms",
 	    &cfg->connect.resolution_delay_ms);
-	config_int(ctx, g, "connect.", "first_family_count", 1, 16,
+	config_int(ctx, g, "connect.", "first_family_count",
 	    &cfg->connect.first_family_count);
-	config_choice(ctx, g, "connect.", "prefer_family", families, &fam);
+	config_choice(ctx, g, "connect.", "prefer_family", &fam);
 	cfg->connect.prefer_family = fam == 1 ? AF_INET : AF_INET6;
-	config_int(ctx, g, "connect.", "timeout_s", 1, 3600,
-	    &cfg->connect.timeout_s);
+	config_int(ctx, g, "connect.", "timeout_s", &cfg->connect.timeout_s);
 	config_bind_addr(ctx, g, "bind_ipv4", AF_INET,
 	    &cfg->connect.has_bind_ipv4, &cfg->connect.bind_ipv4);
 	config_bind_addr(ctx, g, "bind_ipv6", AF_INET6,
@@ -362,38 +300,29 @@ config_load_commands(struct config_ctx *ctx, const struct config_node *root)
 		{ "udp_associate", SOCKS5_CMD_UDP_ASSOCIATE },
 	};
 	struct config *cfg = ctx->cfg;
-	const struct config_node *s;
+	struct config_strings it;
 	char q[CONFIG_QUOTE_MAX];
-	int n, k, line;
 	size_t i;
 
-	s = config_list(ctx, root, "", "commands", "command names");
-	if (s == NULL)
+	if (config_strings_begin(ctx, root, "", "commands", "command names",
+	    "must list at least one command", &it) <= 0)
 		return;
-	n = config_node_length(s);
-	if (n == 0) {
-		config_error(ctx, s, "'commands' must list at least one "
-		    "command");
-		return;
-	}
 	cfg->commands = 0;
-	for (k = 0; k < n; k++) {
-		const char *v = config_elem(ctx, s, k, "", "commands", &line);
+	while (config_strings_next(ctx, &it)) {
+		const char *v = it.v;
 
-		if (v == NULL)
-			continue;
 		for (i = 0; i < ARRAY_SIZE(cmds); i++)
 			if (strcmp(v, cmds[i].name) == 0)
 				break;
 		if (i == ARRAY_SIZE(cmds)) {
-			config_report(ctx, s, line, "'commands': unknown "
-			    "command \"%s\" (\"connect\", \"bind\" or "
+			config_report(ctx, it.list, it.line, "'commands': "
+			    "unknown command \"%s\" (\"connect\", \"bind\" or "
 			    "\"udp_associate\")", config_quote(v, q, sizeof(q)));
 			continue;
 		}
 		if (cfg->commands & CONFIG_CMD_BIT(cmds[i].cmd)) {
-			config_report(ctx, s, line, "'commands': \"%s\" is "
-			    "listed twice", v);
+			config_report(ctx, it.list, it.line, "'commands': "
+			    "\"%s\" is listed twice", v);
 			continue;
 		}
 		cfg->commands |= CONFIG_CMD_BIT(cmds[i].cmd);
@@ -409,7 +338,7 @@ config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 	char q[CONFIG_QUOTE_MAX];
 	int n, k, line;
 
-	g = config_group(ctx, root, "bind", config_keys_bind);
+	g = config_group(ctx, root, "bind");
 	s = config_list(ctx, g, "bind.", "external_addresses", "addresses");
 	if (s != NULL && (n = config_node_length(s)) > 0) {
 		cfg->bind.external = xcalloc((size_t)n,
@@ -431,7 +360,7 @@ config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 			cfg->bind.n_external++;
 		}
 	}
-	config_int(ctx, g, "bind.", "accept_timeout_s", 1, 86400,
+	config_int(ctx, g, "bind.", "accept_timeout_s",
 	    &cfg->bind.accept_timeout_s);
 	config_bool(ctx, g, "bind.", "require_peer_match",
 	    &cfg->bind.require_peer_match);
@@ -441,21 +370,16 @@ config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 static void
 config_load_udp(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const char *const filtering[] = {
-		"address-dependent", "endpoint-independent", NULL,
-	};
 	struct config *cfg = ctx->cfg;
 	const struct config_node *g, *s;
 	char q[CONFIG_QUOTE_MAX];
 	struct port_range pr;
 	const char *v;
-	int choice;
+	int choice = 0;
 
-	g = config_group(ctx, root, "udp", config_keys_udp);
-	config_int(ctx, g, "udp.", "idle_timeout_s", 0, 86400,
-	    &cfg->udp.idle_timeout_s);
-	choice = (int)cfg->udp.filtering;
-	config_choice(ctx, g, "udp.", "filtering", filtering, &choice);
+	g = config_group(ctx, root, "udp");
+	config_int(ctx, g, "udp.", "idle_timeout_s", &cfg->udp.idle_timeout_s);
+	config_choice(ctx, g, "udp.", "filtering", &choice);
 	cfg->udp.filtering = (enum config_udp_filtering)choice;
 	config_bool(ctx, g, "udp.", "strict_source", &cfg->udp.strict_source);
 	v = config_string(ctx, g, "udp.", "external_address", &s);
@@ -486,22 +410,22 @@ config_load_limits(struct config_ctx *ctx, const struct config_node *root)
 	struct config *cfg = ctx->cfg;
 	const struct config_node *g;
 
-	g = config_group(ctx, root, "limits", config_keys_limits);
-	config_int(ctx, g, "limits.", "max_sessions", 1, 10000000,
+	g = config_group(ctx, root, "limits");
+	config_int(ctx, g, "limits.", "max_sessions",
 	    &cfg->limits.max_sessions);
-	config_int(ctx, g, "limits.", "max_sessions_per_client", 1, 10000000,
+	config_int(ctx, g, "limits.", "max_sessions_per_client",
 	    &cfg->limits.max_sessions_per_client);
-	config_int(ctx, g, "limits.", "handshake_timeout_s", 1, 3600,
+	config_int(ctx, g, "limits.", "handshake_timeout_s",
 	    &cfg->limits.handshake_timeout_s);
-	config_int(ctx, g, "limits.", "idle_timeout_s", 0, 2592000,
+	config_int(ctx, g, "limits.", "idle_timeout_s",
 	    &cfg->limits.idle_timeout_s);
-	config_int(ctx, g, "limits.", "max_sessions_per_user", 0, 10000000,
+	config_int(ctx, g, "limits.", "max_sessions_per_user",
 	    &cfg->limits.max_sessions_per_user);
-	config_int(ctx, g, "limits.", "user_bandwidth_bps", 0, 2000000000,
+	config_int(ctx, g, "limits.", "user_bandwidth_bps",
 	    &cfg->limits.user_bandwidth_bps);
-	config_int(ctx, g, "limits.", "client_prefix_ipv4", 1, 32,
+	config_int(ctx, g, "limits.", "client_prefix_ipv4",
 	    &cfg->limits.client_prefix_ipv4);
-	config_int(ctx, g, "limits.", "client_prefix_ipv6", 1, 128,
+	config_int(ctx, g, "limits.", "client_prefix_ipv6",
 	    &cfg->limits.client_prefix_ipv6);
 }
 
@@ -527,55 +451,6 @@ config_load_status_socket(struct config_ctx *ctx,
 	ctx->cfg->status_socket = xstrdup(v);
 }
 
-static struct config *
-config_new_defaults(const char *path)
-{
-	struct config *cfg = xcalloc(1, sizeof(*cfg));
-
-	cfg->file = xstrdup(path);
-	cfg->workers = 0;
-	cfg->user = xstrdup("sockeye");
-	cfg->group = xstrdup("sockeye");
-	cfg->pid_file = xstrdup("/run/sockeye/sockeyed.pid");
-	cfg->shutdown_timeout_s = 30;
-	cfg->reload_drain_timeout_s = 3600;
-	cfg->log.target = LOG_TARGET_SYSLOG;
-	cfg->log.path = NULL;
-	cfg->log.level = LOG_LEVEL_INFO;
-	cfg->log.access = true;
-	cfg->auth.methods[0] = SOCKS5_METHOD_PASSWORD;
-	cfg->auth.n_methods = 1;
-	cfg->auth.users_file = xstrdup("/etc/sockeye/users");
-	cfg->auth.chap_mutual = CHAP_MUTUAL_ALLOW;
-	cfg->auth.chap_server_secret = xstrdup("");
-	cfg->auth.cache_ttl_s = 300;
-	cfg->auth.verify_threads = 2;
-	cfg->resolver.timeout_ms = 2000;
-	cfg->resolver.tries = 2;
-	cfg->connect.attempt_delay_ms = 250;
-	cfg->connect.resolution_delay_ms = 50;
-	cfg->connect.first_family_count = 1;
-	cfg->connect.prefer_family = AF_INET6;
-	cfg->connect.timeout_s = 30;
-	cfg->commands = CONFIG_CMD_BIT(SOCKS5_CMD_CONNECT) |
-	    CONFIG_CMD_BIT(SOCKS5_CMD_BIND) |
-	    CONFIG_CMD_BIT(SOCKS5_CMD_UDP_ASSOCIATE);
-	cfg->bind.accept_timeout_s = 120;
-	cfg->bind.require_peer_match = true;	/* RFC 1928: the peer is checked */
-	cfg->udp.idle_timeout_s = 300;
-	cfg->udp.filtering = CONFIG_UDP_ADDRESS_DEPENDENT;
-	cfg->udp.strict_source = false;
-	cfg->limits.max_sessions = 20000;
-	cfg->limits.max_sessions_per_client = 1024;
-	cfg->limits.client_prefix_ipv4 = 32;
-	cfg->limits.client_prefix_ipv6 = 64;
-	cfg->limits.handshake_timeout_s = 15;
-	cfg->limits.idle_timeout_s = 7200;
-	cfg->has_clients = false;
-	cfg->allow_open_proxy = false;
-	return cfg;
-}
-
 struct config *
 config_load(const char *path, config_report_fn report, void *arg)
 {
@@ -590,19 +465,21 @@ config_load(const char *path, config_report_fn report, void *arg)
 
 	if ((root = config_parse_begin(&ctx)) == NULL)
 		return NULL;
-	cfg = ctx.cfg = config_new_defaults(path);
-	config_check_keys(&ctx, root, "", config_keys_top, true);
+	/* Each key's default comes with it, from config_keys.c. */
+	cfg = ctx.cfg = xcalloc(1, sizeof(*cfg));
+	cfg->file = xstrdup(path);
+	config_check_keys(&ctx, root, "");
 
 	config_load_listen(&ctx, root);
-	config_int(&ctx, root, "", "workers", 0, 256, &cfg->workers);
-	config_string_dup(&ctx, root, "", "user", true, &cfg->user);
-	config_string_dup(&ctx, root, "", "group", true, &cfg->group);
-	config_string_dup(&ctx, root, "", "pid_file", false, &cfg->pid_file);
+	config_int(&ctx, root, "", "workers", &cfg->workers);
+	config_string_dup(&ctx, root, "", "user", &cfg->user);
+	config_string_dup(&ctx, root, "", "group", &cfg->group);
+	config_string_dup(&ctx, root, "", "pid_file", &cfg->pid_file);
 	config_load_status_socket(&ctx, root);
-	config_int(&ctx, root, "", "shutdown_timeout_s", 0, 86400,
+	config_int(&ctx, root, "", "shutdown_timeout_s",
 	    &cfg->shutdown_timeout_s);
-	config_int(&ctx, root, "", "reload_drain_timeout_s", 0,
-	    RELOAD_DRAIN_TIMEOUT_MAX, &cfg->reload_drain_timeout_s);
+	config_int(&ctx, root, "", "reload_drain_timeout_s",
+	    &cfg->reload_drain_timeout_s);
 	config_load_log(&ctx, root);
 	config_load_auth(&ctx, root);
 	config_load_resolver(&ctx, root);

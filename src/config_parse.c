@@ -3,8 +3,9 @@
  * config_parse.c - reading the file: the only user of <libconfig.h>.
  *
  * libconfig turns the file into a tree of settings (or a syntax error with
- * a line); the typed getters below read one key each, check its type and
- * range, and report every problem through config_report() as
+ * a line); the typed getters below read one key each, with its range, its
+ * words and its default from config_keys.c's table, check its type and
+ * value, and report every problem through config_report() as
  * (FILE, LINE, message). Loading carries on after a problem, so that
  * `sockeyed -t` shows an admin everything wrong with a file in one run
  * instead of one error per edit.
@@ -29,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "config_int.h"
+#include "config_keys.h"
 #include "util.h"
 
 /* The file's contents, split into lines (1-based, as libconfig counts). */
@@ -130,15 +132,6 @@ config_quote(const char *s, char *buf, size_t cap)
 	}
 	buf[o] = '\0';
 	return buf;
-}
-
-static bool
-config_in(const char *name, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(name, *list) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -342,27 +335,64 @@ config_raw_int(const struct config_ctx *ctx, const config_setting_t *s,
 	return -1;
 }
 
+/*
+ * The group of the table that `prefix` names: "" for "", "connect" for
+ * "connect.", "access" for "access[2]." (a key of an entry of a list).
+ */
+static void
+config_prefix_group(const char *prefix, char *group, size_t cap)
+{
+	size_t n = strcspn(prefix, ".[");
+
+	BUG_ON(n >= cap);
+	memcpy(group, prefix, n);
+	group[n] = '\0';
+}
+
+/*
+ * The table's entry for the key the loader is about to read. A key the
+ * table lacks, or has with another type, is a bug of this build: the table
+ * is what -t, the manual and the tests go by.
+ */
+static const struct config_key *
+config_key_of(const char *prefix, const char *name, enum config_key_type type)
+{
+	const struct config_key *k;
+	char group[64];
+
+	config_prefix_group(prefix, group, sizeof(group));
+	k = config_key_find(group, name);
+	BUG_ON(k == NULL);
+	BUG_ON(k->type != type);
+	BUG_ON(k->flags & CONFIG_KEY_RESERVED);
+	return k;
+}
+
 /* Unknown and reserved keys in `group` ("" or "connect." as `prefix`). */
 void
 config_check_keys(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *const *known, bool top)
+    const char *prefix)
 {
+	char table[64];
 	int i, n;
 
 	if (group == NULL)
 		return;
+	config_prefix_group(prefix, table, sizeof(table));
 	n = config_node_length(group);
 	for (i = 0; i < n; i++) {
 		const struct config_node *e = config_node_elem(group, i);
 		const char *name = config_setting_name(config_as_setting(e));
+		const struct config_key *k;
 		char q[CONFIG_QUOTE_MAX];
 
-		if (name == NULL || config_in(name, known))
+		if (name == NULL)
 			continue;
-		if (top && config_in(name, config_keys_reserved))
-			config_error(ctx, e, "`%s` is not supported by this "
-			    "build yet", name);
-		else
+		k = config_key_find(table, name);
+		if (k != NULL && (k->flags & CONFIG_KEY_RESERVED))
+			config_error(ctx, e, "`%s%s` is not supported by this "
+			    "build yet", prefix, name);
+		else if (k == NULL)
 			config_error(ctx, e, "unknown key '%s%s'", prefix,
 			    config_quote(name, q, sizeof(q)));
 	}
@@ -380,11 +410,12 @@ config_member(const struct config_node *group, const char *name)
 /* A group such as `connect`, or NULL when absent or not a group. */
 const struct config_node *
 config_group(struct config_ctx *ctx, const struct config_node *root,
-    const char *name, const char *const *known)
+    const char *name)
 {
 	const struct config_node *g = config_member(root, name);
 	char prefix[64];
 
+	(void)config_key_of("", name, CONFIG_KEY_GROUP);
 	if (g == NULL)
 		return NULL;
 	if (!config_node_is_group(g)) {
@@ -393,21 +424,29 @@ config_group(struct config_ctx *ctx, const struct config_node *root,
 		return NULL;
 	}
 	snprintf(prefix, sizeof(prefix), "%s.", name);
-	config_check_keys(ctx, g, prefix, known, false);
+	config_check_keys(ctx, g, prefix);
 	return g;
 }
 
-/* An integer key in [min, max]; *out keeps its default when absent. */
+/* An integer key in the table's range; its default when absent. */
 void
 config_int(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, long long min, long long max,
-    int *out)
+    const char *prefix, const char *name, int *out)
 {
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_INT);
 	const struct config_node *n = config_member(group, name);
 	const config_setting_t *s = config_as_setting(n);
 	long long v, raw;
 	int type;
 
+	if (k->def != NULL) {
+		char *end;
+
+		v = strtoll(k->def, &end, 10);
+		BUG_ON(*end != '\0' || v < k->min || v > k->max);
+		*out = (int)v;
+	}
 	if (s == NULL)
 		return;
 	type = config_setting_type(s);
@@ -419,9 +458,9 @@ config_int(struct config_ctx *ctx, const struct config_node *group,
 	if (type == CONFIG_TYPE_INT && config_raw_int(ctx, s, &raw) == 0 &&
 	    raw != v)
 		v = raw;	/* libconfig truncated it: judge what was written */
-	if (v < min || v > max) {
+	if (v < k->min || v > k->max) {
 		config_error(ctx, n, "'%s%s' must be between %lld and %lld",
-		    prefix, name, min, max);
+		    prefix, name, k->min, k->max);
 		return;
 	}
 	*out = (int)v;
@@ -431,9 +470,16 @@ void
 config_bool(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, bool *out)
 {
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_BOOL);
 	const struct config_node *n = config_member(group, name);
 	const config_setting_t *s = config_as_setting(n);
 
+	if (k->def != NULL) {
+		BUG_ON(strcmp(k->def, "true") != 0 &&
+		    strcmp(k->def, "false") != 0);
+		*out = strcmp(k->def, "true") == 0;
+	}
 	if (s == NULL)
 		return;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
@@ -444,18 +490,23 @@ config_bool(struct config_ctx *ctx, const struct config_node *group,
 	*out = config_setting_get_bool(s) != 0;
 }
 
-/* A string key: its value, or NULL when absent or not a string. */
+/*
+ * A string key: its value, the table's default when absent (NULL when it
+ * has none), or NULL when not a string.
+ */
 const char *
 config_string(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, const struct config_node **where)
 {
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_STRING);
 	const struct config_node *n = config_member(group, name);
 	const config_setting_t *s = config_as_setting(n);
 
 	if (where != NULL)
 		*where = n;
 	if (s == NULL)
-		return NULL;
+		return k->def;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		config_error(ctx, n, "'%s%s' must be a string", prefix, name);
 		return NULL;
@@ -463,17 +514,23 @@ config_string(struct config_ctx *ctx, const struct config_node *group,
 	return config_setting_get_string(s);
 }
 
-/* Replace *out with a copy of the string key's value, when present. */
+/* Replace *out with a copy of the string key's value (or default). */
 void
 config_string_dup(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, bool nonempty, char **out)
+    const char *prefix, const char *name, char **out)
 {
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_STRING);
 	const struct config_node *s;
 	const char *v = config_string(ctx, group, prefix, name, &s);
 
+	if (k->def != NULL && v != k->def) {
+		free(*out);
+		*out = xstrdup(k->def);
+	}
 	if (v == NULL)
 		return;
-	if (nonempty && v[0] == '\0') {
+	if ((k->flags & CONFIG_KEY_NOT_EMPTY) && v[0] == '\0') {
 		config_error(ctx, s, "'%s%s' must not be empty", prefix, name);
 		return;
 	}
@@ -481,28 +538,45 @@ config_string_dup(struct config_ctx *ctx, const struct config_node *group,
 	*out = xstrdup(v);
 }
 
+/* The index of `v` in `words`, or -1. */
+static int
+config_word(const char *const *words, const char *v)
+{
+	int i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	return -1;
+}
+
 /*
- * One of a fixed set of words: *out gets its index. The message lists the
- * choices so the admin need not open the manual.
+ * One of the table's words for the key: *out gets its index. The message
+ * lists the choices so the admin need not open the manual.
  */
 void
 config_choice(struct config_ctx *ctx, const struct config_node *group,
-    const char *prefix, const char *name, const char *const *choices,
-    int *out)
+    const char *prefix, const char *name, int *out)
 {
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_STRING);
+	const char *const *choices = k->choices;
 	const struct config_node *s;
 	const char *v = config_string(ctx, group, prefix, name, &s);
 	char list[256], q[CONFIG_QUOTE_MAX];
 	size_t len = 0;
 	int i;
 
+	BUG_ON(choices == NULL);
+	if (k->def != NULL) {
+		BUG_ON(config_word(choices, k->def) == -1);
+		*out = config_word(choices, k->def);
+	}
 	if (v == NULL)
 		return;
-	for (i = 0; choices[i] != NULL; i++) {
-		if (strcmp(v, choices[i]) == 0) {
-			*out = i;
-			return;
-		}
+	if ((i = config_word(choices, v)) != -1) {
+		*out = i;
+		return;
 	}
 	list[0] = '\0';
 	for (i = 0; choices[i] != NULL && len < sizeof(list); i++)
@@ -521,6 +595,7 @@ config_list(struct config_ctx *ctx, const struct config_node *group,
 	const struct config_node *n = config_member(group, name);
 	const config_setting_t *s = config_as_setting(n);
 
+	(void)config_key_of(prefix, name, CONFIG_KEY_LIST);
 	if (s == NULL)
 		return NULL;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
@@ -541,11 +616,58 @@ config_elem(struct config_ctx *ctx, const struct config_node *list, int i,
 
 	*line = config_elem_line(ctx, e);
 	if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-		config_report(ctx, config_as_node(e), *line, "'%s%s' entries must be strings",
-		    prefix, name);
+		config_report(ctx, config_as_node(e), *line,
+		    "'%s%s' entries must be strings", prefix, name);
 		return NULL;
 	}
 	return config_setting_get_string(e);
+}
+
+int
+config_strings_begin(struct config_ctx *ctx, const struct config_node *group,
+    const char *prefix, const char *name, const char *what,
+    const char *empty, struct config_strings *it)
+{
+	const struct config_key *k = config_key_of(prefix, name,
+	    CONFIG_KEY_LIST);
+
+	memset(it, 0, sizeof(*it));
+	it->prefix = prefix;
+	it->name = name;
+	if (config_member(group, name) == NULL) {
+		/* Absent: the default goes through the caller's checks too. */
+		if (k->def_list == NULL)
+			return -1;
+		it->def = k->def_list;
+		while (it->def[it->n] != NULL)
+			it->n++;
+		return it->n;
+	}
+	if ((it->list = config_list(ctx, group, prefix, name, what)) == NULL)
+		return -1;
+	it->n = config_node_length(it->list);
+	if (it->n == 0 && empty != NULL)
+		config_error(ctx, it->list, "'%s%s' %s", prefix, name, empty);
+	return it->n;
+}
+
+bool
+config_strings_next(struct config_ctx *ctx, struct config_strings *it)
+{
+	while (it->i < it->n) {
+		int i = it->i++;
+
+		if (it->list == NULL) {
+			it->v = it->def[i];
+			it->line = 0;
+			return true;
+		}
+		it->v = config_elem(ctx, it->list, i, it->prefix, it->name,
+		    &it->line);
+		if (it->v != NULL)
+			return true;
+	}
+	return false;
 }
 
 /* A list of groups such as `access = ( { ... }, { ... } );`. */
@@ -555,6 +677,7 @@ config_group_list(struct config_ctx *ctx, const struct config_node *root,
 {
 	const struct config_node *n = config_member(root, name);
 
+	(void)config_key_of("", name, CONFIG_KEY_GROUPS);
 	if (n == NULL)
 		return NULL;
 	if (!config_setting_is_list(config_as_setting(n))) {

@@ -107,7 +107,6 @@ static void
 config_load_rule(struct config_ctx *ctx, const struct config_node *g,
     const char *prefix, struct acl_rule *r)
 {
-	static const char *const actions[] = { "allow", "deny", NULL };
 	const struct config_node *s;
 	char **v;
 	size_t i, n;
@@ -115,7 +114,7 @@ config_load_rule(struct config_ctx *ctx, const struct config_node *g,
 	char q[CONFIG_QUOTE_MAX];
 
 	r->line = config_node_line(g);
-	config_choice(ctx, g, prefix, "action", actions, &action);
+	config_choice(ctx, g, prefix, "action", &action);
 	if (config_member(g, "action") == NULL)
 		config_error(ctx, g, "'%saction' is missing: \"allow\" or "
 		    "\"deny\"", prefix);
@@ -204,7 +203,7 @@ config_load_access(struct config_ctx *ctx, const struct config_node *root)
 			    "{ action = \"allow\"; ... }");
 			continue;
 		}
-		config_check_keys(ctx, g, prefix, config_keys_access, false);
+		config_check_keys(ctx, g, prefix);
 		config_load_rule(ctx, g, prefix, &cfg->acl.rules[cfg->acl.n_rules]);
 		cfg->acl.n_rules++;
 	}
@@ -232,7 +231,7 @@ config_load_user_limits(struct config_ctx *ctx, const struct config_node *root)
 			    "{ users = [ \"alice\" ]; max_sessions = 10; }");
 			continue;
 		}
-		config_check_keys(ctx, g, prefix, config_keys_user_limits, false);
+		config_check_keys(ctx, g, prefix);
 		u->line = config_node_line(g);
 		u->max_sessions = u->bandwidth_bps = -1;
 		u->n_users = config_rule_strings(ctx, g, prefix, "users",
@@ -240,10 +239,8 @@ config_load_user_limits(struct config_ctx *ctx, const struct config_node *root)
 		if (u->users == NULL)
 			config_error(ctx, g, "'%susers' is missing: the users "
 			    "these limits apply to", prefix);
-		config_int(ctx, g, prefix, "max_sessions", 0, 10000000,
-		    &u->max_sessions);
-		config_int(ctx, g, prefix, "bandwidth_bps", 0, 2000000000,
-		    &u->bandwidth_bps);
+		config_int(ctx, g, prefix, "max_sessions", &u->max_sessions);
+		config_int(ctx, g, prefix, "bandwidth_bps", &u->bandwidth_bps);
 		cfg->n_user_limits++;
 	}
 }
