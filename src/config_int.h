@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * config_int.h - what the parts of the config module share: the reader
- * (config_parse.c), the loader (config_load.c), the rules (config_rules.c)
- * and the key tables (config_keys.c). Not for callers: they use config.h.
+ * (config_parse.c), the loader (config_load.c) and the rules
+ * (config_rules.c). Not for callers: they use config.h. The key table has
+ * its own header, config_keys.h.
  *
  * Everything here runs inside one config_load() call, in the master or at
  * startup; nothing blocks but config_load()'s own file reads.
@@ -54,16 +55,6 @@ const struct config_node *config_parse_begin(struct config_ctx *ctx);
 /* Free what config_parse_begin() kept: every node and string of the file. */
 void config_parse_end(struct config_ctx *ctx);
 
-/* The number of elements of a list, array or group. */
-int config_node_length(const struct config_node *list);
-
-/* Element i (0-based, < config_node_length()) of a list, array or group. */
-const struct config_node *config_node_elem(const struct config_node *list,
-    int i);
-
-/* Whether the node is a group `{ ... }`. */
-bool config_node_is_group(const struct config_node *n);
-
 /* The line the node was written on (0: none). */
 int config_node_line(const struct config_node *n);
 
@@ -96,6 +87,9 @@ void config_warn(struct config_ctx *ctx, const struct config_node *s,
  */
 const char *config_quote(const char *s, char *buf, size_t cap);
 
+/* The index of `v` in the NULL-terminated `words`, or -1. */
+int config_word(const char *const *words, const char *v);
+
 /* --- config_parse.c: typed getters --------------------------------------
  *
  * Every key a getter reads is one of config_keys.h's table, which gives
@@ -121,12 +115,6 @@ const struct config_node *config_member(const struct config_node *group,
 const struct config_node *config_group(struct config_ctx *ctx,
     const struct config_node *root, const char *name);
 
-/* A list of groups such as `access = ( { ... } );`, or NULL when absent
- * or of another type (reported). The entries' keys are the caller's to
- * check, with a prefix such as "access[2].". */
-const struct config_node *config_group_list(struct config_ctx *ctx,
-    const struct config_node *root, const char *name);
-
 /* An integer key, in the table's range, into *out. */
 void config_int(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, int *out);
@@ -150,18 +138,6 @@ void config_string_dup(struct config_ctx *ctx,
 /* One of the key's words (config_key.choices): *out gets its index. */
 void config_choice(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, int *out);
-
-/* A list key (array or list), or NULL when absent or of another type
- * (reported, naming `what` the entries must be). */
-const struct config_node *config_list(struct config_ctx *ctx,
-    const struct config_node *group, const char *prefix, const char *name,
-    const char *what);
-
-/* Element i of a list of strings, or NULL (reported) when not a string;
- * *line gets the line it was written on. */
-const char *config_elem(struct config_ctx *ctx,
-    const struct config_node *list, int i, const char *prefix,
-    const char *name, int *line);
 
 /*
  * The strings of a list key, one at a time: those of the file, or the
@@ -190,6 +166,41 @@ int config_strings_begin(struct config_ctx *ctx,
 /* The next string into it->v and it->line: false after the last. An
  * element that is not a string is reported and skipped. */
 bool config_strings_next(struct config_ctx *ctx, struct config_strings *it);
+
+/*
+ * The entries of a list of groups such as `access = ( { ... }, ... );`,
+ * one at a time, each with its keys checked.
+ */
+struct config_groups {
+	const struct config_node *list;
+	const char *name, *example;
+	int n, i;
+	char prefix[32];		/* "access[2]." for the current entry */
+};
+
+/*
+ * Start on list-of-groups key `name`. Returns how many entries it has, or
+ * -1 when it is absent or not a list (reported).
+ */
+int config_groups_begin(struct config_ctx *ctx,
+    const struct config_node *root, const char *name, const char *example,
+    struct config_groups *it);
+
+/* The next entry, its keys checked and it->prefix set; NULL after the
+ * last. An entry that is not a group is reported (showing `example` of
+ * one) and skipped. */
+const struct config_node *config_groups_next(struct config_ctx *ctx,
+    struct config_groups *it);
+
+/* --- config_load.c ------------------------------------------------------ */
+
+/* A SOCKS command by name ("connect", "bind", "udp_associate"): its
+ * CONFIG_CMD_BIT(), or 0 for another name. For `commands` and the access
+ * rules' `commands`. */
+unsigned config_cmd_bit(const char *name);
+
+/* The names config_cmd_bit() knows, for messages. */
+#define CONFIG_CMD_NAMES "\"connect\", \"bind\" or \"udp_associate\""
 
 /* --- config_rules.c ----------------------------------------------------- */
 

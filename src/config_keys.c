@@ -43,6 +43,7 @@ const struct config_key config_keys[] = {
 
 	GROUP("log"),
 	STRING("log.target", "syslog", 0),
+	/* Read with log_level_parse(); the words are for messages. */
 	ONE_OF("log.level",
 	    WORDS("error", "warning", "info", "verbose", "debug"), "info"),
 	BOOL("log.access", "true"),
@@ -65,6 +66,7 @@ const struct config_key config_keys[] = {
 	INT("connect.attempt_delay_ms", 10, 2000, "250"),
 	INT("connect.resolution_delay_ms", 0, 2000, "50"),
 	INT("connect.first_family_count", 1, 16, "1"),
+	/* AF_INET6, AF_INET */
 	ONE_OF("connect.prefer_family", WORDS("ipv6", "ipv4"), "ipv6"),
 	INT("connect.timeout_s", 1, 3600, "30"),
 	STRING("connect.bind_ipv4", "", 0),
@@ -102,7 +104,7 @@ const struct config_key config_keys[] = {
 
 	/* Absent: every destination allowed. Keys of an entry: */
 	GROUPS("access"),
-	ONE_OF("access.action", WORDS("allow", "deny"), NULL),
+	ONE_OF("access.action", WORDS("allow", "deny"), NULL),	/* ACL_* */
 	LIST("access.users", NULL),
 	LIST("access.from", NULL),
 	LIST("access.to", NULL),

@@ -130,23 +130,23 @@ config_check_secret_mode(struct config_ctx *ctx, const struct config_node *g)
 		    "it", file, (unsigned)st.st_mode & 07777);
 }
 
+/* The auth methods by name, and the SOCKS5_METHOD_* of each. */
+static const char *const config_method_names[] = {
+	"none", "password", "chap", NULL,
+};
+static const uint8_t config_method_ids[] = {
+	SOCKS5_METHOD_NONE, SOCKS5_METHOD_PASSWORD, SOCKS5_METHOD_CHAP,
+};
+
 static void
 config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const struct {
-		const char *name;
-		uint8_t method;
-	} methods[] = {
-		{ "none", SOCKS5_METHOD_NONE },
-		{ "password", SOCKS5_METHOD_PASSWORD },
-		{ "chap", SOCKS5_METHOD_CHAP },
-	};
 	struct config *cfg = ctx->cfg;
 	struct config_strings it;
 	const struct config_node *g;
 	char q[CONFIG_QUOTE_MAX];
-	int choice = 0;
-	size_t i, j;
+	int choice = 0, m;
+	size_t j;
 
 	g = config_group(ctx, root, "auth");
 	/* Absent, the default (["password"]) passes the same checks. */
@@ -157,29 +157,27 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 	while (config_strings_next(ctx, &it)) {
 		const char *v = it.v;
 
-		for (i = 0; i < ARRAY_SIZE(methods); i++)
-			if (strcmp(v, methods[i].name) == 0)
-				break;
-		if (i == ARRAY_SIZE(methods)) {
+		if ((m = config_word(config_method_names, v)) == -1) {
 			config_report(ctx, it.list, it.line, "'auth.methods': "
 			    "unknown method \"%s\" (\"none\", "
 			    "\"password\" or \"chap\")",
 			    config_quote(v, q, sizeof(q)));
 			continue;
 		}
+		m = config_method_ids[m];
 		for (j = 0; j < cfg->auth.n_methods; j++)
-			if (cfg->auth.methods[j] == methods[i].method)
+			if (cfg->auth.methods[j] == m)
 				break;
 		if (j < cfg->auth.n_methods) {
 			config_report(ctx, it.list, it.line, "'auth.methods': "
 			    "\"%s\" is listed twice", v);
 			continue;
 		}
-		if (!config_method_supported(methods[i].method))
+		if (!config_method_supported((uint8_t)m))
 			config_report(ctx, it.list, it.line, "auth method "
 			    "\"%s\" is not supported by this build yet", v);
 		BUG_ON(cfg->auth.n_methods >= ARRAY_SIZE(cfg->auth.methods));
-		cfg->auth.methods[cfg->auth.n_methods++] = methods[i].method;
+		cfg->auth.methods[cfg->auth.n_methods++] = (uint8_t)m;
 	}
 	config_string_dup(ctx, g, "auth.", "users_file",
 	    &cfg->auth.users_file);
@@ -193,45 +191,70 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 	    &cfg->auth.verify_threads);
 }
 
+/*
+ * A list of addresses (absent or empty: none) into a new array *out.
+ * `parse` turns one string into an address, or refuses it with the end
+ * of the message (" is not an IPv4 or IPv6 address"). Returns how many
+ * addresses it stored.
+ */
+static size_t
+config_addrs(struct config_ctx *ctx, const struct config_node *g,
+    const char *prefix, const char *name,
+    const char *(*parse)(const char *v, union sockaddr_any *a),
+    union sockaddr_any **out)
+{
+	struct config_strings it;
+	char q[CONFIG_QUOTE_MAX];
+	const char *why;
+	size_t got = 0;
+	int n;
+
+	n = config_strings_begin(ctx, g, prefix, name, "addresses", NULL, &it);
+	if (n <= 0)
+		return 0;
+	*out = xcalloc((size_t)n, sizeof(**out));
+	while (config_strings_next(ctx, &it)) {
+		if ((why = parse(it.v, &(*out)[got])) != NULL) {
+			config_report(ctx, it.list, it.line, "'%s%s': \"%s\"%s",
+			    prefix, name, config_quote(it.v, q, sizeof(q)), why);
+			continue;
+		}
+		got++;
+	}
+	return got;
+}
+
+/* resolver.servers: "IP" (port 53), "IP:PORT" or "[IPv6]:PORT". */
+static const char *
+config_dns_server(const char *v, union sockaddr_any *a)
+{
+	/* "::1" is an address, never "::" port 1. */
+	if (sockaddr_parse_ip(v, 53, a) == -1 &&
+	    sockaddr_parse_hostport(v, a) == -1)
+		return " is not \"IP\", \"IP:PORT\" or \"[IPv6]:PORT\"";
+	if (sockaddr_port(&a->sa) == 0)
+		return ": port 0 is not a DNS server";
+	return NULL;
+}
+
+/* bind.external_addresses: an address, port 0. */
+static const char *
+config_ip(const char *v, union sockaddr_any *a)
+{
+	if (sockaddr_parse_ip(v, 0, a) == -1)
+		return " is not an IPv4 or IPv6 address";
+	return NULL;
+}
+
 static void
 config_load_resolver(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *g, *s;
-	char q[CONFIG_QUOTE_MAX];
-	int n, k, line;
+	const struct config_node *g;
 
 	g = config_group(ctx, root, "resolver");
-	s = config_list(ctx, g, "resolver.", "servers", "addresses");
-	if (s != NULL && (n = config_node_length(s)) > 0) {
-		cfg->resolver.servers = xcalloc((size_t)n,
-		    sizeof(*cfg->resolver.servers));
-		for (k = 0; k < n; k++) {
-			union sockaddr_any *a =
-			    &cfg->resolver.servers[cfg->resolver.n_servers];
-			const char *v = config_elem(ctx, s, k, "resolver.",
-			    "servers", &line);
-
-			if (v == NULL)
-				continue;
-			/* "::1" is an address, never "::" port 1. */
-			if (sockaddr_parse_ip(v, 53, a) == -1 &&
-			    sockaddr_parse_hostport(v, a) == -1) {
-				config_report(ctx, s, line, "'resolver.servers':"
-				    " \"%s\" is not \"IP\", \"IP:PORT\" or "
-				    "\"[IPv6]:PORT\"",
-				    config_quote(v, q, sizeof(q)));
-				continue;
-			}
-			if (sockaddr_port(&a->sa) == 0) {
-				config_report(ctx, s, line, "'resolver.servers':"
-				    " \"%s\": port 0 is not a DNS server",
-				    config_quote(v, q, sizeof(q)));
-				continue;
-			}
-			cfg->resolver.n_servers++;
-		}
-	}
+	cfg->resolver.n_servers = config_addrs(ctx, g, "resolver.", "servers",
+	    config_dns_server, &cfg->resolver.servers);
 	config_int(ctx, g, "resolver.", "timeout_ms",
 	    &cfg->resolver.timeout_ms);
 	config_int(ctx, g, "resolver.", "tries", &cfg->resolver.tries);
@@ -288,21 +311,27 @@ config_load_connect(struct config_ctx *ctx, const struct config_node *root)
 	    &cfg->connect.has_bind_ipv6, &cfg->connect.bind_ipv6);
 }
 
+unsigned
+config_cmd_bit(const char *name)
+{
+	static const char *const names[] = {
+		"connect", "bind", "udp_associate", NULL,
+	};
+	static const unsigned cmds[] = {
+		SOCKS5_CMD_CONNECT, SOCKS5_CMD_BIND, SOCKS5_CMD_UDP_ASSOCIATE,
+	};
+	int i = config_word(names, name);
+
+	return i == -1 ? 0 : CONFIG_CMD_BIT(cmds[i]);
+}
+
 static void
 config_load_commands(struct config_ctx *ctx, const struct config_node *root)
 {
-	static const struct {
-		const char *name;
-		unsigned cmd;
-	} cmds[] = {
-		{ "connect", SOCKS5_CMD_CONNECT },
-		{ "bind", SOCKS5_CMD_BIND },
-		{ "udp_associate", SOCKS5_CMD_UDP_ASSOCIATE },
-	};
 	struct config *cfg = ctx->cfg;
 	struct config_strings it;
 	char q[CONFIG_QUOTE_MAX];
-	size_t i;
+	unsigned bit;
 
 	if (config_strings_begin(ctx, root, "", "commands", "command names",
 	    "must list at least one command", &it) <= 0)
@@ -311,21 +340,18 @@ config_load_commands(struct config_ctx *ctx, const struct config_node *root)
 	while (config_strings_next(ctx, &it)) {
 		const char *v = it.v;
 
-		for (i = 0; i < ARRAY_SIZE(cmds); i++)
-			if (strcmp(v, cmds[i].name) == 0)
-				break;
-		if (i == ARRAY_SIZE(cmds)) {
+		if ((bit = config_cmd_bit(v)) == 0) {
 			config_report(ctx, it.list, it.line, "'commands': "
-			    "unknown command \"%s\" (\"connect\", \"bind\" or "
-			    "\"udp_associate\")", config_quote(v, q, sizeof(q)));
+			    "unknown command \"%s\" (" CONFIG_CMD_NAMES ")",
+			    config_quote(v, q, sizeof(q)));
 			continue;
 		}
-		if (cfg->commands & CONFIG_CMD_BIT(cmds[i].cmd)) {
+		if (cfg->commands & bit) {
 			config_report(ctx, it.list, it.line, "'commands': "
 			    "\"%s\" is listed twice", v);
 			continue;
 		}
-		cfg->commands |= CONFIG_CMD_BIT(cmds[i].cmd);
+		cfg->commands |= bit;
 	}
 }
 
@@ -334,32 +360,11 @@ static void
 config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *g, *s;
-	char q[CONFIG_QUOTE_MAX];
-	int n, k, line;
+	const struct config_node *g;
 
 	g = config_group(ctx, root, "bind");
-	s = config_list(ctx, g, "bind.", "external_addresses", "addresses");
-	if (s != NULL && (n = config_node_length(s)) > 0) {
-		cfg->bind.external = xcalloc((size_t)n,
-		    sizeof(*cfg->bind.external));
-		for (k = 0; k < n; k++) {
-			union sockaddr_any *a =
-			    &cfg->bind.external[cfg->bind.n_external];
-			const char *v = config_elem(ctx, s, k, "bind.",
-			    "external_addresses", &line);
-
-			if (v == NULL)
-				continue;
-			if (sockaddr_parse_ip(v, 0, a) == -1) {
-				config_report(ctx, s, line, "'bind.external_"
-				    "addresses': \"%s\" is not an IPv4 or IPv6 "
-				    "address", config_quote(v, q, sizeof(q)));
-				continue;
-			}
-			cfg->bind.n_external++;
-		}
-	}
+	cfg->bind.n_external = config_addrs(ctx, g, "bind.",
+	    "external_addresses", config_ip, &cfg->bind.external);
 	config_int(ctx, g, "bind.", "accept_timeout_s",
 	    &cfg->bind.accept_timeout_s);
 	config_bool(ctx, g, "bind.", "require_peer_match",

@@ -65,22 +65,48 @@ config_as_node(const config_setting_t *s)
 	return (const struct config_node *)s;
 }
 
+/* The number of elements of a list, array or group. */
+static int
+config_node_length(const struct config_node *list)
+{
+	return config_setting_length(config_as_setting(list));
+}
+
+/* Element i (0-based, < config_node_length()) of a list, array or group. */
+static const struct config_node *
+config_node_elem(const struct config_node *list, int i)
+{
+	return config_as_node(config_setting_get_elem(config_as_setting(list),
+	    (unsigned)i));
+}
+
+static bool
+config_node_is_group(const struct config_node *n)
+{
+	return config_setting_is_group(config_as_setting(n)) != 0;
+}
+
+static void config_vreport(struct config_ctx *ctx,
+    const struct config_node *n, int line, const char *tag, const char *fmt,
+    va_list ap) PRINTF_FMT(5, 0);
+
 /*
- * Report one problem. The line is `line` when positive, else the setting's
- * own line, else 0 (a default or a missing key has no line).
+ * Pass one message, `tag` first, to the caller's callback. The line is
+ * `line` when positive, else the setting's own line, else 0 (a default or
+ * a missing key has no line).
  */
-void
-config_report(struct config_ctx *ctx, const struct config_node *n, int line,
-    const char *fmt, ...)
+static void
+config_vreport(struct config_ctx *ctx, const struct config_node *n, int line,
+    const char *tag, const char *fmt, va_list ap)
 {
 	const config_setting_t *s = config_as_setting(n);
 	const char *file = NULL;
 	char msg[1024];
-	va_list ap;
+	size_t len;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	len = strlen(tag) < sizeof(msg) ? strlen(tag) : sizeof(msg) - 1;
+	memcpy(msg, tag, len);
+	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
 	if (s != NULL) {
 		file = config_setting_source_file(s);
 		if (line <= 0)
@@ -90,25 +116,29 @@ config_report(struct config_ctx *ctx, const struct config_node *n, int line,
 		line = 0;
 	/* An @include'd file is named as the directive wrote it. */
 	ctx->report(ctx->arg, file != NULL ? file : ctx->path, line, msg);
+}
+
+void
+config_report(struct config_ctx *ctx, const struct config_node *n, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_vreport(ctx, n, line, "", fmt, ap);
+	va_end(ap);
 	ctx->n_errors++;
 }
 
-/*
- * A value that works but is unwise: reported like an error, as
- * "warning: ...", without making the load fail.
- */
 void
 config_warn(struct config_ctx *ctx, const struct config_node *n,
     const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_vreport(ctx, n, 0, "warning: ", fmt, ap);
 	va_end(ap);
-	config_report(ctx, n, 0, "warning: %s", msg);
-	ctx->n_errors--;
 }
 
 /*
@@ -538,8 +568,7 @@ config_string_dup(struct config_ctx *ctx, const struct config_node *group,
 	*out = xstrdup(v);
 }
 
-/* The index of `v` in `words`, or -1. */
-static int
+int
 config_word(const char *const *words, const char *v)
 {
 	int i;
@@ -588,7 +617,7 @@ config_choice(struct config_ctx *ctx, const struct config_node *group,
 }
 
 /* A list key (array or list), or NULL when absent or of another type. */
-const struct config_node *
+static const struct config_node *
 config_list(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix, const char *name, const char *what)
 {
@@ -607,7 +636,7 @@ config_list(struct config_ctx *ctx, const struct config_node *group,
 }
 
 /* Element i of a list of strings, or NULL (reported) when not a string. */
-const char *
+static const char *
 config_elem(struct config_ctx *ctx, const struct config_node *list, int i,
     const char *prefix, const char *name, int *line)
 {
@@ -670,44 +699,49 @@ config_strings_next(struct config_ctx *ctx, struct config_strings *it)
 	return false;
 }
 
-/* A list of groups such as `access = ( { ... }, { ... } );`. */
-const struct config_node *
-config_group_list(struct config_ctx *ctx, const struct config_node *root,
-    const char *name)
+int
+config_groups_begin(struct config_ctx *ctx, const struct config_node *root,
+    const char *name, const char *example, struct config_groups *it)
 {
 	const struct config_node *n = config_member(root, name);
 
 	(void)config_key_of("", name, CONFIG_KEY_GROUPS);
+	memset(it, 0, sizeof(*it));
+	it->name = name;
+	it->example = example;
 	if (n == NULL)
-		return NULL;
+		return -1;
 	if (!config_setting_is_list(config_as_setting(n))) {
 		config_error(ctx, n, "'%s' must be a list of groups: %s = "
 		    "( { ... }, { ... } );", name, name);
-		return NULL;
+		return -1;
 	}
-	return n;
-}
-
-/* --- the tree's nodes -------------------------------------------------- */
-
-int
-config_node_length(const struct config_node *list)
-{
-	return config_setting_length(config_as_setting(list));
+	it->list = n;
+	it->n = config_node_length(n);
+	return it->n;
 }
 
 const struct config_node *
-config_node_elem(const struct config_node *list, int i)
+config_groups_next(struct config_ctx *ctx, struct config_groups *it)
 {
-	return config_as_node(config_setting_get_elem(config_as_setting(list),
-	    (unsigned)i));
+	while (it->i < it->n) {
+		const struct config_node *g = config_node_elem(it->list, it->i);
+
+		snprintf(it->prefix, sizeof(it->prefix), "%s[%d].", it->name,
+		    it->i);
+		it->i++;
+		if (!config_node_is_group(g)) {
+			config_error(ctx, g, "'%s' entries must be groups: %s",
+			    it->name, it->example);
+			continue;
+		}
+		config_check_keys(ctx, g, it->prefix);
+		return g;
+	}
+	return NULL;
 }
 
-bool
-config_node_is_group(const struct config_node *n)
-{
-	return config_setting_is_group(config_as_setting(n)) != 0;
-}
+/* --- the tree's nodes -------------------------------------------------- */
 
 int
 config_node_line(const struct config_node *n)

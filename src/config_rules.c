@@ -25,29 +25,24 @@ config_rule_strings(struct config_ctx *ctx, const struct config_node *g,
     const char *prefix, const char *name, const char *what,
     bool (*check)(const char *), char ***out)
 {
-	const struct config_node *s = config_list(ctx, g, prefix, name, what);
+	struct config_strings it;
 	char q[CONFIG_QUOTE_MAX];
 	size_t got = 0;
-	int n, k, line;
+	int n;
 
 	*out = NULL;
-	if (s == NULL)
+	n = config_strings_begin(ctx, g, prefix, name, what,
+	    "must not be empty (leave the key out to match anything)", &it);
+	if (n <= 0)
 		return 0;
-	n = config_node_length(s);
-	if (n == 0) {
-		config_error(ctx, s, "'%s%s' must not be empty (leave the key "
-		    "out to match anything)", prefix, name);
-		return 0;
-	}
 	*out = xcalloc((size_t)n, sizeof(char *));
-	for (k = 0; k < n; k++) {
-		const char *v = config_elem(ctx, s, k, prefix, name, &line);
+	while (config_strings_next(ctx, &it)) {
+		const char *v = it.v;
 
-		if (v == NULL)
-			continue;
 		if (v[0] == '\0' || (check != NULL && !check(v))) {
-			config_report(ctx, s, line, "'%s%s': \"%s\" is not %s",
-			    prefix, name, config_quote(v, q, sizeof(q)), what);
+			config_report(ctx, it.list, it.line, "'%s%s': \"%s\" is "
+			    "not %s", prefix, name, config_quote(v, q, sizeof(q)),
+			    what);
 			continue;
 		}
 		(*out)[got++] = xstrdup(v);
@@ -160,19 +155,15 @@ config_load_rule(struct config_ctx *ctx, const struct config_node *g,
 	}
 	if ((s = config_member(g, "commands")) != NULL) {
 		n = config_rule_strings(ctx, g, prefix, "commands",
-		    "a command: \"connect\", \"bind\" or \"udp_associate\"",
-		    NULL, &v);
+		    "a command: " CONFIG_CMD_NAMES, NULL, &v);
 		for (i = 0; v != NULL && i < n; i++) {
-			if (strcmp(v[i], "connect") == 0)
-				r->commands |= CONFIG_CMD_BIT(SOCKS5_CMD_CONNECT);
-			else if (strcmp(v[i], "bind") == 0)
-				r->commands |= CONFIG_CMD_BIT(SOCKS5_CMD_BIND);
-			else if (strcmp(v[i], "udp_associate") == 0)
-				r->commands |= CONFIG_CMD_BIT(SOCKS5_CMD_UDP_ASSOCIATE);
+			unsigned bit = config_cmd_bit(v[i]);
+
+			if (bit != 0)
+				r->commands |= bit;
 			else
-				config_error(ctx, s, "'%scommands': unknown command "
-				    "\"%s\" (\"connect\", \"bind\" or "
-				    "\"udp_associate\")", prefix,
+				config_error(ctx, s, "'%scommands': unknown "
+				    "command \"%s\" (" CONFIG_CMD_NAMES ")", prefix,
 				    config_quote(v[i], q, sizeof(q)));
 			free(v[i]);
 		}
@@ -184,27 +175,20 @@ void
 config_load_access(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *s;
-	int n, k;
+	const struct config_node *g;
+	struct config_groups it;
+	int n;
 
 	/* Present but wrong still counts: refuse rather than allow all. */
 	cfg->has_access = config_member(root, "access") != NULL;
-	if ((s = config_group_list(ctx, root, "access")) == NULL)
+	n = config_groups_begin(ctx, root, "access",
+	    "{ action = \"allow\"; ... }", &it);
+	if (n < 0)
 		return;
-	n = config_node_length(s);
 	cfg->acl.rules = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*cfg->acl.rules));
-	for (k = 0; k < n; k++) {
-		const struct config_node *g = config_node_elem(s, k);
-		char prefix[32];
-
-		snprintf(prefix, sizeof(prefix), "access[%d].", k);
-		if (!config_node_is_group(g)) {
-			config_error(ctx, g, "'access' entries must be groups: "
-			    "{ action = \"allow\"; ... }");
-			continue;
-		}
-		config_check_keys(ctx, g, prefix);
-		config_load_rule(ctx, g, prefix, &cfg->acl.rules[cfg->acl.n_rules]);
+	while ((g = config_groups_next(ctx, &it)) != NULL) {
+		config_load_rule(ctx, g, it.prefix,
+		    &cfg->acl.rules[cfg->acl.n_rules]);
 		cfg->acl.n_rules++;
 	}
 }
@@ -213,25 +197,21 @@ void
 config_load_user_limits(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *s;
-	int n, k;
+	const struct config_node *g;
+	struct config_groups it;
+	int n;
 
-	if ((s = config_group_list(ctx, root, "user_limits")) == NULL)
+	n = config_groups_begin(ctx, root, "user_limits",
+	    "{ users = [ \"alice\" ]; max_sessions = 10; }", &it);
+	if (n < 0)
 		return;
-	n = config_node_length(s);
-	cfg->user_limits = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*cfg->user_limits));
-	for (k = 0; k < n; k++) {
-		const struct config_node *g = config_node_elem(s, k);
-		struct config_user_limit *u = &cfg->user_limits[cfg->n_user_limits];
-		char prefix[32];
+	cfg->user_limits = xcalloc(n > 0 ? (size_t)n : 1,
+	    sizeof(*cfg->user_limits));
+	while ((g = config_groups_next(ctx, &it)) != NULL) {
+		struct config_user_limit *u =
+		    &cfg->user_limits[cfg->n_user_limits];
+		const char *prefix = it.prefix;
 
-		snprintf(prefix, sizeof(prefix), "user_limits[%d].", k);
-		if (!config_node_is_group(g)) {
-			config_error(ctx, g, "'user_limits' entries must be groups: "
-			    "{ users = [ \"alice\" ]; max_sessions = 10; }");
-			continue;
-		}
-		config_check_keys(ctx, g, prefix);
 		u->line = config_node_line(g);
 		u->max_sessions = u->bandwidth_bps = -1;
 		u->n_users = config_rule_strings(ctx, g, prefix, "users",
@@ -274,35 +254,27 @@ void
 config_load_clients(struct config_ctx *ctx, const struct config_node *root)
 {
 	struct config *cfg = ctx->cfg;
-	const struct config_node *s;
+	struct config_strings it;
 	char q[CONFIG_QUOTE_MAX];
-	int n, k, line;
+	int n;
 
 	/*
 	 * Even a wrong `clients` counts as present: the open-proxy guard must
 	 * not fire on top of the error that explains the real problem.
 	 */
 	cfg->has_clients = config_member(root, "clients") != NULL;
-	s = config_list(ctx, root, "", "clients", "networks");
-	if (s == NULL)
+	n = config_strings_begin(ctx, root, "", "clients", "networks",
+	    "must list at least one network (without the key, anyone may "
+	    "connect)", &it);
+	if (n <= 0)
 		return;
-	n = config_node_length(s);
-	if (n == 0) {
-		config_error(ctx, s, "'clients' must list at least one network "
-		    "(without the key, anyone may connect)");
-		return;
-	}
 	cfg->clients = xcalloc((size_t)n, sizeof(*cfg->clients));
-	for (k = 0; k < n; k++) {
-		const char *v = config_elem(ctx, s, k, "", "clients", &line);
-
-		if (v == NULL)
-			continue;
-		if (cidr_parse(v, &cfg->clients[cfg->n_clients]) == -1) {
-			config_report(ctx, s, line, "'clients': \"%s\" is not "
-			    "a network such as \"10.0.0.0/8\", "
+	while (config_strings_next(ctx, &it)) {
+		if (cidr_parse(it.v, &cfg->clients[cfg->n_clients]) == -1) {
+			config_report(ctx, it.list, it.line, "'clients': \"%s\" "
+			    "is not a network such as \"10.0.0.0/8\", "
 			    "\"2001:db8::/32\" or an address",
-			    config_quote(v, q, sizeof(q)));
+			    config_quote(it.v, q, sizeof(q)));
 			continue;
 		}
 		cfg->n_clients++;
