@@ -1,12 +1,16 @@
 /*
  * config.h - the configuration: one struct, loaded from a libconfig file.
  *
- * config.c is the sole user of <libconfig.h>. config_load() reads the file,
- * validates every key's type and range, rejects unknown keys (a typo must
- * never be silently ignored), and reports each problem found through the
- * caller's `report` callback as (file, line, message); the caller prints it
- * as "FILE:LINE: message". It reports every error it can find, not only the
- * first, and returns NULL if there was any. A value that is valid but
+ * The module: config_parse.c reads the file (the only user of
+ * <libconfig.h>), config_load.c the sections, config_rules.c the access
+ * rules; config_keys.c lists the keys.
+ *
+ * config_load() reads the file, validates every key's type and range,
+ * rejects unknown keys (a typo must never be silently ignored), and
+ * reports each problem found through the caller's `report` callback as
+ * (file, line, message); the caller prints it as "FILE:LINE: message". It
+ * reports every error it can find, not only the first, and returns NULL if
+ * there was any. A value that is valid but
  * unwise (connect.attempt_delay_ms below 100) goes through the same
  * callback with a message starting "warning: " and does not fail the load.
  * The returned config is immutable by convention and owned by the caller

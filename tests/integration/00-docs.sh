@@ -1,22 +1,31 @@
 #!/bin/bash
 # 00-docs: drift check between the code and the man pages.
 #
-#  - every key in the config_keys_* tables of src/config.c has an entry
-#    ".It Cm KEY" in man/sockeye.conf.5 (a key of a group as GROUP.KEY,
-#    the group taken from the config_group() call that uses the table),
-#    and every ".It Cm" entry there is a key the code knows;
+#  - every key of the key table (src/config_keys.c, printed by the test
+#    program tests/helpers/config-keys) has an entry ".It Cm KEY" in
+#    man/sockeye.conf.5 (a key of a group as GROUP.KEY), and every
+#    ".It Cm" entry there is a key of the table; each entry agrees with
+#    the table: its type (".Pq integer, 0 to 256": the type and, when the
+#    page gives one, the range), "not empty" when the table says so, every
+#    allowed word of a string as a ".Qq WORD", the default ("Default: ..."
+#    must be there when the key has one, and be it), and "A reload does
+#    not change it." exactly for the keys that keep their running value;
 #  - every option letter in main.c's getopt() string has an ".It Fl X"
 #    entry in man/sockeyed.8 and appears in its SYNOPSIS, and every
 #    ".It Fl" entry there is a real option;
-#  - every key of those tables appears in conf/sockeye.conf, the shipped
+#  - every key of the table appears in conf/sockeye.conf, the shipped
 #    config, set or commented out ("# key = value;" inside its group);
-#    a reserved key (config_keys_reserved, rejected by this build) only
-#    commented out;
+#    a reserved key (rejected by this build) only commented out;
 #  - `mandoc -Tlint -W warning` is silent on both pages (that part is
 #    skipped, not the test, when mandoc is missing).
 #
-# Standalone: sources nothing. Exit 0 pass, 1 fail, 77 skip.
-# Environment: srcdir, the source tree (default: this script's ../..).
+# The table is read from the program built from it rather than scraped
+# from its C source: the test then sees exactly what the loader sees,
+# macros (a range written RELOAD_DRAIN_TIMEOUT_MAX) included.
+#
+# Standalone: sources nothing. Exit 0 pass, 1 fail, 77 skip, 99 error.
+# Environment: srcdir, the source tree (default: this script's ../..);
+# CONFIG_KEYS, the built tests/helpers/config-keys (`make check` sets it).
 
 # automake runs tests with $(SHELL), often dash: continue under bash.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -31,8 +40,8 @@ set -u
 
 TEST_NAME=00-docs
 : "${srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${CONFIG_KEYS:=$srcdir/tests/helpers/config-keys}"
 
-CONFIG_C=$srcdir/src/config.c
 MAIN_C=$srcdir/src/main.c
 CONF_PAGE=$srcdir/man/sockeye.conf.5
 DAEMON_PAGE=$srcdir/man/sockeyed.8
@@ -43,19 +52,24 @@ failures=0
 note() { echo "# $*"; }
 failed() { echo "FAIL: $TEST_NAME: $*" >&2; failures=$((failures + 1)); }
 
-for f in "$CONFIG_C" "$MAIN_C" "$CONF_PAGE" "$DAEMON_PAGE"; do
+for f in "$MAIN_C" "$CONF_PAGE" "$DAEMON_PAGE"; do
 	if [ ! -r "$f" ]; then
 		echo "FAIL: $TEST_NAME: cannot read $f (srcdir=$srcdir)" >&2
 		exit 1
 	fi
 done
+if [ ! -x "$CONFIG_KEYS" ]; then
+	echo "ERROR: $TEST_NAME: $CONFIG_KEYS is not built" \
+	    "(make tests/helpers/config-keys, or run under make check)" >&2
+	exit 99
+fi
 
 # c_tokens FILE: the C tokens of FILE, one per line, as "I name"
 # (identifier or number), "S text" (string literal, without its quotes)
 # or "P c" (punctuation). Comments are dropped and string and character
-# literals are kept whole, so neither a comment inside a table nor a
-# brace inside a string can mislead the scans below, and neither can the
-# way a declaration is split across lines.
+# literals are kept whole, so neither a comment nor a brace inside a
+# string can mislead the scan below, and neither can the way a call is
+# split across lines.
 c_tokens() {
 	awk '
 	{ src = src $0 "\n" }
@@ -108,126 +122,199 @@ c_tokens() {
 	}' "$1"
 }
 
-# config_keys: "TABLE GROUP KEY" for every string in every table
-# `config_keys_NAME[...] = { ... }` of config.c; GROUP is "-" for top-level
-# keys. A table's group is the string passed next to it to config_group();
-# a table that no config_group() call uses holds top-level keys when it
-# is _top or _reserved, else (by the naming convention) keys of group NAME.
-# Adjacent string literals are joined, as the compiler does.
-config_keys() {
-	c_tokens "$CONFIG_C" | awk '
-	{
-		t[++n] = substr($0, 1, 1)
-		v[n] = substr($0, 3)
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			# config_group(..., "name", config_keys_x ...)
-			if (t[i] == "I" && v[i] == "config_group" && v[i + 1] == "(") {
-				depth = 0; str = ""; tab = ""
-				for (j = i + 1; j <= n; j++) {
-					if (t[j] == "P" && v[j] == "(") depth++
-					if (t[j] == "P" && v[j] == ")") { if (--depth == 0) break }
-					if (t[j] == "S" && str == "") str = v[j]
-					if (t[j] == "I" && tab == "" && v[j] ~ /^config_keys_/) tab = v[j]
-				}
-				if (str != "" && tab != "")
-					group[tab] = str
-			}
-			# config_keys_x[...] = { ... }
-			if (t[i] == "I" && v[i] ~ /^config_keys_[A-Za-z0-9_]+$/ &&
-			    v[i + 1] == "[") {
-				j = i + 2
-				while (j <= n && v[j] != "]") j++
-				if (v[j + 1] != "=" || v[j + 2] != "{")
-					continue
-				name = v[i]
-				ntab++
-				tabname[ntab] = name
-				depth = 0; cur = ""; have = 0
-				for (j = j + 2; j <= n; j++) {
-					if (t[j] == "P" && v[j] == "{") { depth++; continue }
-					if (t[j] == "P" && (v[j] == "," || v[j] == "}")) {
-						if (have && depth == 1)
-							keys[name] = keys[name] " " cur
-						cur = ""; have = 0
-						if (v[j] == "}" && --depth == 0)
-							break
-						continue
-					}
-					if (t[j] == "S") { cur = cur v[j]; have = 1 }
-				}
-			}
-		}
-		for (k = 1; k <= ntab; k++) {
-			name = tabname[k]
-			if (name in group)
-				g = group[name]
-			else if (name == "config_keys_top" || name == "config_keys_reserved")
-				g = "-"
-			else {
-				g = name
-				sub(/^config_keys_/, "", g)
-			}
-			m = split(keys[name], ks, " ")
-			for (x = 1; x <= m; x++)
-				print name, g, ks[x]
-		}
-	}'
-}
-
 # The macro arguments of ".It MACRO ..." lines of a page: "$3" for each.
 it_entries() {
 	awk -v m="$2" '$1 == ".It" && $2 == m && NF >= 3 { print $3 }' "$1"
 }
 
+# page_facts: what sockeye.conf.5 says of each key, one fact a line:
+#   pq KEY TEXT        the text after Pq on the ".It Cm KEY" line
+#   default KEY VALUE  its "Default:", written as a config file would
+#                      (30, true, "x", [ "a", "b" ]) or "absent"
+#   no_reload KEY      it says "A reload does not change it." (or ":")
+#   word KEY WORD      a ".Qq WORD" in the entry
+# An entry runs from its ".It Cm" line to the next ".It" of the same list,
+# or the ".El" that closes it; lists nested inside it are part of it.
+page_facts() {
+	awk '
+	function norm(v,    w) {
+		sub(/^[ \t]+/, "", v)
+		if (v ~ /^\.Qq /) {
+			split(v, w, " ")
+			return w[2] == "\"\"" ? "\"\"" : "\"" w[2] "\""
+		}
+		if (v ~ /^\.Cm /) {
+			split(v, w, " ")
+			return w[2]
+		}
+		if (v ~ /^\.Li "/) {
+			sub(/^\.Li "/, "", v)
+			sub(/" *\.? *$/, "", v)
+			gsub(/\\\(dq/, "\"", v)
+			gsub(/\\ /, " ", v)
+			return v
+		}
+		split(v, w, " ")
+		sub(/\.$/, "", w[1])
+		return w[1]
+	}
+	/^\.Bl/ { depth++ }
+	/^\.El/ {
+		if (key != "" && depth == kdepth) key = ""
+		depth--
+	}
+	/^\.It/ && key != "" && depth == kdepth { key = "" }
+	/^\.It Cm / {
+		key = $3
+		kdepth = depth
+		pq = $0
+		if (sub(/.* Pq /, "", pq))
+			print "pq", key, pq
+		next
+	}
+	key == "" { want = 0; next }
+	want { print "default", key, norm($0); want = 0; next }
+	tolower($0) ~ /default:/ {
+		v = $0
+		sub(/.*[Dd]efault:/, "", v)
+		if (v ~ /^[ \t]*$/) want = 1
+		else print "default", key, norm(v)
+	}
+	/A reload does not change it[.:]/ { print "no_reload", key }
+	$1 == ".Qq" || ($1 == ".It" && $2 == "Qq") {
+		w = ($1 == ".Qq") ? $2 : $3
+		print "word", key, w
+	}
+	' "$1"
+}
+
 # --- config keys -> sockeye.conf.5 ---------------------------------------
 
-declare -A documented=() known=() table_of=()
+declare -A documented=() known=() ktype=() kmin=() kmax=() kflags=() \
+    kwords=() kdef=()
 while read -r k; do
 	documented[$k]=1
 done < <(it_entries "$CONF_PAGE" Cm)
 
 nkeys=0
-declare -A per_table=()
-table_order=()
-while read -r table group key; do
-	if [ "$group" = "-" ]; then
-		q=$key
-	else
-		q=$group.$key
-	fi
-	known[$q]=1
-	table_of[$q]=$table
-	[ -n "${per_table[$table]+x}" ] || table_order+=("$table")
-	per_table[$table]="${per_table[$table]:-} $q"
+groups=()
+while IFS=$'\t' read -r key type min max flags words def; do
+	known[$key]=1
+	ktype[$key]=$type kmin[$key]=$min kmax[$key]=$max
+	kflags[$key]=$flags kwords[$key]=$words kdef[$key]=$def
 	nkeys=$((nkeys + 1))
-	if [ -z "${documented[$q]+x}" ]; then
-		failed "config key '$q' ($table in src/config.c) is not" \
-		    "documented in man/sockeye.conf.5 (want a line '.It Cm $q')"
+	case $type in
+	group|groups) groups+=("$key") ;;
+	esac
+	if [ -z "${documented[$key]+x}" ]; then
+		failed "config key '$key' (src/config_keys.c) is not" \
+		    "documented in man/sockeye.conf.5 (want a line '.It Cm $key')"
 	fi
-done < <(config_keys)
+done < <("$CONFIG_KEYS")
 
-note "keys found in src/config.c: $nkeys"
-for t in "${table_order[@]}"; do
-	note "  $t:${per_table[$t]}"
-done
+note "keys in the table of src/config_keys.c: $nkeys (groups: ${groups[*]})"
 if [ "$nkeys" -lt "$MIN_KEYS" ]; then
-	failed "found only $nkeys keys in the config_keys_* tables of" \
-	    "src/config.c (want at least $MIN_KEYS): the extraction is broken"
+	failed "$CONFIG_KEYS printed only $nkeys keys (want at least" \
+	    "$MIN_KEYS): the table or the program is broken"
 fi
 
 # The other way round (a key removed from the code but still documented),
-# only when the extraction worked: else every entry would be reported.
+# only when the table was read: else every entry would be reported.
 if [ "$nkeys" -ge "$MIN_KEYS" ]; then
 	while read -r k; do
 		[ -n "$k" ] || continue
 		if [ -z "${known[$k]+x}" ]; then
 			failed "man/sockeye.conf.5 documents '.It Cm $k', which is" \
-			    "not in any config_keys_* table of src/config.c"
+			    "not a key of src/config_keys.c"
 		fi
 	done < <(printf '%s\n' "${!documented[@]}" | sort)
 fi
+
+# Each entry against the table.
+declare -A page_pq=() page_def=() page_no_reload=() page_words=()
+while read -r fact key rest; do
+	[ -n "${known[$key]+x}" ] || continue
+	case $fact in
+	pq) page_pq[$key]=$rest ;;
+	default) page_def[$key]=$rest ;;
+	no_reload) page_no_reload[$key]=1 ;;
+	word) page_words[$key]="${page_words[$key]:-} $rest " ;;
+	esac
+done < <(page_facts "$CONF_PAGE")
+
+checked=0
+for key in $(printf '%s\n' "${!known[@]}" | sort); do
+	[ -n "${documented[$key]+x}" ] || continue
+	checked=$((checked + 1))
+	pq=${page_pq[$key]:-}
+	case ${ktype[$key]} in
+	integer) want="integer" ;;
+	boolean) want="boolean" ;;
+	string) want="string" ;;
+	list) want="list of" ;;
+	group) want="group" ;;
+	groups) want="list of groups" ;;
+	esac
+	if [ "${pq#"$want"}" = "$pq" ] ||
+	    { [ "${ktype[$key]}" = list ] && [ "${pq#list of groups}" != "$pq" ]; }; then
+		failed "man/sockeye.conf.5: '.It Cm $key Pq $pq': the key is" \
+		    "a ${ktype[$key]} (want '.Pq $want ...')"
+	fi
+	if [[ $pq =~ ^integer,\ (-?[0-9]+)\ to\ (-?[0-9]+) ]] &&
+	    [ "${BASH_REMATCH[1]} ${BASH_REMATCH[2]}" != \
+	    "${kmin[$key]} ${kmax[$key]}" ]; then
+		failed "man/sockeye.conf.5: '$key' is ${BASH_REMATCH[1]} to" \
+		    "${BASH_REMATCH[2]} there, ${kmin[$key]} to ${kmax[$key]}" \
+		    "in src/config_keys.c"
+	fi
+	case ",${kflags[$key]}," in
+	*,not_empty,*) empty=1 ;;
+	*) empty=0 ;;
+	esac
+	case $pq in
+	*"not empty"*) page_empty=1 ;;
+	*) page_empty=0 ;;
+	esac
+	if [ "$empty" != "$page_empty" ]; then
+		failed "man/sockeye.conf.5: '.Pq $pq' of '$key' and" \
+		    "src/config_keys.c disagree on whether it may be empty"
+	fi
+	case ",${kflags[$key]}," in
+	*,no_reload,*) keep=1 ;;
+	*) keep=0 ;;
+	esac
+	if [ "$keep" = 1 ] && [ -z "${page_no_reload[$key]+x}" ]; then
+		failed "man/sockeye.conf.5: a reload keeps '$key' (no_reload" \
+		    "in src/config_keys.c): its entry must say" \
+		    "'A reload does not change it.'"
+	elif [ "$keep" = 0 ] && [ -n "${page_no_reload[$key]+x}" ]; then
+		failed "man/sockeye.conf.5 says a reload does not change" \
+		    "'$key', but src/config_keys.c does not mark it no_reload"
+	fi
+	if [ "${kwords[$key]}" != - ]; then
+		IFS='|' read -r -a ws <<<"${kwords[$key]}"
+		for w in "${ws[@]}"; do
+			case ${page_words[$key]:-} in
+			*" $w "*) ;;
+			*) failed "man/sockeye.conf.5: the entry of '$key' does" \
+			    "not name its word \"$w\" (want a '.Qq $w')" ;;
+			esac
+		done
+	fi
+	def=${kdef[$key]}
+	pdef=${page_def[$key]:-}
+	if [ "$def" != - ] && [ -z "$pdef" ]; then
+		failed "man/sockeye.conf.5: the entry of '$key' gives no" \
+		    "default (want 'Default: $def')"
+	elif [ -n "$pdef" ] && [ "$def" = - ] && [ "$pdef" != absent ]; then
+		failed "man/sockeye.conf.5: '$key' has the default $pdef" \
+		    "there, none (absent) in src/config_keys.c"
+	elif [ -n "$pdef" ] && [ "$def" != - ] && [ "$pdef" != "$def" ]; then
+		failed "man/sockeye.conf.5: '$key' has the default $pdef" \
+		    "there, $def in src/config_keys.c"
+	fi
+done
+note "entries checked against the table: $checked"
 
 # --- config keys -> conf/sockeye.conf -------------------------------------
 
@@ -272,7 +359,7 @@ elif [ "$nkeys" -ge "$MIN_KEYS" ]; then
 		[ "$state" = on ] && sample_on[$k]=1
 	done < <(conf_keys "$CONF_SAMPLE")
 	for q in $(printf '%s\n' "${!known[@]}" | sort); do
-		if [ "${table_of[$q]}" = config_keys_reserved ]; then
+		if [[ ,${kflags[$q]}, == *,reserved,* ]]; then
 			[ -z "${sample_on[$q]+x}" ] ||
 				failed "conf/sockeye.conf sets '$q', which this build" \
 				    "rejects: leave it commented out"

@@ -1,5 +1,6 @@
 /*
- * check_config.c - unit tests for src/config.c (suite "config").
+ * check_config.c - unit tests for the config module, src/config_*.c
+ * (suite "config").
  *
  * Each test writes config text to a file in a fresh temporary directory,
  * loads it, and checks either the values in the struct or the exact
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "socks5.h"
 
 #define MAX_REPORTS 64
@@ -898,6 +900,60 @@ START_TEST(test_dev_conf)
 }
 END_TEST
 
+/*
+ * Every key of the table is one the loader reads: a value of the wrong
+ * type is reported under the key's name. (A key the table lists but no
+ * loader reads would be accepted and ignored.)
+ */
+START_TEST(test_table_read)
+{
+	const struct config_key *k;
+	int n = 0;
+
+	for (k = config_keys; k->name != NULL; k++) {
+		const char *dot = strchr(k->name, '.');
+		const char *wrong = (k->type == CONFIG_KEY_INT ||
+		    k->type == CONFIG_KEY_BOOL) ? "\"x\"" : "1";
+		const struct config_key *g;
+		char text[512], want[128];
+		int i;
+
+		if (k->flags & CONFIG_KEY_RESERVED)
+			continue;
+		if (dot == NULL) {
+			snprintf(text, sizeof(text), "%s = %s;\n", k->name,
+			    wrong);
+			snprintf(want, sizeof(want), "'%s'", k->name);
+		} else {
+			char group[64];
+
+			snprintf(group, sizeof(group), "%.*s",
+			    (int)(dot - k->name), k->name);
+			g = config_key_find("", group);
+			ck_assert_ptr_nonnull(g);
+			if (g->type == CONFIG_KEY_GROUPS) {
+				snprintf(text, sizeof(text), "%s = ( { %s = "
+				    "%s; } );\n", group, dot + 1, wrong);
+				snprintf(want, sizeof(want), "'%s[0].%s'",
+				    group, dot + 1);
+			} else {
+				snprintf(text, sizeof(text), "%s = { %s = %s; "
+				    "};\n", group, dot + 1, wrong);
+				snprintf(want, sizeof(want), "'%s'", k->name);
+			}
+		}
+		ck_assert_ptr_null(load(text));
+		for (i = 0; i < n_reports; i++)
+			if (strncmp(reports[i].msg, want, strlen(want)) == 0)
+				break;
+		ck_assert_msg(i < n_reports, "%s: no report on %s:%s", text,
+		    want, dump());
+		n++;
+	}
+	ck_assert_int_ge(n, 60);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	config_free(NULL);
@@ -928,6 +984,7 @@ config_suite(void)
 	tcase_add_test(tc, test_list_lines);
 	tcase_add_test(tc, test_include);
 	tcase_add_test(tc, test_dev_conf);
+	tcase_add_test(tc, test_table_read);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	return s;
