@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c - see auth.h: the method table and the per-session wrapper that
  * keeps the methods small (sticky verdicts, output queue, secrets zeroed).

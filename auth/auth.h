@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.h - the SOCKS5 authentication methods behind one small interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth_int.h - what the methods (none.c, password.c, chap.c) share with
  * auth.c. Not for callers: they use auth.h.

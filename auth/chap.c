@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chap.c - method 0x03, CHAP (draft-ietf-aft-socks-chap-01) with mutual
  * authentication, server side.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chap_msg.c - see chap_msg.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chap_msg.h - the pure codec for SOCKS5 CHAP (draft-ietf-aft-socks-chap-01,
  * method 0x03), shared by the server (auth/chap.c) and the client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * failtab.c - see failtab.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * failtab.h - failed logins per client source, shared by all workers.
  *

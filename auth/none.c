@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * none.c - method 0x00, no authentication: done before it starts.
  */

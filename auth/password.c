@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * password.c - method 0x02, RFC 1929 username/password.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * password_msg.c - see password_msg.h.
  */

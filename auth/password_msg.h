@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * password_msg.h - the pure codec for RFC 1929 username/password
  * subnegotiation (SOCKS5 method 0x02).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * userdb.c - see userdb.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * userdb.h - the users file: format, loading, lookup, verification.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vcache.h - the verified-credential cache of one worker.
  *

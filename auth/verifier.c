@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verifier.c - see verifier.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verifier.h - password checks off the event loop.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # build-deb.sh - build the Debian package of sockeye.
 #
 #   packaging/build-deb.sh [TARBALL]

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acl.h - access rules: who may reach what, with which command.
  *
- * Rules are compiled once, when the configuration is loaded (config.c
+ * Rules are compiled once, when the configuration is loaded (config_rules.c
  * fills struct acl); acl_match() is pure: no I/O, no allocation, no
  * logging, so it can run for every candidate address a connector is about
  * to try. The first rule that matches decides. A field that a rule leaves

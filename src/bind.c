@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bind.c - see bind.h.
  *

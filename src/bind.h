@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bind.h - the BIND command (RFC 1928 section 6): listen, on the client's
  * behalf, for one inbound connection from the host it names.

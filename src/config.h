@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.h - the configuration: one struct, loaded from a libconfig file.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * connector.c - see connector.h.
  *

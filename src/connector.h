@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * connector.h - reach a SOCKS destination: resolve it and connect to one
  * of its addresses, on the worker's loop, without blocking.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * happy.c - see happy.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * happy.h - the pure half of Happy Eyeballs (RFC 8305): address sorting
  * (RFC 6724), family interleaving, the connection-attempt scheduler, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener.h - listening sockets: opened by the master, shared by workers,
  * and carried from one generation to the next on reload.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h - the daemon's logging: stderr, syslog or a file, with levels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * main.c - sockeyed: options, configuration check, then the master.
  */

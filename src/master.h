@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master.h - the master process: listeners, prefork, generations of
  * workers, reload, signals, daemon mode, readiness, the status socket.

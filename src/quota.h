@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * quota.h - session accounting shared by the master and its workers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ratelimit.h - per-user bandwidth caps: token buckets that all the
  * relays of one user share, in every worker.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * relay.h - move bytes both ways between two connected sockets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * resolver.h - asynchronous DNS: c-ares driven from a worker's libev loop.
  *

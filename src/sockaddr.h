@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sockaddr.h - socket address utilities: parse, format, compare, classify.
  * Pure functions, no I/O, no allocation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * socks5.c - the pure SOCKS5 codec (RFC 1928); see socks5.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * socks5.h - the pure SOCKS5 codec (RFC 1928).
  *

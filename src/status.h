@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status.h - counters the master shares with its workers, and the status
  * socket that reports them.

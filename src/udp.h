@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udp.h - the UDP ASSOCIATE command (RFC 1928 section 7): relay a
  * client's datagrams, each wrapped in the SOCKS UDP header, to their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * util.h - small helpers shared by every module: attributes, invariants,
  * allocation that cannot fail silently, fd flags.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker.h - one worker process: an ev loop that accepts on the shared
  * listeners and runs sessions until told to stop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * connect.c - sockeye-connect: reach HOST PORT through a SOCKS5 proxy and
  * relay stdin/stdout, for ssh's ProxyCommand and for clients that cannot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * passwd.c - sockeye-passwd: manage the users file of sockeyed.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh [SCENARIO...] - run benchmark scenarios (tests/bench/scenarios/
 # NAME.sh; default: all of them, in name order) and report each one's
 # verdict. Not part of `make check`: `make bench` runs this, and

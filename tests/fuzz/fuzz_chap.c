@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_chap.c - libFuzzer harness for the CHAP codec (auth/chap_msg.c) and
  * the server side of CHAP (auth/chap.c), through auth.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_password.c - libFuzzer harness for the RFC 1929 codec
  * (auth/password_msg.c) and the password method (auth/password.c).

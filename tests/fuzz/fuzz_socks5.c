@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_socks5.c - libFuzzer harness for the SOCKS5 codec (src/socks5.c).
  *

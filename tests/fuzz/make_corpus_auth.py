@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Write the seed corpora for tests/fuzz/fuzz_password.c and fuzz_chap.c.
 
 Usage: make_corpus_auth.py [OUTDIR]   (default: corpus/ next to this

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Write the seed corpus for tests/fuzz/fuzz_socks5.c.
 
 Usage: make_corpus_socks5.py [OUTDIR]   (default: corpus/socks5 next to this

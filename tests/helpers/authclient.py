@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """authclient - a SOCKS5 client that authenticates (python3 stdlib only).
 
 sockeye's own test peer for the daemon's side of RFC 1929 and of CHAP

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """authload - many SOCKS5 sessions at once, with or without a password.
 
     authload.py -p PORT --dst 127.0.0.1:ECHO [-m none|password] [-u USER]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """dnsstub - a tiny UDP DNS responder for sockeye's tests (stdlib only).
 
     dnsstub.py --port-file FILE [--log FILE] [--delay [NAME:]TYPE=SECONDS]...

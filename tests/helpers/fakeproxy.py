@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """fakeproxy - a scripted SOCKS5 server for sockeye-connect's tests
 (python3 stdlib only): it behaves the way sockeyed never does, so the
 client's handling of other servers is tested too.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """guessload - password guessers next to a legitimate user, timed.
 
     guessload.py -p PORT [-H HOST] [-u USER] [--guessers N]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # he-netns.sh - a dual-stack test network in two namespaces, for the
 # Happy Eyeballs tests and the benchmark (POSIX sh, sourced after
 # tests/integration/lib.sh, whose $T, pid files, bg and cleanup it uses).

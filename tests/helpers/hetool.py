@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """hetool - Happy Eyeballs test tools for sockeye (python3 stdlib only).
 
     hetool.py serve --port-file FILE [--port N] [--listen ADDR]...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """limitprobe: open many SOCKS5 connections at once and count admissions.
 
 Each connection is made from a chosen source address (127.0.0.0/8, or

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """sessions - many SOCKS5 sessions relaying at once (python3 stdlib only).
 
     sessions.py -p PORT --dst 127.0.0.1:ECHO -n 50 [-u USER] \\

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """socks5bind - sockeye's own SOCKS5 BIND test client (stdlib only).
 
 It plays both parts of a BIND: the client (greeting, optional RFC 1929

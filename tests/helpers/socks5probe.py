@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """socks5probe - sockeye's own small SOCKS5 test client (python3 stdlib only).
 
 It speaks to a SOCKS5 server and prints what came back, one event a line,

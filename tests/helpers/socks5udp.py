@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """socks5udp - sockeye's own SOCKS5 UDP ASSOCIATE test client (stdlib only).
 
 It opens an association (greeting, optional RFC 1929 login, UDP

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """statusq - ask sockeyed's status socket (python3 stdlib only).
 
     statusq.py SOCKET [PATH...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """testserver - loopback servers for sockeye's integration tests (stdlib only).
 
     testserver.py MODE --port-file FILE [--v6] [options]

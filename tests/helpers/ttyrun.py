@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """ttyrun - run a command with a pseudo-terminal as its controlling
 terminal and answer one prompt on it (python3 stdlib only).
 

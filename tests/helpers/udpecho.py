@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """udpecho - a UDP echo server for sockeye's tests (stdlib only).
 
     udpecho.py --port-file FILE [--bind ADDR] [--other ADDR] [--stats FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """udpload - UDP round trips per second through a SOCKS5 UDP relay, or
 directly (stdlib only; tests/bench/scenarios/udp-rate.sh runs it).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """userprobe - many sessions of one user asking at once; count the admitted.
 
     userprobe.py -p PORT -u USER --dst 127.0.0.1:ECHO -n N [--timeout S]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 00-docs: drift check between the code and the man pages.
 #
 #  - every key of the key table (src/config_keys.c, printed by the test

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 01-options: the command line (-V, -h, a bad option), `-t` on good and bad
 # configs with FILE:LINE messages, and the open-proxy refusal.
 . "${srcdir:-.}/tests/integration/lib.sh"

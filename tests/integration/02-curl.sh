@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 02-curl: real clients. curl --socks5 to a local HTTP server by IPv4 and
 # by [::1], curl --socks5-hostname by the name localhost, over the IPv4 and
 # the IPv6 listener; then the access log lines.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 03-replies: reply codes and bad input, with the project's SOCKS5 probe
 # (tests/helpers/socks5probe.py) and a DNS stub.
 . "${srcdir:-.}/tests/integration/lib.sh"

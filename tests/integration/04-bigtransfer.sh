@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 04-bigtransfer: 64 MiB each way at the same time through the proxy,
 # checked by sha256 at both ends and by the access log's byte counts.
 . "${srcdir:-.}/tests/integration/lib.sh"

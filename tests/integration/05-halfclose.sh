@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 05-halfclose: a client's shutdown(SHUT_WR) reaches the destination as a
 # FIN (not a reset), after all its data, and the other direction keeps
 # working: the halfclose server answers only after EOF.

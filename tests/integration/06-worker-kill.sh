@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 06-worker-kill: SIGKILL a worker; the master logs it and starts a new one
 # within 2 s, and new sessions keep working during and after.
 . "${srcdir:-.}/tests/integration/lib.sh"

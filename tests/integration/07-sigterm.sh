@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 07-sigterm: with one idle session open and one finished, SIGTERM the
 # master: it and every worker are gone within shutdown_timeout_s + 1 s,
 # the master's exit status is 0, the idle session is ended by its worker

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 08-master-gone: the workers of a master that was SIGKILLed exit within a
 # few seconds (they drain as on SIGTERM). As root with user = nobody, so
 # the privilege drop happens: the kernel clears a parent-death signal set

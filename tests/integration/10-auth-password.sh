@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 10-auth-password: username/password (RFC 1929) with real curl. The right
 # password gets the page and an access line with user=NAME; a wrong one,
 # an unknown user and an empty password are refused (curl reports the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 11-auth-negotiation: method selection with authentication configured.
 # auth.methods is the server's preference: the first listed method that
 # the client offers is chosen, whatever the client's order; a client that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 12-auth-nonblocking: crypt runs off the event loop. With a crypt cost
 # high enough that one password check takes at least 50 ms, one worker,
 # one verifier thread and the credential cache off (every login pays),

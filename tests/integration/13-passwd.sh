@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 13-passwd: sockeye-passwd add / passwd / del / list / check, its errors
 # and exit codes, the file it writes (created 0600, mode and owner kept,
 # replaced atomically, nothing left behind), concurrent writers, and that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 14-usersfile: the daemon's checks of the users file, at -t and at start:
 # refused when others can read it (with a message saying why and what to
 # do), when its group can read it and is not the daemon's group, or when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 15-auth-chap: the daemon's CHAP, driven by sockeye's own python client
 # (tests/helpers/authclient.py): one-way, the PuTTY message order, mutual
 # with the user's secret and with auth.chap_server_secret, chap_mutual

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 16-auth-slowdown: after repeated failures from one address every answer
 # to it waits, longer with each failure (FAILTAB_FREE = 3 free failures,
 # then 250 ms doubling), a success clears it; and clients that hang up

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 17-auth-hold-deadline: an attempt held back after repeated failures
 # (it waits before it is checked, and so before it is answered) is not
 # cut short by limits.handshake_timeout_s: with a 2 s handshake timeout

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 18-auth-guessing: 100 connections from 127.0.0.2 guessing passwords
 # nonstop cost the guesser, not the server: meanwhile every right login
 # from 127.0.0.1 succeeds (never "wrong password") and is answered in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 20-happy-eyeballs: the Happy Eyeballs connector (RFC 8305) end to end,
 # without root: the real daemon, the DNS stub (answers, NXDOMAIN, per-type
 # delays) and loopback servers, some of them black-holed (a backlog-0

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 21-he-netns: Happy Eyeballs over a real (virtual) network, as root: two
 # network namespaces joined by a veth (tests/helpers/he-netns.sh), the
 # destination dual-stack in one, sockeyed, its DNS stub and curl in the

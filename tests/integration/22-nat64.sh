@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 22-nat64: an IPv4 literal on a host with no IPv4 route is reached
 # through NAT64 (RFC 8305 section 7.1), as root, in a network namespace
 # made for it: its only non-loopback route is 64:ff9b::/96 (the address

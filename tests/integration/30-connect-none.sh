@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 30-connect-none: sockeye-connect without authentication against the
 # daemon: the relay (echo, large transfer both ways at once, data the
 # destination sends first), the half-close, proxy addresses (IPv4, [IPv6],

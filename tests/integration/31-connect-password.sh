@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 31-connect-password: sockeye-connect -a password (RFC 1929) against the
 # daemon with a users file made by sockeye-passwd: the right password, a
 # wrong one, an unknown user, a CHAP user logging in with its password, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 32-connect-chap: sockeye-connect -a chap against the daemon (methods
 # chap, then password; chap_mutual at its default, allow): one-way and
 # mutual CHAP with the right secret, a secret longer than an HMAC block, a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 33-connect-chap-mutual: mutual CHAP policies with sockeye-connect as the
 # peer, one daemon per setting:
 #   auth.chap_mutual = "require"  a one-way client fails, a mutual one works;

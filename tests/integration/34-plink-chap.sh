@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 34-plink-chap: interop with a real CHAP client, PuTTY's plink (Debian
 # package putty-tools), through sockeyed. plink speaks one-way CHAP only
 # and sends USER-IDENTITY together with ALGORITHMS in its first message

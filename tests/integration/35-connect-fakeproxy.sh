@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 35-connect-fakeproxy: sockeye-connect against a scripted SOCKS5 server
 # (tests/helpers/fakeproxy.py) that does what sockeyed never does: the
 # destination's first bytes in the same segment as the reply, reply codes

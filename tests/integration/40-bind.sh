@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 40-bind: BIND (RFC 1928 section 6) through the real daemon. The
 # project's client (tests/helpers/socks5bind.py) plays the SOCKS client
 # and the application server that connects back:

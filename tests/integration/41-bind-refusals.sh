@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 41-bind-refusals: how a BIND ends when it does not succeed:
 #  - no peer within bind.accept_timeout_s: a second reply with REP 6,
 #    then the close, in about that time (access log end=accept-timeout);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 42-udp: UDP ASSOCIATE (RFC 1928 section 7) through the real daemon,
 # with the project's client (tests/helpers/socks5udp.py) and UDP echo
 # server (tests/helpers/udpecho.py):

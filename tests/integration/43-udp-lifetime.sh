@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 43-udp-lifetime: what may reach a UDP client, and how long an
 # association lives.
 #  - udp.filtering "address-dependent" (the default): of the answers to

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 44-udp-options: the udp keys and the access rules, through the daemon.
 #  - udp.strict_source: the request's DST.ADDR is taken as the client's
 #    address (127.0.0.2 here); datagrams from the TCP client's address

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 45-udp-burst: 10,000 numbered datagrams in a burst through one
 # association to a UDP echo server and back. Loss is allowed (the
 # machine is small and shared, the daemon may run under ASan); hidden

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 46-udp-pysocks: interop with a real client library's UDP support:
 # python3-socks (PySocks), whose UDP socket sends its UDP ASSOCIATE with
 # DST.ADDR the name "0" and its own port, ignores BND.ADDR (it uses the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 50-reload-sessions: SIGHUP while 50 authenticated sessions are relaying.
 # A user added to the users file just before can log in right after the
 # reload (timed); the old generation stops accepting but drains: its 50

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 51-reload-bad: SIGHUP with a broken config, then with a broken users
 # file: each time the daemon logs every error as FILE:LINE: message, says
 # the reload failed, keeps its workers (no new generation) and goes on

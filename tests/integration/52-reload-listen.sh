@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 52-reload-listen: reloads that change `listen`. While 3 clients keep
 # opening short sessions on port A, a reload adds port B: not one of
 # their connections is refused or cut (A keeps its socket), and B

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 53-log-reopen: log rotation. With log.target a file, move the file away
 # and send SIGUSR1: the master and the workers write to a new file of the
 # same name from then on (the master's "log file reopened", a worker's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 54-daemon: daemon mode (no -F). The command returns 0 only once the
 # daemon serves, and by then pid_file names the detached master (a
 # session leader, parent of the workers) and the port file is written. A

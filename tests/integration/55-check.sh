@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 55-check: `sockeyed -t` runs exactly the checks of a start. On a good
 # config: "configuration OK", exit 0, nothing started (no listener, no pid
 # file, no status socket). On bad files, every error as FILE:LINE: message

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 56-status: the status socket (mode 0600) answers one line of JSON that
 # parses and whose counts match what this test did: sessions in total and
 # per command, per user sessions, open sessions and bytes (equal to the

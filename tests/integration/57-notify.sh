@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 57-notify: readiness for systemd's Type=notify, with a stand-in for
 # systemd's notification socket (NOTIFY_SOCKET). READY=1 comes once the
 # listeners are open and the workers up; a reload sends RELOADING=1 and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 58-drain-stop: what happens to the sessions of an old generation.
 # A reload that also changes `workers` (1 -> 3) starts 3 new workers; the
 # old worker holding an idle session drains with no deadline: it is still

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 59-reload-deadline: a reload's old generation drains with a deadline.
 # With reload_drain_timeout_s = 2, a relayed session held open across a
 # SIGHUP is closed by the old worker about 2 s after the switch, and its

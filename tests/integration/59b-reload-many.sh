@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 59b-reload-many: twenty reloads in a row, each once the previous one is
 # in effect, with a long-lived session held open on every generation
 # (reload_drain_timeout_s stays at its default, one hour). Worker slots

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 59c-reload-cannot-start: a reload whose new generation cannot start
 # leaves the old one serving. The daemon runs in a pids cgroup (what
 # systemd's TasksMax= sets up); the reload raises auth.verify_threads

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 60-access: access rules. A deny rule refuses with REP 2 and the log
 # names the rule's line; a request no rule matches is refused (REP 2,
 # "no access rule matched"); a name that resolves to a denied address is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 61-limits: limits.max_sessions and limits.max_sessions_per_client hold
 # exactly across both workers, under 2,000 concurrent connections;
 # refusals are logged with the limit's name; once sessions close, new

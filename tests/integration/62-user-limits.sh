@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 62-user-limits: per-user limits. alice's downloads are capped by
 # limits.user_bandwidth_bps: a 20 MiB transfer through curl takes the
 # time the cap says, within 10 %; bob's user_limits entry allows him two

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 63-nofile: a daemon whose RLIMIT_NOFILE is 64 faces 500 connections at
 # once: it serves what it can, pauses accepting while out of descriptors
 # (no busy loop: the worker's CPU time stays low), logs it, never

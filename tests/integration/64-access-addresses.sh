@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 64-access-addresses: destinations are matched by what they reach, and
 # the command is asked before the socket.
 #  - with a policy denying 127.0.0.0/8 and ::1/128 (and allowing the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 65-limits-workers: limits hold across workers (workers = 4), not once
 # per worker:
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib-auth.sh - sourced (after lib.sh) by the authentication tests
 # tests/integration/1N-*.sh: users files made with the real sockeye-passwd,
 # and the python clients that authenticate (tests/helpers/authclient.py,

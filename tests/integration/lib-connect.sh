@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib-connect.sh - sourced after lib.sh by the sockeye-connect tests
 # (tests/integration/3N-*.sh): run the client, make users files, start a
 # daemon with authentication.

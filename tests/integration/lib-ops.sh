@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib-ops.sh - sourced (after lib.sh) by the operations tests
 # tests/integration/5N-*.sh: reload, signals, daemon mode, status.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh - sourced by every tests/integration/NN-topic.sh (POSIX sh).
 #
 # Gives a test: a private temp dir $T (removed on exit), a trap that stops

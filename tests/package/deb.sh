@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/package/deb.sh - the Debian package, end to end, on this machine.
 #
 #  1. build it from `make dist`'s tarball (packaging/build-deb.sh);

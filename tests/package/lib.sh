@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh - sourced by tests/package/*.sh (bash).
 #
 # Exit codes as in the rest of the suite: skip 77, fail 1, error 99. Each

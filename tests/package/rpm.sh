@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tests/package/rpm.sh - the RPM, built as a packager would: `rpmbuild -ta`
 # on `make dist`'s tarball, then its contents, scriptlets and file
 # attributes checked. On Debian, rpmbuild (package rpm) cannot see the

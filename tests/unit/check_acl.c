@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_acl.c - access rules: CIDR edges through acl_match, port ranges,
  * rule order, users, commands, host patterns, names vs addresses.

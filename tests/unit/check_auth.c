@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_auth.c - unit tests for auth/ (suite "auth"): the RFC 1929 codec,
  * and the methods behind auth.h driven through their message exchanges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_bind.c - the BIND command's module (bind.h): the pure helpers
  * (expected peers, the external address of a family) and a bind on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_chap_msg.c - unit tests for auth/chap_msg.c (suite "chap_msg"):
  * the CHAP message codec on every field and on malformed input, and

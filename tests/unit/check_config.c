@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_config.c - unit tests for the config module, src/config_*.c
  * (suite "config").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_connector.c - the connector on a real libev loop, against loopback
  * listeners: literals, names from /etc/hosts, refusals, a name that does

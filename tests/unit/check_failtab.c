@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_failtab.c - unit tests for the failed-login table (auth/failtab.h):
  * the growing delay, forgetting, a success clearing, turns spaced by the

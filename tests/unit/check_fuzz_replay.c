@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_fuzz_replay.c - replay a fuzz corpus through a libFuzzer entry point.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_happy.c - the pure Happy Eyeballs code (src/happy.c): RFC 6724
  * sorting and family interleaving as tables of inputs and expected orders,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_quota.c - shared session accounting: global and per-key limits
  * across slots and across processes, release, a dead worker's slot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_ratelimit.c - per-user bandwidth buckets: the arithmetic on a
  * given clock, one bucket shared by two processes (the cap holds for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_relay.c - the relay between two socket pairs on a real libev loop:
  *

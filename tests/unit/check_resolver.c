@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_resolver.c - the resolver against a real libev loop and a tiny DNS
  * server on 127.0.0.1 that lives in the same loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_sockaddr.c - unit tests for src/sockaddr.c (suite "sockaddr").
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_socks5.c - unit tests for the SOCKS5 codec (src/socks5.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_status.c - the shared status counters and the status socket:
  * counting from a worker's view, slots cleared for a new worker, totals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_udp.c - the UDP ASSOCIATE relay (udp.h): the drop reasons' names,
  * the udp settings, and the association on a real libev loop over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_userdb.c - unit tests for auth/userdb.c (suite "userdb"): the line
  * parser on good, bad and hostile lines, whole files (errors with line

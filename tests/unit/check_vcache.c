@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_vcache.c - unit tests for the worker-side authentication helpers
  * (suite "vcache"): the verified-credential cache (hit, miss, expiry,

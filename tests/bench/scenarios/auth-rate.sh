@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # auth-rate: sessions per second through sockeyed with a password next to
 # sessions without one, on loopback. Each session is a greeting, RFC 1929
 # (or not), a CONNECT to a local echo server, one 16-byte round trip and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # happy-eyeballs: time to the first byte of an HTTP response fetched by
 # name through sockeyed, danted and microsocks (both from Debian), all
 # behind the same network (tests/helpers/he-netns.sh): the destination is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # udp-rate: UDP datagrams per second through sockeyed's UDP ASSOCIATE
 # next to danted's, on loopback. tests/helpers/udpload.py keeps
 # BENCH_WINDOW datagrams (default 32) of 64 bytes in flight on each
