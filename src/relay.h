@@ -10,8 +10,9 @@
  * timeout) and then calls its callback once.
  *
  * The relay borrows the fds: the caller (the session) owns and closes them,
- * after relay_free(). The interface is kept small on purpose: a later
- * version moves bytes with splice(2) behind the same calls.
+ * after relay_free(). It copies through a buffer per direction (no
+ * splice(2) yet); the interface is kept small so that a zero-copy relay
+ * can come behind the same calls.
  */
 #ifndef SOCKEYE_RELAY_H
 #define SOCKEYE_RELAY_H

@@ -180,9 +180,8 @@ resolver_fill_result(const struct resolver_query *q,
 	}
 	/*
 	 * The addresses are only as fresh as the CNAME chain that led to
-	 * them. c-ares uses INT_MAX for "no TTL" (hosts file, literals);
-	 * INT32_MAX here, because src/limits.h shadows <limits.h> on this
-	 * include path.
+	 * them. c-ares uses INT_MAX for "no TTL" (hosts file, literals),
+	 * which is INT32_MAX on every platform we build for.
 	 */
 	for (c = q->ai->cnames; c != NULL && have_ttl; c = c->next)
 		if (c->ttl >= 0 && c->ttl != INT32_MAX && (uint32_t)c->ttl < ttl)
