@@ -15,6 +15,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,11 +343,9 @@ START_TEST(test_ipv6)
 	struct seen s;
 	int fd = socket(AF_INET6, SOCK_STREAM, 0), peer;
 
-	if (fd == -1 || bind(fd, &probe.sa, sockaddr_len(&probe.sa)) == -1) {
-		if (fd != -1)
-			close(fd);
-		return;		/* no IPv6 here */
-	}
+	ck_assert_msg(fd != -1 &&
+	    bind(fd, &probe.sa, sockaddr_len(&probe.sa)) == 0,
+	    "no IPv6 loopback");
 	close(fd);
 	start(&s, "::1", 0);
 	run_for(2);
@@ -468,8 +467,30 @@ START_TEST(test_config_bind)
 }
 END_TEST
 
+
+/*
+ * Whether this host has an IPv6 loopback. The tests that need one are
+ * not added without it, and the suite then exits 77 (skipped) when the
+ * rest passed: never a pass for tests that did not run.
+ */
+static bool
+have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 a;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd == -1)
+		return false;
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
 static Suite *
-bind_suite(void)
+bind_suite(bool ipv6)
 {
 	Suite *s = suite_create("bind");
 	TCase *tc = tcase_create("core");
@@ -483,7 +504,8 @@ bind_suite(void)
 	tcase_add_test(tc, test_wildcard);
 	tcase_add_test(tc, test_check_refuses);
 	tcase_add_test(tc, test_external);
-	tcase_add_test(tc, test_ipv6);
+	if (ipv6)
+		tcase_add_test(tc, test_ipv6);
 	tcase_add_test(tc, test_free_while_waiting);
 	suite_add_tcase(s, tc);
 	return s;
@@ -492,11 +514,18 @@ bind_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(bind_suite());
+	bool ipv6 = have_ipv6_loopback();
+	SRunner *sr = srunner_create(bind_suite(ipv6));
 	int failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	if (failed != 0)
+		return 1;
+	if (!ipv6) {
+		printf("SKIP: no IPv6 loopback: test_ipv6 not run\n");
+		return 77;
+	}
+	return 0;
 }

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -485,10 +487,7 @@ START_TEST(test_he_fallback)
 		if (lfd == -1)
 			close_all(hole, nhole);
 	}
-	if (nhole == 0) {
-		resolver_free(r);
-		return;		/* no IPv6 loopback here */
-	}
+	ck_assert_msg(nhole > 0, "no black hole on the IPv6 loopback");
 	ck_assert_int_ge(lfd, 0);
 	cfg.connect.attempt_delay_ms = 100;
 	addr_name(&dst, "localhost", port);
@@ -526,10 +525,7 @@ START_TEST(test_he_both_healthy)
 	for (tries = 0; tries < 20 && l4 == -1; tries++) {
 		port = 0;
 		l6 = listen_at(AF_INET6, &port, 16);
-		if (l6 == -1) {
-			resolver_free(r);
-			return;		/* no IPv6 loopback here */
-		}
+		ck_assert_msg(l6 != -1, "cannot listen on the IPv6 loopback");
 		l4 = listen_at(AF_INET, &port, 16);
 		if (l4 == -1)
 			close(l6);
@@ -563,10 +559,7 @@ START_TEST(test_he_all_black_holed)
 	for (tries = 0; tries < 20 && n4 == 0; tries++) {
 		port = 0;
 		n6 = black_hole(AF_INET6, &port, h6);
-		if (n6 == 0) {
-			resolver_free(r);
-			return;
-		}
+		ck_assert_msg(n6 > 0, "no black hole on the IPv6 loopback");
 		n4 = black_hole(AF_INET, &port, h4);
 		if (n4 == 0)
 			close_all(h6, n6);
@@ -730,11 +723,7 @@ START_TEST(test_cancel_racing)
 	n6 = black_hole(AF_INET6, &port, h6);
 	if (n6 > 0)
 		n4 = black_hole(AF_INET, &port, h4);
-	if (n4 == 0) {
-		close_all(h6, n6);
-		resolver_free(r);
-		return;
-	}
+	ck_assert_msg(n4 > 0, "no IPv4 and IPv6 black holes on one port");
 	cfg.connect.attempt_delay_ms = 50;
 	addr_name(&dst, "localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
@@ -823,8 +812,30 @@ START_TEST(test_cancel_undelivered)
 }
 END_TEST
 
+
+/*
+ * Whether this host has an IPv6 loopback. The tests that need one are
+ * not added without it, and the suite then exits 77 (skipped) when the
+ * rest passed: never a pass for tests that did not run.
+ */
+static bool
+have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 a;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd == -1)
+		return false;
+	memset(&a, 0, sizeof(a));
+	a.sin6_family = AF_INET6;
+	a.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
 static Suite *
-connector_suite(void)
+connector_suite(bool ipv6)
 {
 	Suite *s = suite_create("connector");
 	TCase *tc = tcase_create("core");
@@ -845,13 +856,16 @@ connector_suite(void)
 	tc = tcase_create("happy-eyeballs");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
-	tcase_add_test(tc, test_he_fallback);
-	tcase_add_test(tc, test_he_both_healthy);
-	tcase_add_test(tc, test_he_all_black_holed);
-	tcase_add_test(tc, test_he_all_refused);
+	if (ipv6) {
+		tcase_add_test(tc, test_he_fallback);
+		tcase_add_test(tc, test_he_both_healthy);
+		tcase_add_test(tc, test_he_all_black_holed);
+		tcase_add_test(tc, test_he_all_refused);
+	}
 	tcase_add_test(tc, test_check_hook);
 	tcase_add_test(tc, test_bind_source);
-	tcase_add_test(tc, test_cancel_racing);
+	if (ipv6)
+		tcase_add_test(tc, test_cancel_racing);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -859,11 +873,18 @@ connector_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(connector_suite());
+	bool ipv6 = have_ipv6_loopback();
+	SRunner *sr = srunner_create(connector_suite(ipv6));
 	int failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	if (failed != 0)
+		return 1;
+	if (!ipv6) {
+		printf("SKIP: no IPv6 loopback: 5 Happy Eyeballs tests not run\n");
+		return 77;
+	}
+	return 0;
 }
