@@ -30,6 +30,7 @@
 #include "bind.h"
 #include "config.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 static struct config cfg;
 static struct ev_loop *loop;
@@ -468,26 +469,6 @@ START_TEST(test_config_bind)
 END_TEST
 
 
-/*
- * Whether this host has an IPv6 loopback. The tests that need one are
- * not added without it, and the suite then exits 77 (skipped) when the
- * rest passed: never a pass for tests that did not run.
- */
-static bool
-have_ipv6_loopback(void)
-{
-	struct sockaddr_in6 a;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
-
-	if (fd == -1)
-		return false;
-	memset(&a, 0, sizeof(a));
-	a.sin6_family = AF_INET6;
-	a.sin6_addr = in6addr_loopback;
-	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
 
 static Suite *
 bind_suite(bool ipv6)
@@ -514,7 +495,7 @@ bind_suite(bool ipv6)
 int
 main(void)
 {
-	bool ipv6 = have_ipv6_loopback();
+	bool ipv6 = unit_have_ipv6_loopback();
 	SRunner *sr = srunner_create(bind_suite(ipv6));
 	int failed;
 

@@ -13,7 +13,6 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,6 +33,7 @@
 #include "connector.h"
 #include "resolver.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 struct outcome {
 	int called;
@@ -739,21 +739,6 @@ START_TEST(test_cancel_racing)
 }
 END_TEST
 
-/* Open descriptors of this process. */
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* the directory's own */
-}
 
 /*
  * Cancelled at every loop turn before its result is delivered, including
@@ -787,7 +772,7 @@ START_TEST(test_cancel_undelivered)
 	ck_assert_int_ge(turns, 2);	/* won, then delivered */
 	while ((fd = accept(lfd, NULL, NULL)) >= 0)
 		close(fd);
-	base = count_fds();
+	base = unit_open_fds();
 	for (k = 0; k < turns; k++) {
 		int i;
 
@@ -799,9 +784,9 @@ START_TEST(test_cancel_undelivered)
 		ck_assert_msg(o.called == 0, "delivered after %d of %d turns",
 		    k, turns);
 		connector_cancel(c);
-		ck_assert_msg(count_fds() == base,
+		ck_assert_msg(unit_open_fds() == base,
 		    "cancelled after %d turns: %d fds open, %d before", k,
-		    count_fds(), base);
+		    unit_open_fds(), base);
 		while ((fd = accept(lfd, NULL, NULL)) >= 0)
 			close(fd);
 	}
@@ -813,26 +798,6 @@ START_TEST(test_cancel_undelivered)
 END_TEST
 
 
-/*
- * Whether this host has an IPv6 loopback. The tests that need one are
- * not added without it, and the suite then exits 77 (skipped) when the
- * rest passed: never a pass for tests that did not run.
- */
-static bool
-have_ipv6_loopback(void)
-{
-	struct sockaddr_in6 a;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
-
-	if (fd == -1)
-		return false;
-	memset(&a, 0, sizeof(a));
-	a.sin6_family = AF_INET6;
-	a.sin6_addr = in6addr_loopback;
-	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
 
 static Suite *
 connector_suite(bool ipv6)
@@ -873,7 +838,7 @@ connector_suite(bool ipv6)
 int
 main(void)
 {
-	bool ipv6 = have_ipv6_loopback();
+	bool ipv6 = unit_have_ipv6_loopback();
 	SRunner *sr = srunner_create(connector_suite(ipv6));
 	int failed;
 

@@ -9,7 +9,6 @@
 #include "config_auto.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "config.h"
 #include "listener.h"
+#include "unit_util.h"
 
 /* A configuration with only what listener_set_open() reads. */
 struct fake_conf {
@@ -46,20 +46,6 @@ fd_open(int fd)
 	return fd >= 0 && fcntl(fd, F_GETFD) != -1;
 }
 
-static int
-open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 START_TEST(start_opens_every_address)
 {
@@ -134,10 +120,10 @@ START_TEST(failed_reload_leaves_nothing_behind)
 	conf(&f2, after, 3);
 	ck_assert_int_eq(listener_set_open(&a, NULL, &f1.cfg), 0);
 	fd = a.ls[0].fd;
-	fds = open_fds();
+	fds = unit_open_fds();
 	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), -1);
 	/* 127.0.0.4 was opened, then closed again; the running one stays. */
-	ck_assert_int_eq(open_fds(), fds);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	ck_assert_uint_eq(a.n, 1);
 	ck_assert_int_eq(a.ls[0].fd, fd);
 	ck_assert(fd_open(fd));

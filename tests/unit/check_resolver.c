@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -26,6 +25,7 @@
 #include <ev.h>
 
 #include "resolver.h"
+#include "unit_util.h"
 
 /* --- the DNS server ------------------------------------------------------ */
 
@@ -622,21 +622,6 @@ START_TEST(test_cancel)
 }
 END_TEST
 
-/* Open descriptors of this process. */
-static int
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* the directory's own */
-}
 
 /*
  * A silent server: once the last lookup still waiting is cancelled,
@@ -647,22 +632,22 @@ START_TEST(test_cancel_ends_queries)
 {
 	struct rec rc = { 0 }, other = { 0 };
 	struct resolver_query *q6, *q4;
-	int base = count_fds();
+	int base = unit_open_fds();
 
 	q6 = lookup(res, "slow.test", AF_INET6, rec_cb, &rc);
 	q4 = lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	run_for(loop, 0.05);
 	ck_assert_int_ge(srv.queries, 2);
-	ck_assert_int_gt(count_fds(), base);
+	ck_assert_int_gt(unit_open_fds(), base);
 	resolver_cancel(q6);
 	run_for(loop, 0.02);
 	/* One still waits: c-ares keeps asking. */
-	ck_assert_int_gt(count_fds(), base);
+	ck_assert_int_gt(unit_open_fds(), base);
 	resolver_cancel(q4);
-	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(unit_open_fds(), base);
 	run_for(loop, 1.5);
 	ck_assert_int_eq(rc.calls, 0);
-	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(unit_open_fds(), base);
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &other);
 	ck_assert(run_until(loop, &other.calls, 1, 3.));
 	ck_assert_int_eq(other.st, RESOLVER_OK);
