@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "failtab.h"
+#include "unit_util.h"
 
 static struct sockaddr_storage
 addr(const char *ip)
@@ -317,8 +318,7 @@ START_TEST(test_shared_after_fork)
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(pipe(go), 0);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
+	pid = unit_fork();
 	if (pid == 0) {
 		/* The child: 30 failures of `a`, as fast as the parent. */
 		if (read(go[0], &c, 1) != 1)
@@ -343,8 +343,7 @@ START_TEST(test_shared_after_fork)
 	{
 		unsigned w1, w2;
 
-		pid = fork();
-		ck_assert_int_ne(pid, -1);
+		pid = unit_fork();
 		if (pid == 0)
 			_exit(failtab_turn_ms(t, SA(b), 5000) >=
 			    FAILTAB_BASE_MS ? 0 : 1);
@@ -358,8 +357,7 @@ START_TEST(test_shared_after_fork)
 	}
 
 	/* A success in one process clears the source for the other. */
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
+	pid = unit_fork();
 	if (pid == 0) {
 		failtab_success(t, SA(b));
 		_exit(0);
@@ -371,8 +369,7 @@ START_TEST(test_shared_after_fork)
 	 * A process killed while it counts leaves nothing held: the other
 	 * keeps counting (there is no lock to leave behind).
 	 */
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
+	pid = unit_fork();
 	if (pid == 0) {
 		for (;;)
 			(void)failtab_fail(t, SA(b), 5000);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "quota.h"
+#include "unit_util.h"
 
 static union sockaddr_any
 sa(const char *ip)
@@ -181,8 +182,7 @@ START_TEST(across_processes)
 	int status;
 	pid_t pid;
 
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = unit_fork();
 	if (pid == 0) {
 		int i;
 
@@ -263,8 +263,7 @@ START_TEST(exact_under_race)
 		ck_assert_int_eq(pipe(go), 0);
 		ck_assert_int_eq(pipe(res), 0);
 		for (i = 0; i < NPROC; i++) {
-			pid[i] = fork();
-			ck_assert_int_ge(pid[i], 0);
+			pid[i] = unit_fork();
 			if (pid[i] == 0) {
 				int n = 0, u = 0, tries;
 				char c, out[32];
@@ -348,9 +347,7 @@ START_TEST(killed_any_instant)
 	for (round = 0; round < 300; round++) {
 		struct timespec ts = { 0, 20000 + (rand() % 400) * 1000 };
 		int status;
-		pid_t pid = fork();
-
-		ck_assert_int_ge(pid, 0);
+		pid_t pid = unit_fork();
 		if (pid == 0) {
 			/* A busy worker in slot 1: counts up and down, forever. */
 			for (;;) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ratelimit.h"
+#include "unit_util.h"
 
 static double
 now_s(void)
@@ -80,8 +81,7 @@ START_TEST(shared_two_processes)
 	ck_assert_int_eq(pipe(res), 0);
 	t0 = now_s() + 0.05;
 	for (k = 0; k < 2; k++) {
-		pid = fork();
-		ck_assert_int_ge(pid, 0);
+		pid = unit_fork();
 		if (pid == 0) {
 			struct ratelimit *r = ratelimit_get("bob", rate, now_s());
 			unsigned long long sum = 0;

@@ -26,6 +26,7 @@
 
 #include "socks5.h"
 #include "status.h"
+#include "unit_util.h"
 
 /* --- A strict little JSON checker --------------------------------------- */
 
@@ -259,8 +260,7 @@ START_TEST(survives_the_counting_process)
 	ck_assert_ptr_nonnull(st);
 	for (i = 0; i < 2; i++) {
 		status_slot_start(st, i, 1);
-		pid = fork();
-		ck_assert_int_ne(pid, -1);
+		pid = unit_fork();
 		if (pid == 0) {
 			int k;
 

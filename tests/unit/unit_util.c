@@ -4,12 +4,23 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "unit_util.h"
+
+pid_t
+unit_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid == -1)
+		ck_abort_msg("fork: %s", strerror(errno));
+	return pid;
+}
 
 int
 unit_open_fds(void)
