@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 
 #include "userdb.h"
+#include "util.h"
 
 /* The file is held in memory with 32-bit offsets. */
 #define USERDB_FILE_MAX ((size_t)1 << 31)
@@ -432,20 +433,8 @@ userdb_check_path(const char *path, uid_t uid, char *err, size_t errcap)
 static uint64_t
 name_hash(const struct userdb *db, const char *s, size_t len)
 {
-	uint64_t h = db->seed ^ 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	/* murmur3's finaliser: every input bit reaches the low bits. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	/* the finaliser: every input bit reaches the low bits */
+	return util_mix64(util_fnv1a64(db->seed ^ UTIL_FNV1A64_INIT, s, len));
 }
 
 static const struct userdb_entry *

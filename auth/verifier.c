@@ -33,6 +33,7 @@
 #include <openssl/crypto.h>
 
 #include "failtab.h"
+#include "util.h"
 #include "vcache.h"
 #include "verifier.h"
 
@@ -87,15 +88,6 @@ struct verifier {
 	pthread_t threads[VERIFIER_MAX_THREADS];
 	unsigned nthreads;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 list_push(struct job_list *l, struct verifier_job *j)
@@ -169,7 +161,7 @@ static void
 verifier_admit(struct verifier *v)
 {
 	struct verifier_job *j, *next;
-	uint64_t now = now_ms(), wake = 0;
+	uint64_t now = util_now_ms(), wake = 0;
 	bool moved = false;
 
 	if (v->parked.head == NULL)
@@ -331,7 +323,7 @@ verifier_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		 * browser's next connection will want it.
 		 */
 		if (r == USERDB_OK && !cached)
-			vcache_insert(v->cache, j->cache_key, now_ms());
+			vcache_insert(v->cache, j->cache_key, util_now_ms());
 		job_free(j);
 		/*
 		 * Called after the job is freed and unlinked: the callback
@@ -401,7 +393,7 @@ verifier_check(struct verifier *v, const char *user, const uint8_t *pw,
 	}
 	if (v->cache != NULL) {
 		vcache_key(v->cache, user, pw, pwlen, key);
-		if (vcache_lookup(v->cache, key, now_ms())) {
+		if (vcache_lookup(v->cache, key, util_now_ms())) {
 			OPENSSL_cleanse(key, sizeof(key));
 			*result = USERDB_OK;
 			return VERIFIER_DONE;

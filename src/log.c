@@ -61,12 +61,20 @@ open_file(const char *path)
 	return fd;
 }
 
+/* util's fatal errors (BUG_ON, out of memory) are logged like ours. */
+static void
+log_util_fatal(const char *file, int line, const char *func, const char *msg)
+{
+	log_msg(LOG_LEVEL_ERROR, file, line, func, "%s", msg);
+}
+
 int
 log_init(const char *ident, enum log_target target, const char *path,
     enum log_level level)
 {
 	int fd = -1;
 
+	util_set_fatal_hook(log_util_fatal);
 	if (ident != NULL)
 		util_strlcpy(L.ident, ident, sizeof(L.ident));
 	L.level = level;

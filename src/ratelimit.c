@@ -31,6 +31,7 @@
 #include "auth.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "util.h"
 
 #define RATELIMIT_MIN_BURST 16384.
 #define PROBE_MAX 32
@@ -116,14 +117,10 @@ ratelimit_shared_free(void)
 static uint64_t
 user_key(const char *user)
 {
-	uint64_t h = 1469598103934665603ULL ^ shared.seed;
-	const unsigned char *p;
+	uint64_t h = util_fnv1a64(UTIL_FNV1A64_INIT ^ shared.seed, user,
+	    strlen(user));
 
-	for (p = (const unsigned char *)user; *p != '\0'; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
+	h = util_mix64(h);
 	return h != 0 ? h : 1;
 }
 

@@ -140,13 +140,8 @@ status_slot_set_state(struct status *st, int slot,
 static uint32_t
 name_hash(const char *name, size_t len)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	size_t i;
+	uint32_t h = util_fnv1a32(UTIL_FNV1A32_INIT, name, len);
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)name[i];
-		h *= 16777619u;
-	}
 	return h ^ (h >> 15);
 }
 

@@ -127,14 +127,12 @@ map_key(const struct sockaddr *sa, bool with_port, struct udp_map_entry *k)
 static struct udp_map_entry *
 map_set(struct udp_map *m, const struct udp_map_entry *k)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-	size_t i;
+	uint8_t port[2] = { (uint8_t)(k->port & 0xff), (uint8_t)(k->port >> 8) };
+	uint32_t h;
 
-	h = (h ^ k->family) * 16777619u;
-	for (i = 0; i < 16; i++)
-		h = (h ^ k->addr[i]) * 16777619u;
-	h = (h ^ (k->port & 0xff)) * 16777619u;
-	h = (h ^ (k->port >> 8)) * 16777619u;
+	h = util_fnv1a32(UTIL_FNV1A32_INIT, &k->family, 1);
+	h = util_fnv1a32(h, k->addr, 16);
+	h = util_fnv1a32(h, port, 2);
 	return &m->e[(h % UDP_MAP_SETS) * UDP_MAP_WAYS];
 }
 

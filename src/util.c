@@ -6,25 +6,55 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
 #include "util.h"
+
+static util_fatal_hook fatal_hook;
+
+void
+util_set_fatal_hook(util_fatal_hook hook)
+{
+	fatal_hook = hook;
+}
+
+static void
+tell(const char *file, int line, const char *func, const char *msg)
+{
+	if (fatal_hook != NULL)
+		fatal_hook(file, line, func, msg);
+	else
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+}
 
 void
 util_bug(const char *file, int line, const char *what)
 {
-	log_msg(LOG_LEVEL_ERROR, file, line, "BUG_ON", "BUG: %s", what);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "BUG: %s", what);
+	tell(file, line, "BUG_ON", msg);
 	abort();
+}
+
+static void
+die(const char *func, const char *msg) NORETURN;
+
+static void
+die(const char *func, const char *msg)
+{
+	tell(__FILE__, __LINE__, func, msg);
+	exit(1);
 }
 
 static void *
 check_alloc(void *p)
 {
 	if (p == NULL)
-		fatal("out of memory");
+		die(__func__, "out of memory");
 	return p;
 }
 
@@ -44,7 +74,7 @@ void *
 xrealloc(void *p, size_t nmemb, size_t n)
 {
 	if (n != 0 && nmemb > SIZE_MAX / n)
-		fatal("allocation overflow");
+		die(__func__, "allocation overflow");
 	return check_alloc(realloc(p, nmemb * n == 0 ? 1 : nmemb * n));
 }
 
@@ -64,16 +94,6 @@ util_set_nonblock(int fd)
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ? -1 : 0;
 }
 
-int
-util_set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	if (fl == -1)
-		return -1;
-	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1 ? -1 : 0;
-}
-
 uint64_t
 util_now_ms(void)
 {
@@ -81,6 +101,37 @@ util_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint32_t
+util_fnv1a32(uint32_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+uint64_t
+util_fnv1a64(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len-- > 0)
+		h = (h ^ *b++) * 1099511628211ull;
+	return h;
+}
+
+uint64_t
+util_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
 }
 
 size_t

@@ -33,6 +33,7 @@
 #include "password_msg.h"
 #include "sockaddr.h"
 #include "socks5.h"
+#include "util.h"
 
 /* The whole handshake (greeting to reply) must finish within this. */
 #define HANDSHAKE_TIMEOUT_MS (60 * 1000)
@@ -42,15 +43,6 @@ static uint64_t deadline_ms;
 /* ------------------------------------------------------------------ */
 /* Time and blocking I/O with the handshake deadline                  */
 /* ------------------------------------------------------------------ */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 send_all(int fd, const uint8_t *p, size_t n, const char *what)
@@ -79,7 +71,7 @@ recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
+		uint64_t now = util_now_ms();
 		ssize_t r;
 		int n;
 
@@ -519,7 +511,7 @@ connect_handshake(const struct options *o, const char *user,
 	int fd;
 
 	fd = connect_proxy(o);
-	deadline_ms = now_ms() + HANDSHAKE_TIMEOUT_MS;
+	deadline_ms = util_now_ms() + HANDSHAKE_TIMEOUT_MS;
 	socks5_greet(fd, method_id(o->method));
 	switch (o->method) {
 	case M_PASSWORD:
