@@ -200,31 +200,3 @@ auth_clear_password(struct auth *a)
 	a->password_len = 0;
 }
 
-char *
-auth_user_format(const char *name, char *buf, size_t cap)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	const unsigned char *p;
-
-	if (cap == 0)
-		return buf;
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		unsigned char c = *p;
-
-		if (c > 0x20 && c < 0x7f && c != '\\' && c != '"' && c != '=') {
-			if (o + 1 >= cap)
-				break;
-			buf[o++] = (char)c;
-		} else {
-			if (o + 4 >= cap)
-				break;
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		}
-	}
-	buf[o] = '\0';
-	return buf;
-}

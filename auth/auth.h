@@ -154,12 +154,7 @@ bool auth_input_checks(const struct auth *a, const uint8_t *in, size_t len);
 /* Free, zeroing every secret. auth_free(NULL) is a no-op. */
 void auth_free(struct auth *a);
 
-/*
- * Write `name` for a log line: printable ASCII except '\\', '"', '=' and
- * space as is, every other byte as \xHH (as socks5_addr_format does).
- * Always NUL-terminates; returns `buf`. AUTH_USER_STRLEN fits any name.
- */
+/* Room for any user name escaped for a log line (text.h's text_escape). */
 #define AUTH_USER_STRLEN (255 * 4 + 1)
-char *auth_user_format(const char *name, char *buf, size_t cap);
 
 #endif

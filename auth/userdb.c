@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "text.h"
 #include "userdb.h"
 #include "util.h"
 
@@ -53,24 +54,6 @@ struct userdb {
 
 /* ------------------------------------------------------------------ */
 /* Line syntax                                                          */
-
-/* Quote a few bytes of a line for a message: unprintables as '?'. */
-static void
-quote(char *buf, size_t cap, const char *s, size_t len)
-{
-	size_t i, o = 0, max = 40;
-
-	for (i = 0; i < len && i < max && o + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	if (i < len && o + 3 < cap) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-}
 
 static void seterr(char *err, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -156,7 +139,7 @@ hash_valid(const char *h, size_t len, bool *disabled, char *err, size_t errcap)
 	if (p == sizeof(hash_prefixes) / sizeof(hash_prefixes[0])) {
 		char q[64];
 
-		quote(q, sizeof(q), h, len < 6 ? len : 6);
+		text_quote(q, sizeof(q), h, len < 6 ? len : 6);
 		seterr(err, errcap, "unsupported password hash \"%s\" (want "
 		    "yescrypt $y$, scrypt $7$, bcrypt $2b$, sha512crypt $6$ "
 		    "or sha256crypt $5$, as sockeye-passwd writes)", q);
@@ -213,7 +196,7 @@ userdb_parse_line(const char *line, size_t len, struct userdb_line *out,
 	if (c1 == NULL) {
 		char q[64];
 
-		quote(q, sizeof(q), line, len);
+		text_quote(q, sizeof(q), line, len);
 		seterr(err, errcap, "want NAME:HASH or NAME:HASH:%sKEY, got "
 		    "\"%s\"", USERDB_CHAP_PREFIX, q);
 		return -1;
@@ -516,7 +499,7 @@ build_table(struct userdb *db, struct load_ctx *ctx)
 			    e->name_len) == 0) {
 				char msg[160], q[64];
 
-				quote(q, sizeof(q), name, e->name_len);
+				text_quote(q, sizeof(q), name, e->name_len);
 				snprintf(msg, sizeof(msg), "user \"%s\" is "
 				    "already listed on line %u", q, o->line);
 				report(ctx, (int)e->line, msg);

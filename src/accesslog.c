@@ -15,6 +15,7 @@
 #include "sockaddr.h"
 #include "socks5.h"
 #include "status.h"
+#include "text.h"
 #include "udp.h"
 #include "util.h"
 
@@ -40,7 +41,7 @@ static void
 accesslog_user(const struct session *s, char *buf, size_t cap)
 {
 	if (s->user != NULL)
-		auth_user_format(s->user, buf, cap);
+		text_escape(buf, cap, s->user, TEXT_CSTR);
 	else
 		util_strlcpy(buf, "-", cap);
 }
@@ -159,11 +160,11 @@ accesslog_user_limit(const struct session *s, int table_full, int max)
 	if (table_full)
 		logit("refused: user=%s client=%s: too many distinct clients "
 		    "and users counted at once",
-		    auth_user_format(s->user, user, sizeof(user)),
+		    text_escape(user, sizeof(user), s->user, TEXT_CSTR),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)));
 	else
 		logit("refused: user=%s client=%s: %d sessions, the user's "
 		    "limit (limits.max_sessions_per_user or user_limits)",
-		    auth_user_format(s->user, user, sizeof(user)),
+		    text_escape(user, sizeof(user), s->user, TEXT_CSTR),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)), max);
 }

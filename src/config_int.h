@@ -81,12 +81,6 @@ void config_report(struct config_ctx *ctx, const struct config_node *s,
 void config_warn(struct config_ctx *ctx, const struct config_node *s,
     const char *fmt, ...) PRINTF_FMT(3, 4);
 
-/*
- * A user's string made fit for a message, in the caller's `buf`: one line,
- * cut short with "...". Returns buf.
- */
-const char *config_quote(const char *s, char *buf, size_t cap);
-
 /* The index of `v` in the NULL-terminated `words`, or -1. */
 int config_word(const char *const *words, const char *v);
 

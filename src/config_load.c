@@ -17,6 +17,7 @@
 
 #include "config_int.h"
 #include "socks5.h"
+#include "text.h"
 #include "util.h"
 
 static void
@@ -40,7 +41,7 @@ config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 		if (sockaddr_parse_hostport(v, &l->addr) == -1) {
 			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
 			    "is not \"IP:PORT\" or \"[IPv6]:PORT\"",
-			    config_quote(v, q, sizeof(q)));
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
 		for (j = 0; j < cfg->n_listen; j++)
@@ -49,7 +50,8 @@ config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 		/* Two binds of one address: the second would fail later. */
 		if (j < cfg->n_listen && sockaddr_port(&l->addr.sa) != 0) {
 			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
-			    "is listed twice", config_quote(v, q, sizeof(q)));
+			    "is listed twice",
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
 		l->line = it.line;
@@ -79,7 +81,8 @@ config_load_log(struct config_ctx *ctx, const struct config_node *root)
 		} else {
 			config_error(ctx, s, "'log.target' must be \"syslog\", "
 			    "\"stderr\" or an absolute path starting with "
-			    "\"/\", not \"%s\"", config_quote(v, q, sizeof(q)));
+			    "\"/\", not \"%s\"",
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 		}
 	}
 	v = config_string(ctx, g, "log.", "level", &s);
@@ -161,7 +164,7 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 			config_report(ctx, it.list, it.line, "'auth.methods': "
 			    "unknown method \"%s\" (\"none\", "
 			    "\"password\" or \"chap\")",
-			    config_quote(v, q, sizeof(q)));
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
 		m = config_method_ids[m];
@@ -216,7 +219,8 @@ config_addrs(struct config_ctx *ctx, const struct config_node *g,
 	while (config_strings_next(ctx, &it)) {
 		if ((why = parse(it.v, &(*out)[got])) != NULL) {
 			config_report(ctx, it.list, it.line, "'%s%s': \"%s\"%s",
-			    prefix, name, config_quote(it.v, q, sizeof(q)), why);
+			    prefix, name,
+			    text_quote(q, sizeof(q), it.v, TEXT_CSTR), why);
 			continue;
 		}
 		got++;
@@ -276,7 +280,7 @@ config_bind_addr(struct config_ctx *ctx, const struct config_node *g,
 		config_error(ctx, s, "'connect.%s' must be \"\" or an %s "
 		    "address, not \"%s\"", name,
 		    family == AF_INET ? "IPv4" : "IPv6",
-		    config_quote(v, q, sizeof(q)));
+		    text_quote(q, sizeof(q), v, TEXT_CSTR));
 		return;
 	}
 	*has = true;
@@ -343,7 +347,7 @@ config_load_commands(struct config_ctx *ctx, const struct config_node *root)
 		if ((bit = config_cmd_bit(v)) == 0) {
 			config_report(ctx, it.list, it.line, "'commands': "
 			    "unknown command \"%s\" (" CONFIG_CMD_NAMES ")",
-			    config_quote(v, q, sizeof(q)));
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
 		if (cfg->commands & bit) {
@@ -392,7 +396,7 @@ config_load_udp(struct config_ctx *ctx, const struct config_node *root)
 		if (sockaddr_parse_ip(v, 0, &cfg->udp.external) == -1)
 			config_error(ctx, s, "'udp.external_address' must be "
 			    "\"\" or an IPv4 or IPv6 address, not \"%s\"",
-			    config_quote(v, q, sizeof(q)));
+			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 		else
 			cfg->udp.has_external = true;
 	}
@@ -401,7 +405,7 @@ config_load_udp(struct config_ctx *ctx, const struct config_node *root)
 		if (acl_parse_ports(v, &pr) == -1) {
 			config_error(ctx, s, "'udp.port_range' must be \"\", "
 			    "a port or a range such as \"40000-40999\", not "
-			    "\"%s\"", config_quote(v, q, sizeof(q)));
+			    "\"%s\"", text_quote(q, sizeof(q), v, TEXT_CSTR));
 		} else {
 			cfg->udp.port_lo = pr.lo;
 			cfg->udp.port_hi = pr.hi;
@@ -450,7 +454,7 @@ config_load_status_socket(struct config_ctx *ctx,
 		return;
 	if (v[0] != '/') {
 		config_error(ctx, s, "'status_socket' must be an absolute path, "
-		    "not \"%s\"", config_quote(v, q, sizeof(q)));
+		    "not \"%s\"", text_quote(q, sizeof(q), v, TEXT_CSTR));
 		return;
 	}
 	ctx->cfg->status_socket = xstrdup(v);

@@ -31,6 +31,7 @@
 
 #include "config_int.h"
 #include "config_keys.h"
+#include "text.h"
 #include "util.h"
 
 /* The file's contents, split into lines (1-based, as libconfig counts). */
@@ -139,29 +140,6 @@ config_warn(struct config_ctx *ctx, const struct config_node *n,
 	va_start(ap, fmt);
 	config_vreport(ctx, n, 0, "warning: ", fmt, ap);
 	va_end(ap);
-}
-
-/*
- * Copy a user's string into `buf` for a message: one line (control bytes
- * become '?'), and cut short with "..." so that a pasted blob cannot drown
- * the message.
- */
-const char *
-config_quote(const char *s, char *buf, size_t cap)
-{
-	size_t i, o = 0;
-
-	for (i = 0; s[i] != '\0' && o + 1 < cap; i++) {
-		if (o + 4 >= cap && s[i + 1] != '\0') {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		buf[o++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
-		    '?' : s[i];
-	}
-	buf[o] = '\0';
-	return buf;
 }
 
 /*
@@ -424,7 +402,7 @@ config_check_keys(struct config_ctx *ctx, const struct config_node *group,
 			    "build yet", prefix, name);
 		else if (k == NULL)
 			config_error(ctx, e, "unknown key '%s%s'", prefix,
-			    config_quote(name, q, sizeof(q)));
+			    text_quote(q, sizeof(q), name, TEXT_CSTR));
 	}
 }
 
@@ -613,7 +591,7 @@ config_choice(struct config_ctx *ctx, const struct config_node *group,
 		    "%s\"%s\"", i == 0 ? "" :
 		    choices[i + 1] == NULL ? " or " : ", ", choices[i]);
 	config_error(ctx, s, "'%s%s' must be %s, not \"%s\"", prefix, name,
-	    list, config_quote(v, q, sizeof(q)));
+	    list, text_quote(q, sizeof(q), v, TEXT_CSTR));
 }
 
 /* A list key (array or list), or NULL when absent or of another type. */

@@ -13,6 +13,7 @@
 
 #include "config_int.h"
 #include "socks5.h"
+#include "text.h"
 #include "util.h"
 
 /*
@@ -41,7 +42,8 @@ config_rule_strings(struct config_ctx *ctx, const struct config_node *g,
 
 		if (v[0] == '\0' || (check != NULL && !check(v))) {
 			config_report(ctx, it.list, it.line, "'%s%s': \"%s\" is "
-			    "not %s", prefix, name, config_quote(v, q, sizeof(q)),
+			    "not %s", prefix, name,
+			    text_quote(q, sizeof(q), v, TEXT_CSTR),
 			    what);
 			continue;
 		}
@@ -89,7 +91,7 @@ config_rule_nets(struct config_ctx *ctx, const struct config_node *g,
 			config_error(ctx, config_member(g, name), "'%s%s': \"%s\" "
 			    "is not a network such as \"10.0.0.0/8\", "
 			    "\"2001:db8::/32\" or an address", prefix, name,
-			    config_quote(v[i], q, sizeof(q)));
+			    text_quote(q, sizeof(q), v[i], TEXT_CSTR));
 		else
 			got++;
 		free(v[i]);
@@ -146,7 +148,7 @@ config_load_rule(struct config_ctx *ctx, const struct config_node *g,
 				config_error(ctx, config_member(g, "ports"),
 				    "'%sports': \"%s\" is not a port (1-65535) "
 				    "or a range such as \"1024-65535\"", prefix,
-				    config_quote(v[i], q, sizeof(q)));
+				    text_quote(q, sizeof(q), v[i], TEXT_CSTR));
 			else
 				r->n_ports++;
 			free(v[i]);
@@ -164,7 +166,7 @@ config_load_rule(struct config_ctx *ctx, const struct config_node *g,
 			else
 				config_error(ctx, s, "'%scommands': unknown "
 				    "command \"%s\" (" CONFIG_CMD_NAMES ")", prefix,
-				    config_quote(v[i], q, sizeof(q)));
+				    text_quote(q, sizeof(q), v[i], TEXT_CSTR));
 			free(v[i]);
 		}
 		free(v);
@@ -274,7 +276,7 @@ config_load_clients(struct config_ctx *ctx, const struct config_node *root)
 			config_report(ctx, it.list, it.line, "'clients': \"%s\" "
 			    "is not a network such as \"10.0.0.0/8\", "
 			    "\"2001:db8::/32\" or an address",
-			    config_quote(it.v, q, sizeof(q)));
+			    text_quote(q, sizeof(q), it.v, TEXT_CSTR));
 			continue;
 		}
 		cfg->n_clients++;

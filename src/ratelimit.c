@@ -31,6 +31,7 @@
 #include "auth.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "text.h"
 #include "util.h"
 
 #define RATELIMIT_MIN_BURST 16384.
@@ -201,8 +202,9 @@ balance(struct ratelimit *rl, enum ratelimit_dir dir, uint64_t now_ns)
 			rl->fallback_logged = true;
 			logit("bandwidth cap of user %s: the shared table is "
 			    "full near its entry; the cap holds per worker "
-			    "for now", auth_user_format(rl->user, user,
-			    sizeof(user)));
+			    "for now",
+			    text_escape(user, sizeof(user),
+			    rl->user, TEXT_CSTR));
 		}
 	}
 	if (rl->idx != NO_ENTRY)

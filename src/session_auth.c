@@ -22,6 +22,7 @@
 #include "session.h"		/* struct session_env */
 #include "session_int.h"
 #include "status.h"
+#include "text.h"
 #include "userdb.h"
 #include "util.h"
 #include "verifier.h"
@@ -56,7 +57,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 		}
 		status_user_login(s->user);
 		verbose("auth ok: user=%s client=%s method=%s%s",
-		    auth_user_format(s->user, user, sizeof(user)),
+		    text_escape(user, sizeof(user), s->user, TEXT_CSTR),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
 		    auth_method_name(s->auth),
 		    auth_mutual(s->auth) ? " mutual" : "");
@@ -77,7 +78,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 	 */
 	reason = s->vreason != NULL && strcmp(s->vreason, "ok") != 0 ?
 	    s->vreason : auth_fail_reason(s->auth);
-	auth_user_format(auth_user(s->auth), user, sizeof(user));
+	text_escape(user, sizeof(user), auth_user(s->auth), TEXT_CSTR);
 	status_count_refusal(STATUS_REFUSED_AUTH_FAILED);
 	logit("auth failed: user=%s client=%s method=%s reason=%s",
 	    user[0] != '\0' ? user : "-",

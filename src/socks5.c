@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "socks5.h"
+#include "text.h"
 
 /* Wire sizes of the fixed parts. */
 #define IPV4_LEN	4
@@ -474,25 +475,12 @@ sb_put(struct strbuf *sb, const char *s, size_t n)
 	sb->buf[sb->len] = '\0';
 }
 
-/*
- * Should this name byte be escaped? Control bytes and non-ASCII could forge
- * log lines or confuse terminals; space, '=', '"' and '\\' could forge
- * key=value fields or break quoting; escaping '\\' keeps the output
- * unambiguous.
- */
-static int
-must_escape(uint8_t c)
-{
-	return c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\';
-}
-
 char *
 socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct strbuf sb = { buf, cap, 0, 0 };
 	char tmp[INET6_ADDRSTRLEN + 2];
-	size_t i;
+	char name[TEXT_ESCAPE_LEN(255)];
 	int bracket;
 	int n;
 
@@ -524,17 +512,17 @@ socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 		    a->u.name[0] != '[';
 		if (bracket)
 			sb_put(&sb, "[", 1);
-		for (i = 0; i < a->name_len; i++) {
-			uint8_t c = (uint8_t)a->u.name[i];
-
-			if (must_escape(c)) {
-				char esc[4] = { '\\', 'x', hex[c >> 4],
-				    hex[c & 0xf] };
-
-				sb_put(&sb, esc, sizeof(esc));
-			} else
-				sb_put(&sb, (const char *)&c, 1);
+		/*
+		 * Escaped as a log field (text.h): it may forge nothing. What
+		 * does not fit is cut at a whole escape, and nothing follows.
+		 */
+		text_escape(name, sizeof(name), a->u.name, a->name_len);
+		if (!sb.full && strlen(name) >= sb.cap - sb.len) {
+			text_escape(sb.buf + sb.len, sb.cap - sb.len,
+			    a->u.name, a->name_len);
+			sb.full = 1;
 		}
+		sb_put(&sb, name, strlen(name));
 		if (bracket)
 			sb_put(&sb, "]", 1);
 		break;

@@ -226,19 +226,6 @@ START_TEST(test_none)
 }
 END_TEST
 
-START_TEST(test_user_format)
-{
-	char buf[AUTH_USER_STRLEN];
-
-	ck_assert_str_eq(auth_user_format("alice", buf, sizeof(buf)), "alice");
-	ck_assert_str_eq(auth_user_format("a b=c\"d\\e\n\x7f\xc3\xa9", buf,
-	    sizeof(buf)), "a\\x20b\\x3dc\\x22d\\x5ce\\x0a\\x7f\\xc3\\xa9");
-	/* Truncation keeps escapes whole. */
-	ck_assert_str_eq(auth_user_format("ab cd", buf, 6), "ab");
-	ck_assert_str_eq(auth_user_format("abcd", buf, 3), "ab");
-}
-END_TEST
-
 /* ------------------------------------------------------------------ */
 /* Password method                                                      */
 
@@ -945,7 +932,6 @@ auth_suite(void)
 	tcase_add_checked_fixture(tm, setup, teardown);
 	tcase_add_test(tm, test_table);
 	tcase_add_test(tm, test_none);
-	tcase_add_test(tm, test_user_format);
 	tcase_add_test(tm, test_password_ok);
 	tcase_add_test(tm, test_password_wrong);
 	tcase_add_test(tm, test_password_malformed);
