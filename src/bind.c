@@ -36,6 +36,7 @@
 #include "connector.h"
 #include "log.h"
 #include "resolver.h"
+#include "route.h"
 #include "socks5.h"
 
 /*
@@ -236,35 +237,6 @@ bind_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-/*
- * The local address the kernel would use towards `to` (connect(2) on a
- * UDP socket sends nothing). Returns 0, or a REP code.
- */
-static uint8_t
-route_source(const union sockaddr_any *to, union sockaddr_any *out)
-{
-	union sockaddr_any dst = *to;
-	socklen_t len = sizeof(*out);
-	uint8_t rep = 0;
-	int fd;
-
-	fd = socket(dst.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return connector_errno_to_rep(errno);
-	if (sockaddr_port(&dst.sa) == 0)
-		sockaddr_set_port(&dst.sa, 9);	/* any port: nothing is sent */
-	if (connect(fd, &dst.sa, sockaddr_len(&dst.sa)) == -1)
-		rep = connector_errno_to_rep(errno);
-	else if (getsockname(fd, &out->sa, &len) == -1)
-		rep = SOCKS5_REP_GENERAL_FAILURE;
-	close(fd);
-	if (rep == 0) {
-		sockaddr_unmap(out);
-		sockaddr_set_port(&out->sa, 0);
-	}
-	return rep;
-}
-
 /* The family and the expected peers are known: listen and report. */
 static void
 bind_listen(struct bind *b)
@@ -272,7 +244,6 @@ bind_listen(struct bind *b)
 	union sockaddr_any at;
 	struct bind_result r;
 	socklen_t len;
-	uint8_t rep;
 	int fd, one = 1;
 	char buf[SOCKADDR_STRLEN];
 
@@ -280,9 +251,11 @@ bind_listen(struct bind *b)
 	if (!bind_pick_external(b->cfg->bind.external,
 	    b->cfg->bind.n_external, b->family, &at)) {
 		if (!b->any_peer) {
-			rep = route_source(&b->expect[0], &at);
-			if (rep != 0) {
-				bind_fail(b, rep, "bind-failed");
+			int err = route_source(&b->expect[0], &at);
+
+			if (err != 0) {
+				bind_fail(b, connector_errno_to_rep(err),
+				    "bind-failed");
 				return;
 			}
 		} else if (b->local.sa.sa_family == b->family) {
@@ -340,9 +313,10 @@ bind_resolved(struct bind *b)
 {
 	int pref = b->cfg->connect.prefer_family == AF_INET ? BIND_Q4 : BIND_Q6;
 	int order[2] = { pref, 1 - pref };
+	const union sockaddr_any *cand[2];
 	struct bind_lookup *l = NULL;
-	union sockaddr_any src;
-	size_t i, k;
+	size_t i;
+	int k;
 
 	/*
 	 * The preferred family if it has an address this host can route
@@ -350,17 +324,13 @@ bind_resolved(struct bind *b)
 	 * listen on, and only its addresses are expected.
 	 */
 	for (k = 0; k < 2; k++) {
-		struct bind_lookup *c = &b->look[order[k]];
+		const struct bind_lookup *c = &b->look[order[k]];
 
-		if (c->st != RESOLVER_OK || c->n == 0)
-			continue;
-		if (l == NULL)
-			l = c;
-		if (route_source(&c->addrs[0], &src) == 0) {
-			l = c;
-			break;
-		}
+		cand[k] = c->st == RESOLVER_OK && c->n > 0 ? &c->addrs[0] : NULL;
 	}
+	k = route_choose(cand, 2);
+	if (k >= 0)
+		l = &b->look[order[k]];
 	if (l == NULL) {
 		bind_fail(b, SOCKS5_REP_HOST_UNREACHABLE, "resolve-failed");
 		return;

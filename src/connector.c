@@ -43,6 +43,7 @@
 #include "happy.h"
 #include "log.h"
 #include "resolver.h"
+#include "route.h"
 #include "socks5.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -376,9 +377,7 @@ allowed(struct connector *c, const union sockaddr_any *a)
 static void
 find_source(struct connector *c, struct happy_dst *d)
 {
-	int family = d->addr.sa.sa_family, fd;
-	socklen_t len = sizeof(d->src);
-	union sockaddr_any dst = d->addr;
+	int family = d->addr.sa.sa_family, err;
 
 	if (family == AF_INET && c->cfg->connect.has_bind_ipv4) {
 		d->src = c->cfg->connect.bind_ipv4;
@@ -388,18 +387,9 @@ find_source(struct connector *c, struct happy_dst *d)
 		d->src = c->cfg->connect.bind_ipv6;
 		return;
 	}
-	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return;
-	if (sockaddr_port(&dst.sa) == 0)
-		sockaddr_set_port(&dst.sa, 9);
-	if (connect(fd, &dst.sa, sockaddr_len(&dst.sa)) == -1) {
-		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
-			d->unusable = true;
-	} else if (getsockname(fd, &d->src.sa, &len) == -1) {
-		memset(&d->src, 0, sizeof(d->src));
-	}
-	close(fd);
+	err = route_source(&d->addr, &d->src);
+	if (err == ENETUNREACH || err == EHOSTUNREACH)
+		d->unusable = true;
 }
 
 /* One lookup's addresses (port 0): sort, check, hand to the scheduler. */

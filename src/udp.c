@@ -38,6 +38,7 @@
 #include "config.h"
 #include "log.h"
 #include "resolver.h"
+#include "route.h"
 #include "socks5.h"
 #include "udp.h"
 #include "udp_table.h"
@@ -147,24 +148,6 @@ static void
 drop(struct udp_assoc *a, enum udp_drop why)
 {
 	a->st.drops[why]++;
-}
-
-/* Does this host have a route to `to`? (connect(2) on UDP sends nothing) */
-static bool
-has_route(const union sockaddr_any *to)
-{
-	union sockaddr_any d = *to;
-	bool ok;
-	int fd;
-
-	fd = socket(d.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return false;
-	if (sockaddr_port(&d.sa) == 0)
-		sockaddr_set_port(&d.sa, 9);
-	ok = connect(fd, &d.sa, sockaddr_len(&d.sa)) == 0;
-	close(fd);
-	return ok;
 }
 
 /*
@@ -315,23 +298,20 @@ name_resolved(struct udp_assoc *a, int idx)
 	struct udp_name *e = &a->names.e[idx];
 	int pref = a->cfg->connect.prefer_family == AF_INET ? UDP_Q4 : UDP_Q6;
 	int order[2] = { pref, 1 - pref };
+	const union sockaddr_any *cand[2];
 	struct udp_lookup *l = NULL;
 	size_t i;
 	int k;
 
 	/* The preferred family, unless only the other can be reached. */
 	for (k = 0; k < 2; k++) {
-		struct udp_lookup *c = &a->look[idx][order[k]];
+		const struct udp_lookup *c = &a->look[idx][order[k]];
 
-		if (c->st != RESOLVER_OK)
-			continue;
-		if (l == NULL)
-			l = c;
-		if (has_route(&c->addr)) {
-			l = c;
-			break;
-		}
+		cand[k] = c->st == RESOLVER_OK ? &c->addr : NULL;
 	}
+	k = route_choose(cand, 2);
+	if (k >= 0)
+		l = &a->look[idx][order[k]];
 	udp_names_set(e, l != NULL ? &l->addr.sa : NULL, l != NULL ? l->ttl : 0,
 	    now_ms(a));
 	a->look[idx][0].done = a->look[idx][1].done = false;
