@@ -30,6 +30,7 @@
 #include <sys/random.h>
 
 #include "failtab.h"
+#include "util.h"
 
 /* Slots looked at per source: a bounded cost whatever the table holds. */
 #define FAILTAB_PROBE 8
@@ -115,58 +116,34 @@ failtab_source(const struct sockaddr *sa, uint8_t src[FAILTAB_SOURCE_LEN])
 	return -1;
 }
 
-/* SipHash-2-4 of the 16-byte source: the table's keyed hash. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
+/* The table's keyed hash of a 16-byte source. */
 static uint64_t
 hash_source(const struct failtab *t, const uint8_t src[FAILTAB_SOURCE_LEN])
 {
-	uint64_t v0 = t->k0 ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = t->k1 ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = t->k0 ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = t->k1 ^ 0x7465646279746573ULL;
-	uint64_t m[3];
-	int i;
+	const uint64_t k[2] = { t->k0, t->k1 };
 
-	memcpy(&m[0], src, 8);
-	memcpy(&m[1], src + 8, 8);
-	m[2] = (uint64_t)FAILTAB_SOURCE_LEN << 56;
-	for (i = 0; i < 3; i++) {
-		v3 ^= m[i];
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m[i];
-	}
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	return util_siphash24(k, src, FAILTAB_SOURCE_LEN);
 }
 
-/* Where the source's window starts, and its fingerprint (never 0). */
-static void
+/*
+ * Where the source's window starts, and its fingerprint (never 0); false
+ * when there is no table or the address is no source (nothing to count).
+ */
+static bool
 locate(const struct failtab *t, const struct sockaddr *sa, size_t *first,
-    uint64_t *fp, int *ok)
+    uint64_t *fp)
 {
 	uint8_t src[FAILTAB_SOURCE_LEN];
 	uint64_t h;
 
-	*ok = failtab_source(sa, src) == 0;
-	if (!*ok)
-		return;
+	if (t == NULL || failtab_source(sa, src) != 0)
+		return false;
 	h = hash_source(t, src);
 	*first = (size_t)h & t->mask;
 	*fp = (h >> FP_SHIFT) & FP_MASK;
 	if (*fp == 0)
 		*fp = 1;
+	return true;
 }
 
 static uint64_t
@@ -261,12 +238,9 @@ failtab_delay_ms(const struct failtab *t, const struct sockaddr *sa,
 {
 	uint64_t fp = 0, w = 0;
 	size_t first = 0;
-	int ok;
 
-	if (t == NULL)
-		return 0;
-	locate(t, sa, &first, &fp, &ok);
-	if (!ok || find(t, first, fp, now_ms, &w) == NULL)
+	if (!locate(t, sa, &first, &fp) ||
+	    find(t, first, fp, now_ms, &w) == NULL)
 		return 0;
 	return failtab_delay_for(failures_of(w));
 }
@@ -277,12 +251,8 @@ failtab_fail(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 	uint64_t fp = 0, w = 0, nw;
 	size_t first = 0, i;
 	unsigned tries, n;
-	int ok;
 
-	if (t == NULL)
-		return 0;
-	locate(t, sa, &first, &fp, &ok);
-	if (!ok)
+	if (!locate(t, sa, &first, &fp))
 		return 0;
 	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
 		uint64_t *p = find(t, first, fp, now_ms, &w), *victim = NULL;
@@ -329,12 +299,8 @@ failtab_turn_ms(struct failtab *t, const struct sockaddr *sa, uint64_t now_ms)
 	size_t first = 0;
 	unsigned tries, d;
 	int64_t age;
-	int ok;
 
-	if (t == NULL)
-		return 0;
-	locate(t, sa, &first, &fp, &ok);
-	if (!ok)
+	if (!locate(t, sa, &first, &fp))
 		return 0;
 	for (tries = 0; tries < FAILTAB_TRIES; tries++) {
 		uint64_t *p = find(t, first, fp, now_ms, &w);
@@ -360,12 +326,8 @@ failtab_success(struct failtab *t, const struct sockaddr *sa)
 {
 	uint64_t fp = 0;
 	size_t first = 0, i;
-	int ok;
 
-	if (t == NULL)
-		return;
-	locate(t, sa, &first, &fp, &ok);
-	if (!ok)
+	if (!locate(t, sa, &first, &fp))
 		return;
 	for (i = 0; i < FAILTAB_PROBE; i++) {
 		uint64_t *p = slot_at(t, first, i);

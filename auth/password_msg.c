@@ -8,18 +8,28 @@
 
 #include "password_msg.h"
 
-enum password_status
-password_parse_request(const uint8_t *buf, size_t len,
-    struct password_request *out, size_t *used)
+/* Both messages start VER, then one byte: the version checked first. */
+static enum password_status
+parse_head(const uint8_t *buf, size_t len)
 {
-	size_t ulen, plen;
-
 	if (len < 1)
 		return PASSWORD_NEED_MORE;
 	if (buf[0] != PASSWORD_VERSION)
 		return PASSWORD_ERR_VERSION;
 	if (len < 2)
 		return PASSWORD_NEED_MORE;
+	return PASSWORD_OK;
+}
+
+enum password_status
+password_parse_request(const uint8_t *buf, size_t len,
+    struct password_request *out, size_t *used)
+{
+	enum password_status st = parse_head(buf, len);
+	size_t ulen, plen;
+
+	if (st != PASSWORD_OK)
+		return st;
 	ulen = buf[1];
 	if (ulen == 0)
 		return PASSWORD_ERR_ULEN;
@@ -44,12 +54,10 @@ enum password_status
 password_parse_reply(const uint8_t *buf, size_t len, uint8_t *status,
     size_t *used)
 {
-	if (len < 1)
-		return PASSWORD_NEED_MORE;
-	if (buf[0] != PASSWORD_VERSION)
-		return PASSWORD_ERR_VERSION;
-	if (len < 2)
-		return PASSWORD_NEED_MORE;
+	enum password_status st = parse_head(buf, len);
+
+	if (st != PASSWORD_OK)
+		return st;
 	*status = buf[1];
 	*used = 2;
 	return PASSWORD_OK;

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "quota.h"
+#include "util.h"
 
 #define COUNT_BITS 24
 #define COUNT_MASK ((uint64_t)QUOTA_KEY_MAX)
@@ -84,49 +85,7 @@ struct quota {
 	uint8_t *slots;
 };
 
-/* --- keyed hash ------------------------------------------------------------ */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
-/* SipHash-2-4 (Aumasson and Bernstein): a client cannot aim at a chain. */
-static uint64_t
-siphash(const uint64_t k[2], const uint8_t *in, size_t len)
-{
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0];
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0];
-	uint64_t v3 = 0x7465646279746573ULL ^ k[1];
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i, left = len & 7;
-	int j;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		for (m = 0, j = 7; j >= 0; j--)
-			m = (m << 8) | in[i + (size_t)j];
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (j = (int)left - 1; j >= 0; j--)
-		b |= (uint64_t)in[i + (size_t)j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
+/* --- keyed hash (SipHash, util.h): a client cannot aim at a chain ---------- */
 
 /* The 40-bit tag of a hash, never 0 (0 marks an entry never used). */
 static uint64_t
@@ -182,7 +141,7 @@ client_hash(const struct quota *l, const struct sockaddr *sa, int prefix4,
 				key[1 + i] = a[i] & (uint8_t)(0xff << (8 - keep));
 		}
 	}
-	return siphash(l->seed, key, sizeof(key));
+	return util_siphash24(l->seed, key, sizeof(key));
 }
 
 static uint64_t
@@ -195,7 +154,7 @@ user_hash(const struct quota *l, const char *user)
 	/* 'u' first: no user collides with a client by construction. */
 	buf[0] = 'u';
 	memcpy(buf + 1, user, len);
-	h = siphash(l->seed, buf, len + 1);
+	h = util_siphash24(l->seed, buf, len + 1);
 	free(buf);
 	return h;
 }

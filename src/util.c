@@ -123,6 +123,48 @@ util_fnv1a64(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+uint64_t
+util_siphash24(const uint64_t k[2], const void *p, size_t len)
+{
+	const uint8_t *in = p;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, left = len & 7;
+	int j;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		for (m = 0, j = 7; j >= 0; j--)
+			m = (m << 8) | in[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (j = (int)left - 1; j >= 0; j--)
+		b |= (uint64_t)in[i + (size_t)j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 uint64_t
 util_mix64(uint64_t h)
 {

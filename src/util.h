@@ -58,6 +58,13 @@ uint64_t util_now_ms(void);
 uint32_t util_fnv1a32(uint32_t h, const void *p, size_t len);
 uint64_t util_fnv1a64(uint64_t h, const void *p, size_t len);
 
+/*
+ * SipHash-2-4 (Aumasson and Bernstein) of len bytes under the 128-bit key
+ * k: the keyed hash for tables whose keys a client chooses, so that it
+ * cannot aim at one chain.
+ */
+uint64_t util_siphash24(const uint64_t k[2], const void *in, size_t len);
+
 /* murmur3's 64-bit finaliser: every input bit reaches every output bit. */
 uint64_t util_mix64(uint64_t h);
 
