@@ -209,8 +209,9 @@ void config_load_user_limits(struct config_ctx *ctx,
 void config_load_clients(struct config_ctx *ctx,
     const struct config_node *root);
 
-/* After everything else: refuse an open proxy (DESIGN.md "Safe by
- * default") unless the admin said allow_open_proxy. */
+/* After everything else: refuse an open proxy (no authentication,
+ * reachable from other hosts, no client list) unless the admin said
+ * allow_open_proxy. */
 void config_check_open_proxy(struct config_ctx *ctx);
 
 #endif

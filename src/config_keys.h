@@ -33,8 +33,6 @@ enum config_key_type {
 #define CONFIG_KEY_NO_RELOAD	0x1u
 /* A string that must not be "". */
 #define CONFIG_KEY_NOT_EMPTY	0x2u
-/* Named by DESIGN.md for a later build: this one refuses it. */
-#define CONFIG_KEY_RESERVED	0x4u
 
 struct config_key {
 	/* "workers"; a key of a group "connect.timeout_s"; a key of the

@@ -372,11 +372,10 @@ config_key_of(const char *prefix, const char *name, enum config_key_type type)
 	k = config_key_find(group, name);
 	BUG_ON(k == NULL);
 	BUG_ON(k->type != type);
-	BUG_ON(k->flags & CONFIG_KEY_RESERVED);
 	return k;
 }
 
-/* Unknown and reserved keys in `group` ("" or "connect." as `prefix`). */
+/* Unknown keys in `group` ("" or "connect." as `prefix`). */
 void
 config_check_keys(struct config_ctx *ctx, const struct config_node *group,
     const char *prefix)
@@ -397,10 +396,7 @@ config_check_keys(struct config_ctx *ctx, const struct config_node *group,
 		if (name == NULL)
 			continue;
 		k = config_key_find(table, name);
-		if (k != NULL && (k->flags & CONFIG_KEY_RESERVED))
-			config_error(ctx, e, "`%s%s` is not supported by this "
-			    "build yet", prefix, name);
-		else if (k == NULL)
+		if (k == NULL)
 			config_error(ctx, e, "unknown key '%s%s'", prefix,
 			    text_quote(q, sizeof(q), name, TEXT_CSTR));
 	}

@@ -284,9 +284,9 @@ config_load_clients(struct config_ctx *ctx, const struct config_node *root)
 }
 
 /*
- * DESIGN.md "Safe by default": no authentication, reachable from other
- * hosts, and no client list is an open proxy that the internet will find
- * within hours. Refuse unless the admin says so in so many words.
+ * Safe by default: no authentication, reachable from other hosts, and no
+ * client list is an open proxy that the internet will find within hours.
+ * Refuse unless the admin says so in so many words.
  */
 void
 config_check_open_proxy(struct config_ctx *ctx)

@@ -66,7 +66,7 @@
 #define KILL_GRACE_MS 700
 /*
  * Reload: the old generation stops accepting once every new worker is
- * ready (DESIGN.md: a reload is in effect within 1 s; workers are ready
+ * ready (a reload is meant to be in effect within 1 s; workers are ready
  * in milliseconds). A new generation not ready this long after the
  * SIGHUP has failed to start: the old one goes on serving.
  */

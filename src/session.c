@@ -91,12 +91,6 @@ session_set_end(struct session *s, const char *end)
 		s->end = end;
 }
 
-struct session *
-session_next(struct session *s)
-{
-	return s->next;
-}
-
 void
 session_link(struct session **head, struct session *s)
 {

@@ -74,7 +74,6 @@ void session_free(struct session *s);
 void session_set_end(struct session *s, const char *end);
 
 /* Doubly-linked list membership, for the worker's drain and exit. */
-struct session *session_next(struct session *s);
 void session_link(struct session **head, struct session *s);
 void session_unlink(struct session **head, struct session *s);
 

@@ -389,7 +389,8 @@ session_handle_request(struct session *s)
 
 /*
  * A UDP ASSOCIATE whose DST.ADDR is an empty name, as some clients send
- * when they do not know their address (protocols.md 1.6): taken as
+ * when they do not know their address (RFC 1928 has them send zeros,
+ * but some send a zero-length name): taken as
  * 0.0.0.0 with its port. Returns 1 when it was one (the request is in
  * s->req), 0 when not, -1 when its port has not arrived yet.
  */

@@ -80,8 +80,6 @@ struct worker {
 	const char *deadline_end;	/* end= of sessions the deadline ends */
 	const char *end;	/* set when it did: for worker_run's cleanup */
 	uint64_t accept_errors;		/* for rate-limited logging */
-	uint64_t refused_clients;	/* closed at accept: not in `clients` */
-	uint64_t refused_limits;	/* closed at accept: over a session limit */
 	uint64_t refusals_unlogged[3];	/* per reason, since its last log line */
 	uint64_t refusal_logged_ms[3];
 	/* Authentication */
@@ -224,7 +222,6 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 	    cfg->limits.client_prefix_ipv4, cfg->limits.client_prefix_ipv6);
 	if (v == QUOTA_OK)
 		return 1;
-	w->refused_limits++;
 	status_count_refusal(v == QUOTA_OVER_GLOBAL ? STATUS_REFUSED_MAX_SESSIONS :
 	    STATUS_REFUSED_MAX_SESSIONS_PER_CLIENT);
 	sockaddr_format(&peer->sa, as, sizeof(as));
@@ -302,7 +299,6 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			char as[SOCKADDR_STRLEN];
 
 			/* Before a byte is read: not in `clients`. */
-			w->refused_clients++;
 			status_count_refusal(STATUS_REFUSED_CLIENTS);
 			logit("refused %s: not in 'clients'",
 			    sockaddr_format(&peer.sa, as, sizeof(as)));

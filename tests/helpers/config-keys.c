@@ -53,7 +53,6 @@ print_flags(unsigned flags)
 	} names[] = {
 		{ CONFIG_KEY_NO_RELOAD, "no_reload" },
 		{ CONFIG_KEY_NOT_EMPTY, "not_empty" },
-		{ CONFIG_KEY_RESERVED, "reserved" },
 	};
 	const char *sep = "";
 	size_t i;

@@ -16,7 +16,6 @@
 #    ".It Fl" entry there is a real option;
 #  - every key of the table appears in conf/sockeye.conf, the shipped
 #    config, set or commented out ("# key = value;" inside its group);
-#    a reserved key (rejected by this build) only commented out;
 #  - `mandoc -Tlint -W warning` is silent on both pages (that part is
 #    skipped, not the test, when mandoc is missing).
 #
@@ -360,11 +359,7 @@ elif [ "$nkeys" -ge "$MIN_KEYS" ]; then
 		[ "$state" = on ] && sample_on[$k]=1
 	done < <(conf_keys "$CONF_SAMPLE")
 	for q in $(printf '%s\n' "${!known[@]}" | sort); do
-		if [[ ,${kflags[$q]}, == *,reserved,* ]]; then
-			[ -z "${sample_on[$q]+x}" ] ||
-				failed "conf/sockeye.conf sets '$q', which this build" \
-				    "rejects: leave it commented out"
-		elif [ -z "${sample[$q]+x}" ]; then
+		if [ -z "${sample[$q]+x}" ]; then
 			failed "config key '$q' is missing from conf/sockeye.conf" \
 			    "(set it, or show its default commented out)"
 		fi

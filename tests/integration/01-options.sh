@@ -90,7 +90,7 @@ run_daemon -F -f "$T/open.conf" -P "$T/open.ports"
 [ $RC -ne 124 ] || fail "open proxy: sockeyed started and ran (killed after 10 s)"
 [ $RC -ne 0 ] || fail "open proxy: sockeyed exited 0: $OUT"
 expect_line "$OUT" 'open proxy' "open-proxy refusal"
-# DESIGN.md: the message names the ways out.
+# The message names the ways out.
 expect_line "$OUT" 'allow_open_proxy' "open-proxy refusal names allow_open_proxy"
 expect_line "$OUT" 'clients' "open-proxy refusal names clients"
 [ ! -s "$T/open.ports" ] || fail "open proxy: sockeyed listened: $(cat "$T/open.ports")"

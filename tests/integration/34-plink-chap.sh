@@ -3,7 +3,7 @@
 # 34-plink-chap: interop with a real CHAP client, PuTTY's plink (Debian
 # package putty-tools), through sockeyed. plink speaks one-way CHAP only
 # and sends USER-IDENTITY together with ALGORITHMS in its first message
-# (protocols.md 3.9), unlike sockeye-connect.
+# (both attributes in one message), unlike sockeye-connect.
 #
 # plink is driven without a terminal from a saved session: Unix PuTTY
 # reads $HOME/.putty/sessions/NAME (one Key=Value a line), and -raw makes

@@ -919,8 +919,6 @@ START_TEST(test_table_read)
 		char text[512], want[128];
 		int i;
 
-		if (k->flags & CONFIG_KEY_RESERVED)
-			continue;
 		if (dot == NULL) {
 			snprintf(text, sizeof(text), "%s = %s;\n", k->name,
 			    wrong);
