@@ -311,30 +311,24 @@ bind_listen(struct bind *b)
 static void
 bind_resolved(struct bind *b)
 {
-	int pref = b->cfg->connect.prefer_family == AF_INET ? BIND_Q4 : BIND_Q6;
-	int order[2] = { pref, 1 - pref };
-	const union sockaddr_any *cand[2];
-	struct bind_lookup *l = NULL;
+	const struct bind_lookup *q6 = &b->look[BIND_Q6], *q4 = &b->look[BIND_Q4];
+	const struct bind_lookup *l;
 	size_t i;
-	int k;
+	int af;
 
 	/*
 	 * The preferred family if it has an address this host can route
 	 * to, else the other: the peer will connect over the family we
 	 * listen on, and only its addresses are expected.
 	 */
-	for (k = 0; k < 2; k++) {
-		const struct bind_lookup *c = &b->look[order[k]];
-
-		cand[k] = c->st == RESOLVER_OK && c->n > 0 ? &c->addrs[0] : NULL;
-	}
-	k = route_choose(cand, 2);
-	if (k >= 0)
-		l = &b->look[order[k]];
-	if (l == NULL) {
+	af = route_prefer(b->cfg->connect.prefer_family,
+	    q6->st == RESOLVER_OK && q6->n > 0 ? &q6->addrs[0] : NULL,
+	    q4->st == RESOLVER_OK && q4->n > 0 ? &q4->addrs[0] : NULL);
+	if (af == AF_UNSPEC) {
 		bind_fail(b, SOCKS5_REP_HOST_UNREACHABLE, "resolve-failed");
 		return;
 	}
+	l = af == AF_INET6 ? q6 : q4;
 	b->n_expect = 0;
 	for (i = 0; i < l->n && i < RESOLVER_MAX_ADDRS; i++) {
 		b->expect[b->n_expect] = l->addrs[i];

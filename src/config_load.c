@@ -10,6 +10,7 @@
  */
 #include "config_auto.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,26 +417,28 @@ config_load_udp(struct config_ctx *ctx, const struct config_node *root)
 static void
 config_load_limits(struct config_ctx *ctx, const struct config_node *root)
 {
-	struct config *cfg = ctx->cfg;
-	const struct config_node *g;
+	/* Every key of the group is an int member of cfg->limits. */
+	static const struct {
+		const char *name;
+		size_t off;
+	} ints[] = {
+#define LIMIT(f) { #f, offsetof(struct config, limits.f) }
+		LIMIT(max_sessions),
+		LIMIT(max_sessions_per_client),
+		LIMIT(handshake_timeout_s),
+		LIMIT(idle_timeout_s),
+		LIMIT(max_sessions_per_user),
+		LIMIT(user_bandwidth_bps),
+		LIMIT(client_prefix_ipv4),
+		LIMIT(client_prefix_ipv6),
+#undef LIMIT
+	};
+	const struct config_node *g = config_group(ctx, root, "limits");
+	size_t i;
 
-	g = config_group(ctx, root, "limits");
-	config_int(ctx, g, "limits.", "max_sessions",
-	    &cfg->limits.max_sessions);
-	config_int(ctx, g, "limits.", "max_sessions_per_client",
-	    &cfg->limits.max_sessions_per_client);
-	config_int(ctx, g, "limits.", "handshake_timeout_s",
-	    &cfg->limits.handshake_timeout_s);
-	config_int(ctx, g, "limits.", "idle_timeout_s",
-	    &cfg->limits.idle_timeout_s);
-	config_int(ctx, g, "limits.", "max_sessions_per_user",
-	    &cfg->limits.max_sessions_per_user);
-	config_int(ctx, g, "limits.", "user_bandwidth_bps",
-	    &cfg->limits.user_bandwidth_bps);
-	config_int(ctx, g, "limits.", "client_prefix_ipv4",
-	    &cfg->limits.client_prefix_ipv4);
-	config_int(ctx, g, "limits.", "client_prefix_ipv6",
-	    &cfg->limits.client_prefix_ipv6);
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		config_int(ctx, g, "limits.", ints[i].name,
+		    (int *)((char *)ctx->cfg + ints[i].off));
 }
 
 /*

@@ -5,6 +5,7 @@
 #include "config_auto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,4 +55,24 @@ route_choose(const union sockaddr_any *const cand[], size_t n)
 			return (int)i;
 	}
 	return first;
+}
+
+int
+route_prefer(int prefer_family, const union sockaddr_any *a6,
+    const union sockaddr_any *a4)
+{
+	bool v4_first = prefer_family == AF_INET;
+	const union sockaddr_any *cand[2] = {
+		v4_first ? a4 : a6,
+		v4_first ? a6 : a4,
+	};
+
+	switch (route_choose(cand, 2)) {
+	case 0:
+		return v4_first ? AF_INET : AF_INET6;
+	case 1:
+		return v4_first ? AF_INET6 : AF_INET;
+	default:
+		return AF_UNSPEC;
+	}
 }

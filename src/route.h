@@ -30,4 +30,13 @@ int route_source(const union sockaddr_any *to, union sockaddr_any *src)
  */
 int route_choose(const union sockaddr_any *const cand[], size_t n);
 
+/*
+ * A name's AAAA and A answers (either NULL when that lookup found none):
+ * which family to use, preferring `prefer_family` (AF_INET or AF_INET6)
+ * unless only the other has a route (route_choose). AF_UNSPEC when both
+ * are NULL.
+ */
+int route_prefer(int prefer_family, const union sockaddr_any *a6,
+    const union sockaddr_any *a4);
+
 #endif

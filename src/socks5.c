@@ -203,34 +203,33 @@ socks5_parse_method_reply(const uint8_t *buf, size_t len,
 }
 
 /*
- * Requests and replies share one layout: VER, a code, RSV, then an address.
- * The code byte is passed through untouched (unknown commands get REP 7 from
- * the caller, which needs the rest of the message parsed to answer politely).
- * RSV is not checked: RFC 1928 says to send 0 but gives receivers no way to
- * report a bad one, and rejecting it only breaks sloppy clients.
+ * Requests, replies and UDP headers all put an address at offset 3, after
+ * three bytes each reads its own way. On SOCKS5_OK, *used is the length up
+ * to the address's end.
  */
 static enum socks5_status
-parse_ver_code_addr(const uint8_t *buf, size_t len, uint8_t *code,
-    uint8_t *rsv, struct socks5_addr *a, size_t *used)
+parse_addr_at_3(const uint8_t *buf, size_t len, struct socks5_addr *a,
+    size_t *used)
 {
 	enum socks5_status st;
 	size_t alen;
 
-	if (len < 1)
-		return SOCKS5_NEED_MORE;
-	if (buf[0] != SOCKS5_VERSION)
-		return SOCKS5_ERR_VERSION;
 	if (len < 3)
 		return SOCKS5_NEED_MORE;
 	st = parse_addr(buf + 3, len - 3, a, &alen);
-	if (st != SOCKS5_OK)
-		return st;
-	*code = buf[1];
-	*rsv = buf[2];
-	*used = 3 + alen;
-	return SOCKS5_OK;
+	if (st == SOCKS5_OK)
+		*used = 3 + alen;
+	return st;
 }
 
+/*
+ * Requests and replies share one layout: VER, a code, RSV, then an address;
+ * a reply is parsed as a request. The code byte is passed through untouched
+ * (unknown commands get REP 7 from the caller, which needs the rest of the
+ * message parsed to answer politely). RSV is not checked: RFC 1928 says to
+ * send 0 but gives receivers no way to report a bad one, and rejecting it
+ * only breaks sloppy clients.
+ */
 enum socks5_status
 socks5_parse_request(const uint8_t *buf, size_t len,
     struct socks5_request *out, size_t *used)
@@ -238,54 +237,56 @@ socks5_parse_request(const uint8_t *buf, size_t len,
 	struct socks5_request r;
 	enum socks5_status st;
 
+	if (len < 1)
+		return SOCKS5_NEED_MORE;
+	if (buf[0] != SOCKS5_VERSION)
+		return SOCKS5_ERR_VERSION;
 	/* Parse into a zeroed local so padding never carries stale bytes. */
 	memset(&r, 0, sizeof(r));
-	st = parse_ver_code_addr(buf, len, &r.cmd, &r.rsv, &r.dst, used);
-	if (st != SOCKS5_OK)
-		return st;
-	r.version = SOCKS5_VERSION;
-	*out = r;
-	return SOCKS5_OK;
+	st = parse_addr_at_3(buf, len, &r.dst, used);
+	if (st == SOCKS5_OK) {
+		r.version = SOCKS5_VERSION;
+		r.cmd = buf[1];
+		r.rsv = buf[2];
+		*out = r;
+	}
+	return st;
 }
 
 enum socks5_status
 socks5_parse_reply(const uint8_t *buf, size_t len,
     struct socks5_reply *out, size_t *used)
 {
-	struct socks5_reply r;
+	struct socks5_request r;
 	enum socks5_status st;
-	uint8_t rsv;
 
-	memset(&r, 0, sizeof(r));
-	st = parse_ver_code_addr(buf, len, &r.rep, &rsv, &r.bnd, used);
-	if (st != SOCKS5_OK)
-		return st;
-	*out = r;
-	return SOCKS5_OK;
+	st = socks5_parse_request(buf, len, &r, used);
+	if (st == SOCKS5_OK) {
+		memset(out, 0, sizeof(*out));
+		out->rep = r.cmd;
+		out->bnd = r.dst;
+	}
+	return st;
 }
 
+/*
+ * RSV (2 bytes) is not checked, for the same reason as in requests. FRAG is
+ * passed through: dropping FRAG != 0 is the relay's policy.
+ */
 enum socks5_status
 socks5_parse_udp_header(const uint8_t *buf, size_t len,
     struct socks5_udp_header *out, size_t *used)
 {
 	struct socks5_udp_header h;
 	enum socks5_status st;
-	size_t alen;
 
-	/*
-	 * RSV (2 bytes) is not checked, for the same reason as in requests.
-	 * FRAG is passed through: dropping FRAG != 0 is the relay's policy.
-	 */
-	if (len < 3)
-		return SOCKS5_NEED_MORE;
 	memset(&h, 0, sizeof(h));
-	st = parse_addr(buf + 3, len - 3, &h.dst, &alen);
-	if (st != SOCKS5_OK)
-		return st;
-	h.frag = buf[2];
-	*out = h;
-	*used = 3 + alen;
-	return SOCKS5_OK;
+	st = parse_addr_at_3(buf, len, &h.dst, used);
+	if (st == SOCKS5_OK) {
+		h.frag = buf[2];
+		*out = h;
+	}
+	return st;
 }
 
 uint8_t

@@ -296,22 +296,22 @@ static void
 name_resolved(struct udp_assoc *a, int idx)
 {
 	struct udp_name *e = &a->names.e[idx];
-	int pref = a->cfg->connect.prefer_family == AF_INET ? UDP_Q4 : UDP_Q6;
-	int order[2] = { pref, 1 - pref };
-	const union sockaddr_any *cand[2];
-	struct udp_lookup *l = NULL;
+	const struct udp_lookup *q6 = &a->look[idx][UDP_Q6];
+	const struct udp_lookup *q4 = &a->look[idx][UDP_Q4];
+	const struct udp_lookup *l = NULL;
 	size_t i;
-	int k;
 
 	/* The preferred family, unless only the other can be reached. */
-	for (k = 0; k < 2; k++) {
-		const struct udp_lookup *c = &a->look[idx][order[k]];
-
-		cand[k] = c->st == RESOLVER_OK ? &c->addr : NULL;
+	switch (route_prefer(a->cfg->connect.prefer_family,
+	    q6->st == RESOLVER_OK ? &q6->addr : NULL,
+	    q4->st == RESOLVER_OK ? &q4->addr : NULL)) {
+	case AF_INET6:
+		l = q6;
+		break;
+	case AF_INET:
+		l = q4;
+		break;
 	}
-	k = route_choose(cand, 2);
-	if (k >= 0)
-		l = &a->look[idx][order[k]];
 	udp_names_set(e, l != NULL ? &l->addr.sa : NULL, l != NULL ? l->ttl : 0,
 	    now_ms(a));
 	a->look[idx][0].done = a->look[idx][1].done = false;

@@ -99,15 +99,40 @@ START_TEST(test_choose)
 }
 END_TEST
 
+/* The AAAA/A choice: `bad` stands for an answer with no route. */
+START_TEST(test_prefer)
+{
+	union sockaddr_any v4 = addr("127.0.0.1", 53), bad;
+
+	memset(&bad, 0, sizeof(bad));
+	bad.sa.sa_family = AF_UNSPEC;
+	ck_assert_int_eq(route_prefer(AF_INET6, NULL, NULL), AF_UNSPEC);
+	ck_assert_int_eq(route_prefer(AF_INET, NULL, NULL), AF_UNSPEC);
+	/* only one family answered: that one, whatever the preference */
+	ck_assert_int_eq(route_prefer(AF_INET6, NULL, &v4), AF_INET);
+	ck_assert_int_eq(route_prefer(AF_INET, &bad, NULL), AF_INET6);
+	/* the preferred family gives way to one with a route */
+	ck_assert_int_eq(route_prefer(AF_INET6, &bad, &v4), AF_INET);
+	ck_assert_int_eq(route_prefer(AF_INET, &bad, &v4), AF_INET);
+	/* neither has a route: the preferred one */
+	ck_assert_int_eq(route_prefer(AF_INET6, &bad, &bad), AF_INET6);
+	ck_assert_int_eq(route_prefer(AF_INET, &bad, &bad), AF_INET);
+}
+END_TEST
+
 START_TEST(test_source_v6)
 {
 	union sockaddr_any to = addr("::1", 0), src;
-	union sockaddr_any v6 = addr("::1", 53);
+	union sockaddr_any v6 = addr("::1", 53), v4;
 	const union sockaddr_any *c[2] = { NULL, &v6 };
 
 	ck_assert_int_eq(route_source(&to, &src), 0);
 	ck_assert_str_eq(name(&src), "[::1]:0");
 	ck_assert_int_eq(route_choose(c, 2), 1);
+	/* both families reachable: the preference decides */
+	v4 = addr("127.0.0.1", 53);
+	ck_assert_int_eq(route_prefer(AF_INET6, &v6, &v4), AF_INET6);
+	ck_assert_int_eq(route_prefer(AF_INET, &v6, &v4), AF_INET);
 	/* an IPv4-mapped destination: the source comes back as IPv4 */
 	to = addr("::ffff:127.0.0.1", 0);
 	ck_assert_int_eq(route_source(&to, &src), 0);
@@ -125,6 +150,7 @@ route_suite(bool ipv6)
 	tcase_add_test(tc, test_source_v4);
 	tcase_add_test(tc, test_no_route);
 	tcase_add_test(tc, test_choose);
+	tcase_add_test(tc, test_prefer);
 	if (ipv6)
 		tcase_add_test(tc, test_source_v6);
 	suite_add_tcase(s, tc);
