@@ -122,10 +122,12 @@ accesslog_session(const struct session *s)
 		util_strlcpy(rep, "-", sizeof(rep));
 	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s%s",
+	    " attempts=%d end=%s%s%s%s",
 	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
-	    s->end != NULL ? s->end : "-", extra);
+	    s->end != NULL ? s->end : "-",
+	    s->reset_by != NULL ? " reset_by=" : "",
+	    s->reset_by != NULL ? s->reset_by : "", extra);
 }
 
 /* Say which rule refused a request (the access line says rep=2). */

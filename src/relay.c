@@ -2,63 +2,87 @@
 /*
  * relay.c - see relay.h.
  *
- * Copy version: each direction owns one fixed buffer. A direction reads
- * from its source only while its buffer has room and writes to its sink
- * only while the buffer holds bytes, so a slow reader on one side stops us
- * reading the other side (back-pressure) instead of making us buffer
- * without bound; the kernel's socket buffers then fill up and the fast
- * sender blocks. Every watcher is level-triggered and is started only when
- * its condition can make progress, so an idle relay costs no wake-ups.
- *
  *   dir[RELAY_UP]:   client_fd -> remote_fd   (bytes_up)
  *   dir[RELAY_DOWN]: remote_fd -> client_fd   (bytes_down)
  *
+ * A direction holds its bytes in flight in one place at a time: a pipe
+ * (splice: socket -> pipe -> socket, the bytes never cross into user
+ * space) or a buffer (read/send). Which one is chosen when the direction
+ * is empty; once it is drained the pipe or buffer goes back to the pool,
+ * so an idle direction holds nothing, and bytes can never overtake each
+ * other. The bytes a client sent behind its request start the up
+ * direction in a buffer.
+ *
+ * A direction reads from its source only while its pipe or buffer has
+ * room and writes to its sink only while it holds bytes, so a slow reader
+ * on one side stops us reading the other side (back-pressure) instead of
+ * making us buffer without bound; the kernel's socket buffers then fill up
+ * and the fast sender blocks. A pipe counts its room in pages, not bytes:
+ * a splice that finds it full says EAGAIN like an empty socket does, so
+ * after an EAGAIN with bytes in the pipe the direction stops reading until
+ * the sink has taken some. Every watcher is level-triggered and started
+ * only when its condition can make progress, so an idle relay costs no
+ * wake-ups.
+ *
  * A direction ends when its source said EOF, everything read before the
  * EOF has been written, and the sink has been shut for writing (the
- * half-close is passed on, never turned into a close or a reset). The relay
- * ends when both directions have, on the first error, or at the idle
- * timeout.
+ * half-close is passed on, never turned into a close or a reset). The
+ * relay ends when both directions have, at the idle timeout, on an error,
+ * or after a reset: the direction into the side that reset is dropped,
+ * the one out of it is read to its end and drained, and the other side's
+ * socket is set to send a reset when it is closed.
  */
 #include "config_auto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "log.h"
+#include "pool.h"
 #include "ratelimit.h"
 #include "relay.h"
 
-/* Per direction; small enough for many thousand sessions a worker. */
-#define RELAY_BUFSZ (16 * 1024)
+/* The most a pipe is filled with (Linux's default pipe: 16 pages). */
+#define RELAY_PIPE_BYTES (64 * 1024)
 
 enum {
 	RELAY_UP = 0,
 	RELAY_DOWN = 1,
 };
 
+/* The side a direction reads from: the client for UP, the remote for DOWN. */
+#define RELAY_NO_RESET (-1)
+
 struct relay_dir {
 	struct relay *r;
 	int from, to;
-	ev_io rd;		/* `from` readable: only while buf has room */
-	ev_io wr;		/* `to` writable: only while buf holds bytes */
-	/*
-	 * Bytes waiting are buf[off..len). `buf` is `store`, except while a
-	 * pending block larger than the store is being sent first.
-	 */
+	ev_io rd;		/* `from` readable: only while there is room */
+	ev_io wr;		/* `to` writable: only while bytes wait */
+	int pipe[2];		/* from the pool while bytes are in it, else -1 */
+	size_t inpipe;		/* bytes in the pipe */
+	bool pipe_full;		/* a splice in said EAGAIN with bytes in the pipe */
+	bool nosplice;		/* a socket refused splice: copy from now on */
+	/* Bytes waiting in the buffer are buf[off..len); buf NULL when none. */
 	uint8_t *buf;
 	size_t cap, off, len;
-	bool eof;		/* `from` returned EOF */
+	bool own_buf;		/* buf is a malloc'd pending block, not the pool's */
+	bool eof;		/* `from` returned EOF (or was reset) */
 	bool shut;		/* shutdown(to, SHUT_WR) done: direction ended */
+	bool dropped;		/* its sink reset: nothing more is moved */
 	bool stalled;		/* out of bandwidth: `stall` restarts reading */
 	ev_timer stall;
 	uint64_t bytes;		/* written to `to` */
-	uint8_t store[RELAY_BUFSZ];
 };
 
 struct relay {
@@ -70,6 +94,8 @@ struct relay {
 	ev_tstamp last_active;	/* loop time of the last byte moved */
 	struct relay_dir dir[2];
 	struct ratelimit *rl;	/* the user's bandwidth cap, or NULL */
+	int reset_by;		/* RELAY_UP (client) / RELAY_DOWN (remote) */
+	int reset_err;
 };
 
 /* Outcome of pumping one direction. */
@@ -77,6 +103,32 @@ enum relay_step {
 	RELAY_STEP_OK = 0,	/* keep going */
 	RELAY_STEP_ERROR,	/* errno set */
 };
+
+/* -1 until the first relay_new() has looked at SOCKEYE_RELAY. */
+static int relay_copy_only = -1;
+
+void
+relay_force_copy(int on)
+{
+	relay_copy_only = on != 0;
+}
+
+static bool
+dir_has_bytes(const struct relay_dir *d)
+{
+	return d->off < d->len || d->inpipe > 0;
+}
+
+/* Room to read into: the pipe or buffer in use, or a fresh one. */
+static bool
+dir_has_room(const struct relay_dir *d)
+{
+	if (d->pipe[0] != -1)
+		return !d->pipe_full && d->inpipe < RELAY_PIPE_BYTES;
+	if (d->buf != NULL)
+		return d->len < d->cap;
+	return true;
+}
 
 static void
 relay_watch(struct ev_loop *loop, ev_io *w, bool on)
@@ -91,8 +143,27 @@ relay_watch(struct ev_loop *loop, ev_io *w, bool on)
 static void
 relay_dir_update(struct relay *r, struct relay_dir *d)
 {
-	relay_watch(r->loop, &d->rd, !d->eof && !d->stalled && d->len < d->cap);
-	relay_watch(r->loop, &d->wr, d->off < d->len);
+	bool live = !d->dropped;
+
+	relay_watch(r->loop, &d->rd,
+	    live && !d->eof && !d->stalled && dir_has_room(d));
+	relay_watch(r->loop, &d->wr, live && dir_has_bytes(d));
+}
+
+/* Give the pipe and the buffer back; bytes still in them are dropped. */
+static void
+relay_dir_release(struct relay_dir *d)
+{
+	pool_pipe_put(d->pipe, d->inpipe == 0);
+	d->inpipe = 0;
+	d->pipe_full = false;
+	if (d->own_buf)
+		free(d->buf);
+	else
+		pool_buf_put(d->buf);
+	d->buf = NULL;
+	d->own_buf = false;
+	d->cap = d->off = d->len = 0;
 }
 
 static void
@@ -116,24 +187,34 @@ static void
 relay_finish(struct relay *r, enum relay_end how, int err)
 {
 	struct relay_stats st;
+	int i;
 
 	relay_stop_all(r);
+	for (i = 0; i < 2; i++)
+		relay_dir_release(&r->dir[i]);
 	relay_stats(r, &st);
 	r->cb(r->arg, how, err, &st);
 }
 
-/* Write what the buffer holds until it is empty or the sink is full. */
+static void
+relay_moved(struct relay *r, struct relay_dir *d, size_t n)
+{
+	d->bytes += n;
+	r->last_active = ev_now(r->loop);
+}
+
+/* Write what the buffer or the pipe holds until empty or the sink is full. */
 static enum relay_step
 relay_flush(struct relay *r, struct relay_dir *d)
 {
-	while (d->off < d->len) {
-		ssize_t n = send(d->to, d->buf + d->off, d->len - d->off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t n;
 
+	while (d->off < d->len) {
+		n = send(d->to, d->buf + d->off, d->len - d->off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			d->off += (size_t)n;
-			d->bytes += (uint64_t)n;
-			r->last_active = ev_now(r->loop);
+			relay_moved(r, d, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -144,54 +225,127 @@ relay_flush(struct relay *r, struct relay_dir *d)
 			errno = EIO;	/* send() of >0 bytes never does this */
 		return RELAY_STEP_ERROR;
 	}
-	/* Drained: rewind, and drop an oversized pending block for good. */
-	d->off = d->len = 0;
-	if (d->buf != d->store) {
-		free(d->buf);
-		d->buf = d->store;
-		d->cap = sizeof(d->store);
+	while (d->inpipe > 0) {
+		n = splice(d->pipe[0], NULL, d->to, NULL, d->inpipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			d->inpipe -= (size_t)n;
+			d->pipe_full = false;
+			relay_moved(r, d, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return RELAY_STEP_OK;
+		if (n == 0)
+			errno = EIO;
+		return RELAY_STEP_ERROR;
+	}
+	/* Drained: what held the bytes goes back to the pool. */
+	relay_dir_release(d);
+	return RELAY_STEP_OK;
+}
+
+/* One splice from the source into the pipe; false: splice is not for us. */
+static bool
+relay_fill_pipe(struct relay_dir *d, size_t want, ssize_t *n)
+{
+	if (d->pipe[0] == -1 && pool_pipe_get(d->pipe) == -1)
+		return false;
+	if (want > RELAY_PIPE_BYTES - d->inpipe)
+		want = RELAY_PIPE_BYTES - d->inpipe;
+	do
+		*n = splice(d->from, NULL, d->pipe[1], NULL, want,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (*n < 0 && errno == EINTR);
+	if (*n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EPERM) &&
+	    d->inpipe == 0) {
+		/* This socket does not splice: copy from now on. */
+		d->nosplice = true;
+		pool_pipe_put(d->pipe, 1);
+		return false;
+	}
+	if (*n > 0)
+		d->inpipe += (size_t)*n;
+	else if (*n < 0 && errno == EAGAIN && d->inpipe > 0)
+		d->pipe_full = true;	/* or the source is empty: see above */
+	return true;
+}
+
+/* One read from the source into the buffer's free tail. */
+static enum relay_step
+relay_fill_buf(struct relay_dir *d, size_t want, ssize_t *n)
+{
+	if (d->buf == NULL) {
+		d->buf = pool_buf_get();
+		if (d->buf == NULL) {
+			errno = ENOMEM;
+			return RELAY_STEP_ERROR;
+		}
+		d->cap = POOL_BUFSZ;
+		d->off = d->len = 0;
+	}
+	if (want > d->cap - d->len)
+		want = d->cap - d->len;
+	do
+		*n = read(d->from, d->buf + d->len, want);
+	while (*n < 0 && errno == EINTR);
+	if (*n > 0) {
+		d->len += (size_t)*n;
+	} else if (d->len == 0) {
+		int err = errno;
+
+		relay_dir_release(d);	/* nothing came: hold nothing */
+		errno = err;
 	}
 	return RELAY_STEP_OK;
 }
 
 /*
- * One read into the free tail of the buffer, no more than the bandwidth
- * cap allows: when it allows nothing, stop reading this side until the
- * bucket has refilled (the kernel's buffers then push back on the sender).
+ * One read from the source (splice into the pipe where it can, else into
+ * the buffer), no more than the bandwidth cap allows: when it allows
+ * nothing, stop reading this side until the bucket has refilled (the
+ * kernel's buffers then push back on the sender).
  */
 static enum relay_step
 relay_fill(struct relay *r, struct relay_dir *d)
 {
 	enum ratelimit_dir rd = d == &r->dir[RELAY_UP] ? RATELIMIT_UP : RATELIMIT_DOWN;
-	size_t want = d->cap - d->len;
+	size_t want = RELAY_PIPE_BYTES;
 	ssize_t n;
+	int err;
 
 	if (d->stalled)
 		return RELAY_STEP_OK;	/* the stall timer brings us back */
 	if (r->rl != NULL) {
 		ev_tstamp now = ev_now(r->loop);
-		size_t got = ratelimit_take(r->rl, rd, now, want);
+		size_t got = ratelimit_take(r->rl, rd, now, POOL_BUFSZ);
 
 		if (got == 0) {
 			d->stalled = true;
 			ev_timer_set(&d->stall,
-			    ratelimit_wait(r->rl, rd, now, want) + 0.001, 0.);
+			    ratelimit_wait(r->rl, rd, now, POOL_BUFSZ) + 0.001,
+			    0.);
 			ev_timer_start(r->loop, &d->stall);
 			return RELAY_STEP_OK;
 		}
 		want = got;
 	}
-	do
-		n = read(d->from, d->buf + d->len, want);
-	while (n < 0 && errno == EINTR);
+	if (d->buf != NULL || d->nosplice || relay_copy_only ||
+	    !relay_fill_pipe(d, want, &n)) {
+		if (relay_fill_buf(d, want, &n) != RELAY_STEP_OK)
+			return RELAY_STEP_ERROR;
+	}
+	err = errno;
 	if (r->rl != NULL && (size_t)(n > 0 ? n : 0) < want)
 		ratelimit_refund(r->rl, rd, want - (size_t)(n > 0 ? n : 0));
 	if (n > 0) {
-		d->len += (size_t)n;
 		r->last_active = ev_now(r->loop);
 	} else if (n == 0) {
 		d->eof = true;
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+	} else if (err != EAGAIN && err != EWOULDBLOCK) {
+		errno = err;
 		return RELAY_STEP_ERROR;
 	}
 	return RELAY_STEP_OK;
@@ -200,21 +354,26 @@ relay_fill(struct relay *r, struct relay_dir *d)
 /*
  * Move what can be moved now for one direction, then pass on a drained EOF.
  * One read per call at most: a fast pair of peers must not keep the loop
- * to itself; level-triggered watchers bring us back for the rest.
+ * to itself; level-triggered watchers bring us back for the rest. On an
+ * error, *side says whose socket failed: d's source or its sink.
  */
 static enum relay_step
-relay_pump(struct relay *r, struct relay_dir *d)
+relay_pump(struct relay *r, struct relay_dir *d, int *sink)
 {
+	*sink = 1;
 	if (relay_flush(r, d) != RELAY_STEP_OK)
 		return RELAY_STEP_ERROR;
-	if (!d->eof && d->len < d->cap) {
+	if (!d->eof && dir_has_room(d)) {
+		*sink = 0;
 		if (relay_fill(r, d) != RELAY_STEP_OK)
 			return RELAY_STEP_ERROR;
 		/* Try to pass it on right away; usually the sink has room. */
+		*sink = 1;
 		if (relay_flush(r, d) != RELAY_STEP_OK)
 			return RELAY_STEP_ERROR;
 	}
-	if (d->eof && d->off == d->len && !d->shut) {
+	if (d->eof && !dir_has_bytes(d) && !d->shut &&
+	    r->reset_by == RELAY_NO_RESET) {
 		/*
 		 * Everything before the EOF is out: half-close the sink. A
 		 * peer that is already gone (ENOTCONN) has nothing left to
@@ -228,17 +387,116 @@ relay_pump(struct relay *r, struct relay_dir *d)
 	return RELAY_STEP_OK;
 }
 
+static bool
+is_reset(int err)
+{
+	return err == ECONNRESET || err == EPIPE;
+}
+
+/*
+ * Side `side` (RELAY_UP: the client, RELAY_DOWN: the remote) reset. Drop
+ * what was going to it; what came from it is still read to its end and
+ * delivered (relay_after_reset()).
+ */
+static void
+relay_reset(struct relay *r, int side, int err, bool on_read)
+{
+	struct relay_dir *into = &r->dir[1 - side];
+	struct relay_dir *out = &r->dir[side];
+
+	r->reset_by = side;
+	r->reset_err = err;
+	if (on_read)
+		out->eof = true;	/* its read failed: that was its end */
+	into->dropped = true;
+	relay_dir_update(r, into);
+	relay_dir_release(into);
+	relay_dir_update(r, out);
+}
+
+/* Bytes the kernel holds for `fd` that have not gone out (0: none or n/a). */
+static int
+relay_unsent(int fd)
+{
+	int n;
+
+	if (ioctl(fd, SIOCOUTQNSD, &n) == -1)
+		return 0;	/* not TCP: nothing a reset could discard */
+	return n;
+}
+
+/* End after a reset: the survivor's socket is set to abort on close. */
+static void
+relay_end_reset(struct relay *r)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(r->dir[r->reset_by].to, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg));
+	relay_finish(r, r->reset_by == RELAY_UP ? RELAY_END_RESET_CLIENT :
+	    RELAY_END_RESET_REMOTE, r->reset_err);
+}
+
+/*
+ * After a reset: done once the direction out of the reset side is read to
+ * its end and drained, and the kernel has sent all of it to the survivor
+ * (an abort discards what is still queued). A socket with
+ * TCP_NOTSENT_LOWAT 1 is writable only when nothing is left unsent, so
+ * the write watcher says when; a survivor that never reads is left to the
+ * idle timeout.
+ */
+static void
+relay_after_reset(struct relay *r)
+{
+	struct relay_dir *out = &r->dir[r->reset_by];
+	int one = 1;
+
+	if (!out->dropped && (!out->eof || dir_has_bytes(out)))
+		return;
+	if (!out->dropped && relay_unsent(out->to) > 0) {
+		(void)setsockopt(out->to, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+		    &one, sizeof(one));
+		relay_watch(r->loop, &out->wr, true);
+		return;
+	}
+	relay_end_reset(r);
+}
+
 /* Both watchers of a direction land here: either can unblock the other. */
 static void
 relay_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct relay_dir *d = w->data;
 	struct relay *r = d->r;
+	int side = d == &r->dir[RELAY_UP] ? RELAY_UP : RELAY_DOWN;
+	int sink;
 
 	(void)loop;
 	(void)revents;
-	if (relay_pump(r, d) != RELAY_STEP_OK) {
-		relay_finish(r, RELAY_END_ERROR, errno);
+	if (relay_pump(r, d, &sink) != RELAY_STEP_OK) {
+		int err = errno;
+		/* The side whose socket failed: d's source is `side`. */
+		int who = sink ? 1 - side : side;
+
+		if (r->reset_by != RELAY_NO_RESET && !sink &&
+		    side == r->reset_by) {
+			/* Reading the reset side's tail ended. */
+			d->eof = true;
+			relay_dir_update(r, d);
+		} else if (r->reset_by != RELAY_NO_RESET) {
+			/* The survivor failed too: nothing more to deliver. */
+			d->dropped = true;
+			relay_dir_update(r, d);
+			relay_dir_release(d);
+		} else if (is_reset(err)) {
+			relay_reset(r, who, err, !sink);
+		} else {
+			relay_finish(r, RELAY_END_ERROR, err);
+			return;
+		}
+	}
+	if (r->reset_by != RELAY_NO_RESET) {
+		relay_after_reset(r);
 		return;
 	}
 	if (r->dir[RELAY_UP].shut && r->dir[RELAY_DOWN].shut)
@@ -263,7 +521,10 @@ relay_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	debug("relay idle for %.0f s", r->idle_timeout);
-	relay_finish(r, RELAY_END_IDLE, 0);
+	if (r->reset_by != RELAY_NO_RESET)
+		relay_end_reset(r);	/* what was left is abandoned */
+	else
+		relay_finish(r, RELAY_END_IDLE, 0);
 }
 
 static void
@@ -283,8 +544,7 @@ relay_dir_init(struct relay *r, struct relay_dir *d, int from, int to)
 	d->r = r;
 	d->from = from;
 	d->to = to;
-	d->buf = d->store;
-	d->cap = sizeof(d->store);
+	d->pipe[0] = d->pipe[1] = -1;
 	ev_io_init(&d->rd, relay_io_cb, from, EV_READ);
 	ev_io_init(&d->wr, relay_io_cb, to, EV_WRITE);
 	d->rd.data = d;
@@ -293,41 +553,54 @@ relay_dir_init(struct relay *r, struct relay_dir *d, int from, int to)
 	d->stall.data = d;
 }
 
+/* The bytes the client sent behind its request start the up direction. */
+static int
+relay_set_pending(struct relay_dir *up, const uint8_t *pending, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (len > POOL_BUFSZ) {
+		up->buf = malloc(len);
+		up->own_buf = true;
+	} else {
+		up->buf = pool_buf_get();
+	}
+	if (up->buf == NULL)
+		return -1;
+	up->cap = len > POOL_BUFSZ ? len : POOL_BUFSZ;
+	memcpy(up->buf, pending, len);
+	up->len = len;
+	return 0;
+}
+
 struct relay *
 relay_new(struct ev_loop *loop, int client_fd, int remote_fd,
     const uint8_t *pending, size_t pending_len, int idle_timeout_s,
     relay_done_cb cb, void *arg)
 {
 	struct relay *r;
-	struct relay_dir *up;
 
+	if (relay_copy_only == -1) {
+		const char *e = getenv("SOCKEYE_RELAY");
+
+		relay_copy_only = e != NULL && strcmp(e, "copy") == 0;
+		if (relay_copy_only)
+			verbose("relay: SOCKEYE_RELAY=copy: buffers only, "
+			    "no splice");
+	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	r->loop = loop;
 	r->cb = cb;
 	r->arg = arg;
+	r->reset_by = RELAY_NO_RESET;
 	relay_dir_init(r, &r->dir[RELAY_UP], client_fd, remote_fd);
 	relay_dir_init(r, &r->dir[RELAY_DOWN], remote_fd, client_fd);
-
-	/*
-	 * Bytes the client sent behind its request go out before anything
-	 * read from now on: they simply start the up buffer. A block bigger
-	 * than the buffer gets its own allocation until it has been sent.
-	 */
-	up = &r->dir[RELAY_UP];
-	if (pending_len > up->cap) {
-		up->buf = malloc(pending_len);
-		if (up->buf == NULL) {
-			free(r);
-			return NULL;
-		}
-		up->cap = pending_len;
+	if (relay_set_pending(&r->dir[RELAY_UP], pending, pending_len) == -1) {
+		free(r);
+		return NULL;
 	}
-	if (pending_len > 0)
-		memcpy(up->buf, pending, pending_len);
-	up->len = pending_len;
-
 	r->last_active = ev_now(loop);
 	r->idle_timeout = idle_timeout_s > 0 ? idle_timeout_s : 0;
 	ev_timer_init(&r->idle, relay_idle_cb, 0., r->idle_timeout);
@@ -365,7 +638,6 @@ relay_free(struct relay *r)
 		return;
 	relay_stop_all(r);
 	for (i = 0; i < 2; i++)
-		if (r->dir[i].buf != r->dir[i].store)
-			free(r->dir[i].buf);
+		relay_dir_release(&r->dir[i]);
 	free(r);
 }

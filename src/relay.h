@@ -9,10 +9,19 @@
  * relay is done when both directions have ended (or on an error or idle
  * timeout) and then calls its callback once.
  *
+ * A reset is passed on as a reset: when one side resets (or its socket
+ * fails the same way, EPIPE), what was already received from it is still
+ * delivered to the other side, and then the relay ends with
+ * RELAY_END_RESET_CLIENT or _REMOTE, having set the other side's socket to
+ * abort on close (SO_LINGER 0): closing it sends a reset, so that a
+ * truncated transfer is seen as truncated, not as a clean end.
+ *
  * The relay borrows the fds: the caller (the session) owns and closes them,
- * after relay_free(). It copies through a buffer per direction (no
- * splice(2) yet); the interface is kept small so that a zero-copy relay
- * can come behind the same calls.
+ * after relay_free(). Bytes move with splice(2) through a pipe from the
+ * worker's pool (pool.h), or, when splice cannot be used (the pool's cap,
+ * a socket that does not splice, the copy switch below), through a buffer
+ * from the pool; either is held only while bytes are in flight. splice(2)
+ * cannot be told not to raise SIGPIPE: the process must ignore it.
  */
 #ifndef SOCKEYE_RELAY_H
 #define SOCKEYE_RELAY_H
@@ -27,7 +36,9 @@ struct relay;
 enum relay_end {
 	RELAY_END_CLOSED = 0,	/* both directions ended cleanly */
 	RELAY_END_IDLE,		/* idle timeout */
-	RELAY_END_ERROR,	/* a read/write error (errno in `err`), e.g. ECONNRESET */
+	RELAY_END_ERROR,	/* a read/write error (errno in `err`) */
+	RELAY_END_RESET_CLIENT,	/* the client reset (`err` ECONNRESET or EPIPE) */
+	RELAY_END_RESET_REMOTE,	/* the remote reset */
 };
 
 struct relay_stats {
@@ -56,6 +67,14 @@ struct relay *relay_new(struct ev_loop *loop, int client_fd, int remote_fd,
  */
 struct ratelimit;
 void relay_set_ratelimit(struct relay *r, struct ratelimit *rl);
+
+/*
+ * Move bytes through buffers only (on) or with splice(2) where it can
+ * (off, the default). For every relay this process starts from now on.
+ * The environment variable SOCKEYE_RELAY=copy turns it on at the first
+ * relay_new() (tests run both paths).
+ */
+void relay_force_copy(int on);
 
 /* Counts so far. */
 void relay_stats(const struct relay *r, struct relay_stats *out);

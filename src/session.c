@@ -299,6 +299,13 @@ session_relay_done_cb(void *arg, enum relay_end how, int err,
 		sess_debug(s, "relay: %s", strerror(err));
 		s->end = "relay-error";
 		break;
+	case RELAY_END_RESET_CLIENT:
+	case RELAY_END_RESET_REMOTE:
+		/* The relay set the other side to be reset on close. */
+		s->end = "reset";
+		s->reset_by = how == RELAY_END_RESET_CLIENT ? "client" :
+		    "remote";
+		break;
 	}
 	relay_free(s->relay);
 	s->relay = NULL;

@@ -79,6 +79,7 @@ struct session {
 	size_t lingered;
 	uint64_t start_ms;
 	const char *end;		/* why it ended, for the access log */
+	const char *reset_by;		/* end=reset: "client" or "remote" */
 	/* BIND and UDP ASSOCIATE (bind.h, udp.h) */
 	struct bind *bind;		/* until the peer is accepted */
 	struct udp_assoc *udp;		/* while the association lives */

@@ -32,6 +32,7 @@
 #include "failtab.h"
 #include "listener.h"
 #include "log.h"
+#include "pool.h"
 #include "quota.h"
 #include "resolver.h"
 #include "session.h"
@@ -46,6 +47,12 @@
 #define ACCEPT_BATCH 64
 /* Pause accepting this long when out of file descriptors. */
 #define ACCEPT_PAUSE_S 0.1
+/*
+ * How often a worker with sessions looks whether its load has fallen (to
+ * half its peak, or to none) and, if so, hands back what the busier
+ * moment left unused (pool_trim()).
+ */
+#define TRIM_INTERVAL_S 2.0
 /* Verified-credential cache entries per worker (about 40 bytes each). */
 #define VCACHE_ENTRIES 4096
 /* Password checks waiting for a verifier thread, per worker. */
@@ -73,8 +80,10 @@ struct worker {
 	ev_signal sigusr1;
 	ev_timer drain_deadline;
 	ev_timer accept_pause;
+	ev_timer trim;		/* runs while there are sessions, and once after */
 	struct session *sessions;
 	size_t nsessions;
+	size_t trim_peak;	/* most sessions since the last trim */
 	int accepting;		/* told to accept (WORKER_CTL_ACCEPT) */
 	int draining;
 	const char *deadline_end;	/* end= of sessions the deadline ends */
@@ -314,9 +323,31 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (s == NULL)
 			continue;	/* session_new closed the fd */
 		session_link(&w->sessions, s);
-		w->nsessions++;
+		if (++w->nsessions > w->trim_peak)
+			w->trim_peak = w->nsessions;
+		if (!ev_is_active(&w->trim))
+			ev_timer_again(w->loop, &w->trim);
 		status_session_opened();
 	}
+}
+
+/*
+ * After a burst the pools hold spares and the heap free pages that the
+ * next quiet hours will not need: hand them back once the load has
+ * fallen to half its peak. Stops once the worker is idle and trimmed.
+ */
+static void
+worker_trim_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)revents;
+	if (w->nsessions == 0 || w->nsessions <= w->trim_peak / 2) {
+		pool_trim();
+		w->trim_peak = w->nsessions;
+	}
+	if (w->nsessions == 0)
+		ev_timer_stop(loop, t);
 }
 
 /* Sessions tell the worker when they end (drain accounting). */
@@ -532,6 +563,8 @@ worker_run(const struct worker_setup *ws)
 	ev_signal_start(w.loop, &w.sigusr1);
 	ev_timer_init(&w.drain_deadline, worker_drain_deadline_cb, 0., 0.);
 	w.drain_deadline.data = &w;
+	ev_timer_init(&w.trim, worker_trim_cb, 0., TRIM_INTERVAL_S);
+	w.trim.data = &w;
 	/*
 	 * Reload and the status summary are the master's business; a stray
 	 * SIGHUP or SIGUSR2 (systemctl kill reaches every process) must not
@@ -581,6 +614,8 @@ worker_run(const struct worker_setup *ws)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	ev_timer_stop(w.loop, &w.drain_deadline);
+	ev_timer_stop(w.loop, &w.trim);
+	pool_trim();
 	if (w.ctl_fd != -1) {
 		ev_io_stop(w.loop, &w.ctl_io);
 		close(w.ctl_fd);

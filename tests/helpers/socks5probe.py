@@ -14,6 +14,7 @@ in a stable form the integration tests grep for:
     recv=got 13 bytes         ... printable, other bytes as \\xNN
     data=0a0b                 unexpected bytes while waiting for a close
     closed | closed rst       the server closed the connection (FIN or RST)
+    reset                     --reset: the probe reset the connection
     timeout                   nothing happened within --timeout seconds
     elapsed=2.01              seconds since the connection was made
 
@@ -34,12 +35,14 @@ Examples:
 
 import argparse
 import concurrent.futures
+import fcntl
 import hashlib
 import ipaddress
 import random
 import socket
 import struct
 import sys
+import termios
 import threading
 import time
 
@@ -296,6 +299,12 @@ def transfer(conn, nbytes, seed):
     out(ending)
 
 
+def unacked(sock):
+    """Bytes sent but not yet acknowledged by the peer (SIOCOUTQ)."""
+    buf = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    return struct.unpack("i", buf)[0]
+
+
 def payload_phase(conn, args):
     """After a successful request: send, echo check, half-close, hold."""
     if args.transfer is not None:
@@ -307,6 +316,17 @@ def payload_phase(conn, args):
             args.send_size // 256) + b"s" * (args.send_size % 256)
     if data:
         conn.sock.sendall(data)
+    if args.reset:
+        # Only once every byte has been acknowledged: an abort discards
+        # what is still queued, and the test wants all of it delivered.
+        deadline = time.monotonic() + args.timeout
+        while unacked(conn.sock) > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+        conn.sock.close()
+        out("reset")
+        return
     if args.expect_echo:
         got = conn.recv_exact(len(data))
         out("echo=ok" if got == data else "echo=bad recv=%s" % printable(got))
@@ -479,6 +499,8 @@ def parse_args(argv):
                    help="read back what was sent and compare")
     d.add_argument("--shutdown", action="store_true",
                    help="then shutdown(SHUT_WR) and read until EOF")
+    d.add_argument("--reset", action="store_true",
+                   help="after sending, reset the connection (SO_LINGER 0)")
     d.add_argument("--hold", type=float, default=None,
                    help="keep the connection open this long (or until "
                    "the server closes it)")

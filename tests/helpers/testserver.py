@@ -19,17 +19,27 @@ Modes:
   halfclose    reads until EOF, then sends "got N bytes\\n" and closes:
                proves the client's half-close arrived and the other
                direction still works.
+  reset        sends --bytes bytes of pseudo-random data (--seed), waits
+               until the client's side has acknowledged all of them, then
+               resets the connection (SO_LINGER 0): a download cut short.
+  watch        reads until the client's end and writes "recv_bytes=N
+               recv_sha256=H end=eof|rst" to --result: how the client's
+               side of the proxy ended.
 """
 
 import argparse
+import fcntl
 import hashlib
 import http.server
 import os
 import random
 import socket
 import socketserver
+import struct
 import sys
+import termios
 import threading
+import time
 
 
 def write_atomic(path, text):
@@ -138,7 +148,48 @@ class SinkSourceHandler(socketserver.BaseRequestHandler):
         sock.shutdown(socket.SHUT_WR)
 
 
+def unacked(sock):
+    """Bytes sent but not yet acknowledged by the peer (SIOCOUTQ)."""
+    buf = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    return struct.unpack("i", buf)[0]
+
+
+class ResetHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        args = self.server.args
+        sock = self.request
+        sock.sendall(random.Random(args.seed).randbytes(args.bytes))
+        deadline = time.monotonic() + 30
+        while unacked(sock) > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        sock.close()
+
+
+class WatchHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        got = hashlib.sha256()
+        n = 0
+        end = "eof"
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                got.update(data)
+                n += len(data)
+        except ConnectionResetError:
+            end = "rst"
+        write_atomic(self.server.args.result,
+                     "recv_bytes=%d recv_sha256=%s end=%s\n" % (
+                         n, got.hexdigest(), end))
+
+
 HANDLERS = {
+    "reset": ResetHandler,
+    "watch": WatchHandler,
     "http": HTTPHandler,
     "echo": EchoHandler,
     "sink-source": SinkSourceHandler,
