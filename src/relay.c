@@ -61,7 +61,10 @@ enum {
 	RELAY_DOWN = 1,
 };
 
-/* The side a direction reads from: the client for UP, the remote for DOWN. */
+/*
+ * struct relay's reset_by: the side that reset, named by the direction
+ * that reads from it (RELAY_UP: the client, RELAY_DOWN: the remote).
+ */
 #define RELAY_NO_RESET (-1)
 
 struct relay_dir {

@@ -479,6 +479,33 @@ START_TEST(test_bulk)
 }
 END_TEST
 
+/* No pipe to be had (the pool's cap): the bytes go through buffers. */
+START_TEST(test_no_pipe)
+{
+	size_t len = 3 * MIB + 5;
+	uint8_t *up = make_data(len, 8);
+	struct pool_stats ps;
+
+	pool_set_pipe_cap(0);
+	make_pairs(true);
+	start_relay(NULL, 0, 0);
+	peer_send(&cpeer, up, len, true);
+	peer_send(&rpeer, NULL, 0, true);
+	peer_read(&cpeer, true);
+	peer_read(&rpeer, true);
+	ck_assert(run_until(&done.calls, 1, 20.));
+	pool_set_pipe_cap(256);
+	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
+	ck_assert_uint_eq(done.st.bytes_up, len);
+	ck_assert(run_until(&peer_ends, 2, 10.));
+	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, up, len));
+	pool_stats(&ps);
+	ck_assert_uint_eq(ps.pipes_peak, 0);
+	ck_assert_uint_gt(ps.bufs_peak, 0);
+	free(up);
+}
+END_TEST
+
 /*
  * Bytes the client sent behind its request go out first. _i: 0 a small
  * block, 1 one larger than the relay's buffer.
@@ -833,6 +860,7 @@ add_tests(Suite *s, const char *name, void (*setup_fn)(void))
 	tcase_add_test(tc, test_idle);
 	tcase_add_test(tc, test_idle_reset_by_traffic);
 	tcase_add_loop_test(tc, test_callback_keeps_relay, 0, 2);
+	tcase_add_test(tc, test_no_pipe);
 	suite_add_tcase(s, tc);
 }
 
