@@ -113,6 +113,21 @@ session_unlink(struct session **head, struct session *s)
 	s->next = s->prev = NULL;
 }
 
+/*
+ * The handshake is over: its buffers go (wiped: a password passed
+ * through `in`).
+ */
+static void
+session_drop_buffers(struct session *s)
+{
+	if (s->in == NULL)
+		return;
+	explicit_bzero(s->in, SESSION_INBUF);
+	free(s->in);
+	s->in = s->out = NULL;
+	s->inlen = s->outlen = s->outoff = 0;
+}
+
 void
 session_free(struct session *s)
 {
@@ -167,6 +182,7 @@ session_free(struct session *s)
 		close(s->fd);
 	if (s->rfd != -1)
 		close(s->rfd);
+	session_drop_buffers(s);
 	accesslog_session(s);
 	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
 	    s->stats.bytes_up, s->stats.bytes_down);
@@ -210,7 +226,7 @@ session_flush(struct session *s)
 int
 session_queue(struct session *s, const uint8_t *buf, size_t len)
 {
-	BUG_ON(len == 0 || s->outlen + len > sizeof(s->out));
+	BUG_ON(len == 0 || s->outlen + len > SOCKS5_REPLY_MAX);
 	memcpy(s->out + s->outlen, buf, len);
 	s->outlen += len;
 	return session_flush(s);
@@ -320,7 +336,7 @@ session_start_relay(struct session *s)
 	ev_io_stop(s->loop, &s->wio);
 	s->relay = relay_new(s->loop, s->fd, s->rfd, s->in, s->inlen,
 	    s->cfg->limits.idle_timeout_s, session_relay_done_cb, s);
-	s->inlen = 0;
+	session_drop_buffers(s);	/* the relay copied what was pending */
 	if (s->relay == NULL) {
 		error("out of memory starting a relay");
 		s->end = "no-memory";
@@ -457,7 +473,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		session_cmd_read(s);
 		return;
 	}
-	if (s->inlen == sizeof(s->in)) {
+	if (s->inlen == SESSION_INBUF) {
 		if (s->state == SESSION_AUTH &&
 		    (s->vjob != NULL || s->auth_held)) {
 			/*
@@ -481,7 +497,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bad-request");
 		return;
 	}
-	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+	n = recv(s->fd, s->in + s->inlen, SESSION_INBUF - s->inlen, 0);
 	if (n == 0) {
 		s->end = "client-eof";
 		session_free(s);
@@ -528,7 +544,9 @@ session_new(const struct session_env *env, int fd,
 	const struct config *cfg = env->cfg;
 	struct session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->in = malloc(SESSION_INBUF + SOCKS5_REPLY_MAX)) == NULL) {
+		free(s);
 		error("out of memory: dropping a connection");
 		close(fd);
 		if (env->quota != NULL)
@@ -537,6 +555,7 @@ session_new(const struct session_env *env, int fd,
 			    cfg->limits.client_prefix_ipv6);
 		return NULL;
 	}
+	s->out = s->in + SESSION_INBUF;
 	s->env = env;
 	/* The worker counted this client in the quota before calling us. */
 	s->client_counted = env->quota != NULL;

@@ -302,12 +302,12 @@ session_cmd_read(struct session *s)
 	ssize_t n;
 
 	if (s->state == SESSION_BINDING || s->state == SESSION_CONNECTING) {
-		if (s->inlen == sizeof(s->in)) {
+		if (s->inlen == SESSION_INBUF) {
 			/* Enough kept for the destination: wait for it. */
 			ev_io_stop(s->loop, &s->rio);
 			return;
 		}
-		n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+		n = recv(s->fd, s->in + s->inlen, SESSION_INBUF - s->inlen, 0);
 		if (n > 0) {
 			s->inlen += (size_t)n;
 			return;

@@ -63,9 +63,14 @@ struct session {
 	union sockaddr_any peer;
 	ev_io rio, wio;
 	ev_timer timer;			/* handshake timeout, later linger */
-	uint8_t in[SESSION_INBUF];
+	/*
+	 * The handshake's buffers: `in` (SESSION_INBUF bytes) and `out`
+	 * (SOCKS5_REPLY_MAX) in one allocation, freed once the relay has
+	 * started (session_drop_buffers()): a relayed session holds neither.
+	 */
+	uint8_t *in;
 	size_t inlen;
-	uint8_t out[SOCKS5_REPLY_MAX];
+	uint8_t *out;
 	size_t outlen, outoff;
 	int have_req;
 	struct socks5_request req;

@@ -12,11 +12,16 @@
 #include <netinet/in.h>
 #include "util.h"
 
+/*
+ * An IPv4 or IPv6 address: the only families a SOCKS server deals in, so
+ * 28 bytes rather than sockaddr_storage's 128 (a session holds three).
+ * A call that may return another family (accept, recvfrom) is given
+ * sizeof this and finds the family truncated; nothing here expects one.
+ */
 union sockaddr_any {
 	struct sockaddr sa;
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
-	struct sockaddr_storage ss;
 };
 
 /* Enough for "[ffff:...:255.255.255.255%ifname]:65535". */
