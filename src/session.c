@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #pragma GCC diagnostic push
@@ -331,7 +333,16 @@ session_relay_done_cb(void *arg, enum relay_end how, int err,
 static void
 session_start_relay(struct session *s)
 {
+	int one = 1;
+
 	session_set_state(s, SESSION_RELAYING);
+	/*
+	 * The relay forwards segments as they come: holding back a small
+	 * one until the last is acknowledged (Nagle) only adds delay, and
+	 * each end applies its own policy anyway. Not fatal if refused.
+	 */
+	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(s->rfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	s->relay = relay_new(s->loop, s->fd, s->rfd, s->in, s->inlen,
