@@ -20,7 +20,12 @@
  * resolver_lookup(), and a callback may call resolver_free() (which calls
  * ares_destroy(), illegal from inside c-ares' own callbacks).
  *
- * "localhost" never reaches c-ares (see resolver_is_localhost()).
+ * "localhost" never reaches c-ares (see resolver_is_localhost()), nor does
+ * a name the hosts file has (hosts.h: read once, when the resolver is
+ * made, instead of by c-ares at every lookup) or one whose answer is still
+ * in the cache (dnscache.h). Those are "answered" here and delivered
+ * through the same timer, so that every answer reaches its caller the
+ * same way.
  *
  * A query's life:
  *
@@ -44,7 +49,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <sys/random.h>
+
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +62,13 @@
 #include <ares.h>
 #include <ev.h>
 
+#include "dnscache.h"
+#include "hosts.h"
 #include "log.h"
 #include "resolver.h"
+
+_Static_assert(RESOLVER_MAX_ADDRS == DNSCACHE_MAX_ADDRS,
+    "a cached answer holds what a lookup returns");
 
 /* Longest host name in presentation form, without the trailing dot. */
 #define RESOLVER_NAME_MAX 253
@@ -76,12 +89,15 @@ struct resolver_query {
 	int family;
 	bool done;			/* c-ares has called back */
 	bool cancelled;			/* never call cb; free when c-ares is done */
-	bool localhost;			/* answered here, c-ares never asked */
+	bool answered;			/* here (localhost, hosts, cache): `ans` */
 	bool pref64;			/* a NAT64 prefix query: pcb, not cb */
 	bool cached;			/* pref64 answered from the cache */
 	resolver_pref64_cb pcb;
 	int status;			/* ARES_* once done */
 	struct ares_addrinfo *ai;	/* owned once done; NULL unless success */
+	enum resolver_status ans_st;	/* answered: the status and result */
+	struct resolver_result ans;
+	char name[RESOLVER_NAME_MAX + 2];	/* for the cache */
 };
 
 struct resolver {
@@ -91,6 +107,8 @@ struct resolver {
 	ev_timer timer;			/* c-ares' next timeout */
 	struct resolver_sock *socks;
 	struct resolver_query *queries;	/* every query not yet freed */
+	struct hosts *hosts;		/* the hosts file, or NULL */
+	struct dnscache *cache;		/* or NULL: no cache */
 	/* The NAT64 prefix (RFC 7050), kept until pref64_expires (ev time). */
 	bool pref64_known;
 	bool pref64_found;
@@ -252,6 +270,53 @@ resolver_pref64_learn(struct resolver *r, enum resolver_status st,
 	    r->pref64_found ? "found" : "none", ttl);
 }
 
+/* Keep what DNS said, yes or no, for the next lookup of the name. */
+static void
+resolver_cache_put(const struct resolver_query *q, enum resolver_status st,
+    const struct resolver_result *res)
+{
+	struct dnscache_answer a;
+
+	if (q->r->cache == NULL ||
+	    (st != RESOLVER_OK && st != RESOLVER_NOTFOUND))
+		return;
+	a.n = st == RESOLVER_OK ? res->n : 0;
+	memcpy(a.addrs, res->addrs, a.n * sizeof(a.addrs[0]));
+	a.ttl = 0;
+	dnscache_put(q->r->cache, q->name, q->family, &a,
+	    st == RESOLVER_OK ? res->ttl : 0, ev_now(q->r->loop));
+}
+
+/*
+ * A name answered without c-ares: "localhost", the hosts file, the cache.
+ * True when it was (q->ans holds the answer).
+ */
+static bool
+resolver_answer_here(struct resolver_query *q, const char *name)
+{
+	struct resolver *r = q->r;
+	struct dnscache_answer a;
+
+	memset(&q->ans, 0, offsetof(struct resolver_result, addrs));
+	if (resolver_is_localhost(name)) {
+		resolver_fill_loopback(q->family, &q->ans);
+	} else if ((q->ans.n = hosts_lookup(r->hosts, name, q->family,
+	    q->ans.addrs, RESOLVER_MAX_ADDRS)) > 0) {
+		debug("lookup answered from the hosts file");
+	} else if (dnscache_get(r->cache, name, q->family, ev_now(r->loop),
+	    &a)) {
+		q->ans.n = a.n;
+		memcpy(q->ans.addrs, a.addrs, a.n * sizeof(a.addrs[0]));
+		q->ans.ttl = a.ttl;
+		debug("lookup answered from the cache");
+	} else {
+		return false;
+	}
+	q->answered = true;
+	q->ans_st = q->ans.n > 0 ? RESOLVER_OK : RESOLVER_NOTFOUND;
+	return true;
+}
+
 /* The delivery timer: the only place a user callback is called from. */
 static void
 resolver_deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -289,14 +354,18 @@ resolver_deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pcb(arg, found ? &p : NULL);
 		return;
 	}
-	st = resolver_map_status(q->status);
-	if (q->localhost) {
-		resolver_fill_loopback(q->family, &res);
-	} else if (st == RESOLVER_OK) {
-		resolver_fill_result(q, &res);
-		/* Success with nothing of our family is "no such address". */
-		if (res.n == 0)
-			st = RESOLVER_NOTFOUND;
+	if (q->answered) {
+		st = q->ans_st;
+		res = q->ans;
+	} else {
+		st = resolver_map_status(q->status);
+		if (st == RESOLVER_OK) {
+			resolver_fill_result(q, &res);
+			/* Success with nothing of our family: "no such address". */
+			if (res.n == 0)
+				st = RESOLVER_NOTFOUND;
+		}
+		resolver_cache_put(q, st, &res);
 	}
 	debug("lookup done: %s", resolver_status_str(st));
 	/*
@@ -484,6 +553,39 @@ resolver_set_servers(struct resolver *r, const struct resolver_options *opt,
 	return 0;
 }
 
+/* The hosts file and the cache. */
+static int
+resolver_init_tables(struct resolver *r, const struct resolver_options *opt,
+    char *err, size_t errlen)
+{
+	const char *path = opt != NULL && opt->hosts_file != NULL ?
+	    opt->hosts_file : RESOLVER_HOSTS_FILE;
+	uint64_t key[2] = { 0, 0 };
+
+	if (path[0] != '\0') {
+		char why[256];
+
+		r->hosts = hosts_load(path, why, sizeof(why));
+		if (r->hosts == NULL)
+			/* Names still resolve through DNS: not fatal. */
+			warning("hosts file not used: %s", why);
+		else
+			debug("hosts file %s: %zu names", path,
+			    hosts_count(r->hosts));
+	}
+	if (opt == NULL || opt->cache_entries == 0)
+		return 0;
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		warning("resolver cache: no random key, names are hashed "
+		    "predictably");
+	r->cache = dnscache_new(opt->cache_entries, key);
+	if (r->cache == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 struct resolver *
 resolver_new(struct ev_loop *loop, const struct resolver_options *opt,
     char *err, size_t errlen)
@@ -491,7 +593,7 @@ resolver_new(struct ev_loop *loop, const struct resolver_options *opt,
 	struct ares_options ao;
 	struct resolver *r;
 	int optmask, rc;
-	char lookups[] = "fb";	/* hosts file first, then DNS */
+	char lookups[] = "b";	/* DNS: the hosts file is ours (hosts.h) */
 
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
 	if (rc != ARES_SUCCESS) {
@@ -531,6 +633,10 @@ resolver_new(struct ev_loop *loop, const struct resolver_options *opt,
 	r->have_channel = true;
 	if (opt != NULL && opt->servers != NULL && opt->n_servers > 0 &&
 	    resolver_set_servers(r, opt, err, errlen) == -1) {
+		resolver_free(r);
+		return NULL;
+	}
+	if (resolver_init_tables(r, opt, err, errlen) == -1) {
 		resolver_free(r);
 		return NULL;
 	}
@@ -575,6 +681,8 @@ resolver_free(struct resolver *r)
 		free(s);
 	}
 	ev_timer_stop(r->loop, &r->timer);
+	hosts_free(r->hosts);
+	dnscache_free(r->cache);
 	free(r);
 	ares_library_cleanup();
 }
@@ -609,11 +717,11 @@ resolver_lookup(struct resolver *r, const char *name, int family,
 		resolver_query_finish(q, ARES_EBADNAME, NULL);
 		return q;
 	}
-	if (resolver_is_localhost(name)) {
-		q->localhost = true;
+	if (resolver_answer_here(q, name)) {
 		resolver_query_finish(q, ARES_SUCCESS, NULL);
 		return q;
 	}
+	memcpy(q->name, name, len + 1);
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;

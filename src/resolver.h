@@ -4,9 +4,11 @@
  *
  * One resolver per worker loop. A lookup asks for one address family (the
  * caller issues AAAA and A lookups in parallel, as Happy Eyeballs needs) and
- * calls back exactly once, from the loop, unless cancelled first. /etc/hosts
- * is honoured (files first, then DNS); "localhost" is always the loopback
- * address of the family asked for (RFC 6761). Nothing here blocks.
+ * calls back exactly once, from the loop, unless cancelled first. The hosts
+ * file comes first (read once, when the resolver is made), then a cache
+ * of DNS answers when asked for (dnscache.h: TTLs honoured, "none" kept
+ * briefly), then DNS; "localhost" is always the loopback address of the
+ * family asked for (RFC 6761). Nothing here blocks.
  */
 #ifndef SOCKEYE_RESOLVER_H
 #define SOCKEYE_RESOLVER_H
@@ -33,11 +35,13 @@ struct resolver_options {
 	size_t n_servers;
 	int timeout_ms;		/* per try */
 	int tries;
-	/*
-	 * No hosts file override: c-ares 1.18 has no ARES_OPT_HOSTS_FILE (only
-	 * the process-wide CARES_HOSTS variable), so /etc/hosts is always used.
-	 */
+	const char *hosts_file;	/* NULL: RESOLVER_HOSTS_FILE; "": none */
+	size_t cache_entries;	/* 0: no cache of DNS answers */
 };
+
+#define RESOLVER_HOSTS_FILE "/etc/hosts"
+/* What a worker's cache holds at most (about 0.1 to 0.5 KiB an entry). */
+#define RESOLVER_CACHE_ENTRIES 4096
 
 /* Up to this many addresses are returned per lookup. */
 #define RESOLVER_MAX_ADDRS 16

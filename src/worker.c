@@ -521,6 +521,7 @@ worker_run(const struct worker_setup *ws)
 	ropt.n_servers = cfg->resolver.n_servers;
 	ropt.timeout_ms = cfg->resolver.timeout_ms;
 	ropt.tries = cfg->resolver.tries;
+	ropt.cache_entries = RESOLVER_CACHE_ENTRIES;
 	w.resolver = resolver_new(w.loop, &ropt, err, sizeof(err));
 	if (w.resolver == NULL) {
 		error("cannot start the resolver: %s", err);

@@ -70,6 +70,9 @@ static const struct dns_rr dns_a_test[] = {
 static const struct dns_rr dns_v4_test[] = {
 	{ DNS_T_A, "192.0.2.10", 30 },
 };
+static const struct dns_rr dns_ttl0_test[] = {
+	{ DNS_T_A, "192.0.2.20", 0 },
+};
 static const struct dns_rr dns_delay_test[] = {
 	{ DNS_T_A, "192.0.2.99", 10 },
 	{ DNS_T_AAAA, "2001:db8::99", 10 },
@@ -96,6 +99,11 @@ dns_answer_for(const char *name, const struct dns_rr **rrs, size_t *n)
 	if (strcmp(name, "v4.test") == 0) {
 		*rrs = dns_v4_test;
 		*n = ARRAY_SIZE(dns_v4_test);
+		return DNS_ANSWER;
+	}
+	if (strcmp(name, "ttl0.test") == 0) {
+		*rrs = dns_ttl0_test;
+		*n = ARRAY_SIZE(dns_ttl0_test);
 		return DNS_ANSWER;
 	}
 	if (strcmp(name, "many.test") == 0)
@@ -407,7 +415,8 @@ static struct dns_server srv;
 static struct resolver *res;
 
 static struct resolver *
-make_resolver(int timeout_ms, int tries)
+make_resolver_with(int timeout_ms, int tries, const char *hosts_file,
+    size_t cache_entries)
 {
 	union sockaddr_any server;
 	struct resolver_options opt;
@@ -423,9 +432,17 @@ make_resolver(int timeout_ms, int tries)
 	opt.n_servers = 1;
 	opt.timeout_ms = timeout_ms;
 	opt.tries = tries;
+	opt.hosts_file = hosts_file;
+	opt.cache_entries = cache_entries;
 	r = resolver_new(loop, &opt, err, sizeof(err));
 	ck_assert_msg(r != NULL, "resolver_new: %s", err);
 	return r;
+}
+
+static struct resolver *
+make_resolver(int timeout_ms, int tries)
+{
+	return make_resolver_with(timeout_ms, tries, NULL, 0);
 }
 
 static void
@@ -778,41 +795,6 @@ START_TEST(test_localhost)
 END_TEST
 
 /*
- * Find a name /etc/hosts maps to an IPv4 address (not "localhost", which
- * is special). Returns false when the file has none.
- */
-static bool
-hosts_pick(char *name, size_t nlen, char *addr, size_t alen)
-{
-	FILE *f = fopen("/etc/hosts", "r");
-	char line[512];
-	bool found = false;
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		char *save = NULL, *ip, *host;
-		struct in_addr a;
-
-		line[strcspn(line, "#\n")] = '\0';
-		ip = strtok_r(line, " \t", &save);
-		if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1)
-			continue;
-		while ((host = strtok_r(NULL, " \t", &save)) != NULL) {
-			if (strcasecmp(host, "localhost") == 0 ||
-			    strlen(host) >= nlen || strlen(ip) >= alen)
-				continue;
-			strcpy(name, host);
-			strcpy(addr, ip);
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/*
  * Callers handle IP literals, but one that slips through is answered by
  * c-ares inside ares_getaddrinfo(): still delivered from the loop.
  */
@@ -831,31 +813,119 @@ START_TEST(test_literal_deferred)
 }
 END_TEST
 
-/* /etc/hosts comes before DNS. */
+/* Look name/family up and wait for the answer. */
+static void
+lookup_wait(struct resolver *r, const char *name, int family,
+    struct rec *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	(void)lookup(r, name, family, rec_cb, rc);
+	ck_assert_int_eq(rc->calls, 0);
+	ck_assert(run_until(loop, &rc->calls, 1, 3.));
+	ck_assert(!reentered);
+}
+
+/*
+ * The hosts file comes before DNS: read once, names without regard to
+ * case or a trailing dot, a name's addresses in the file's order, a line
+ * that does not parse passed over. A name the file has only for the other
+ * family goes on to DNS.
+ */
 START_TEST(test_hosts_file)
 {
-	struct rec rc = { 0 };
-	char name[256], addr[INET_ADDRSTRLEN];
-	size_t i;
-	bool seen = false;
+	char path[] = "/tmp/check_resolver_hosts.XXXXXX";
+	const char text[] =
+	    "# a test hosts file\n"
+	    "192.0.2.50\tHosted.Test alias.test  # comment\n"
+	    "not-an-address hosted.test\n"
+	    "2001:db8::50 hosted.test\n"
+	    "192.0.2.51 hosted.test\n";
+	struct resolver *r;
+	struct rec rc;
+	int fd = mkstemp(path);
 
-	if (!hosts_pick(name, sizeof(name), addr, sizeof(addr)))
-		return;		/* nothing to test against on this host */
-	(void)lookup(res, name, AF_INET, rec_cb, &rc);
-	ck_assert_int_eq(rc.calls, 0);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
-	ck_assert(!reentered);
-	ck_assert_msg(rc.st == RESOLVER_OK, "%s: %s", name,
-	    resolver_status_str(rc.st));
-	for (i = 0; i < rc.res.n; i++) {
-		char buf[INET_ADDRSTRLEN];
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1),
+	    (ssize_t)sizeof(text) - 1);
+	close(fd);
+	r = make_resolver_with(500, 1, path, 0);
+	/* Read once: the file may go, the names stay. */
+	ck_assert_int_eq(unlink(path), 0);
 
-		inet_ntop(AF_INET, &rc.res.addrs[i].sin.sin_addr, buf,
-		    sizeof(buf));
-		seen = seen || strcmp(buf, addr) == 0;
-	}
-	ck_assert_msg(seen, "%s: %s not in the answer", name, addr);
+	lookup_wait(r, "HOSTED.test.", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	ck_assert_uint_eq(rc.res.n, 2);
+	assert_addr(&rc.res.addrs[0], AF_INET, "192.0.2.50");
+	assert_addr(&rc.res.addrs[1], AF_INET, "192.0.2.51");
+	lookup_wait(r, "hosted.test", AF_INET6, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	ck_assert_uint_eq(rc.res.n, 1);
+	assert_addr(&rc.res.addrs[0], AF_INET6, "2001:db8::50");
+	lookup_wait(r, "alias.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	assert_addr(&rc.res.addrs[0], AF_INET, "192.0.2.50");
 	ck_assert_int_eq(srv.queries, 0);
+
+	/* alias.test has no IPv6 address in the file: DNS is asked. */
+	lookup_wait(r, "alias.test", AF_INET6, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_NOTFOUND);
+	ck_assert_int_ge(srv.queries, 1);
+	resolver_free(r);
+}
+END_TEST
+
+/*
+ * With a cache, an answer is asked of DNS once while its TTL lasts, and
+ * so is "no such name"; a failure and a TTL of 0 are not kept.
+ */
+START_TEST(test_cache)
+{
+	struct resolver *r = make_resolver_with(500, 1, "", 64);
+	struct rec rc;
+	int q;
+
+	lookup_wait(r, "a.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	q = srv.queries;
+	ck_assert_int_ge(q, 1);
+	lookup_wait(r, "A.Test.", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	ck_assert_uint_eq(rc.res.n, 2);
+	assert_addr(&rc.res.addrs[0], AF_INET, "192.0.2.1");
+	assert_addr(&rc.res.addrs[1], AF_INET, "192.0.2.2");
+	ck_assert_uint_le(rc.res.ttl, 60);
+	ck_assert_uint_ge(rc.res.ttl, 55);
+	ck_assert_int_eq(srv.queries, q);
+	/* the other family is another entry */
+	lookup_wait(r, "a.test", AF_INET6, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	assert_addr(&rc.res.addrs[0], AF_INET6, "2001:db8::1");
+	ck_assert_int_gt(srv.queries, q);
+
+	q = srv.queries;
+	lookup_wait(r, "nx.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_NOTFOUND);
+	ck_assert_int_gt(srv.queries, q);
+	q = srv.queries;
+	lookup_wait(r, "nx.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_NOTFOUND);
+	ck_assert_int_eq(srv.queries, q);
+
+	lookup_wait(r, "fail.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_FAIL);
+	q = srv.queries;
+	lookup_wait(r, "fail.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_FAIL);
+	ck_assert_int_gt(srv.queries, q);
+
+	lookup_wait(r, "ttl0.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	q = srv.queries;
+	lookup_wait(r, "ttl0.test", AF_INET, &rc);
+	ck_assert_int_eq(rc.st, RESOLVER_OK);
+	assert_addr(&rc.res.addrs[0], AF_INET, "192.0.2.20");
+	ck_assert_int_gt(srv.queries, q);
+	resolver_free(r);
 }
 END_TEST
 
@@ -952,6 +1022,7 @@ resolver_suite(void)
 	tcase_add_test(tc, test_lookup_from_callback);
 	tcase_add_test(tc, test_localhost);
 	tcase_add_test(tc, test_hosts_file);
+	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_literal_deferred);
 	tcase_add_test(tc, test_invalid_name);
 	tcase_add_test(tc, test_bad_server);
