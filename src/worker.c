@@ -3,7 +3,12 @@
  * worker.c - see worker.h.
  *
  * Every worker accepts on the same listening sockets (inherited from the
- * master); the kernel hands each connection to one of them. It starts
+ * master); the kernel hands each connection to one of them. A worker
+ * watches them through an epoll set of its own, registered with
+ * EPOLLEXCLUSIVE, so that a connection wakes one worker, not all of
+ * them; libev watches that set (accept_io). A worker that is not
+ * accepting takes the listeners out of its set, or the kernel could hand
+ * it connections that no one would take. It starts
  * accepting when the master says so (WORKER_CTL_ACCEPT). Told to drain
  * (a reload: WORKER_CTL_DRAIN on the control socket) or to stop (SIGTERM,
  * WORKER_CTL_STOP, or the master's end of the control socket closing), a
@@ -19,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,8 +49,11 @@
 #include "verifier.h"
 #include "worker.h"
 
-/* Accept at most this many connections per readiness event, for fairness. */
-#define ACCEPT_BATCH 64
+/*
+ * Accept at most this many connections per wake-up, so that a worker
+ * woken by a burst does not take all of it while others sleep.
+ */
+#define ACCEPT_BATCH 8
 /* Pause accepting this long when out of file descriptors. */
 #define ACCEPT_PAUSE_S 0.1
 /*
@@ -59,9 +68,7 @@
 #define VERIFY_QUEUE_MAX 256
 
 struct worker_listener {
-	ev_io io;
 	int fd;
-	struct worker *w;
 };
 
 struct worker {
@@ -75,6 +82,9 @@ struct worker {
 	ev_io ctl_io;
 	struct worker_listener *ls;
 	size_t nls;
+	int accept_ep;		/* epoll set of the listeners, or -1 */
+	ev_io accept_io;	/* accept_ep readable */
+	int accept_on;		/* the listeners are in accept_ep */
 	ev_signal sigterm;
 	ev_signal sigint;
 	ev_signal sigusr1;
@@ -178,14 +188,34 @@ accepting(struct worker *w, int on)
 {
 	size_t i;
 
+	if (on == w->accept_on)
+		return;
+	w->accept_on = on;
 	for (i = 0; i < w->nls; i++) {
+		struct epoll_event ev;
+
 		if (w->ls[i].fd == -1)
 			continue;
-		if (on)
-			ev_io_start(w->loop, &w->ls[i].io);
-		else
-			ev_io_stop(w->loop, &w->ls[i].io);
+		if (!on) {
+			(void)epoll_ctl(w->accept_ep, EPOLL_CTL_DEL,
+			    w->ls[i].fd, NULL);
+			continue;
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(w->accept_ep, EPOLL_CTL_ADD, w->ls[i].fd,
+		    &ev) == -1 && errno == EINVAL) {
+			/* A kernel before 4.5: every worker wakes. */
+			ev.events = EPOLLIN;
+			(void)epoll_ctl(w->accept_ep, EPOLL_CTL_ADD,
+			    w->ls[i].fd, &ev);
+		}
 	}
+	if (on)
+		ev_io_start(w->loop, &w->accept_io);
+	else
+		ev_io_stop(w->loop, &w->accept_io);
 }
 
 static void
@@ -265,15 +295,12 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 	return 0;
 }
 
+/* Up to ACCEPT_BATCH connections from one listener. */
 static void
-worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+worker_accept(struct worker *w, struct worker_listener *wl)
 {
-	struct worker_listener *wl = (struct worker_listener *)io;
-	struct worker *w = wl->w;
 	int i;
 
-	(void)loop;
-	(void)revents;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		union sockaddr_any peer;
 		socklen_t plen = sizeof(peer);
@@ -329,6 +356,23 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			ev_timer_again(w->loop, &w->trim);
 		status_session_opened();
 	}
+}
+
+/* accept_ep is readable: a listener has a connection for us. */
+static void
+worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	struct epoll_event ev[16];
+	int i, n;
+
+	(void)loop;
+	(void)revents;
+	n = epoll_wait(w->accept_ep, ev, (int)(sizeof(ev) / sizeof(ev[0])), 0);
+	for (i = 0; i < n && w->accept_on; i++)
+		if (ev[i].data.u32 < w->nls &&
+		    w->ls[ev[i].data.u32].fd != -1)
+			worker_accept(w, &w->ls[ev[i].data.u32]);
 }
 
 /*
@@ -547,11 +591,19 @@ worker_run(const struct worker_setup *ws)
 
 	w.ls = xcalloc(nls, sizeof(*w.ls));
 	w.nls = nls;
-	for (i = 0; i < nls; i++) {
+	for (i = 0; i < nls; i++)
 		w.ls[i].fd = ls[i].fd;
-		w.ls[i].w = &w;
-		ev_io_init(&w.ls[i].io, worker_accept_cb, ls[i].fd, EV_READ);
+	w.accept_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (w.accept_ep == -1) {
+		error("cannot create the accept set: %s", strerror(errno));
+		free(w.ls);
+		worker_auth_free(&w);
+		resolver_free(w.resolver);
+		ev_loop_destroy(w.loop);
+		return 1;
 	}
+	ev_io_init(&w.accept_io, worker_accept_cb, w.accept_ep, EV_READ);
+	w.accept_io.data = &w;
 	ev_timer_init(&w.accept_pause, worker_accept_pause_cb, ACCEPT_PAUSE_S, 0.);
 	w.accept_pause.data = &w;
 	ev_signal_init(&w.sigterm, worker_stop_cb, SIGTERM);
@@ -603,6 +655,8 @@ worker_run(const struct worker_setup *ws)
 	}
 	/* After the sessions: they cancel their checks with the verifier. */
 	worker_auth_free(&w);
+	accepting(&w, 0);
+	close(w.accept_ep);
 	for (i = 0; i < w.nls; i++)
 		if (w.ls[i].fd != -1)
 			close(w.ls[i].fd);
