@@ -12,6 +12,7 @@
 
 #include "acl.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 #define CMD(c) (1u << (c))
 
@@ -482,11 +483,5 @@ acl_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(acl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(acl_suite(), NULL);
 }

@@ -18,7 +18,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -839,17 +838,7 @@ int
 main(void)
 {
 	bool ipv6 = unit_have_ipv6_loopback();
-	SRunner *sr = srunner_create(connector_suite(ipv6));
-	int failed;
 
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed != 0)
-		return 1;
-	if (!ipv6) {
-		printf("SKIP: no IPv6 loopback: 5 Happy Eyeballs tests not run\n");
-		return 77;
-	}
-	return 0;
+	return unit_run(connector_suite(ipv6), ipv6 ? NULL :
+	    "no IPv6 loopback: 5 Happy Eyeballs tests not run");
 }

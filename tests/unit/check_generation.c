@@ -25,6 +25,7 @@
 #include "status.h"
 #include "util.h"
 #include "worker.h"
+#include "unit_util.h"
 
 /* How a worker of a generation behaves. */
 enum behaviour {
@@ -350,11 +351,5 @@ generation_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(generation_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(generation_suite(), NULL);
 }

@@ -454,11 +454,5 @@ quota_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(quota_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(quota_suite(), NULL);
 }

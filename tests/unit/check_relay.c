@@ -27,6 +27,7 @@
 
 #include "relay.h"
 #include "util.h"
+#include "unit_util.h"
 
 #define MIB (1024 * 1024)
 
@@ -702,11 +703,5 @@ relay_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(relay_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(relay_suite(), NULL);
 }

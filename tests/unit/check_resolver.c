@@ -963,11 +963,5 @@ resolver_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(resolver_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(resolver_suite(), NULL);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "socks5.h"
+#include "unit_util.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1498,11 +1499,5 @@ socks5_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(socks5_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(socks5_suite(), NULL);
 }

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "socks5.h"
 #include "udp.h"
+#include "unit_util.h"
 
 static struct config cfg;
 static struct ev_loop *loop;
@@ -572,11 +573,5 @@ udp_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(udp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(udp_suite(), NULL);
 }

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "socks5.h"
 #include "udp_table.h"
+#include "unit_util.h"
 
 static union sockaddr_any
 addr(const char *ip, uint16_t port)
@@ -348,11 +349,5 @@ udp_table_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(udp_table_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(udp_table_suite(), NULL);
 }

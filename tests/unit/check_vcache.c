@@ -30,6 +30,7 @@
 #include "util.h"
 #include "vcache.h"
 #include "verifier.h"
+#include "unit_util.h"
 
 /* ------------------------------------------------------------------ */
 /* Cache                                                                */
@@ -599,11 +600,5 @@ vcache_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(vcache_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(vcache_suite(), NULL);
 }

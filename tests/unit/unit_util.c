@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,4 +52,20 @@ unit_have_ipv6_loopback(void)
 	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(fd);
 	return ok;
+}
+
+int
+unit_run(Suite *s, const char *skipped)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (skipped != NULL)
+		fprintf(stderr, "SKIP: %s\n", skipped);
+	if (failed != 0)
+		return 1;
+	return skipped != NULL ? 77 : 0;
 }

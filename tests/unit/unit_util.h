@@ -3,11 +3,12 @@
  * unit_util.h - what several unit suites need from the machine: how many
  * descriptors this process has open (the "nothing left behind" checks),
  * whether there is an IPv6 loopback to test against, and a fork that is
- * safe under Check.
+ * safe under Check; and the main() every suite has.
  */
 #ifndef SOCKEYE_UNIT_UTIL_H
 #define SOCKEYE_UNIT_UTIL_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -31,5 +32,13 @@ bool unit_have_ipv6_loopback(void);
  * its exit status or a pipe instead.
  */
 pid_t unit_fork(void);
+
+/*
+ * Run suite `s` (CK_VERBOSITY chooses the output) and return main()'s
+ * exit status: 1 when a test failed; else 0, or, when `skipped` says
+ * which tests were left out and why, 77 (automake's SKIP) after saying
+ * so on stderr: a suite that could not run all its tests never passes.
+ */
+int unit_run(Suite *s, const char *skipped);
 
 #endif
