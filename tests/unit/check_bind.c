@@ -11,7 +11,6 @@
  */
 #include "config_auto.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,20 +34,11 @@
 static struct config cfg;
 static struct ev_loop *loop;
 
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
-
 /* Is a's address `ip` (port ignored)? */
 static int
 is_ip(const union sockaddr_any *a, const char *ip)
 {
-	union sockaddr_any b = addr(ip, 0);
+	union sockaddr_any b = unit_addr(ip, 0);
 
 	return sockaddr_equal_ip(&a->sa, &b.sa);
 }
@@ -121,12 +111,13 @@ run_for(double secs)
 static struct bind *
 start(struct seen *s, const char *dst_ip, int with_check)
 {
-	union sockaddr_any d = addr(dst_ip, 21), local = addr("127.0.0.1", 1080);
+	union sockaddr_any d = unit_addr(dst_ip, 21);
+	union sockaddr_any local = unit_addr("127.0.0.1", 1080);
 	struct socks5_addr dst;
 	struct bind_params p;
 
 	if (d.sa.sa_family == AF_INET6)
-		local = addr("::1", 1080);
+		local = unit_addr("::1", 1080);
 	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &d.sa), 0);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -149,7 +140,7 @@ start(struct seen *s, const char *dst_ip, int with_check)
 static int
 connect_from(const char *src, const union sockaddr_any *to)
 {
-	union sockaddr_any a = addr(src, 0);
+	union sockaddr_any a = unit_addr(src, 0);
 	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	ck_assert_int_ge(fd, 0);
@@ -195,13 +186,13 @@ teardown(void)
 START_TEST(test_pure)
 {
 	union sockaddr_any e[2], out;
-	union sockaddr_any p1 = addr("192.0.2.1", 20);
-	union sockaddr_any p2 = addr("::ffff:192.0.2.1", 40000);
-	union sockaddr_any p3 = addr("192.0.2.2", 20);
-	union sockaddr_any p4 = addr("2001:db8::7", 20);
+	union sockaddr_any p1 = unit_addr("192.0.2.1", 20);
+	union sockaddr_any p2 = unit_addr("::ffff:192.0.2.1", 40000);
+	union sockaddr_any p3 = unit_addr("192.0.2.2", 20);
+	union sockaddr_any p4 = unit_addr("2001:db8::7", 20);
 
-	e[0] = addr("192.0.2.1", 0);
-	e[1] = addr("2001:db8::7", 0);
+	e[0] = unit_addr("192.0.2.1", 0);
+	e[1] = unit_addr("2001:db8::7", 0);
 	/* The port never matters; a mapped address is the IPv4 one. */
 	ck_assert(bind_peer_expected(e, 2, &p1.sa));
 	ck_assert(bind_peer_expected(e, 2, &p2.sa));
@@ -210,8 +201,8 @@ START_TEST(test_pure)
 	ck_assert(!bind_peer_expected(e, 1, &p4.sa));
 	ck_assert(!bind_peer_expected(e, 0, &p1.sa));
 
-	e[0] = addr("2001:db8::1", 0);
-	e[1] = addr("198.51.100.1", 0);
+	e[0] = unit_addr("2001:db8::1", 0);
+	e[1] = unit_addr("198.51.100.1", 0);
 	ck_assert(bind_pick_external(e, 2, AF_INET, &out));
 	ck_assert(sockaddr_equal_ip(&out.sa, &e[1].sa));
 	ck_assert(bind_pick_external(e, 2, AF_INET6, &out));
@@ -324,8 +315,8 @@ START_TEST(test_external)
 	union sockaddr_any ext[2];
 	struct seen s;
 
-	ext[0] = addr("::1", 0);
-	ext[1] = addr("127.0.0.3", 0);
+	ext[0] = unit_addr("::1", 0);
+	ext[1] = unit_addr("127.0.0.3", 0);
 	cfg.bind.external = ext;
 	cfg.bind.n_external = 2;
 	start(&s, "127.0.0.1", 0);
@@ -340,14 +331,10 @@ END_TEST
 
 START_TEST(test_ipv6)
 {
-	union sockaddr_any probe = addr("::1", 0);
 	struct seen s;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0), peer;
+	int peer;
 
-	ck_assert_msg(fd != -1 &&
-	    bind(fd, &probe.sa, sockaddr_len(&probe.sa)) == 0,
-	    "no IPv6 loopback");
-	close(fd);
+	ck_assert_msg(unit_have_ipv6_loopback(), "no IPv6 loopback");
 	start(&s, "::1", 0);
 	run_for(2);
 	ck_assert_int_eq(s.listening, 1);

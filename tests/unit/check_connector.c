@@ -245,26 +245,6 @@ teardown(void)
 	ev_loop_destroy(loop);
 }
 
-static void
-addr_v4(struct socks5_addr *a, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->atyp = SOCKS5_ATYP_IPV4;
-	a->u.ipv4[0] = 127;
-	a->u.ipv4[3] = 1;
-	a->port = port;
-}
-
-static void
-addr_name(struct socks5_addr *a, const char *name, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->atyp = SOCKS5_ATYP_DOMAIN;
-	a->name_len = (uint8_t)strlen(name);
-	memcpy(a->u.name, name, a->name_len);
-	a->port = port;
-}
-
 START_TEST(test_errno_to_rep)
 {
 	ck_assert_int_eq(connector_errno_to_rep(0), SOCKS5_REP_SUCCEEDED);
@@ -287,7 +267,7 @@ START_TEST(test_ipv4_literal)
 	struct connector *c;
 
 	ck_assert_int_ge(lfd, 0);
-	addr_v4(&dst, port);
+	dst = unit_saddr("127.0.0.1", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	/* Never from inside connector_start. */
@@ -313,7 +293,7 @@ START_TEST(test_refused)
 	int keep;
 	struct connector *c;
 
-	addr_v4(&dst, closed_port(&keep));
+	dst = unit_saddr("127.0.0.1", closed_port(&keep));
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	run_for(5.);
@@ -340,7 +320,7 @@ START_TEST(test_name_literals)
 
 		if (lfd == -1)
 			continue;	/* no IPv6 on this host */
-		addr_name(&dst, names[i], port);
+		dst = unit_sname(names[i], port);
 		ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst,
 		    done_cb, &o));
 		run_for(5.);
@@ -365,7 +345,7 @@ START_TEST(test_localhost_fallback)
 	int lfd = listen_on(AF_INET, &port);
 
 	ck_assert_int_ge(lfd, 0);
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
 	run_for(5.);
 	ck_assert_int_eq(o.called, 1);
@@ -395,7 +375,7 @@ START_TEST(test_unresolvable)
 	ck_assert_int_eq(getsockname(keep, &srv.sa, &len), 0);
 	close(keep);		/* now nothing answers on that port */
 	r = make_resolver(&srv, 1, 300);
-	addr_name(&dst, "nothing.invalid", 80);
+	dst = unit_sname("nothing.invalid", 80);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
 	run_for(5.);
 	ck_assert_int_eq(o.called, 1);
@@ -424,7 +404,7 @@ START_TEST(test_overall_timeout)
 	ck_assert_int_eq(getsockname(silent, &srv.sa, &len), 0);
 	r = make_resolver(&srv, 1, 10000);
 	cfg.connect.timeout_s = 1;
-	addr_name(&dst, "silent.test", 80);
+	dst = unit_sname("silent.test", 80);
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
@@ -446,14 +426,14 @@ START_TEST(test_cancel)
 	int lfd = listen_on(AF_INET, &port);
 	struct connector *c;
 
-	addr_v4(&dst, port);
+	dst = unit_saddr("127.0.0.1", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_cancel(c);
 	run_for(0.3);
 	ck_assert_int_eq(o.called, 0);
 	/* And a name lookup in flight. */
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	connector_cancel(c);
 	run_for(0.3);
@@ -489,7 +469,7 @@ START_TEST(test_he_fallback)
 	ck_assert_msg(nhole > 0, "no black hole on the IPv6 loopback");
 	ck_assert_int_ge(lfd, 0);
 	cfg.connect.attempt_delay_ms = 100;
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
@@ -530,7 +510,7 @@ START_TEST(test_he_both_healthy)
 			close(l6);
 	}
 	ck_assert_int_ge(l4, 0);
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
 	run_for(5.);
 	ck_assert_int_eq(o.called, 1);
@@ -566,7 +546,7 @@ START_TEST(test_he_all_black_holed)
 	ck_assert_uint_gt(n4, 0);
 	cfg.connect.timeout_s = 1;
 	cfg.connect.attempt_delay_ms = 100;
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
@@ -595,7 +575,7 @@ START_TEST(test_he_all_refused)
 	int keep;
 	ev_tstamp t0, dt;
 
-	addr_name(&dst, "localhost", closed_port(&keep));
+	dst = unit_sname("localhost", closed_port(&keep));
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
@@ -646,7 +626,7 @@ START_TEST(test_check_hook)
 	ck_assert_int_ge(lfd, 0);
 	/* localhost: ::1 refused by the hook, 127.0.0.1 allowed. */
 	denied_calls = 0;
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_set_check(c, deny_ipv6, NULL);
@@ -664,7 +644,7 @@ START_TEST(test_check_hook)
 	o.loop = loop;
 	denied_calls = 0;
 	p = port;
-	addr_v4(&dst, port);
+	dst = unit_saddr("127.0.0.1", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_set_check(c, deny_all, &p);
@@ -695,7 +675,7 @@ START_TEST(test_bind_source)
 	ck_assert_int_eq(sockaddr_parse_ip("127.0.0.2", 0,
 	    &cfg.connect.bind_ipv4), 0);
 	cfg.connect.has_bind_ipv4 = true;
-	addr_v4(&dst, port);
+	dst = unit_saddr("127.0.0.1", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
 	run_for(5.);
 	ck_assert_int_eq(o.called, 1);
@@ -724,7 +704,7 @@ START_TEST(test_cancel_racing)
 		n4 = black_hole(AF_INET, &port, h4);
 	ck_assert_msg(n4 > 0, "no IPv4 and IPv6 black holes on one port");
 	cfg.connect.attempt_delay_ms = 50;
-	addr_name(&dst, "localhost", port);
+	dst = unit_sname("localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	run_for(0.3);		/* both attempts are running now */
@@ -757,7 +737,7 @@ START_TEST(test_cancel_undelivered)
 
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
-	addr_v4(&dst, port);
+	dst = unit_saddr("127.0.0.1", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	for (turns = 1; turns < 50; turns++) {

@@ -902,16 +902,6 @@ addr_v6(struct socks5_addr *a, const char *ip, uint16_t port)
 }
 
 static void
-addr_name(struct socks5_addr *a, const char *name, size_t len, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->atyp = SOCKS5_ATYP_DOMAIN;
-	a->name_len = (uint8_t)len;
-	memcpy(a->u.name, name, len);
-	a->port = port;
-}
-
-static void
 assert_addr_eq(const struct socks5_addr *x, const struct socks5_addr *y)
 {
 	ck_assert_uint_eq(x->atyp, y->atyp);
@@ -954,12 +944,12 @@ make_cases(struct wire_case *c)
 	memcpy(c[1].wire + 17, "\x01\xbb", 2);
 	c[1].wire_len = 19;
 
-	addr_name(&c[2].a, "example.com", 11, 80);
+	c[2].a = unit_sname_len("example.com", 11, 80);
 	memcpy(c[2].wire, "\x03\x0b" "example.com" "\x00\x50", 15);
 	c[2].wire_len = 15;
 
 	memset(name, 'n', sizeof(name));
-	addr_name(&c[3].a, name, 255, 65535);
+	c[3].a = unit_sname_len(name, 255, 65535);
 	c[3].wire[0] = 3;
 	c[3].wire[1] = 255;
 	memcpy(c[3].wire + 2, name, 255);
@@ -1067,14 +1057,14 @@ START_TEST(encode_invalid_addr)
 	struct socks5_addr a;
 
 	/* name_len 0: the parser would reject it, so never emit it. */
-	addr_name(&a, "", 0, 80);
+	a = unit_sname_len("", 0, 80);
 	ck_assert_uint_eq(socks5_encode_request(buf, sizeof(buf), 1, &a), 0);
 	ck_assert_uint_eq(socks5_encode_reply(buf, sizeof(buf), 0, &a), 0);
 	ck_assert_uint_eq(socks5_encode_udp_header(buf, sizeof(buf), 0, &a),
 	    0);
 
 	/* A NUL inside the name: same reason. */
-	addr_name(&a, "ab\0cd", 5, 80);
+	a = unit_sname_len("ab\0cd", 5, 80);
 	ck_assert_uint_eq(socks5_encode_request(buf, sizeof(buf), 1, &a), 0);
 	ck_assert_uint_eq(socks5_encode_reply(buf, sizeof(buf), 0, &a), 0);
 	ck_assert_uint_eq(socks5_encode_udp_header(buf, sizeof(buf), 0, &a),
@@ -1205,7 +1195,7 @@ START_TEST(to_sockaddr)
 	    (struct sockaddr *)&ss), 0);
 	assert_addr_eq(&a, &back);
 
-	addr_name(&a, "example.com", 11, 80);
+	a = unit_sname_len("example.com", 11, 80);
 	ck_assert_int_eq(socks5_addr_to_sockaddr(&a, (struct sockaddr *)&ss,
 	    &len), -1);
 	a.atyp = 0x09;
@@ -1232,17 +1222,17 @@ START_TEST(format_basic)
 	    "[2001:db8::1]:443");
 	addr_v6(&a, "::", 0);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)), "[::]:0");
-	addr_name(&a, "example.com", 11, 80);
+	a = unit_sname_len("example.com", 11, 80);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "example.com:80");
 	/* Names that are IPv6 literals: bracketed once, never twice. */
-	addr_name(&a, "::1", 3, 8080);
+	a = unit_sname_len("::1", 3, 8080);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "[::1]:8080");
-	addr_name(&a, "[::1]", 5, 8080);
+	a = unit_sname_len("[::1]", 5, 8080);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "[::1]:8080");
-	addr_name(&a, "A-z_0.9~", 8, 1);
+	a = unit_sname_len("A-z_0.9~", 8, 1);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 	    "A-z_0.9~:1");
 	a.atyp = 0x07;
@@ -1274,7 +1264,7 @@ START_TEST(format_escaping)
 	unsigned c;
 
 	for (i = 0; i < NELEM(t); i++) {
-		addr_name(&a, t[i].in, t[i].len, 9);
+		a = unit_sname_len(t[i].in, t[i].len, 9);
 		ck_assert_str_eq(socks5_addr_format(&a, buf, sizeof(buf)),
 		    t[i].out);
 	}
@@ -1282,7 +1272,7 @@ START_TEST(format_escaping)
 	for (c = 0; c < 256; c++) {
 		char ch = (char)c;
 
-		addr_name(&a, &ch, 1, 9);
+		a = unit_sname_len(&ch, 1, 9);
 		socks5_addr_format(&a, buf, sizeof(buf));
 		if (c == ':')	/* a name with ':' reads as an IPv6 literal */
 			snprintf(want, sizeof(want), "[:]:9");
@@ -1302,7 +1292,7 @@ START_TEST(format_worst_case_fits)
 	struct socks5_addr a;
 
 	memset(name, 0xff, sizeof(name));
-	addr_name(&a, name, 255, 65535);
+	a = unit_sname_len(name, 255, 65535);
 	socks5_addr_format(&a, buf, sizeof(buf));
 	ck_assert_uint_eq(strlen(buf), 255 * 4 + 6);
 	ck_assert_str_eq(buf + 255 * 4, ":65535");
@@ -1350,19 +1340,19 @@ START_TEST(format_truncation)
 	check_truncation(&a, 1);
 	addr_v6(&a, "2001:db8::1", 443);
 	check_truncation(&a, 1);
-	addr_name(&a, "example.com", 11, 80);
+	a = unit_sname_len("example.com", 11, 80);
 	check_truncation(&a, 1);
 	memset(esc, '\n', sizeof(esc));
-	addr_name(&a, esc, sizeof(esc), 80);
+	a = unit_sname_len(esc, sizeof(esc), 80);
 	check_truncation(&a, 4);
 
 	/* Small caps: "exam" fits in 5, and the port is not cut in half. */
-	addr_name(&a, "example.com", 11, 80);
+	a = unit_sname_len("example.com", 11, 80);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, 5), "exam");
 	addr_v4(&a, "1.2.3.4", 8080);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, 1), "");
 	ck_assert_str_eq(socks5_addr_format(&a, buf, 6), "");
-	addr_name(&a, "a", 1, 8080);
+	a = unit_sname_len("a", 1, 8080);
 	ck_assert_str_eq(socks5_addr_format(&a, buf, 6), "a");
 	ck_assert_str_eq(socks5_addr_format(&a, big, 7), "a:8080");
 }

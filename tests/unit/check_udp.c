@@ -10,7 +10,6 @@
  */
 #include "config_auto.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -32,38 +31,6 @@
 
 static struct config cfg;
 static struct ev_loop *loop;
-
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
-
-static struct socks5_addr
-saddr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a = addr(ip, port);
-	struct socks5_addr s;
-
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&s, &a.sa), 0);
-	return s;
-}
-
-static struct socks5_addr
-sname(const char *name, uint16_t port)
-{
-	struct socks5_addr s;
-
-	memset(&s, 0, sizeof(s));
-	s.atyp = SOCKS5_ATYP_DOMAIN;
-	s.name_len = (uint8_t)strlen(name);
-	memcpy(s.u.name, name, s.name_len);
-	s.port = port;
-	return s;
-}
 
 /* ---------------------------------------------------------------- pure */
 
@@ -132,7 +99,7 @@ run_for(double secs)
 static int
 udp_bound(const char *ip, union sockaddr_any *out)
 {
-	union sockaddr_any a = addr(ip, 0);
+	union sockaddr_any a = unit_addr(ip, 0);
 	socklen_t len = sizeof(*out);
 	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
@@ -165,7 +132,7 @@ static struct udp_assoc *
 start(const union sockaddr_any *cl, struct socks5_addr *req,
     struct socks5_addr *bnd, struct done_state *d, int with_check)
 {
-	union sockaddr_any local = addr("127.0.0.1", 1080);
+	union sockaddr_any local = unit_addr("127.0.0.1", 1080);
 	struct udp_params p;
 	struct udp_assoc *a;
 	uint8_t rep = 0xff;
@@ -221,7 +188,7 @@ teardown(void)
 START_TEST(test_echo)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
@@ -290,7 +257,7 @@ END_TEST
 START_TEST(test_filtering)
 {
 	union sockaddr_any cl, srv, from, stranger_a, same_a;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
@@ -335,7 +302,7 @@ END_TEST
 START_TEST(test_names_no_resolver)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
@@ -346,7 +313,7 @@ START_TEST(test_names_no_resolver)
 	/* A name with no resolver: dropped as unresolved, and the port learnt. */
 	cfg.udp.filtering = CONFIG_UDP_ENDPOINT_INDEPENDENT;
 	a = start(&cl, &req, &bnd, &d, 0);
-	dst = sname("nowhere.test", 53);
+	dst = unit_sname("nowhere.test", 53);
 	send_via(cfd, &bnd, 0, &dst, "q");
 	run_for(0.2);
 	udp_stats(a, &st);
@@ -368,7 +335,7 @@ END_TEST
 START_TEST(test_port_range_external)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_assoc *a[3];
 	uint8_t buf[600];
@@ -404,7 +371,7 @@ END_TEST
 START_TEST(test_idle)
 {
 	union sockaddr_any cl;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd;
 	struct done_state d = { 0, UDP_END_ERROR };
 	struct udp_assoc *a;
 	int cfd = udp_bound("127.0.0.1", &cl);
@@ -421,13 +388,13 @@ END_TEST
 
 START_TEST(test_strict_refused)
 {
-	union sockaddr_any cl = addr("127.0.0.1", 40000), local;
-	struct socks5_addr req = sname("client.example", 1), bnd;
+	union sockaddr_any cl = unit_addr("127.0.0.1", 40000), local;
+	struct socks5_addr req = unit_sname("client.example", 1), bnd;
 	struct udp_params p;
 	uint8_t rep = 0;
 
 	cfg.udp.strict_source = true;
-	local = addr("127.0.0.1", 1080);
+	local = unit_addr("127.0.0.1", 1080);
 	memset(&p, 0, sizeof(p));
 	p.loop = loop;
 	p.cfg = &cfg;

@@ -13,6 +13,46 @@
 
 #include "unit_util.h"
 
+union sockaddr_any
+unit_addr(const char *ip, uint16_t port)
+{
+	union sockaddr_any a;
+
+	ck_assert_msg(sockaddr_parse_ip(ip, port, &a) == 0,
+	    "not an IP address: \"%s\"", ip);
+	return a;
+}
+
+struct socks5_addr
+unit_saddr(const char *ip, uint16_t port)
+{
+	union sockaddr_any a = unit_addr(ip, port);
+	struct socks5_addr s;
+
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&s, &a.sa), 0);
+	return s;
+}
+
+struct socks5_addr
+unit_sname_len(const char *name, size_t len, uint16_t port)
+{
+	struct socks5_addr s;
+
+	ck_assert_uint_le(len, sizeof(s.u.name) - 1);
+	memset(&s, 0, sizeof(s));
+	s.atyp = SOCKS5_ATYP_DOMAIN;
+	s.name_len = (uint8_t)len;
+	memcpy(s.u.name, name, len);
+	s.port = port;
+	return s;
+}
+
+struct socks5_addr
+unit_sname(const char *name, uint16_t port)
+{
+	return unit_sname_len(name, strlen(name), port);
+}
+
 pid_t
 unit_fork(void)
 {

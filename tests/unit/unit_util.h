@@ -3,14 +3,20 @@
  * unit_util.h - what several unit suites need from the machine: how many
  * descriptors this process has open (the "nothing left behind" checks),
  * whether there is an IPv6 loopback to test against, and a fork that is
- * safe under Check; and the main() every suite has.
+ * safe under Check; addresses written as text; and the main() every
+ * suite has.
  */
 #ifndef SOCKEYE_UNIT_UTIL_H
 #define SOCKEYE_UNIT_UTIL_H
 
 #include <check.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "sockaddr.h"
+#include "socks5.h"
 
 /* Descriptors open in this process now (from /proc/self/fd). */
 int unit_open_fds(void);
@@ -32,6 +38,22 @@ bool unit_have_ipv6_loopback(void);
  * its exit status or a pipe instead.
  */
 pid_t unit_fork(void);
+
+/*
+ * Addresses for tests, from text. A string that does not parse fails
+ * the test (it is the test's mistake, never an outcome).
+ *
+ * unit_addr: an IP literal ("192.0.2.1", "::1", "[::1]") and a port.
+ * unit_saddr: the same as SOCKS has it (ATYP 1 or 4; a mapped address,
+ * ::ffff:a.b.c.d, becomes IPv4, as socks5_addr_from_sockaddr does).
+ * unit_sname: a DOMAINNAME, strlen(name) bytes; unit_sname_len: `len`
+ * bytes of `name`, NULs and all (up to 255).
+ */
+union sockaddr_any unit_addr(const char *ip, uint16_t port);
+struct socks5_addr unit_saddr(const char *ip, uint16_t port);
+struct socks5_addr unit_sname(const char *name, uint16_t port);
+struct socks5_addr unit_sname_len(const char *name, size_t len,
+    uint16_t port);
 
 /*
  * Run suite `s` (CK_VERBOSITY chooses the output) and return main()'s
