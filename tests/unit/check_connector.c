@@ -73,31 +73,27 @@ run_for(double limit)
 	ev_timer_stop(loop, &safety);
 }
 
+/* The loopback address of `family` (AF_INET or AF_INET6). */
+static union sockaddr_any
+loopback(int family, uint16_t port)
+{
+	return unit_addr(family == AF_INET ? "127.0.0.1" : "::1", port);
+}
+
 /* A listener on the loopback address of `family`, port *port (0: any). */
 static int
 listen_at(int family, uint16_t *port, int backlog)
 {
-	union sockaddr_any a;
+	union sockaddr_any a = loopback(family, *port);
 	socklen_t len;
 	int fd, one = 1;
 
-	memset(&a, 0, sizeof(a));
-	if (family == AF_INET) {
-		a.sin.sin_family = AF_INET;
-		a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin.sin_port = htons(*port);
-		len = sizeof(a.sin);
-	} else {
-		a.sin6.sin6_family = AF_INET6;
-		a.sin6.sin6_addr = in6addr_loopback;
-		a.sin6.sin6_port = htons(*port);
-		len = sizeof(a.sin6);
-	}
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd == -1)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, &a.sa, len) == -1 || listen(fd, backlog) == -1) {
+	if (bind(fd, &a.sa, sockaddr_len(&a.sa)) == -1 ||
+	    listen(fd, backlog) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -123,15 +119,7 @@ black_hole(int family, uint16_t *port, int *fds)
 	if (fds[n] == -1)
 		return 0;
 	n++;
-	memset(&a, 0, sizeof(a));
-	if (family == AF_INET) {
-		a.sin.sin_family = AF_INET;
-		a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else {
-		a.sin6.sin6_family = AF_INET6;
-		a.sin6.sin6_addr = in6addr_loopback;
-	}
-	sockaddr_set_port(&a.sa, *port);
+	a = loopback(family, *port);
 	while (n < HOLE_MAX) {
 		struct pollfd p;
 		int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -160,51 +148,24 @@ close_all(int *fds, size_t n)
 		close(fds[i]);
 }
 
+/* A listener on any free port of the loopback address of `family`. */
 static int
 listen_on(int family, uint16_t *port)
 {
-	union sockaddr_any a;
-	socklen_t len;
-	int fd, one = 1;
-
-	memset(&a, 0, sizeof(a));
-	if (family == AF_INET) {
-		a.sin.sin_family = AF_INET;
-		a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(a.sin);
-	} else {
-		a.sin6.sin6_family = AF_INET6;
-		a.sin6.sin6_addr = in6addr_loopback;
-		len = sizeof(a.sin6);
-	}
-	fd = socket(family, SOCK_STREAM, 0);
-	if (fd == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, &a.sa, len) == -1 || listen(fd, 16) == -1) {
-		close(fd);
-		return -1;
-	}
-	len = sizeof(a);
-	ck_assert_int_eq(getsockname(fd, &a.sa, &len), 0);
-	*port = sockaddr_port(&a.sa);
-	return fd;
+	*port = 0;
+	return listen_at(family, port, 16);
 }
 
 /* A port on 127.0.0.1 with nothing listening (bound, never listened). */
 static uint16_t
 closed_port(int *keep)
 {
-	union sockaddr_any a;
-	socklen_t len = sizeof(a.sin);
+	union sockaddr_any a = loopback(AF_INET, 0);
+	socklen_t len = sizeof(a);
 
-	memset(&a, 0, sizeof(a));
-	a.sin.sin_family = AF_INET;
-	a.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	*keep = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(*keep, 0);
-	ck_assert_int_eq(bind(*keep, &a.sa, len), 0);
-	len = sizeof(a);
+	ck_assert_int_eq(bind(*keep, &a.sa, sizeof(a.sin)), 0);
 	ck_assert_int_eq(getsockname(*keep, &a.sa, &len), 0);
 	return sockaddr_port(&a.sa);
 }
@@ -368,9 +329,7 @@ START_TEST(test_unresolvable)
 	int keep = socket(AF_INET, SOCK_DGRAM, 0);
 	socklen_t len = sizeof(srv);
 
-	memset(&srv, 0, sizeof(srv));
-	srv.sin.sin_family = AF_INET;
-	srv.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv = loopback(AF_INET, 0);
 	ck_assert_int_eq(bind(keep, &srv.sa, sizeof(srv.sin)), 0);
 	ck_assert_int_eq(getsockname(keep, &srv.sa, &len), 0);
 	close(keep);		/* now nothing answers on that port */
@@ -397,9 +356,7 @@ START_TEST(test_overall_timeout)
 	socklen_t len = sizeof(srv);
 	ev_tstamp t0;
 
-	memset(&srv, 0, sizeof(srv));
-	srv.sin.sin_family = AF_INET;
-	srv.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv = loopback(AF_INET, 0);
 	ck_assert_int_eq(bind(silent, &srv.sa, sizeof(srv.sin)), 0);
 	ck_assert_int_eq(getsockname(silent, &srv.sa, &len), 0);
 	r = make_resolver(&srv, 1, 10000);
