@@ -89,25 +89,6 @@ check_cb(void *arg, const struct sockaddr *peer)
 	return !refuse_all;
 }
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-static void
-run_for(double secs)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, tick_cb, secs, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static struct bind *
 start(struct seen *s, const char *dst_ip, int with_check)
 {
@@ -162,7 +143,7 @@ closed_within(int fd, double secs)
 
 		if (n == 0 || (n == -1 && errno != EAGAIN))
 			return 1;
-		run_for(0.02);
+		unit_loop_run(loop, 0.02);
 	}
 	return 0;
 }
@@ -220,7 +201,7 @@ START_TEST(test_stranger_then_peer)
 	int stray, peer;
 
 	start(&s, "127.0.0.1", 1);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(is_ip(&s.at, "127.0.0.1"));
 	ck_assert_uint_ne(sockaddr_port(&s.at.sa), 0);
@@ -229,7 +210,7 @@ START_TEST(test_stranger_then_peer)
 	ck_assert(closed_within(stray, 5));
 	ck_assert_int_eq(s.accepted + s.failed, 0);
 	peer = connect_from("127.0.0.1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert_int_ge(s.fd, 0);
 	ck_assert_uint_eq(s.last.refused, 1);
@@ -250,9 +231,9 @@ START_TEST(test_timeout)
 	cfg.bind.accept_timeout_s = 1;
 	start(&s, "127.0.0.1", 0);
 	s.free_in_cb = 1;
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_TTL_EXPIRED);
 	ck_assert_str_eq(s.last.why, "accept-timeout");
@@ -267,11 +248,11 @@ START_TEST(test_wildcard)
 
 	/* 0.0.0.0: anyone, on the control connection's address. */
 	start(&s, "0.0.0.0", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(is_ip(&s.at, "127.0.0.1"));
 	peer = connect_from("127.0.0.2", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert(is_ip(&s.last.addr, "127.0.0.2"));
 	bind_free(s.b);
@@ -281,7 +262,7 @@ START_TEST(test_wildcard)
 	/* ... unless the admin requires the peer to be named. */
 	cfg.bind.require_peer_match = true;
 	start(&s, "0.0.0.0", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 0);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
@@ -297,10 +278,10 @@ START_TEST(test_check_refuses)
 
 	refuse_all = 1;
 	start(&s, "127.0.0.1", 1);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	peer = connect_from("127.0.0.1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
 	ck_assert_str_eq(s.last.why, "peer-denied");
@@ -320,7 +301,7 @@ START_TEST(test_external)
 	cfg.bind.external = ext;
 	cfg.bind.n_external = 2;
 	start(&s, "127.0.0.1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(sockaddr_equal_ip(&s.at.sa, &ext[1].sa));
 	bind_free(s.b);
@@ -336,11 +317,11 @@ START_TEST(test_ipv6)
 
 	ck_assert_msg(unit_have_ipv6_loopback(), "no IPv6 loopback");
 	start(&s, "::1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert_int_eq(s.at.sa.sa_family, AF_INET6);
 	peer = connect_from("::1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert_int_eq(s.last.addr.sa.sa_family, AF_INET6);
 	bind_free(s.b);
@@ -355,13 +336,13 @@ START_TEST(test_free_while_waiting)
 	int fd;
 
 	start(&s, "127.0.0.1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	bind_free(s.b);
 	/* The listener is closed: a connection is refused. */
 	fd = connect_from("127.0.0.1", &s.at);
 	ck_assert(closed_within(fd, 5));
-	run_for(0.1);
+	unit_loop_run(loop, 0.1);
 	ck_assert_int_eq(s.accepted + s.failed, 0);
 	close(fd);
 	bind_free(NULL);

@@ -53,26 +53,6 @@ done_cb(void *arg, const struct connector_result *res)
 	ev_break(o->loop, EVBREAK_ALL);
 }
 
-static void
-safety_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-/* Run the loop until the callback or `limit` seconds. */
-static void
-run_for(double limit)
-{
-	ev_timer safety;
-
-	ev_timer_init(&safety, safety_cb, limit, 0.);
-	ev_timer_start(loop, &safety);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &safety);
-}
-
 /* The loopback address of `family` (AF_INET or AF_INET6). */
 static union sockaddr_any
 loopback(int family, uint16_t port)
@@ -233,7 +213,7 @@ START_TEST(test_ipv4_literal)
 	ck_assert_ptr_nonnull(c);
 	/* Never from inside connector_start. */
 	ck_assert_int_eq(o.called, 0);
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_ge(o.res.fd, 0);
@@ -257,7 +237,7 @@ START_TEST(test_refused)
 	dst = unit_saddr("127.0.0.1", closed_port(&keep));
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
@@ -284,7 +264,7 @@ START_TEST(test_name_literals)
 		dst = unit_sname(names[i], port);
 		ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst,
 		    done_cb, &o));
-		run_for(5.);
+		unit_loop_run(loop, 5.);
 		ck_assert_int_eq(o.called, 1);
 		ck_assert_msg(o.res.rep == 0, "%s: rep %d", names[i], o.res.rep);
 		ck_assert_int_eq(o.res.attempts, 1);
@@ -308,7 +288,7 @@ START_TEST(test_localhost_fallback)
 	ck_assert_int_ge(lfd, 0);
 	dst = unit_sname("localhost", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
@@ -336,7 +316,7 @@ START_TEST(test_unresolvable)
 	r = make_resolver(&srv, 1, 300);
 	dst = unit_sname("nothing.invalid", 80);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_HOST_UNREACHABLE);
@@ -365,7 +345,7 @@ START_TEST(test_overall_timeout)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(8.);
+	unit_loop_run(loop, 8.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_TTL_EXPIRED);
 	ck_assert(ev_now(loop) - t0 < 5.);
@@ -387,13 +367,13 @@ START_TEST(test_cancel)
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_cancel(c);
-	run_for(0.3);
+	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
 	/* And a name lookup in flight. */
 	dst = unit_sname("localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	connector_cancel(c);
-	run_for(0.3);
+	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
 	close(lfd);
 	resolver_free(r);
@@ -430,7 +410,7 @@ START_TEST(test_he_fallback)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ev_now_update(loop);
 	dt = ev_now(loop) - t0;
 	ck_assert_int_eq(o.called, 1);
@@ -469,7 +449,7 @@ START_TEST(test_he_both_healthy)
 	ck_assert_int_ge(l4, 0);
 	dst = unit_sname("localhost", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET6);
@@ -507,7 +487,7 @@ START_TEST(test_he_all_black_holed)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(8.);
+	unit_loop_run(loop, 8.);
 	ev_now_update(loop);
 	dt = ev_now(loop) - t0;
 	ck_assert_int_eq(o.called, 1);
@@ -536,7 +516,7 @@ START_TEST(test_he_all_refused)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ev_now_update(loop);
 	dt = ev_now(loop) - t0;
 	ck_assert_int_eq(o.called, 1);
@@ -587,7 +567,7 @@ START_TEST(test_check_hook)
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_set_check(c, deny_ipv6, NULL);
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
@@ -605,7 +585,7 @@ START_TEST(test_check_hook)
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
 	connector_set_check(c, deny_all, &p);
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_NOT_ALLOWED);
@@ -634,7 +614,7 @@ START_TEST(test_bind_source)
 	cfg.connect.has_bind_ipv4 = true;
 	dst = unit_saddr("127.0.0.1", port);
 	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	run_for(5.);
+	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_eq(getsockname(o.res.fd, &local.sa, &len), 0);
@@ -664,10 +644,10 @@ START_TEST(test_cancel_racing)
 	dst = unit_sname("localhost", port);
 	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
 	ck_assert_ptr_nonnull(c);
-	run_for(0.3);		/* both attempts are running now */
+	unit_loop_run(loop, 0.3);	/* both attempts are running now */
 	ck_assert_int_eq(o.called, 0);
 	connector_cancel(c);
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	ck_assert_int_eq(o.called, 0);
 	close_all(h6, n6);
 	close_all(h4, n4);
@@ -726,7 +706,7 @@ START_TEST(test_cancel_undelivered)
 		while ((fd = accept(lfd, NULL, NULL)) >= 0)
 			close(fd);
 	}
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	ck_assert_int_eq(o.called, 0);
 	close(lfd);
 	resolver_free(r);

@@ -35,38 +35,6 @@
 
 static struct ev_loop *loop;
 
-static void
-expire_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)revents;
-	*(bool *)w->data = true;
-	ev_break(l, EVBREAK_ONE);
-}
-
-/* Run until *count >= want or max_s pass; true if the count was reached. */
-static bool
-run_until(const int *count, int want, double max_s)
-{
-	bool expired = false;
-	ev_timer t;
-
-	ev_timer_init(&t, expire_cb, max_s, 0.);
-	t.data = &expired;
-	ev_timer_start(loop, &t);
-	while (*count < want && !expired)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &t);
-	return *count >= want;
-}
-
-static void
-run_for(double s)
-{
-	int never = 0;
-
-	(void)run_until(&never, 1, s);
-}
-
 /* Counts loop iterations: a relay with nothing to do must not spin. */
 static int iterations;
 
@@ -396,8 +364,9 @@ START_TEST(test_bulk)
 	peer_send(&rpeer, down, down_len, true);
 	peer_read(&cpeer, true);
 	peer_read(&rpeer, true);
-	ck_assert_msg(run_until(&done.calls, 1, 20.), "relay never finished: "
-	    "remote got %lu of %zu, client got %lu of %zu",
+	ck_assert_msg(unit_loop_until(loop, &done.calls, 1, 20.),
+	    "relay never finished: remote got %lu of %zu, "
+	    "client got %lu of %zu",
 	    (unsigned long)rpeer.in_bytes, up_len,
 	    (unsigned long)cpeer.in_bytes, down_len);
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
@@ -405,7 +374,7 @@ START_TEST(test_bulk)
 	ck_assert_uint_eq(done.st.bytes_down, down_len);
 	assert_fds_closed_by_callback();
 	/* What the relay wrote before closing still arrives, then EOF. */
-	ck_assert(run_until(&peer_ends, 2, 10.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 10.));
 	ck_assert_uint_eq(rpeer.in_bytes, up_len);
 	ck_assert_uint_eq(cpeer.in_bytes, down_len);
 	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, up, up_len));
@@ -442,11 +411,11 @@ START_TEST(test_pending_first)
 	peer_send(&rpeer, NULL, 0, true);
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
-	ck_assert(run_until(&done.calls, 1, 10.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 10.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, plen + dlen);
 	ck_assert_uint_eq(done.st.bytes_down, 0);
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert_uint_eq(rpeer.in_bytes, plen + dlen);
 	ck_assert(rpeer.in_hash == hash_more(want, data, dlen));
 	free(pending);
@@ -467,7 +436,7 @@ START_TEST(test_half_close)
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
 	peer_send(&cpeer, (const uint8_t *)"ping", 4, true);
-	ck_assert(run_until(&peer_ends, 1, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 1, 5.));
 	ck_assert(rpeer.eof);
 	ck_assert_uint_eq(rpeer.in_bytes, 4);
 	ck_assert_mem_eq(rpeer.head, "ping", 4);
@@ -478,8 +447,8 @@ START_TEST(test_half_close)
 
 	/* The other direction still works after the half-close. */
 	peer_send(&rpeer, (const uint8_t *)"pong!", 5, false);
-	ck_assert(run_until(&cpeer.events, 1, 5.));
-	run_for(0.05);
+	ck_assert(unit_loop_until(loop, &cpeer.events, 1, 5.));
+	unit_loop_for(loop, 0.05);
 	ck_assert_uint_eq(cpeer.in_bytes, 5);
 	ck_assert_mem_eq(cpeer.head, "pong!", 5);
 	ck_assert(!cpeer.eof);
@@ -487,13 +456,13 @@ START_TEST(test_half_close)
 
 	/* Now the remote is done as well. */
 	ck_assert_int_eq(shutdown(rpeer.fd, SHUT_WR), 0);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_int_eq(done.err, 0);
 	ck_assert_uint_eq(done.st.bytes_up, 4);
 	ck_assert_uint_eq(done.st.bytes_down, 5);
 	assert_fds_closed_by_callback();
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert(cpeer.eof);
 	ck_assert_int_eq(cpeer.err, 0);
 }
@@ -529,7 +498,7 @@ START_TEST(test_backpressure)
 	peer_send(&cpeer, data, len, true);
 	peer_send(&rpeer, NULL, 0, true);
 	peer_read(&cpeer, true);
-	run_for(0.5);
+	unit_loop_for(loop, 0.5);
 	ck_assert(cpeer.blocked);
 	/*
 	 * On a busy machine the relay may still be filling the buffers:
@@ -537,7 +506,7 @@ START_TEST(test_backpressure)
 	 */
 	for (it = 0; it < 20; it++) {
 		stalled = cpeer.out_off;
-		run_for(0.3);
+		unit_loop_for(loop, 0.3);
 		if (cpeer.out_off == stalled)
 			break;
 	}
@@ -547,17 +516,17 @@ START_TEST(test_backpressure)
 	ck_assert_int_eq(done.calls, 0);
 
 	it = iterations;
-	run_for(0.3);
+	unit_loop_for(loop, 0.3);
 	ck_assert_uint_eq(cpeer.out_off, stalled);	/* still stuck */
 	ck_assert_msg(iterations - it < 30, "%d loop iterations while stalled",
 	    iterations - it);
 
 	peer_read(&rpeer, true);
-	ck_assert_msg(run_until(&done.calls, 1, 20.), "stuck at %lu bytes",
-	    (unsigned long)rpeer.in_bytes);
+	ck_assert_msg(unit_loop_until(loop, &done.calls, 1, 20.),
+	    "stuck at %lu bytes", (unsigned long)rpeer.in_bytes);
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, len);
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert_uint_eq(rpeer.in_bytes, len);
 	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, data, len));
 	free(data);
@@ -580,15 +549,15 @@ START_TEST(test_reset)
 	if (_i == 0) {
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
-		run_for(0.05);
+		unit_loop_for(loop, 0.05);
 		ck_assert_int_eq(setsockopt(rpeer.fd, SOL_SOCKET, SO_LINGER,
 		    &lg, sizeof(lg)), 0);
 	} else {
 		peer_send(&cpeer, data, len, false);
-		run_for(0.05);
+		unit_loop_for(loop, 0.05);
 	}
 	peer_stop(&rpeer);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_ERROR);
 	ck_assert_msg(done.err == ECONNRESET || done.err == EPIPE,
 	    "err %d (%s)", done.err, strerror(done.err));
@@ -605,7 +574,7 @@ START_TEST(test_idle)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	start_relay(NULL, 0, 1);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_IDLE);
 	ck_assert_msg(done.at - t0 >= 0.95 && done.at - t0 < 2.5,
 	    "idle after %.3f s", done.at - t0);
@@ -637,7 +606,7 @@ START_TEST(test_idle_reset_by_traffic)
 	peer_read(&rpeer, true);
 	ev_timer_init(&kick, send_byte_cb, 0.6, 0.);
 	ev_timer_start(loop, &kick);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ev_timer_stop(loop, &kick);
 	ck_assert_int_eq(done.how, RELAY_END_IDLE);
 	ck_assert_uint_eq(done.st.bytes_up, 1);
@@ -664,11 +633,12 @@ START_TEST(test_callback_keeps_relay)
 	ck_assert_int_eq(done.calls, 0);
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, 3);
 	ck_assert_uint_eq(done.st.bytes_down, 0);
-	run_for(1.3);		/* past the idle timeout: nothing fires */
+	/* Past the idle timeout: nothing fires. */
+	unit_loop_for(loop, 1.3);
 	ck_assert_int_eq(done.calls, 1);
 	relay_stats(relay, &st);
 	ck_assert_uint_eq(st.bytes_up, 3);

@@ -76,26 +76,6 @@ check_cb(void *arg, const struct sockaddr *sa)
 	return sockaddr_port(sa) != deny_port;
 }
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-/* Run the loop for `secs` (or until something breaks it). */
-static void
-run_for(double secs)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, tick_cb, secs, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static int
 udp_bound(const char *ip, union sockaddr_any *out)
 {
@@ -122,7 +102,7 @@ recv_within(int fd, uint8_t *buf, size_t cap, double secs,
 
 		if (n >= 0)
 			return n;
-		run_for(0.01);
+		unit_loop_run(loop, 0.01);
 	}
 	return -1;
 }
@@ -232,7 +212,7 @@ START_TEST(test_echo)
 	deny_port = 9;
 	dst.port = 9;
 	send_via(cfd, &bnd, 0, &dst, "denied");
-	run_for(0.3);
+	unit_loop_run(loop, 0.3);
 	n = recv(sfd, buf, sizeof(buf), 0);
 	ck_assert_int_eq(n, -1);
 	udp_stats(a, &st);
@@ -285,7 +265,7 @@ START_TEST(test_filtering)
 		if (mode == 1)
 			ck_assert_int_eq(recv_within(cfd, buf, sizeof(buf), 5,
 			    &from), 10 + 1);
-		run_for(0.2);
+		unit_loop_run(loop, 0.2);
 		ck_assert_int_eq(recv(cfd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 		udp_stats(a, &st);
 		ck_assert_uint_eq(st.drops[UDP_DROP_FILTERED], mode == 0 ? 1 : 0);
@@ -315,12 +295,12 @@ START_TEST(test_names_no_resolver)
 	a = start(&cl, &req, &bnd, &d, 0);
 	dst = unit_sname("nowhere.test", 53);
 	send_via(cfd, &bnd, 0, &dst, "q");
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	udp_stats(a, &st);
 	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 1);
 	/* The failure is cached: asked again, dropped again at once. */
 	send_via(cfd, &bnd, 0, &dst, "q");
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	udp_stats(a, &st);
 	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 2);
 	ck_assert_uint_eq(st.dgrams_up, 0);
@@ -378,7 +358,7 @@ START_TEST(test_idle)
 
 	cfg.udp.idle_timeout_s = 1;
 	a = start(&cl, &req, &bnd, &d, 0);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(d.called, 1);
 	ck_assert_int_eq(d.how, UDP_END_IDLE);
 	udp_free(a);

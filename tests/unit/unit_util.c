@@ -11,6 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <ev.h>
+#pragma GCC diagnostic pop
+
 #include "unit_util.h"
 
 union sockaddr_any
@@ -92,6 +97,52 @@ unit_have_ipv6_loopback(void)
 	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(fd);
 	return ok;
+}
+
+/* The bound of a loop run: says it expired (w->data), breaks the run. */
+static void
+expired_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	*(bool *)w->data = true;
+	ev_break(loop, EVBREAK_ONE);
+}
+
+void
+unit_loop_run(struct ev_loop *loop, double secs)
+{
+	bool expired = false;
+	ev_timer t;
+
+	ev_timer_init(&t, expired_cb, secs, 0.);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &t);
+}
+
+bool
+unit_loop_until(struct ev_loop *loop, const int *count, int want,
+    double secs)
+{
+	bool expired = false;
+	ev_timer t;
+
+	ev_timer_init(&t, expired_cb, secs, 0.);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	while (*count < want && !expired)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+	return *count >= want;
+}
+
+void
+unit_loop_for(struct ev_loop *loop, double secs)
+{
+	int never = 0;
+
+	(void)unit_loop_until(loop, &never, 1, secs);
 }
 
 int

@@ -3,8 +3,8 @@
  * unit_util.h - what several unit suites need from the machine: how many
  * descriptors this process has open (the "nothing left behind" checks),
  * whether there is an IPv6 loopback to test against, and a fork that is
- * safe under Check; addresses written as text; and the main() every
- * suite has.
+ * safe under Check; addresses written as text; a libev loop run for a
+ * bounded time; and the main() every suite has.
  */
 #ifndef SOCKEYE_UNIT_UTIL_H
 #define SOCKEYE_UNIT_UTIL_H
@@ -54,6 +54,23 @@ struct socks5_addr unit_saddr(const char *ip, uint16_t port);
 struct socks5_addr unit_sname(const char *name, uint16_t port);
 struct socks5_addr unit_sname_len(const char *name, size_t len,
     uint16_t port);
+
+/*
+ * A libev loop run with a bound, so that code that never calls back fails
+ * its test instead of hanging it:
+ *
+ * unit_loop_run: until a callback breaks the loop (ev_break) or `secs`
+ * pass, whichever is first.
+ * unit_loop_until: a turn at a time until *count reaches `want` or `secs`
+ * pass; whether it reached it. Callbacks need not break the loop.
+ * unit_loop_for: `secs`, whatever the callbacks do (to give something
+ * that must not happen the time to happen).
+ */
+struct ev_loop;
+void unit_loop_run(struct ev_loop *loop, double secs);
+bool unit_loop_until(struct ev_loop *loop, const int *count, int want,
+    double secs);
+void unit_loop_for(struct ev_loop *loop, double secs);
 
 /*
  * Run suite `s` (CK_VERBOSITY chooses the output) and return main()'s
