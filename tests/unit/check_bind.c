@@ -351,58 +351,12 @@ END_TEST
 
 /* ---------------------------------------------------------------- config */
 
-static char cfg_msgs[4096];
-static int cfg_errors;
-
-static void
-cfg_collect(void *arg, const char *file, int line, const char *msg)
-{
-	size_t len = strlen(cfg_msgs);
-
-	(void)arg;
-	(void)file;
-	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
-	if (strncmp(msg, "warning: ", 9) != 0)
-		cfg_errors++;
-}
-
-/* Load `text` after a minimal valid head; NULL when it had errors. */
-static struct config *
-cfg_load(const char *text)
-{
-	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
-	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
-	    "auth = { methods = [ \"none\" ]; };\n";
-	struct config *c;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cfg_msgs[0] = '\0';
-	cfg_errors = 0;
-	c = config_load(path, cfg_collect, NULL);
-	unlink(path);
-	return c;
-}
-
-static void
-cfg_expect_error(const char *text, const char *msg)
-{
-	struct config *c = cfg_load(text);
-
-	ck_assert_ptr_null(c);
-	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
-	    msg, cfg_msgs);
-}
-
 START_TEST(test_config_bind)
 {
 	struct config *c;
 	char buf[SOCKADDR_STRLEN];
 
-	c = cfg_load("");
+	c = unit_cfg_load("");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->bind.accept_timeout_s, 120);
 	/* RFC 1928: the server checks the peer against DST.ADDR. */
@@ -410,9 +364,10 @@ START_TEST(test_config_bind)
 	ck_assert_uint_eq(c->bind.n_external, 0);
 	config_free(c);
 
-	c = cfg_load("bind = { external_addresses = [ \"192.0.2.1\", \"2001:db8::1\" ];\n"
+	c = unit_cfg_load("bind = { external_addresses = "
+	    "[ \"192.0.2.1\", \"2001:db8::1\" ];\n"
 	    "  accept_timeout_s = 30; require_peer_match = false; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_int_eq(c->bind.accept_timeout_s, 30);
 	ck_assert(!c->bind.require_peer_match);
 	ck_assert_uint_eq(c->bind.n_external, 2);
@@ -422,16 +377,17 @@ START_TEST(test_config_bind)
 	    sizeof(buf)), "2001:db8::1");
 	config_free(c);
 
-	cfg_expect_error("bind = { external_addresses = [ \"192.0.2.1:21\" ]; };\n",
+	unit_cfg_refused("bind = { external_addresses = "
+	    "[ \"192.0.2.1:21\" ]; };\n",
 	    "3: 'bind.external_addresses': \"192.0.2.1:21\" is not an IPv4 or "
 	    "IPv6 address");
-	cfg_expect_error("bind = { external_addresses = \"192.0.2.1\"; };\n",
+	unit_cfg_refused("bind = { external_addresses = \"192.0.2.1\"; };\n",
 	    "3: 'bind.external_addresses' must be a list");
-	cfg_expect_error("bind = { accept_timeout_s = 0; };\n",
+	unit_cfg_refused("bind = { accept_timeout_s = 0; };\n",
 	    "3: 'bind.accept_timeout_s' must be between 1 and 86400");
-	cfg_expect_error("bind = { require_peer_match = 1; };\n",
+	unit_cfg_refused("bind = { require_peer_match = 1; };\n",
 	    "3: 'bind.require_peer_match' must be true or false");
-	cfg_expect_error("bind = { accept_timeout = 5; };\n",
+	unit_cfg_refused("bind = { accept_timeout = 5; };\n",
 	    "3: unknown key 'bind.accept_timeout'");
 }
 END_TEST

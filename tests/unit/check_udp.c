@@ -390,58 +390,12 @@ END_TEST
 
 /* ---------------------------------------------------------------- config */
 
-static char cfg_msgs[4096];
-static int cfg_errors;
-
-static void
-cfg_collect(void *arg, const char *file, int line, const char *msg)
-{
-	size_t len = strlen(cfg_msgs);
-
-	(void)arg;
-	(void)file;
-	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
-	if (strncmp(msg, "warning: ", 9) != 0)
-		cfg_errors++;
-}
-
-/* Load `text` after a minimal valid head; NULL when it had errors. */
-static struct config *
-cfg_load(const char *text)
-{
-	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
-	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
-	    "auth = { methods = [ \"none\" ]; };\n";
-	struct config *c;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cfg_msgs[0] = '\0';
-	cfg_errors = 0;
-	c = config_load(path, cfg_collect, NULL);
-	unlink(path);
-	return c;
-}
-
-static void
-cfg_expect_error(const char *text, const char *msg)
-{
-	struct config *c = cfg_load(text);
-
-	ck_assert_ptr_null(c);
-	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
-	    msg, cfg_msgs);
-}
-
 START_TEST(test_config_udp)
 {
 	struct config *c;
 	char buf[SOCKADDR_STRLEN];
 
-	c = cfg_load("");
+	c = unit_cfg_load("");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->udp.idle_timeout_s, 300);
 	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ADDRESS_DEPENDENT);
@@ -451,10 +405,10 @@ START_TEST(test_config_udp)
 	ck_assert_uint_eq(c->udp.port_hi, 0);
 	config_free(c);
 
-	c = cfg_load("udp = { idle_timeout_s = 0; filtering = "
+	c = unit_cfg_load("udp = { idle_timeout_s = 0; filtering = "
 	    "\"endpoint-independent\"; strict_source = true;\n"
 	    "  external_address = \"2001:db8::5\"; port_range = \"40000-40999\"; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_int_eq(c->udp.idle_timeout_s, 0);
 	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ENDPOINT_INDEPENDENT);
 	ck_assert(c->udp.strict_source);
@@ -466,31 +420,32 @@ START_TEST(test_config_udp)
 	config_free(c);
 
 	/* One port is a range of one; "" is none. */
-	c = cfg_load("udp = { port_range = \"5000\"; external_address = \"\"; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	c = unit_cfg_load("udp = { port_range = \"5000\"; "
+	    "external_address = \"\"; };\n");
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_uint_eq(c->udp.port_lo, 5000);
 	ck_assert_uint_eq(c->udp.port_hi, 5000);
 	ck_assert(!c->udp.has_external);
 	config_free(c);
 
-	cfg_expect_error("udp = { idle_timeout_s = -1; };\n",
+	unit_cfg_refused("udp = { idle_timeout_s = -1; };\n",
 	    "3: 'udp.idle_timeout_s' must be between 0 and 86400");
-	cfg_expect_error("udp = { filtering = \"full-cone\"; };\n",
+	unit_cfg_refused("udp = { filtering = \"full-cone\"; };\n",
 	    "3: 'udp.filtering' must be \"address-dependent\" or "
 	    "\"endpoint-independent\", not \"full-cone\"");
-	cfg_expect_error("udp = { strict_source = \"yes\"; };\n",
+	unit_cfg_refused("udp = { strict_source = \"yes\"; };\n",
 	    "3: 'udp.strict_source' must be true or false");
-	cfg_expect_error("udp = { external_address = \"192.0.2.1:53\"; };\n",
+	unit_cfg_refused("udp = { external_address = \"192.0.2.1:53\"; };\n",
 	    "3: 'udp.external_address' must be \"\" or an IPv4 or IPv6 "
 	    "address, not \"192.0.2.1:53\"");
-	cfg_expect_error("udp = { port_range = \"0-10\"; };\n",
+	unit_cfg_refused("udp = { port_range = \"0-10\"; };\n",
 	    "3: 'udp.port_range' must be \"\", a port or a range such as "
 	    "\"40000-40999\", not \"0-10\"");
-	cfg_expect_error("udp = { port_range = \"2000-1000\"; };\n",
+	unit_cfg_refused("udp = { port_range = \"2000-1000\"; };\n",
 	    "'udp.port_range' must be");
-	cfg_expect_error("udp = { portrange = \"1000\"; };\n",
+	unit_cfg_refused("udp = { portrange = \"1000\"; };\n",
 	    "3: unknown key 'udp.portrange'");
-	cfg_expect_error("udp = 5;\n", "3: 'udp' must be a group");
+	unit_cfg_refused("udp = 5;\n", "3: 'udp' must be a group");
 }
 END_TEST
 

@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "config.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
@@ -143,6 +146,53 @@ unit_loop_for(struct ev_loop *loop, double secs)
 	int never = 0;
 
 	(void)unit_loop_until(loop, &never, 1, secs);
+}
+
+static char cfg_msgs[4096];
+
+static void
+cfg_collect(void *arg, const char *file, int line, const char *msg)
+{
+	size_t len = strlen(cfg_msgs);
+
+	(void)arg;
+	(void)file;
+	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
+}
+
+struct config *
+unit_cfg_load(const char *text)
+{
+	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
+	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ]; };\n";
+	struct config *c;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cfg_msgs[0] = '\0';
+	c = config_load(path, cfg_collect, NULL);
+	unlink(path);
+	return c;
+}
+
+const char *
+unit_cfg_msgs(void)
+{
+	return cfg_msgs;
+}
+
+void
+unit_cfg_refused(const char *text, const char *msg)
+{
+	struct config *c = unit_cfg_load(text);
+
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
+	    msg, cfg_msgs);
 }
 
 int

@@ -4,7 +4,8 @@
  * descriptors this process has open (the "nothing left behind" checks),
  * whether there is an IPv6 loopback to test against, and a fork that is
  * safe under Check; addresses written as text; a libev loop run for a
- * bounded time; and the main() every suite has.
+ * bounded time; a configuration loaded from text; and the main() every
+ * suite has.
  */
 #ifndef SOCKEYE_UNIT_UTIL_H
 #define SOCKEYE_UNIT_UTIL_H
@@ -71,6 +72,18 @@ void unit_loop_run(struct ev_loop *loop, double secs);
 bool unit_loop_until(struct ev_loop *loop, const int *count, int want,
     double secs);
 void unit_loop_for(struct ev_loop *loop, double secs);
+
+/*
+ * Load `text` as a configuration, after a minimal valid head (a listener
+ * on 127.0.0.1:1080, no authentication): its first line is line 3. NULL
+ * when it was refused. unit_cfg_msgs() holds what the last load said,
+ * "LINE: message\n" each, warnings too. unit_cfg_refused() fails the test
+ * unless `text` is refused with a message that contains `msg`.
+ */
+struct config;
+struct config *unit_cfg_load(const char *text);
+const char *unit_cfg_msgs(void);
+void unit_cfg_refused(const char *text, const char *msg);
 
 /*
  * Run suite `s` (CK_VERBOSITY chooses the output) and return main()'s
