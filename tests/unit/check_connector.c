@@ -42,6 +42,7 @@ struct outcome {
 
 static struct config cfg;
 static struct ev_loop *loop;
+static struct resolver *hosts;	/* no servers: literals, /etc/hosts */
 
 static void
 done_cb(void *arg, const struct connector_result *res)
@@ -167,6 +168,35 @@ make_resolver(const union sockaddr_any *servers, size_t n, int timeout_ms)
 	return r;
 }
 
+/*
+ * Start connecting to `dst` through `r`; `o` gets the result. The callback
+ * never comes from inside connector_start().
+ */
+static struct connector *
+start(struct resolver *r, const struct socks5_addr *dst, struct outcome *o)
+{
+	struct connector *c = connector_start(loop, r, &cfg, dst, done_cb, o);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(o->called, 0);
+	return c;
+}
+
+/* start() and run the loop until the result or `secs`; the time it took. */
+static double
+start_timed(struct resolver *r, const struct socks5_addr *dst,
+    struct outcome *o, double secs)
+{
+	ev_tstamp t0;
+
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	(void)start(r, dst, o);
+	unit_loop_run(loop, secs);
+	ev_now_update(loop);
+	return ev_now(loop) - t0;
+}
+
 static void
 setup(void)
 {
@@ -178,11 +208,13 @@ setup(void)
 	cfg.connect.first_family_count = 1;
 	loop = ev_loop_new(EVFLAG_AUTO);
 	ck_assert_ptr_nonnull(loop);
+	hosts = make_resolver(NULL, 0, 1000);
 }
 
 static void
 teardown(void)
 {
+	resolver_free(hosts);
 	ev_loop_destroy(loop);
 }
 
@@ -202,17 +234,12 @@ START_TEST(test_ipv4_literal)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	uint16_t port;
 	int lfd = listen_on(AF_INET, &port);
-	struct connector *c;
 
 	ck_assert_int_ge(lfd, 0);
 	dst = unit_saddr("127.0.0.1", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
-	/* Never from inside connector_start. */
-	ck_assert_int_eq(o.called, 0);
+	(void)start(hosts, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
@@ -222,7 +249,6 @@ START_TEST(test_ipv4_literal)
 	ck_assert_int_eq(sockaddr_port(&o.res.addr.sa), port);
 	close(o.res.fd);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 
@@ -230,27 +256,22 @@ START_TEST(test_refused)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int keep;
-	struct connector *c;
 
 	dst = unit_saddr("127.0.0.1", closed_port(&keep));
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	(void)start(hosts, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
 	ck_assert_int_eq(o.res.err, ECONNREFUSED);
 	close(keep);
-	resolver_free(r);
 }
 END_TEST
 
 START_TEST(test_name_literals)
 {
 	static const char *const names[] = { "127.0.0.1", "[::1]", "::1" };
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -262,8 +283,7 @@ START_TEST(test_name_literals)
 		if (lfd == -1)
 			continue;	/* no IPv6 on this host */
 		dst = unit_sname(names[i], port);
-		ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst,
-		    done_cb, &o));
+		(void)start(hosts, &dst, &o);
 		unit_loop_run(loop, 5.);
 		ck_assert_int_eq(o.called, 1);
 		ck_assert_msg(o.res.rep == 0, "%s: rep %d", names[i], o.res.rep);
@@ -272,7 +292,6 @@ START_TEST(test_name_literals)
 		close(o.res.fd);
 		close(lfd);
 	}
-	resolver_free(r);
 }
 END_TEST
 
@@ -281,13 +300,12 @@ START_TEST(test_localhost_fallback)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	uint16_t port;
 	int lfd = listen_on(AF_INET, &port);
 
 	ck_assert_int_ge(lfd, 0);
 	dst = unit_sname("localhost", port);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	(void)start(hosts, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
@@ -295,7 +313,6 @@ START_TEST(test_localhost_fallback)
 	ck_assert_int_ge(o.res.attempts, 1);
 	close(o.res.fd);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 
@@ -315,7 +332,7 @@ START_TEST(test_unresolvable)
 	close(keep);		/* now nothing answers on that port */
 	r = make_resolver(&srv, 1, 300);
 	dst = unit_sname("nothing.invalid", 80);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	(void)start(r, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
@@ -334,7 +351,7 @@ START_TEST(test_overall_timeout)
 	struct resolver *r;
 	int silent = socket(AF_INET, SOCK_DGRAM, 0);
 	socklen_t len = sizeof(srv);
-	ev_tstamp t0;
+	double dt;
 
 	srv = loopback(AF_INET, 0);
 	ck_assert_int_eq(bind(silent, &srv.sa, sizeof(srv.sin)), 0);
@@ -342,13 +359,10 @@ START_TEST(test_overall_timeout)
 	r = make_resolver(&srv, 1, 10000);
 	cfg.connect.timeout_s = 1;
 	dst = unit_sname("silent.test", 80);
-	ev_now_update(loop);
-	t0 = ev_now(loop);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	unit_loop_run(loop, 8.);
+	dt = start_timed(r, &dst, &o, 8.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_TTL_EXPIRED);
-	ck_assert(ev_now(loop) - t0 < 5.);
+	ck_assert_msg(dt < 5., "took %.3f s", dt);
 	resolver_free(r);
 	close(silent);
 }
@@ -358,25 +372,22 @@ START_TEST(test_cancel)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	uint16_t port;
 	int lfd = listen_on(AF_INET, &port);
 	struct connector *c;
 
 	dst = unit_saddr("127.0.0.1", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	c = start(hosts, &dst, &o);
 	connector_cancel(c);
 	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
 	/* And a name lookup in flight. */
 	dst = unit_sname("localhost", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
+	c = start(hosts, &dst, &o);
 	connector_cancel(c);
 	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 
@@ -388,11 +399,10 @@ START_TEST(test_he_fallback)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int hole[HOLE_MAX], lfd = -1, tries;
 	size_t nhole = 0;
 	uint16_t port = 0;
-	ev_tstamp t0, dt;
+	double dt;
 
 	for (tries = 0; tries < 20 && lfd == -1; tries++) {
 		port = 0;
@@ -407,12 +417,7 @@ START_TEST(test_he_fallback)
 	ck_assert_int_ge(lfd, 0);
 	cfg.connect.attempt_delay_ms = 100;
 	dst = unit_sname("localhost", port);
-	ev_now_update(loop);
-	t0 = ev_now(loop);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	unit_loop_run(loop, 5.);
-	ev_now_update(loop);
-	dt = ev_now(loop) - t0;
+	dt = start_timed(hosts, &dst, &o, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
 	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
@@ -425,7 +430,6 @@ START_TEST(test_he_fallback)
 	close(o.res.fd);
 	close(lfd);
 	close_all(hole, nhole);
-	resolver_free(r);
 }
 END_TEST
 
@@ -434,7 +438,6 @@ START_TEST(test_he_both_healthy)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int l6, l4 = -1, tries;
 	uint16_t port = 0;
 
@@ -448,7 +451,7 @@ START_TEST(test_he_both_healthy)
 	}
 	ck_assert_int_ge(l4, 0);
 	dst = unit_sname("localhost", port);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	(void)start(hosts, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
@@ -457,7 +460,6 @@ START_TEST(test_he_both_healthy)
 	close(o.res.fd);
 	close(l4);
 	close(l6);
-	resolver_free(r);
 }
 END_TEST
 
@@ -466,11 +468,10 @@ START_TEST(test_he_all_black_holed)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int h6[HOLE_MAX], h4[HOLE_MAX], tries;
 	size_t n6 = 0, n4 = 0;
 	uint16_t port = 0;
-	ev_tstamp t0, dt;
+	double dt;
 
 	for (tries = 0; tries < 20 && n4 == 0; tries++) {
 		port = 0;
@@ -484,12 +485,7 @@ START_TEST(test_he_all_black_holed)
 	cfg.connect.timeout_s = 1;
 	cfg.connect.attempt_delay_ms = 100;
 	dst = unit_sname("localhost", port);
-	ev_now_update(loop);
-	t0 = ev_now(loop);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	unit_loop_run(loop, 8.);
-	ev_now_update(loop);
-	dt = ev_now(loop) - t0;
+	dt = start_timed(hosts, &dst, &o, 8.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_TTL_EXPIRED);
@@ -499,7 +495,6 @@ START_TEST(test_he_all_black_holed)
 	ck_assert_msg(dt >= 0.95 && dt < 5., "took %.3f s", dt);
 	close_all(h6, n6);
 	close_all(h4, n4);
-	resolver_free(r);
 }
 END_TEST
 
@@ -508,17 +503,11 @@ START_TEST(test_he_all_refused)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int keep;
-	ev_tstamp t0, dt;
+	double dt;
 
 	dst = unit_sname("localhost", closed_port(&keep));
-	ev_now_update(loop);
-	t0 = ev_now(loop);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
-	unit_loop_run(loop, 5.);
-	ev_now_update(loop);
-	dt = ev_now(loop) - t0;
+	dt = start_timed(hosts, &dst, &o, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
 	ck_assert_int_eq(o.res.err, ECONNREFUSED);
@@ -526,7 +515,6 @@ START_TEST(test_he_all_refused)
 	/* The second starts when the first fails, not after 250 ms. */
 	ck_assert_msg(dt < 0.2, "took %.3f s", dt);
 	close(keep);
-	resolver_free(r);
 }
 END_TEST
 
@@ -555,7 +543,6 @@ START_TEST(test_check_hook)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	uint16_t port;
 	int lfd = listen_on(AF_INET, &port), p;
 	struct connector *c;
@@ -564,8 +551,7 @@ START_TEST(test_check_hook)
 	/* localhost: ::1 refused by the hook, 127.0.0.1 allowed. */
 	denied_calls = 0;
 	dst = unit_sname("localhost", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	c = start(hosts, &dst, &o);
 	connector_set_check(c, deny_ipv6, NULL);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
@@ -582,8 +568,7 @@ START_TEST(test_check_hook)
 	denied_calls = 0;
 	p = port;
 	dst = unit_saddr("127.0.0.1", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	c = start(hosts, &dst, &o);
 	connector_set_check(c, deny_all, &p);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
@@ -593,7 +578,6 @@ START_TEST(test_check_hook)
 	ck_assert(!o.res.has_addr);
 	ck_assert_int_eq(denied_calls, 1);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 
@@ -602,7 +586,6 @@ START_TEST(test_bind_source)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	union sockaddr_any local;
 	socklen_t len = sizeof(local);
 	uint16_t port;
@@ -613,7 +596,7 @@ START_TEST(test_bind_source)
 	    &cfg.connect.bind_ipv4), 0);
 	cfg.connect.has_bind_ipv4 = true;
 	dst = unit_saddr("127.0.0.1", port);
-	ck_assert_ptr_nonnull(connector_start(loop, r, &cfg, &dst, done_cb, &o));
+	(void)start(hosts, &dst, &o);
 	unit_loop_run(loop, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
@@ -621,7 +604,6 @@ START_TEST(test_bind_source)
 	ck_assert_uint_eq(ntohl(local.sin.sin_addr.s_addr), 0x7f000002);
 	close(o.res.fd);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 
@@ -630,7 +612,6 @@ START_TEST(test_cancel_racing)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	int h6[HOLE_MAX], h4[HOLE_MAX];
 	size_t n6, n4 = 0;
 	uint16_t port = 0;
@@ -642,8 +623,7 @@ START_TEST(test_cancel_racing)
 	ck_assert_msg(n4 > 0, "no IPv4 and IPv6 black holes on one port");
 	cfg.connect.attempt_delay_ms = 50;
 	dst = unit_sname("localhost", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	c = start(hosts, &dst, &o);
 	unit_loop_run(loop, 0.3);	/* both attempts are running now */
 	ck_assert_int_eq(o.called, 0);
 	connector_cancel(c);
@@ -651,7 +631,6 @@ START_TEST(test_cancel_racing)
 	ck_assert_int_eq(o.called, 0);
 	close_all(h6, n6);
 	close_all(h4, n4);
-	resolver_free(r);
 }
 END_TEST
 
@@ -666,7 +645,6 @@ START_TEST(test_cancel_undelivered)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	struct resolver *r = make_resolver(NULL, 0, 1000);
 	uint16_t port;
 	int lfd = listen_on(AF_INET, &port);
 	struct connector *c;
@@ -675,8 +653,7 @@ START_TEST(test_cancel_undelivered)
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
 	dst = unit_saddr("127.0.0.1", port);
-	c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-	ck_assert_ptr_nonnull(c);
+	c = start(hosts, &dst, &o);
 	for (turns = 1; turns < 50; turns++) {
 		ev_run(loop, EVRUN_ONCE);
 		if (o.called)
@@ -693,8 +670,7 @@ START_TEST(test_cancel_undelivered)
 		int i;
 
 		o.called = 0;
-		c = connector_start(loop, r, &cfg, &dst, done_cb, &o);
-		ck_assert_ptr_nonnull(c);
+		c = start(hosts, &dst, &o);
 		for (i = 0; i < k; i++)
 			ev_run(loop, EVRUN_ONCE);
 		ck_assert_msg(o.called == 0, "delivered after %d of %d turns",
@@ -709,7 +685,6 @@ START_TEST(test_cancel_undelivered)
 	unit_loop_run(loop, 0.2);
 	ck_assert_int_eq(o.called, 0);
 	close(lfd);
-	resolver_free(r);
 }
 END_TEST
 

@@ -202,6 +202,22 @@ START_TEST(test_ipv6_prefix)
 }
 END_TEST
 
+/* 200 sources (10.1.0.0 up) fail once at `now`: a 16-slot table is full. */
+static void
+fill_old(struct failtab *t, uint64_t now)
+{
+	char ip[32];
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		union sockaddr_any o;
+
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
+		o = unit_addr(ip, 0);
+		failtab_fail(t, &o.sa, now);
+	}
+}
+
 START_TEST(test_eviction)
 {
 	struct failtab *t = failtab_new(16);
@@ -210,13 +226,7 @@ START_TEST(test_eviction)
 	int i, j, kept;
 
 	/* Fill the table with old entries (second 1)... */
-	for (i = 0; i < 200; i++) {
-		union sockaddr_any o;
-
-		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
-		o = unit_addr(ip, 0);
-		failtab_fail(t, &o.sa, 1000);
-	}
+	fill_old(t, 1000);
 	/* ...then our source fails, later (second 2). */
 	for (i = 0; i < 5; i++)
 		failtab_fail(t, &a.sa, 2000);
@@ -265,13 +275,7 @@ START_TEST(test_dead_first)
 	char ip[32];
 	int i;
 
-	for (i = 0; i < 200; i++) {
-		union sockaddr_any o;
-
-		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
-		o = unit_addr(ip, 0);
-		failtab_fail(t, &o.sa, 1000);
-	}
+	fill_old(t, 1000);
 	/* Long after: everything is forgotten; ours comes and stays. */
 	for (i = 0; i < 5; i++)
 		failtab_fail(t, &a.sa, 1000 + FAILTAB_FORGET_MS);
