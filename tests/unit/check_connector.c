@@ -373,20 +373,26 @@ START_TEST(test_cancel)
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
 	uint16_t port;
-	int lfd = listen_on(AF_INET, &port);
+	int lfd = listen_on(AF_INET, &port), fds;
 	struct connector *c;
 
+	ck_assert_int_ge(lfd, 0);
+	fds = unit_open_fds();
 	dst = unit_saddr("127.0.0.1", port);
 	c = start(hosts, &dst, &o);
 	connector_cancel(c);
+	/* Its socket is closed at once, not at the next loop turn. */
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
 	/* And a name lookup in flight. */
 	dst = unit_sname("localhost", port);
 	c = start(hosts, &dst, &o);
 	connector_cancel(c);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_run(loop, 0.3);
 	ck_assert_int_eq(o.called, 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close(lfd);
 }
 END_TEST
@@ -399,7 +405,7 @@ START_TEST(test_he_fallback)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	int hole[HOLE_MAX], lfd = -1, tries;
+	int hole[HOLE_MAX], lfd = -1, tries, fds;
 	size_t nhole = 0;
 	uint16_t port = 0;
 	double dt;
@@ -417,6 +423,7 @@ START_TEST(test_he_fallback)
 	ck_assert_int_ge(lfd, 0);
 	cfg.connect.attempt_delay_ms = 100;
 	dst = unit_sname("localhost", port);
+	fds = unit_open_fds();
 	dt = start_timed(hosts, &dst, &o, 5.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
@@ -427,6 +434,8 @@ START_TEST(test_he_fallback)
 	/* Not before the attempt delay; well before any TCP timeout. */
 	ck_assert_msg(dt >= 0.09 && dt < 3., "took %.3f s", dt);
 	ck_assert_uint_ge(o.res.ms, 90);
+	/* The winner is handed over, the IPv6 attempt closed. */
+	ck_assert_int_eq(unit_open_fds(), fds + 1);
 	close(o.res.fd);
 	close(lfd);
 	close_all(hole, nhole);
@@ -468,7 +477,7 @@ START_TEST(test_he_all_black_holed)
 {
 	struct outcome o = { .loop = loop };
 	struct socks5_addr dst;
-	int h6[HOLE_MAX], h4[HOLE_MAX], tries;
+	int h6[HOLE_MAX], h4[HOLE_MAX], tries, fds;
 	size_t n6 = 0, n4 = 0;
 	uint16_t port = 0;
 	double dt;
@@ -485,6 +494,7 @@ START_TEST(test_he_all_black_holed)
 	cfg.connect.timeout_s = 1;
 	cfg.connect.attempt_delay_ms = 100;
 	dst = unit_sname("localhost", port);
+	fds = unit_open_fds();
 	dt = start_timed(hosts, &dst, &o, 8.);
 	ck_assert_int_eq(o.called, 1);
 	ck_assert_int_eq(o.res.fd, -1);
@@ -493,6 +503,8 @@ START_TEST(test_he_all_black_holed)
 	ck_assert_int_eq(o.res.attempts, 2);
 	ck_assert(o.res.has_addr);
 	ck_assert_msg(dt >= 0.95 && dt < 5., "took %.3f s", dt);
+	/* Both attempts are closed with the failure. */
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close_all(h6, n6);
 	close_all(h4, n4);
 }
@@ -616,6 +628,7 @@ START_TEST(test_cancel_racing)
 	size_t n6, n4 = 0;
 	uint16_t port = 0;
 	struct connector *c;
+	int fds;
 
 	n6 = black_hole(AF_INET6, &port, h6);
 	if (n6 > 0)
@@ -623,12 +636,16 @@ START_TEST(test_cancel_racing)
 	ck_assert_msg(n4 > 0, "no IPv4 and IPv6 black holes on one port");
 	cfg.connect.attempt_delay_ms = 50;
 	dst = unit_sname("localhost", port);
+	fds = unit_open_fds();
 	c = start(hosts, &dst, &o);
 	unit_loop_run(loop, 0.3);	/* both attempts are running now */
 	ck_assert_int_eq(o.called, 0);
+	ck_assert_int_eq(unit_open_fds(), fds + 2);
 	connector_cancel(c);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_run(loop, 0.2);
 	ck_assert_int_eq(o.called, 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close_all(h6, n6);
 	close_all(h4, n4);
 }
