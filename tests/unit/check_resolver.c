@@ -625,18 +625,24 @@ START_TEST(test_cancel_ends_queries)
 }
 END_TEST
 
-/* Cancel before the loop ever ran: answers already parked are dropped. */
+/*
+ * Cancel before the loop ever ran: answers already parked are dropped,
+ * and the query sent for slow.test ends with its socket.
+ */
 START_TEST(test_cancel_immediate)
 {
 	struct rec rc = { 0 };
+	int fds = unit_open_fds();
 
 	resolver_cancel(lookup(res, "localhost", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "192.0.2.7", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "a.test", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "slow.test", AF_INET6, rec_cb, &rc));
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_for(loop, 0.2);
 	ck_assert_int_eq(rc.calls, 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -644,7 +650,12 @@ END_TEST
 START_TEST(test_free_pending)
 {
 	struct rec rc = { 0 };
+	int fds;
 
+	/* Counted without a resolver: freeing it closes what it opened. */
+	resolver_free(res);
+	fds = unit_open_fds();
+	res = make_resolver(500, 2);
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET6, rec_cb, &rc);
 	unit_loop_for(loop, 0.02);	/* both on the wire */
@@ -653,6 +664,7 @@ START_TEST(test_free_pending)
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &rc);	/* just sent */
 	resolver_free(res);
 	res = NULL;
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_for(loop, DNS_DELAY_S + 0.1);
 	ck_assert_int_eq(rc.calls, 0);
 	dns_stop(&srv);
@@ -677,13 +689,18 @@ free_cb(void *arg, enum resolver_status st, const struct resolver_result *r)
 START_TEST(test_free_from_callback)
 {
 	struct rec rc = { 0 };
+	int fds;
 
+	resolver_free(res);
+	fds = unit_open_fds();
+	res = make_resolver(500, 2);
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "a.test", AF_INET, free_cb, res);
 	(void)lookup(res, "localhost", AF_INET6, rec_cb, &rc);
 	ck_assert(unit_loop_until(loop, &free_cb_calls, 1, 3.));
 	ck_assert_ptr_null(res);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_for(loop, DNS_DELAY_S + 0.1);
 	ck_assert_int_eq(free_cb_calls, 1);
 	/* localhost may have been parked ahead of a.test; nothing else runs. */
