@@ -198,7 +198,7 @@ START_TEST(test_stranger_then_peer)
 	struct seen s;
 	union sockaddr_any peer_addr;
 	socklen_t len = sizeof(peer_addr);
-	int stray, peer;
+	int stray, peer, fds = unit_open_fds();
 
 	start(&s, "127.0.0.1", 1);
 	unit_loop_run(loop, 2);
@@ -216,8 +216,10 @@ START_TEST(test_stranger_then_peer)
 	ck_assert_uint_eq(s.last.refused, 1);
 	ck_assert_int_eq(getsockname(peer, &peer_addr.sa, &len), 0);
 	ck_assert(sockaddr_equal(&s.last.addr.sa, &peer_addr.sa));
-	/* The listener is gone once the peer is in. */
+	/* The listener is gone once the peer is in: ours, and its. */
+	ck_assert_int_eq(unit_open_fds(), fds + 3);
 	bind_free(s.b);
+	ck_assert_int_eq(unit_open_fds(), fds + 3);
 	close(s.fd);
 	close(stray);
 	close(peer);
@@ -227,6 +229,7 @@ END_TEST
 START_TEST(test_timeout)
 {
 	struct seen s;
+	int fds = unit_open_fds();
 
 	cfg.bind.accept_timeout_s = 1;
 	start(&s, "127.0.0.1", 0);
@@ -238,6 +241,7 @@ START_TEST(test_timeout)
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_TTL_EXPIRED);
 	ck_assert_str_eq(s.last.why, "accept-timeout");
 	ck_assert_ptr_null(s.b);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -333,13 +337,15 @@ END_TEST
 START_TEST(test_free_while_waiting)
 {
 	struct seen s;
-	int fd;
+	int fd, fds = unit_open_fds();
 
 	start(&s, "127.0.0.1", 0);
 	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);
 	bind_free(s.b);
 	/* The listener is closed: a connection is refused. */
+	ck_assert_int_eq(unit_open_fds(), fds);
 	fd = connect_from("127.0.0.1", &s.at);
 	ck_assert(closed_within(fd, 5));
 	unit_loop_run(loop, 0.1);
