@@ -175,7 +175,7 @@ START_TEST(test_echo)
 	uint8_t buf[600], want[64];
 	int cfd = udp_bound("127.0.0.1", &cl);
 	int sfd = udp_bound("127.0.0.1", &srv);
-	int other;
+	int other, fds = unit_open_fds();
 	ssize_t n;
 	size_t h;
 
@@ -228,6 +228,7 @@ START_TEST(test_echo)
 	ck_assert_int_eq(checks, 2);
 	ck_assert_int_eq(d.called, 0);
 	udp_free(a);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);	/* other */
 	close(cfd);
 	close(sfd);
 	close(other);
@@ -246,7 +247,7 @@ START_TEST(test_filtering)
 	int sfd = udp_bound("127.0.0.1", &srv);
 	int same = udp_bound("127.0.0.1", &same_a);
 	int stranger = udp_bound("127.0.0.2", &stranger_a);
-	int mode;
+	int mode, fds = unit_open_fds();
 
 	for (mode = 0; mode < 2; mode++) {
 		cfg.udp.filtering = mode == 0 ? CONFIG_UDP_ADDRESS_DEPENDENT :
@@ -271,6 +272,7 @@ START_TEST(test_filtering)
 		ck_assert_uint_eq(st.drops[UDP_DROP_FILTERED], mode == 0 ? 1 : 0);
 		ck_assert_uint_eq(st.dgrams_down, mode == 0 ? 1 : 2);
 		udp_free(a);
+		ck_assert_int_eq(unit_open_fds(), fds);
 	}
 	close(cfd);
 	close(sfd);
@@ -321,7 +323,7 @@ START_TEST(test_port_range_external)
 	uint8_t buf[600];
 	int cfd = udp_bound("127.0.0.1", &cl);
 	int sfd = udp_bound("127.0.0.1", &srv);
-	int i;
+	int i, fds = unit_open_fds();
 
 	cfg.udp.port_lo = 47100;
 	cfg.udp.port_hi = 47109;
@@ -343,6 +345,7 @@ START_TEST(test_port_range_external)
 	ck_assert_uint_le(sockaddr_port(&from.sa), 47109);
 	for (i = 0; i < 3; i++)
 		udp_free(a[i]);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close(cfd);
 	close(sfd);
 }
@@ -355,6 +358,7 @@ START_TEST(test_idle)
 	struct done_state d = { 0, UDP_END_ERROR };
 	struct udp_assoc *a;
 	int cfd = udp_bound("127.0.0.1", &cl);
+	int fds = unit_open_fds();
 
 	cfg.udp.idle_timeout_s = 1;
 	a = start(&cl, &req, &bnd, &d, 0);
@@ -362,6 +366,7 @@ START_TEST(test_idle)
 	ck_assert_int_eq(d.called, 1);
 	ck_assert_int_eq(d.how, UDP_END_IDLE);
 	udp_free(a);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close(cfd);
 }
 END_TEST
@@ -372,6 +377,7 @@ START_TEST(test_strict_refused)
 	struct socks5_addr req = unit_sname("client.example", 1), bnd;
 	struct udp_params p;
 	uint8_t rep = 0;
+	int fds = unit_open_fds();
 
 	cfg.udp.strict_source = true;
 	local = unit_addr("127.0.0.1", 1080);
@@ -384,6 +390,7 @@ START_TEST(test_strict_refused)
 	p.done = done_cb;
 	ck_assert_ptr_null(udp_start(&p, &bnd, &rep));
 	ck_assert_int_eq(rep, SOCKS5_REP_ATYP_NOT_SUPPORTED);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	udp_free(NULL);
 }
 END_TEST
