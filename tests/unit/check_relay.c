@@ -261,6 +261,7 @@ struct done {
 
 /* The relay's own fds and the test's ends, for every test. */
 static int client_fd, remote_fd;
+static int fds_before;		/* open before make_pairs() */
 static struct peer cpeer, rpeer;
 static struct relay *relay;
 static struct done done;
@@ -291,6 +292,7 @@ make_pairs(bool tcp)
 {
 	int a, b;
 
+	fds_before = unit_open_fds();
 	if (tcp)
 		tcp_pair(&a, &client_fd);
 	else
@@ -342,12 +344,18 @@ teardown(void)
 	loop = NULL;
 }
 
+/*
+ * The callback freed the relay and closed its fds: of what make_pairs()
+ * opened, only the peers' that the test has not closed stay open.
+ */
 static void
 assert_fds_closed_by_callback(void)
 {
 	ck_assert_ptr_null(relay);
 	ck_assert_int_eq(client_fd, -1);
 	ck_assert_int_eq(remote_fd, -1);
+	ck_assert_int_eq(unit_open_fds(),
+	    fds_before + (cpeer.fd >= 0) + (rpeer.fd >= 0));
 }
 
 /* --- tests --------------------------------------------------------------- */
