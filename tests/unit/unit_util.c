@@ -12,13 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
-
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <ev.h>
 #pragma GCC diagnostic pop
 
+#include "config.h"
 #include "unit_util.h"
 
 union sockaddr_any
