@@ -646,16 +646,37 @@ START_TEST(test_cancel_immediate)
 }
 END_TEST
 
+/*
+ * The fixture's resolver replaced by a new one; the descriptors open
+ * without it, so that freeing the new one can be seen to close all it
+ * opened.
+ */
+static int
+renew_resolver(void)
+{
+	int fds;
+
+	resolver_free(res);
+	fds = unit_open_fds();
+	res = make_resolver(500, 2);
+	return fds;
+}
+
+/* The resolver is gone: it left no watcher on the loop. */
+static void
+assert_no_watchers(void)
+{
+	dns_stop(&srv);
+	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
+	dns_start(&srv, loop);	/* for teardown */
+}
+
 /* Freeing with lookups in every state: no callback, no leak, no watcher. */
 START_TEST(test_free_pending)
 {
 	struct rec rc = { 0 };
-	int fds;
+	int fds = renew_resolver();
 
-	/* Counted without a resolver: freeing it closes what it opened. */
-	resolver_free(res);
-	fds = unit_open_fds();
-	res = make_resolver(500, 2);
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET6, rec_cb, &rc);
 	unit_loop_for(loop, 0.02);	/* both on the wire */
@@ -667,9 +688,7 @@ START_TEST(test_free_pending)
 	ck_assert_int_eq(unit_open_fds(), fds);
 	unit_loop_for(loop, DNS_DELAY_S + 0.1);
 	ck_assert_int_eq(rc.calls, 0);
-	dns_stop(&srv);
-	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
-	dns_start(&srv, loop);	/* for teardown */
+	assert_no_watchers();
 }
 END_TEST
 
@@ -689,11 +708,8 @@ free_cb(void *arg, enum resolver_status st, const struct resolver_result *r)
 START_TEST(test_free_from_callback)
 {
 	struct rec rc = { 0 };
-	int fds;
+	int fds = renew_resolver();
 
-	resolver_free(res);
-	fds = unit_open_fds();
-	res = make_resolver(500, 2);
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "a.test", AF_INET, free_cb, res);
@@ -705,9 +721,7 @@ START_TEST(test_free_from_callback)
 	ck_assert_int_eq(free_cb_calls, 1);
 	/* localhost may have been parked ahead of a.test; nothing else runs. */
 	ck_assert_int_le(rc.calls, 1);
-	dns_stop(&srv);
-	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
-	dns_start(&srv, loop);
+	assert_no_watchers();
 }
 END_TEST
 

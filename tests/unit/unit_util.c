@@ -115,16 +115,23 @@ expired_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ONE);
 }
 
+static void
+bound_start(struct ev_loop *loop, ev_timer *t, bool *expired, double secs)
+{
+	*expired = false;
+	ev_now_update(loop);
+	ev_timer_init(t, expired_cb, secs, 0.);
+	t->data = expired;
+	ev_timer_start(loop, t);
+}
+
 void
 unit_loop_run(struct ev_loop *loop, double secs)
 {
-	bool expired = false;
+	bool expired;
 	ev_timer t;
 
-	ev_now_update(loop);
-	ev_timer_init(&t, expired_cb, secs, 0.);
-	t.data = &expired;
-	ev_timer_start(loop, &t);
+	bound_start(loop, &t, &expired, secs);
 	ev_run(loop, 0);
 	ev_timer_stop(loop, &t);
 }
@@ -133,13 +140,10 @@ bool
 unit_loop_until(struct ev_loop *loop, const int *count, int want,
     double secs)
 {
-	bool expired = false;
+	bool expired;
 	ev_timer t;
 
-	ev_now_update(loop);
-	ev_timer_init(&t, expired_cb, secs, 0.);
-	t.data = &expired;
-	ev_timer_start(loop, &t);
+	bound_start(loop, &t, &expired, secs);
 	while (*count < want && !expired)
 		ev_run(loop, EVRUN_ONCE);
 	ev_timer_stop(loop, &t);
