@@ -1084,61 +1084,40 @@ END_TEST
 
 /* ------------------------------------------------------- sockaddr converts */
 
-START_TEST(from_sockaddr_v4)
+/* What a socket reports, and what SOCKS says of it. */
+START_TEST(from_sockaddr)
 {
-	struct sockaddr_in sin;
-	struct socks5_addr a;
+	static const struct {
+		const char *ip;
+		uint16_t port;
+		uint8_t atyp;
+		const char *addr;	/* 4 or 16 bytes, by atyp */
+	} t[] = {
+		{ "192.0.2.1", 8080, SOCKS5_ATYP_IPV4, "\xc0\x00\x02\x01" },
+		{ "2001:db8::1", 443, SOCKS5_ATYP_IPV6,
+		    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01" },
+		/* A dual-stack socket's IPv4 peer. */
+		{ "::ffff:198.51.100.9", 1080, SOCKS5_ATYP_IPV4,
+		    "\xc6\x33\x64\x09" },
+		/* Deprecated v4-compatible: not mapped, stays IPv6. */
+		{ "::198.51.100.9", 1080, SOCKS5_ATYP_IPV6,
+		    "\0\0\0\0\0\0\0\0\0\0\0\0\xc6\x33\x64\x09" },
+	};
+	size_t i;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(8080);
-	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
-	memset(&a, 0xee, sizeof(a));
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&a,
-	    (struct sockaddr *)&sin), 0);
-	ck_assert_uint_eq(a.atyp, SOCKS5_ATYP_IPV4);
-	ck_assert_mem_eq(a.u.ipv4, "\xc0\x00\x02\x01", 4);
-	ck_assert_uint_eq(a.port, 8080);
-}
-END_TEST
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		union sockaddr_any sa = unit_addr(t[i].ip, t[i].port);
+		struct socks5_addr a;
 
-START_TEST(from_sockaddr_v6)
-{
-	struct sockaddr_in6 sin6;
-	struct socks5_addr a;
-
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(443);
-	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&a,
-	    (struct sockaddr *)&sin6), 0);
-	ck_assert_uint_eq(a.atyp, SOCKS5_ATYP_IPV6);
-	ck_assert_mem_eq(a.u.ipv6, v6_addr, 16);
-	ck_assert_uint_eq(a.port, 443);
-}
-END_TEST
-
-START_TEST(from_sockaddr_v4mapped)
-{
-	struct sockaddr_in6 sin6;
-	struct socks5_addr a;
-
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(1080);
-	inet_pton(AF_INET6, "::ffff:198.51.100.9", &sin6.sin6_addr);
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&a,
-	    (struct sockaddr *)&sin6), 0);
-	ck_assert_uint_eq(a.atyp, SOCKS5_ATYP_IPV4);
-	ck_assert_mem_eq(a.u.ipv4, "\xc6\x33\x64\x09", 4);
-	ck_assert_uint_eq(a.port, 1080);
-
-	/* ::198.51.100.9 (deprecated v4-compatible) is not mapped: stays v6. */
-	inet_pton(AF_INET6, "::198.51.100.9", &sin6.sin6_addr);
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&a,
-	    (struct sockaddr *)&sin6), 0);
-	ck_assert_uint_eq(a.atyp, SOCKS5_ATYP_IPV6);
+		memset(&a, 0xee, sizeof(a));
+		ck_assert_int_eq(socks5_addr_from_sockaddr(&a, &sa.sa), 0);
+		ck_assert_uint_eq(a.atyp, t[i].atyp);
+		if (t[i].atyp == SOCKS5_ATYP_IPV4)
+			ck_assert_mem_eq(a.u.ipv4, t[i].addr, 4);
+		else
+			ck_assert_mem_eq(a.u.ipv6, t[i].addr, 16);
+		ck_assert_uint_eq(a.port, t[i].port);
+	}
 }
 END_TEST
 
@@ -1469,9 +1448,7 @@ socks5_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sockaddr");
-	tcase_add_test(tc, from_sockaddr_v4);
-	tcase_add_test(tc, from_sockaddr_v6);
-	tcase_add_test(tc, from_sockaddr_v4mapped);
+	tcase_add_test(tc, from_sockaddr);
 	tcase_add_test(tc, from_sockaddr_other_family);
 	tcase_add_test(tc, to_sockaddr);
 	suite_add_tcase(s, tc);
