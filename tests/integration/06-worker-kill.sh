@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # 06-worker-kill: SIGKILL a worker; the master logs it and starts a new one
-# within 2 s, and new sessions keep working during and after.
+# within 5 s (at once, in fact: the bound is for a loaded machine running
+# the sanitizers), and new sessions keep working during and after.
 . "${srcdir:-.}/tests/integration/lib.sh"
 
 command -v curl >/dev/null 2>&1 || skip "curl not installed"
@@ -53,7 +54,7 @@ kill -KILL "$VICTIM"
 fetch_loop >"$T/during.out" 2>&1 &
 echo $! >"$T/pids/during"
 
-# Within 2 s of the kill there are two workers again: the survivor and a
+# Within 5 s of the kill there are two workers again: the survivor and a
 # new one.
 replaced() {
 	_now=$(worker_pids)
@@ -61,12 +62,12 @@ replaced() {
 		! printf '%s\n' "$_now" | grep -qx "$VICTIM" &&
 		printf '%s\n' "$_now" | grep -qx "$SURVIVOR"
 }
-wait_for 2 replaced || fail "worker $VICTIM not replaced within 2 s: workers now $(worker_pids | tr '\n' ' ')"
+wait_for 5 replaced || fail "worker $VICTIM not replaced within 5 s: workers now $(worker_pids | tr '\n' ' ')"
 worker_pids >>"$T/pids/workers"
 check_fetches during
 
 # The master said which worker died and how.
-wait_for 2 grep -Eq "[^0-9]$VICTIM([^0-9].*)?(signal 9|SIGKILL|killed)" "$T/sockeyed.log" ||
+wait_for 5 grep -Eq "[^0-9]$VICTIM([^0-9].*)?(signal 9|SIGKILL|killed)" "$T/sockeyed.log" ||
 	fail "the log does not mention worker pid $VICTIM killed by signal 9"
 
 # And after the restart.

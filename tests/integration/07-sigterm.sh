@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # 07-sigterm: with one idle session open and one finished, SIGTERM the
-# master: it and every worker are gone within shutdown_timeout_s + 1 s,
-# the master's exit status is 0, the idle session is ended by its worker
-# with an access line, and the log says it stopped.
+# master: it and every worker are gone soon after shutdown_timeout_s (2 s;
+# the bound is 7 s, for a loaded machine: the idle session would keep
+# them 30 s), the master's exit status is 0, the idle session is ended by
+# its worker with an access line, and the log says it stopped.
 . "${srcdir:-.}/tests/integration/lib.sh"
 
 start_server echo echo
@@ -28,8 +29,8 @@ wait_for 10 grep -q '^echo=ok$' "$T/idle.out" ||
 START=$(date +%s.%N)
 kill -TERM "$SOCKEYED_PID"
 
-# Everything gone within shutdown_timeout_s + 1 = 3 s (polled up to 4 s so
-# that a late exit is measured, not just missed).
+# Everything gone within shutdown_timeout_s + 5 = 7 s (polled up to 10 s
+# so that a late exit is measured, not just missed).
 all_gone() {
 	proc_alive "$SOCKEYED_PID" && return 1
 	for _w in $WORKERS; do
@@ -37,15 +38,15 @@ all_gone() {
 	done
 	return 0
 }
-wait_for 4 all_gone || {
+wait_for 10 all_gone || {
 	left=
 	for w in $SOCKEYED_PID $WORKERS; do proc_alive "$w" && left="$left $w"; done
-	fail "still running 4 s after SIGTERM:$left"
+	fail "still running 10 s after SIGTERM:$left"
 }
 END=$(date +%s.%N)
 ELAPSED=$(awk -v a="$START" -v b="$END" 'BEGIN { printf "%.2f", b - a }')
-awk -v e="$ELAPSED" 'BEGIN { exit !(e <= 3.2) }' ||
-	fail "took ${ELAPSED}s to exit after SIGTERM, want <= 3 s"
+awk -v e="$ELAPSED" 'BEGIN { exit !(e <= 7) }' ||
+	fail "took ${ELAPSED}s to exit after SIGTERM, want <= 7 s"
 note "exited ${ELAPSED}s after SIGTERM"
 
 STATUS=0

@@ -9,15 +9,20 @@
 #    client hangs up 1.2 s into its CONNECT: until then at most 4
 #    connection attempts were in flight (the daemon's debug lines, which
 #    are exact; SYN-SENT sockets, sampled, show they were real), and
-#    within 1 s of the hang-up none is left and the worker's descriptors
+#    soon after the hang-up none is left and the worker's descriptors
 #    are back to what they were before the client came;
 #  - the same with a reset instead of a FIN;
 #  - silent.test is never answered: a client that hangs up during the
-#    lookup leaves no c-ares socket behind (within 1 s);
+#    lookup leaves no c-ares socket behind;
 #  - left to run, one CONNECT to many.test starts 16 attempts in all
 #    (attempts=16 in the access line: four at once, each replaced after
 #    2 s without an answer), never more than 4 at once, and
 #    fails at connect.timeout_s.
+#
+# "Soon" is within 5 s (it is at once: the bound is for a loaded machine
+# running the sanitizers); what is not released stays longer: attempts
+# until connect.timeout_s (10 s), a lookup until its tries time out
+# (2 x 10 s).
 #
 # The script runs twice: as itself (make the namespace, clean up) and,
 # re-executed inside it, as the test proper (INNER23=1). The black holes
@@ -61,7 +66,7 @@ done
 # shellcheck disable=SC2086
 start_dnsstub $recs silent.test=192.0.2.9 --delay silent.test:A=60 --delay silent.test:AAAA=60
 write_conf "$T/sockeye.conf" "workers = 1;" \
-	"resolver = { servers = [ \"127.0.0.1:$DNS_PORT\" ]; };" \
+	"resolver = { servers = [ \"127.0.0.1:$DNS_PORT\" ]; timeout_ms = 10000; };" \
 	'connect = { timeout_s = 10; };'
 start_sockeye "$T/sockeye.conf"
 W=$(worker_pids)
@@ -87,11 +92,11 @@ BASE=$(nfds)
 [ "$(synsent)" = 0 ] || error "SYN-SENT sockets before the test: $(ss -Htn state syn-sent)"
 note "worker $W: $BASE descriptors at rest"
 
-# back_to_base WHAT: within 1 s, no SYN-SENT socket and the worker's
+# back_to_base WHAT: within 5 s, no SYN-SENT socket and the worker's
 # descriptors as at rest; prints the time it took.
 back_to_base() {
 	_b=0
-	while [ $_b -le 10 ]; do
+	while [ $_b -le 50 ]; do
 		if [ "$(synsent)" = 0 ] && [ "$(nfds)" = "$BASE" ]; then
 			note "$1: released within $((_b * 100)) ms"
 			return 0
@@ -99,7 +104,7 @@ back_to_base() {
 		sleep 0.1
 		_b=$((_b + 1))
 	done
-	fail "$1: 1 s after the hang-up: $(synsent) SYN-SENT, $(nfds) descriptors (at rest: $BASE); $(ls -l "/proc/$W/fd" | tr '\n' '|')"
+	fail "$1: 5 s after the hang-up: $(synsent) SYN-SENT, $(nfds) descriptors (at rest: $BASE); $(ls -l "/proc/$W/fd" | tr '\n' '|')"
 }
 
 # hang NAME HOLD [--reset]: CONNECT, watch SYN-SENT until the client is

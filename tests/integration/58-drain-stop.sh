@@ -5,9 +5,10 @@
 # old worker holding an idle session drains with no deadline: it is still
 # there, its session alive, long after shutdown_timeout_s. SIGTERM then
 # puts the deadline on every generation: the old session ends with its
-# access line (end=shutdown) and every process is gone within
-# shutdown_timeout_s + 1 s. A second run: a second SIGTERM ends the drain
-# at once.
+# access line (end=shutdown) and every process is gone soon after
+# shutdown_timeout_s (1 s; the bound is 6 s, for a loaded machine: the
+# session would hold the old worker 40 s). A second run: a second SIGTERM
+# ends the drain at once (bound 10 s; shutdown_timeout_s is 30 s there).
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "${srcdir:-.}/tests/integration/lib-ops.sh"
 
@@ -55,10 +56,10 @@ all_gone() {
 	done
 	return 0
 }
-wait_for 4 all_gone || fail "still running 4 s after SIGTERM"
+wait_for 10 all_gone || fail "still running 10 s after SIGTERM"
 TOOK=$(elapsed "$START")
 note "all gone ${TOOK}s after SIGTERM"
-below "$TOOK" 2.25 || fail "took ${TOOK}s, want <= shutdown_timeout_s + 1"
+below "$TOOK" 6 || fail "took ${TOOK}s, want < shutdown_timeout_s + 5"
 STATUS=0
 wait "$SOCKEYED_PID" || STATUS=$?
 rm -f "$T/pids/sockeyed"
@@ -84,7 +85,7 @@ sleep 0.3
 proc_alive "$SOCKEYED_PID" || fail "gone after one SIGTERM despite a 30 s timeout"
 START=$(now)
 kill -TERM "$SOCKEYED_PID"
-wait_for 3 all_gone || fail "still running 3 s after the second SIGTERM"
+wait_for 10 all_gone || fail "still running 10 s after the second SIGTERM"
 note "gone $(elapsed "$START")s after the second SIGTERM"
 wait "$SOCKEYED_PID" || true
 rm -f "$T/pids/sockeyed"

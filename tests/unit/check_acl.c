@@ -12,17 +12,9 @@
 
 #include "acl.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 #define CMD(c) (1u << (c))
-
-static union sockaddr_any
-sa(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_msg(sockaddr_parse_ip(ip, port, &a) == 0, "bad ip %s", ip);
-	return a;
-}
 
 static struct cidr
 net(const char *s)
@@ -40,7 +32,8 @@ to_allows(const char *cidr, const char *ip)
 	struct cidr c = net(cidr);
 	struct acl_rule r = { .action = ACL_ALLOW, .to = &c, .n_to = 1 };
 	struct acl acl = { &r, 1 };
-	union sockaddr_any client = sa("127.0.0.1", 5000), dst = sa(ip, 80);
+	union sockaddr_any client = unit_addr("127.0.0.1", 5000);
+	union sockaddr_any dst = unit_addr(ip, 80);
 	struct acl_request req = {
 		.client = &client.sa, .cmd = SOCKS5_CMD_CONNECT, .dst = &dst.sa,
 	};
@@ -119,7 +112,7 @@ START_TEST(ports_match)
 	struct port_range pr[2] = { { 80, 80 }, { 1024, 2048 } };
 	struct acl_rule r = { .action = ACL_ALLOW, .ports = pr, .n_ports = 2 };
 	struct acl acl = { &r, 1 };
-	union sockaddr_any client = sa("127.0.0.1", 1);
+	union sockaddr_any client = unit_addr("127.0.0.1", 1);
 	struct acl_request req = { .client = &client.sa, .cmd = 1 };
 	static const struct { uint16_t port; bool ok; } t[] = {
 		{ 80, true }, { 79, false }, { 81, false }, { 1023, false },
@@ -128,7 +121,7 @@ START_TEST(ports_match)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		union sockaddr_any dst = sa("192.0.2.1", t[i].port);
+		union sockaddr_any dst = unit_addr("192.0.2.1", t[i].port);
 
 		req.dst = NULL;
 		req.port = t[i].port;
@@ -152,9 +145,10 @@ START_TEST(rule_order)
 		{ .action = ACL_ALLOW, .line = 11, .to = &all, .n_to = 1 },
 	};
 	struct acl acl = { rules, 2 };
-	union sockaddr_any client = sa("127.0.0.1", 1);
-	union sockaddr_any d1 = sa("192.168.1.1", 80), d2 = sa("8.8.8.8", 53);
-	union sockaddr_any d3 = sa("2001:db8::1", 80);
+	union sockaddr_any client = unit_addr("127.0.0.1", 1);
+	union sockaddr_any d1 = unit_addr("192.168.1.1", 80);
+	union sockaddr_any d2 = unit_addr("8.8.8.8", 53);
+	union sockaddr_any d3 = unit_addr("2001:db8::1", 80);
 	struct acl_request req = { .client = &client.sa, .cmd = 1 };
 	const struct acl_rule *m;
 
@@ -187,7 +181,8 @@ START_TEST(users_and_commands)
 	struct acl_rule r = { .action = ACL_ALLOW, .users = alice, .n_users = 2,
 	    .commands = CMD(SOCKS5_CMD_CONNECT) | CMD(SOCKS5_CMD_UDP_ASSOCIATE) };
 	struct acl acl = { &r, 1 };
-	union sockaddr_any client = sa("127.0.0.1", 1), dst = sa("192.0.2.1", 80);
+	union sockaddr_any client = unit_addr("127.0.0.1", 1);
+	union sockaddr_any dst = unit_addr("192.0.2.1", 80);
 	struct acl_request req = { .client = &client.sa, .dst = &dst.sa,
 	    .cmd = SOCKS5_CMD_CONNECT, .user = "alice" };
 
@@ -216,8 +211,9 @@ START_TEST(from_networks)
 	struct cidr lo = net("127.0.0.0/8");
 	struct acl_rule r = { .action = ACL_ALLOW, .from = &lo, .n_from = 1 };
 	struct acl acl = { &r, 1 };
-	union sockaddr_any c1 = sa("127.0.0.2", 1), c2 = sa("::1", 1);
-	union sockaddr_any dst = sa("192.0.2.1", 80);
+	union sockaddr_any c1 = unit_addr("127.0.0.2", 1);
+	union sockaddr_any c2 = unit_addr("::1", 1);
+	union sockaddr_any dst = unit_addr("192.0.2.1", 80);
 	struct acl_request req = { .dst = &dst.sa, .cmd = 1 };
 
 	req.client = &c1.sa;
@@ -273,8 +269,9 @@ START_TEST(names_and_addresses)
 		{ .action = ACL_ALLOW, .to_hosts = hosts, .n_to_hosts = 1 },
 	};
 	struct acl acl = { rules, 2 };
-	union sockaddr_any client = sa("127.0.0.1", 1);
-	union sockaddr_any inside = sa("10.1.1.1", 443), outside = sa("192.0.2.1", 443);
+	union sockaddr_any client = unit_addr("127.0.0.1", 1);
+	union sockaddr_any inside = unit_addr("10.1.1.1", 443);
+	union sockaddr_any outside = unit_addr("192.0.2.1", 443);
 	struct acl_request req = { .client = &client.sa, .cmd = 1, .port = 443,
 	    .host = "www.example.com" };
 
@@ -313,33 +310,33 @@ START_TEST(embedded_forms)
 		"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1",
 		"::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::127.9.9.9",
 	};
-	union sockaddr_any client = sa("192.0.2.7", 1), d;
+	union sockaddr_any client = unit_addr("192.0.2.7", 1), d;
 	struct acl_request req = { .client = &client.sa, .cmd = 1 };
 	struct in6_addr p64;
 	size_t i;
 
 	req.dst = &d.sa;
 	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
-		d = sa(denied[i], 80);
+		d = unit_addr(denied[i], 80);
 		ck_assert_msg(acl_match(&acl, &req) == &rules[0],
 		    "%s is not denied", denied[i]);
 	}
 	/* Mapped public IPv4: an IPv4 address, allowed by 0.0.0.0/0 (line 3). */
-	d = sa("::ffff:192.0.2.1", 80);
+	d = unit_addr("::ffff:192.0.2.1", 80);
 	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[2]);
-	d = sa("64:ff9b::192.0.2.1", 80);
+	d = unit_addr("64:ff9b::192.0.2.1", 80);
 	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[2]);
-	d = sa("2001:db8::1", 80);
+	d = unit_addr("2001:db8::1", 80);
 	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[1]);
 	/* Without an IPv4 allow, ::/0 does not let mapped IPv4 through. */
 	acl.n_rules = 2;
-	d = sa("::ffff:192.0.2.1", 80);
+	d = unit_addr("::ffff:192.0.2.1", 80);
 	ck_assert_ptr_null(acl_match(&acl, &req));
 	acl.n_rules = 3;
 
 	/* A discovered NAT64 prefix: only known through req.pref64. */
 	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8:64::", &p64), 1);
-	d = sa("2001:db8:64::7f00:1", 80);
+	d = unit_addr("2001:db8:64::7f00:1", 80);
 	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[1]);
 	req.pref64 = &p64;
 	req.pref64_len = 96;
@@ -351,7 +348,7 @@ START_TEST(embedded_forms)
 	rules[0].to = &lo6;
 	lo6 = net("64:ff9b::/96");
 	rules[0].n_to = 1;
-	d = sa("64:ff9b::192.0.2.1", 80);
+	d = unit_addr("64:ff9b::192.0.2.1", 80);
 	ck_assert_ptr_eq(acl_match(&acl, &req), &rules[0]);
 	/* ... but an allow of it does not (it reaches IPv4). */
 	rules[0].action = ACL_ALLOW;
@@ -373,7 +370,8 @@ START_TEST(command_possible)
 	struct port_range web = { 80, 443 };
 	struct acl_rule rules[4];
 	struct acl acl = { rules, 0 };
-	union sockaddr_any client = sa("10.1.1.1", 1), other = sa("192.0.2.9", 1);
+	union sockaddr_any client = unit_addr("10.1.1.1", 1);
+	union sockaddr_any other = unit_addr("192.0.2.9", 1);
 	const struct acl_rule *deny = &rules[0];
 	const uint8_t B = SOCKS5_CMD_BIND, U = SOCKS5_CMD_UDP_ASSOCIATE,
 	    C = SOCKS5_CMD_CONNECT;
@@ -482,11 +480,5 @@ acl_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(acl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(acl_suite(), NULL);
 }

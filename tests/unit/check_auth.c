@@ -18,6 +18,7 @@
 #include "chap_msg.h"
 #include "password_msg.h"
 #include "userdb.h"
+#include "unit_util.h"
 
 #define ALICE_SECRET "alice's CHAP secret"
 #define CAROL_SECRET "carol"
@@ -960,11 +961,5 @@ auth_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(auth_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(auth_suite(), NULL);
 }

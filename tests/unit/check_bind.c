@@ -11,7 +11,6 @@
  */
 #include "config_auto.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,20 +34,11 @@
 static struct config cfg;
 static struct ev_loop *loop;
 
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
-
 /* Is a's address `ip` (port ignored)? */
 static int
 is_ip(const union sockaddr_any *a, const char *ip)
 {
-	union sockaddr_any b = addr(ip, 0);
+	union sockaddr_any b = unit_addr(ip, 0);
 
 	return sockaddr_equal_ip(&a->sa, &b.sa);
 }
@@ -99,34 +89,16 @@ check_cb(void *arg, const struct sockaddr *peer)
 	return !refuse_all;
 }
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-static void
-run_for(double secs)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, tick_cb, secs, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static struct bind *
 start(struct seen *s, const char *dst_ip, int with_check)
 {
-	union sockaddr_any d = addr(dst_ip, 21), local = addr("127.0.0.1", 1080);
+	union sockaddr_any d = unit_addr(dst_ip, 21);
+	union sockaddr_any local = unit_addr("127.0.0.1", 1080);
 	struct socks5_addr dst;
 	struct bind_params p;
 
 	if (d.sa.sa_family == AF_INET6)
-		local = addr("::1", 1080);
+		local = unit_addr("::1", 1080);
 	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &d.sa), 0);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -149,7 +121,7 @@ start(struct seen *s, const char *dst_ip, int with_check)
 static int
 connect_from(const char *src, const union sockaddr_any *to)
 {
-	union sockaddr_any a = addr(src, 0);
+	union sockaddr_any a = unit_addr(src, 0);
 	int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	ck_assert_int_ge(fd, 0);
@@ -171,7 +143,7 @@ closed_within(int fd, double secs)
 
 		if (n == 0 || (n == -1 && errno != EAGAIN))
 			return 1;
-		run_for(0.02);
+		unit_loop_run(loop, 0.02);
 	}
 	return 0;
 }
@@ -195,13 +167,13 @@ teardown(void)
 START_TEST(test_pure)
 {
 	union sockaddr_any e[2], out;
-	union sockaddr_any p1 = addr("192.0.2.1", 20);
-	union sockaddr_any p2 = addr("::ffff:192.0.2.1", 40000);
-	union sockaddr_any p3 = addr("192.0.2.2", 20);
-	union sockaddr_any p4 = addr("2001:db8::7", 20);
+	union sockaddr_any p1 = unit_addr("192.0.2.1", 20);
+	union sockaddr_any p2 = unit_addr("::ffff:192.0.2.1", 40000);
+	union sockaddr_any p3 = unit_addr("192.0.2.2", 20);
+	union sockaddr_any p4 = unit_addr("2001:db8::7", 20);
 
-	e[0] = addr("192.0.2.1", 0);
-	e[1] = addr("2001:db8::7", 0);
+	e[0] = unit_addr("192.0.2.1", 0);
+	e[1] = unit_addr("2001:db8::7", 0);
 	/* The port never matters; a mapped address is the IPv4 one. */
 	ck_assert(bind_peer_expected(e, 2, &p1.sa));
 	ck_assert(bind_peer_expected(e, 2, &p2.sa));
@@ -210,8 +182,8 @@ START_TEST(test_pure)
 	ck_assert(!bind_peer_expected(e, 1, &p4.sa));
 	ck_assert(!bind_peer_expected(e, 0, &p1.sa));
 
-	e[0] = addr("2001:db8::1", 0);
-	e[1] = addr("198.51.100.1", 0);
+	e[0] = unit_addr("2001:db8::1", 0);
+	e[1] = unit_addr("198.51.100.1", 0);
 	ck_assert(bind_pick_external(e, 2, AF_INET, &out));
 	ck_assert(sockaddr_equal_ip(&out.sa, &e[1].sa));
 	ck_assert(bind_pick_external(e, 2, AF_INET6, &out));
@@ -226,10 +198,10 @@ START_TEST(test_stranger_then_peer)
 	struct seen s;
 	union sockaddr_any peer_addr;
 	socklen_t len = sizeof(peer_addr);
-	int stray, peer;
+	int stray, peer, fds = unit_open_fds();
 
 	start(&s, "127.0.0.1", 1);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(is_ip(&s.at, "127.0.0.1"));
 	ck_assert_uint_ne(sockaddr_port(&s.at.sa), 0);
@@ -238,14 +210,16 @@ START_TEST(test_stranger_then_peer)
 	ck_assert(closed_within(stray, 5));
 	ck_assert_int_eq(s.accepted + s.failed, 0);
 	peer = connect_from("127.0.0.1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert_int_ge(s.fd, 0);
 	ck_assert_uint_eq(s.last.refused, 1);
 	ck_assert_int_eq(getsockname(peer, &peer_addr.sa, &len), 0);
 	ck_assert(sockaddr_equal(&s.last.addr.sa, &peer_addr.sa));
-	/* The listener is gone once the peer is in. */
+	/* The listener is gone once the peer is in: ours, and its. */
+	ck_assert_int_eq(unit_open_fds(), fds + 3);
 	bind_free(s.b);
+	ck_assert_int_eq(unit_open_fds(), fds + 3);
 	close(s.fd);
 	close(stray);
 	close(peer);
@@ -255,17 +229,19 @@ END_TEST
 START_TEST(test_timeout)
 {
 	struct seen s;
+	int fds = unit_open_fds();
 
 	cfg.bind.accept_timeout_s = 1;
 	start(&s, "127.0.0.1", 0);
 	s.free_in_cb = 1;
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_TTL_EXPIRED);
 	ck_assert_str_eq(s.last.why, "accept-timeout");
 	ck_assert_ptr_null(s.b);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -276,11 +252,11 @@ START_TEST(test_wildcard)
 
 	/* 0.0.0.0: anyone, on the control connection's address. */
 	start(&s, "0.0.0.0", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(is_ip(&s.at, "127.0.0.1"));
 	peer = connect_from("127.0.0.2", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert(is_ip(&s.last.addr, "127.0.0.2"));
 	bind_free(s.b);
@@ -290,7 +266,7 @@ START_TEST(test_wildcard)
 	/* ... unless the admin requires the peer to be named. */
 	cfg.bind.require_peer_match = true;
 	start(&s, "0.0.0.0", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 0);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
@@ -306,10 +282,10 @@ START_TEST(test_check_refuses)
 
 	refuse_all = 1;
 	start(&s, "127.0.0.1", 1);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	peer = connect_from("127.0.0.1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.failed, 1);
 	ck_assert_int_eq(s.last.rep, SOCKS5_REP_NOT_ALLOWED);
 	ck_assert_str_eq(s.last.why, "peer-denied");
@@ -324,12 +300,12 @@ START_TEST(test_external)
 	union sockaddr_any ext[2];
 	struct seen s;
 
-	ext[0] = addr("::1", 0);
-	ext[1] = addr("127.0.0.3", 0);
+	ext[0] = unit_addr("::1", 0);
+	ext[1] = unit_addr("127.0.0.3", 0);
 	cfg.bind.external = ext;
 	cfg.bind.n_external = 2;
 	start(&s, "127.0.0.1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert(sockaddr_equal_ip(&s.at.sa, &ext[1].sa));
 	bind_free(s.b);
@@ -340,20 +316,16 @@ END_TEST
 
 START_TEST(test_ipv6)
 {
-	union sockaddr_any probe = addr("::1", 0);
 	struct seen s;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0), peer;
+	int peer;
 
-	ck_assert_msg(fd != -1 &&
-	    bind(fd, &probe.sa, sockaddr_len(&probe.sa)) == 0,
-	    "no IPv6 loopback");
-	close(fd);
+	ck_assert_msg(unit_have_ipv6_loopback(), "no IPv6 loopback");
 	start(&s, "::1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
 	ck_assert_int_eq(s.at.sa.sa_family, AF_INET6);
 	peer = connect_from("::1", &s.at);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(s.accepted, 1);
 	ck_assert_int_eq(s.last.addr.sa.sa_family, AF_INET6);
 	bind_free(s.b);
@@ -365,16 +337,18 @@ END_TEST
 START_TEST(test_free_while_waiting)
 {
 	struct seen s;
-	int fd;
+	int fd, fds = unit_open_fds();
 
 	start(&s, "127.0.0.1", 0);
-	run_for(2);
+	unit_loop_run(loop, 2);
 	ck_assert_int_eq(s.listening, 1);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);
 	bind_free(s.b);
 	/* The listener is closed: a connection is refused. */
+	ck_assert_int_eq(unit_open_fds(), fds);
 	fd = connect_from("127.0.0.1", &s.at);
 	ck_assert(closed_within(fd, 5));
-	run_for(0.1);
+	unit_loop_run(loop, 0.1);
 	ck_assert_int_eq(s.accepted + s.failed, 0);
 	close(fd);
 	bind_free(NULL);
@@ -383,58 +357,12 @@ END_TEST
 
 /* ---------------------------------------------------------------- config */
 
-static char cfg_msgs[4096];
-static int cfg_errors;
-
-static void
-cfg_collect(void *arg, const char *file, int line, const char *msg)
-{
-	size_t len = strlen(cfg_msgs);
-
-	(void)arg;
-	(void)file;
-	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
-	if (strncmp(msg, "warning: ", 9) != 0)
-		cfg_errors++;
-}
-
-/* Load `text` after a minimal valid head; NULL when it had errors. */
-static struct config *
-cfg_load(const char *text)
-{
-	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
-	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
-	    "auth = { methods = [ \"none\" ]; };\n";
-	struct config *c;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cfg_msgs[0] = '\0';
-	cfg_errors = 0;
-	c = config_load(path, cfg_collect, NULL);
-	unlink(path);
-	return c;
-}
-
-static void
-cfg_expect_error(const char *text, const char *msg)
-{
-	struct config *c = cfg_load(text);
-
-	ck_assert_ptr_null(c);
-	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
-	    msg, cfg_msgs);
-}
-
 START_TEST(test_config_bind)
 {
 	struct config *c;
 	char buf[SOCKADDR_STRLEN];
 
-	c = cfg_load("");
+	c = unit_cfg_load("");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->bind.accept_timeout_s, 120);
 	/* RFC 1928: the server checks the peer against DST.ADDR. */
@@ -442,9 +370,10 @@ START_TEST(test_config_bind)
 	ck_assert_uint_eq(c->bind.n_external, 0);
 	config_free(c);
 
-	c = cfg_load("bind = { external_addresses = [ \"192.0.2.1\", \"2001:db8::1\" ];\n"
+	c = unit_cfg_load("bind = { external_addresses = "
+	    "[ \"192.0.2.1\", \"2001:db8::1\" ];\n"
 	    "  accept_timeout_s = 30; require_peer_match = false; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_int_eq(c->bind.accept_timeout_s, 30);
 	ck_assert(!c->bind.require_peer_match);
 	ck_assert_uint_eq(c->bind.n_external, 2);
@@ -454,16 +383,17 @@ START_TEST(test_config_bind)
 	    sizeof(buf)), "2001:db8::1");
 	config_free(c);
 
-	cfg_expect_error("bind = { external_addresses = [ \"192.0.2.1:21\" ]; };\n",
+	unit_cfg_refused("bind = { external_addresses = "
+	    "[ \"192.0.2.1:21\" ]; };\n",
 	    "3: 'bind.external_addresses': \"192.0.2.1:21\" is not an IPv4 or "
 	    "IPv6 address");
-	cfg_expect_error("bind = { external_addresses = \"192.0.2.1\"; };\n",
+	unit_cfg_refused("bind = { external_addresses = \"192.0.2.1\"; };\n",
 	    "3: 'bind.external_addresses' must be a list");
-	cfg_expect_error("bind = { accept_timeout_s = 0; };\n",
+	unit_cfg_refused("bind = { accept_timeout_s = 0; };\n",
 	    "3: 'bind.accept_timeout_s' must be between 1 and 86400");
-	cfg_expect_error("bind = { require_peer_match = 1; };\n",
+	unit_cfg_refused("bind = { require_peer_match = 1; };\n",
 	    "3: 'bind.require_peer_match' must be true or false");
-	cfg_expect_error("bind = { accept_timeout = 5; };\n",
+	unit_cfg_refused("bind = { accept_timeout = 5; };\n",
 	    "3: unknown key 'bind.accept_timeout'");
 }
 END_TEST
@@ -496,17 +426,7 @@ int
 main(void)
 {
 	bool ipv6 = unit_have_ipv6_loopback();
-	SRunner *sr = srunner_create(bind_suite(ipv6));
-	int failed;
 
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed != 0)
-		return 1;
-	if (!ipv6) {
-		printf("SKIP: no IPv6 loopback: test_ipv6 not run\n");
-		return 77;
-	}
-	return 0;
+	return unit_run(bind_suite(ipv6), ipv6 ? NULL :
+	    "no IPv6 loopback: test_ipv6 not run");
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "chap_msg.h"
+#include "unit_util.h"
 
 /* Parse all of buf from a heap copy of exactly its size (ASan sees overreads). */
 static enum chap_status
@@ -363,11 +364,5 @@ chap_msg_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(chap_msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(chap_msg_suite(), NULL);
 }

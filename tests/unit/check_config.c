@@ -23,6 +23,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 #define MAX_REPORTS 64
 
@@ -992,11 +993,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(config_suite(), NULL);
 }

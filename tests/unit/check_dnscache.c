@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dnscache.h"
+#include "unit_util.h"
 
 static const uint64_t key[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
 
@@ -139,17 +140,11 @@ main(void)
 {
 	Suite *s = suite_create("dnscache");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_positive);
 	tcase_add_test(tc, test_ttls);
 	tcase_add_test(tc, test_bad_names);
 	tcase_add_test(tc, test_bound);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s, NULL);
 }

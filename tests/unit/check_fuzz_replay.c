@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
@@ -149,11 +151,5 @@ fuzz_replay_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(fuzz_replay_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(fuzz_replay_suite(), NULL);
 }

@@ -25,6 +25,7 @@
 #include "status.h"
 #include "util.h"
 #include "worker.h"
+#include "unit_util.h"
 
 /* How a worker of a generation behaves. */
 enum behaviour {
@@ -211,8 +212,12 @@ END_TEST
 
 START_TEST(start_accepts_then_stops)
 {
+	int fds = unit_open_fds();
+
 	ck_assert_int_eq(generation_slots(ctx.t), 12);
 	start(2);
+	/* The master holds one control socket per worker. */
+	ck_assert_int_eq(unit_open_fds(), fds + 2);
 	ck_assert_uint_eq(generation_current(ctx.t), 1);
 	ck_assert_int_eq(generation_size(ctx.t), 2);
 	ck_assert_int_eq(generation_count_ready(ctx.t), 2);
@@ -222,6 +227,7 @@ START_TEST(start_accepts_then_stops)
 	stop();
 	wait_heard(1, WORKER_CTL_STOP, 2);
 	ck_assert_int_eq(heard(1, WORKER_CTL_DRAIN), 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -251,6 +257,7 @@ START_TEST(reload_fails_when_a_worker_dies)
 {
 	const char *why = NULL;
 	uint64_t until;
+	int fds = unit_open_fds();
 
 	ctx.how[2] = DIE;
 	start(2);
@@ -273,9 +280,11 @@ START_TEST(reload_fails_when_a_worker_dies)
 	/* Not restarted: the dead ones are not in any position. */
 	ck_assert_uint_eq(generation_tick(ctx.t, util_now_ms()), UINT64_MAX);
 	ck_assert_int_eq(generation_running(ctx.t), 2);
+	ck_assert_int_eq(unit_open_fds(), fds + 2);
 	stop();
 	wait_heard(1, WORKER_CTL_STOP, 2);
 	ck_assert_int_eq(heard(1, WORKER_CTL_DRAIN), 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -283,6 +292,7 @@ START_TEST(reload_fails_when_not_ready_in_time)
 {
 	const char *why = NULL;
 	uint64_t until;
+	int fds = unit_open_fds();
 
 	ctx.how[2] = SILENT;
 	start(1);
@@ -299,16 +309,19 @@ START_TEST(reload_fails_when_not_ready_in_time)
 	/* Its worker is told to end now, and goes. */
 	ck_assert_int_eq(generation_abandon(ctx.t), 1);
 	until_running(1);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);
 	wait_heard(2, WORKER_CTL_DRAIN, 1);
 	ck_assert_int_eq(heard(2, WORKER_CTL_ACCEPT), 0);
 	ck_assert_uint_eq(generation_current(ctx.t), 1);
 	stop();
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
 START_TEST(crash_loop_backs_off)
 {
 	uint64_t until = util_now_ms() + 5000, delay = 0;
+	int fds = unit_open_fds();
 
 	ctx.how[1] = DIE;
 	generation_begin(ctx.t, 1, 5000, false);
@@ -326,6 +339,7 @@ START_TEST(crash_loop_backs_off)
 	ck_assert_uint_le(delay, 10000);
 	generation_stop(ctx.t, 0);
 	until_running(0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -350,11 +364,5 @@ generation_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(generation_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(generation_suite(), NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "happy.h"
 #include "socks5.h"
+#include "unit_util.h"
 
 static union sockaddr_any
 ip(const char *s)
@@ -1007,11 +1008,5 @@ happy_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(happy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(happy_suite(), NULL);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hosts.h"
+#include "unit_util.h"
 
 static const char *
 text_of(const union sockaddr_any *a, char *buf, size_t len)
@@ -196,8 +197,6 @@ main(void)
 {
 	Suite *s = suite_create("hosts");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_max);
@@ -205,9 +204,5 @@ main(void)
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_load);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s, NULL);
 }

@@ -52,10 +52,12 @@ START_TEST(start_opens_every_address)
 	const char *ips[] = { "127.0.0.1", "127.0.0.2" };
 	struct fake_conf fc;
 	struct listener_set a;
+	int fds = unit_open_fds();
 
 	conf(&fc, ips, 2);
 	ck_assert_int_eq(listener_set_open(&a, NULL, &fc.cfg), 0);
 	ck_assert_uint_eq(a.n, 2);
+	ck_assert_int_eq(unit_open_fds(), fds + 2);
 	ck_assert(fd_open(a.ls[0].fd) && fd_open(a.ls[1].fd));
 	ck_assert_int_ne(a.ls[0].fd, a.ls[1].fd);
 	/* Port 0 as configured, the kernel's port as bound. */
@@ -66,6 +68,7 @@ START_TEST(start_opens_every_address)
 	listener_set_close(&a);
 	ck_assert_int_eq(a.ls[0].fd, -1);
 	ck_assert_int_eq(a.ls[1].fd, -1);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	listener_set_free(&a);
 	ck_assert_ptr_null(a.ls);
 	ck_assert_uint_eq(a.n, 0);
@@ -78,7 +81,7 @@ START_TEST(reload_keeps_sockets_that_stay)
 	const char *after[] = { "127.0.0.2", "127.0.0.3", "127.0.0.1" };
 	struct fake_conf f1, f2;
 	struct listener_set a, b;
-	int kept_v1, dropped, kept_v2;
+	int kept_v1, dropped, kept_v2, fds = unit_open_fds();
 
 	conf(&f1, before, 3);
 	conf(&f2, after, 3);
@@ -87,7 +90,11 @@ START_TEST(reload_keeps_sockets_that_stay)
 	dropped = a.ls[1].fd;
 	kept_v2 = a.ls[2].fd;
 	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), 0);
-	/* The same sockets, matched by address, each taken once. */
+	/*
+	 * One new socket (127.0.0.3); the others are the same sockets,
+	 * matched by address, each taken once.
+	 */
+	ck_assert_int_eq(unit_open_fds(), fds + 4);
 	ck_assert_int_eq(b.ls[0].fd, kept_v2);
 	ck_assert_int_eq(b.ls[2].fd, kept_v1);
 	ck_assert_uint_eq(sockaddr_port(&b.ls[2].addr.sa),
@@ -101,9 +108,11 @@ START_TEST(reload_keeps_sockets_that_stay)
 	ck_assert(!fd_open(dropped));
 	ck_assert(fd_open(kept_v1) && fd_open(kept_v2));
 	ck_assert_int_eq(a.ls[0].fd, kept_v1);
+	ck_assert_int_eq(unit_open_fds(), fds + 3);
 	listener_set_free(&a);
 	listener_set_close(&b);
 	listener_set_free(&b);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
 
@@ -138,18 +147,21 @@ START_TEST(abandoned_reload_closes_only_its_own)
 	const char *after[] = { "127.0.0.1", "127.0.0.5" };
 	struct fake_conf f1, f2;
 	struct listener_set a, b;
-	int fresh;
+	int fresh, fds;
 
 	conf(&f1, before, 1);
 	conf(&f2, after, 2);
 	ck_assert_int_eq(listener_set_open(&a, NULL, &f1.cfg), 0);
+	fds = unit_open_fds();
 	ck_assert_int_eq(listener_set_open(&b, &a, &f2.cfg), 0);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);
 	fresh = b.ls[1].fd;
 	/* The new generation failed: what only it had closes. */
 	listener_set_close_dropped(&b, &a, false);
 	ck_assert(!fd_open(fresh));
 	ck_assert(fd_open(a.ls[0].fd));
 	ck_assert_int_eq(b.ls[0].fd, a.ls[0].fd);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	listener_set_free(&b);
 	listener_set_close(&a);
 	listener_set_free(&a);
@@ -173,11 +185,5 @@ listener_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(listener_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(listener_suite(), NULL);
 }

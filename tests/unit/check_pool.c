@@ -138,17 +138,11 @@ main(void)
 {
 	Suite *s = suite_create("pool");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipe_cap);
 	tcase_add_test(tc, test_pipe_not_empty);
 	tcase_add_test(tc, test_buffers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(s, NULL);
 }

@@ -20,19 +20,11 @@
 #include "quota.h"
 #include "unit_util.h"
 
-static union sockaddr_any
-sa(const char *ip)
-{
-	union sockaddr_any a;
-
-	ck_assert(sockaddr_parse_ip(ip, 1234, &a) == 0);
-	return a;
-}
-
 START_TEST(global_limit)
 {
 	struct quota *l = quota_new(2, 64);
-	union sockaddr_any a = sa("127.0.0.1"), b = sa("127.0.0.2");
+	union sockaddr_any a = unit_addr("127.0.0.1", 1234);
+	union sockaddr_any b = unit_addr("127.0.0.2", 1234);
 
 	ck_assert_ptr_nonnull(l);
 	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 3, 0, 32, 64), QUOTA_OK);
@@ -55,8 +47,9 @@ END_TEST
 START_TEST(per_client_across_slots)
 {
 	struct quota *l = quota_new(3, 64);
-	union sockaddr_any a = sa("192.0.2.1"), mapped = sa("::ffff:192.0.2.1");
-	union sockaddr_any b = sa("2001:db8::1");
+	union sockaddr_any a = unit_addr("192.0.2.1", 1234);
+	union sockaddr_any mapped = unit_addr("::ffff:192.0.2.1", 1234);
+	union sockaddr_any b = unit_addr("2001:db8::1", 1234);
 
 	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 2, 32, 64), QUOTA_OK);
 	/* The same client through a v4-mapped address, on another worker. */
@@ -100,7 +93,7 @@ END_TEST
 START_TEST(clear_slot)
 {
 	struct quota *l = quota_new(2, 16);
-	union sockaddr_any a = sa("10.0.0.1");
+	union sockaddr_any a = unit_addr("10.0.0.1", 1234);
 	int i;
 
 	for (i = 0; i < 5; i++)
@@ -129,7 +122,7 @@ START_TEST(recycle_stale_keys)
 
 		snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255,
 		    (i >> 8) & 255, i & 255);
-		a = sa(ip);
+		a = unit_addr(ip, 1234);
 		ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 10, 32, 64), QUOTA_OK);
 		quota_release_client(l, 0, &a.sa, 32, 64);
 	}
@@ -150,7 +143,7 @@ START_TEST(table_full)
 		enum quota_verdict v;
 
 		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
-		a = sa(ip);
+		a = unit_addr(ip, 1234);
 		v = quota_acquire_client(l, 0, &a.sa, 0, 0, 32, 64);
 		if (v == QUOTA_OK)
 			ok++;
@@ -167,7 +160,7 @@ START_TEST(table_full)
 		union sockaddr_any a;
 
 		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
-		a = sa(ip);
+		a = unit_addr(ip, 1234);
 		ck_assert_uint_eq(quota_client_count(l, &a.sa, 32, 64), 1);
 	}
 	quota_free(l);
@@ -178,7 +171,7 @@ END_TEST
 START_TEST(across_processes)
 {
 	struct quota *l = quota_new(2, 16);
-	union sockaddr_any a = sa("127.0.0.9");
+	union sockaddr_any a = unit_addr("127.0.0.9", 1234);
 	int status;
 	pid_t pid;
 
@@ -204,10 +197,12 @@ END_TEST
 START_TEST(client_prefixes)
 {
 	struct quota *l = quota_new(2, 64);
-	union sockaddr_any a = sa("2001:db8:1:2::1"), b = sa("2001:db8:1:2:ffff::9");
-	union sockaddr_any c = sa("2001:db8:1:3::1");
-	union sockaddr_any v4a = sa("192.0.2.1"), v4b = sa("192.0.2.200");
-	union sockaddr_any v4m = sa("::ffff:192.0.2.77");
+	union sockaddr_any a = unit_addr("2001:db8:1:2::1", 1234);
+	union sockaddr_any b = unit_addr("2001:db8:1:2:ffff::9", 1234);
+	union sockaddr_any c = unit_addr("2001:db8:1:3::1", 1234);
+	union sockaddr_any v4a = unit_addr("192.0.2.1", 1234);
+	union sockaddr_any v4b = unit_addr("192.0.2.200", 1234);
+	union sockaddr_any v4m = unit_addr("::ffff:192.0.2.77", 1234);
 
 	/* One /64, two addresses, two workers: one count. */
 	ck_assert_int_eq(quota_acquire_client(l, 0, &a.sa, 0, 2, 32, 64),
@@ -254,7 +249,7 @@ START_TEST(exact_under_race)
 
 	for (round = 0; round < ROUNDS; round++) {
 		struct quota *l = quota_new(NPROC, 64);
-		union sockaddr_any a = sa("2001:db8::5");
+		union sockaddr_any a = unit_addr("2001:db8::5", 1234);
 		int go[2], res[2], i, status;
 		int admitted = 0, uadmitted = 0;
 		pid_t pid[NPROC];
@@ -333,7 +328,8 @@ END_TEST
 START_TEST(killed_any_instant)
 {
 	struct quota *l = quota_new(3, 64);
-	union sockaddr_any a = sa("10.1.2.3"), b = sa("10.1.2.4");
+	union sockaddr_any a = unit_addr("10.1.2.3", 1234);
+	union sockaddr_any b = unit_addr("10.1.2.4", 1234);
 	int round, i;
 
 	ck_assert_ptr_nonnull(l);
@@ -392,7 +388,7 @@ END_TEST
 START_TEST(hostile_slot)
 {
 	struct quota *l = quota_new(2, 64);
-	union sockaddr_any a = sa("198.51.100.1");
+	union sockaddr_any a = unit_addr("198.51.100.1", 1234);
 	size_t len;
 	unsigned char *p;
 
@@ -454,11 +450,5 @@ quota_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(quota_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(quota_suite(), NULL);
 }

@@ -198,11 +198,5 @@ ratelimit_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(ratelimit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(ratelimit_suite(), NULL);
 }

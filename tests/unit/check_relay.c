@@ -43,38 +43,6 @@
 
 static struct ev_loop *loop;
 
-static void
-expire_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)revents;
-	*(bool *)w->data = true;
-	ev_break(l, EVBREAK_ONE);
-}
-
-/* Run until *count >= want or max_s pass; true if the count was reached. */
-static bool
-run_until(const int *count, int want, double max_s)
-{
-	bool expired = false;
-	ev_timer t;
-
-	ev_timer_init(&t, expire_cb, max_s, 0.);
-	t.data = &expired;
-	ev_timer_start(loop, &t);
-	while (*count < want && !expired)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &t);
-	return *count >= want;
-}
-
-static void
-run_for(double s)
-{
-	int never = 0;
-
-	(void)run_until(&never, 1, s);
-}
-
 /* Counts loop iterations: a relay with nothing to do must not spin. */
 static int iterations;
 
@@ -139,7 +107,7 @@ struct peer {
 	uint8_t head[64];		/* first bytes received */
 	bool eof;
 	int err;			/* errno of a failed read/send */
-	int events;			/* reads + EOF + errors, for run_until */
+	int events;			/* reads + EOF + errors, for unit_loop_until */
 };
 
 static void
@@ -301,6 +269,7 @@ struct done {
 
 /* The relay's own fds and the test's ends, for every test. */
 static int client_fd, remote_fd;
+static int fds_pairs;		/* open before make_pairs() */
 static struct peer cpeer, rpeer;
 static struct relay *relay;
 static struct done done;
@@ -331,6 +300,7 @@ make_pairs(bool tcp)
 {
 	int a, b;
 
+	fds_pairs = unit_open_fds();
 	if (tcp)
 		tcp_pair(&a, &client_fd);
 	else
@@ -435,12 +405,22 @@ assert_path(void)
 	}
 }
 
+/*
+ * The callback freed the relay and closed its fds: of what make_pairs()
+ * opened, only the peers' that the test has not closed stay open.
+ */
 static void
 assert_fds_closed_by_callback(void)
 {
 	ck_assert_ptr_null(relay);
 	ck_assert_int_eq(client_fd, -1);
 	ck_assert_int_eq(remote_fd, -1);
+	struct pool_stats ps;
+
+	pool_stats(&ps);
+	/* The pipes the relay gave back wait in the pool (its spares). */
+	ck_assert_int_eq(unit_open_fds(), fds_pairs + (cpeer.fd >= 0) +
+	    (rpeer.fd >= 0) + 2 * (int)ps.pipes_spare);
 }
 
 /* --- tests --------------------------------------------------------------- */
@@ -457,8 +437,9 @@ START_TEST(test_bulk)
 	peer_send(&rpeer, down, down_len, true);
 	peer_read(&cpeer, true);
 	peer_read(&rpeer, true);
-	ck_assert_msg(run_until(&done.calls, 1, 20.), "relay never finished: "
-	    "remote got %lu of %zu, client got %lu of %zu",
+	ck_assert_msg(unit_loop_until(loop, &done.calls, 1, 20.),
+	    "relay never finished: remote got %lu of %zu, "
+	    "client got %lu of %zu",
 	    (unsigned long)rpeer.in_bytes, up_len,
 	    (unsigned long)cpeer.in_bytes, down_len);
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
@@ -466,7 +447,7 @@ START_TEST(test_bulk)
 	ck_assert_uint_eq(done.st.bytes_down, down_len);
 	assert_fds_closed_by_callback();
 	/* What the relay wrote before closing still arrives, then EOF. */
-	ck_assert(run_until(&peer_ends, 2, 10.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 10.));
 	ck_assert_uint_eq(rpeer.in_bytes, up_len);
 	ck_assert_uint_eq(cpeer.in_bytes, down_len);
 	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, up, up_len));
@@ -493,11 +474,11 @@ START_TEST(test_no_pipe)
 	peer_send(&rpeer, NULL, 0, true);
 	peer_read(&cpeer, true);
 	peer_read(&rpeer, true);
-	ck_assert(run_until(&done.calls, 1, 20.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 20.));
 	pool_set_pipe_cap(256);
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, len);
-	ck_assert(run_until(&peer_ends, 2, 10.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 10.));
 	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, up, len));
 	pool_stats(&ps);
 	ck_assert_uint_eq(ps.pipes_peak, 0);
@@ -531,11 +512,11 @@ START_TEST(test_pending_first)
 	peer_send(&rpeer, NULL, 0, true);
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
-	ck_assert(run_until(&done.calls, 1, 10.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 10.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, plen + dlen);
 	ck_assert_uint_eq(done.st.bytes_down, 0);
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert_uint_eq(rpeer.in_bytes, plen + dlen);
 	ck_assert(rpeer.in_hash == hash_more(want, data, dlen));
 	free(pending);
@@ -556,7 +537,7 @@ START_TEST(test_half_close)
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
 	peer_send(&cpeer, (const uint8_t *)"ping", 4, true);
-	ck_assert(run_until(&peer_ends, 1, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 1, 5.));
 	ck_assert(rpeer.eof);
 	ck_assert_uint_eq(rpeer.in_bytes, 4);
 	ck_assert_mem_eq(rpeer.head, "ping", 4);
@@ -567,8 +548,8 @@ START_TEST(test_half_close)
 
 	/* The other direction still works after the half-close. */
 	peer_send(&rpeer, (const uint8_t *)"pong!", 5, false);
-	ck_assert(run_until(&cpeer.events, 1, 5.));
-	run_for(0.05);
+	ck_assert(unit_loop_until(loop, &cpeer.events, 1, 5.));
+	unit_loop_for(loop, 0.05);
 	ck_assert_uint_eq(cpeer.in_bytes, 5);
 	ck_assert_mem_eq(cpeer.head, "pong!", 5);
 	ck_assert(!cpeer.eof);
@@ -579,13 +560,13 @@ START_TEST(test_half_close)
 
 	/* Now the remote is done as well. */
 	ck_assert_int_eq(shutdown(rpeer.fd, SHUT_WR), 0);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_int_eq(done.err, 0);
 	ck_assert_uint_eq(done.st.bytes_up, 4);
 	ck_assert_uint_eq(done.st.bytes_down, 5);
 	assert_fds_closed_by_callback();
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert(cpeer.eof);
 	ck_assert_int_eq(cpeer.err, 0);
 }
@@ -621,7 +602,7 @@ START_TEST(test_backpressure)
 	peer_send(&cpeer, data, len, true);
 	peer_send(&rpeer, NULL, 0, true);
 	peer_read(&cpeer, true);
-	run_for(0.5);
+	unit_loop_for(loop, 0.5);
 	ck_assert(cpeer.blocked);
 	/*
 	 * On a busy machine the relay may still be filling the buffers:
@@ -629,7 +610,7 @@ START_TEST(test_backpressure)
 	 */
 	for (it = 0; it < 20; it++) {
 		stalled = cpeer.out_off;
-		run_for(0.3);
+		unit_loop_for(loop, 0.3);
 		if (cpeer.out_off == stalled)
 			break;
 	}
@@ -639,17 +620,17 @@ START_TEST(test_backpressure)
 	ck_assert_int_eq(done.calls, 0);
 
 	it = iterations;
-	run_for(0.3);
+	unit_loop_for(loop, 0.3);
 	ck_assert_uint_eq(cpeer.out_off, stalled);	/* still stuck */
 	ck_assert_msg(iterations - it < 30, "%d loop iterations while stalled",
 	    iterations - it);
 
 	peer_read(&rpeer, true);
-	ck_assert_msg(run_until(&done.calls, 1, 20.), "stuck at %lu bytes",
-	    (unsigned long)rpeer.in_bytes);
+	ck_assert_msg(unit_loop_until(loop, &done.calls, 1, 20.),
+	    "stuck at %lu bytes", (unsigned long)rpeer.in_bytes);
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, len);
-	ck_assert(run_until(&peer_ends, 2, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 2, 5.));
 	ck_assert_uint_eq(rpeer.in_bytes, len);
 	ck_assert(rpeer.in_hash == hash_more(HASH_INIT, data, len));
 	free(data);
@@ -685,20 +666,20 @@ START_TEST(test_reset)
 	start_relay(NULL, 0, 0);
 	peer_read(left, true);
 	if (_i != 2) {
-		run_for(0.05);
+		unit_loop_for(loop, 0.05);
 		abort_on_close(gone->fd);
 	} else {
 		peer_send(&cpeer, data, len, false);
-		run_for(0.05);
+		unit_loop_for(loop, 0.05);
 	}
 	peer_stop(gone);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, _i == 1 ? RELAY_END_RESET_CLIENT :
 	    RELAY_END_RESET_REMOTE);
 	ck_assert_msg(done.err == ECONNRESET || done.err == EPIPE,
 	    "err %d (%s)", done.err, strerror(done.err));
 	assert_fds_closed_by_callback();
-	ck_assert(run_until(&peer_ends, 1, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 1, 5.));
 	if (_i != 2) {
 		ck_assert_msg(left->err == ECONNRESET, "the other side got "
 		    "%s", left->eof ? "a clean EOF" : strerror(left->err));
@@ -739,18 +720,18 @@ START_TEST(test_reset_flushes_first)
 	/* Everything has left the sender (a reset would discard the rest). */
 	for (it = 0; it < 100 && (src->out_off < len || unsent(src->fd) > 0);
 	    it++)
-		run_for(0.05);
+		unit_loop_for(loop, 0.05);
 	ck_assert_uint_eq(src->out_off, len);
 	ck_assert_int_eq(unsent(src->fd), 0);
 	ck_assert_int_eq(done.calls, 0);
 	abort_on_close(src->fd);
 	peer_stop(src);
-	run_for(0.1);
+	unit_loop_for(loop, 0.1);
 	peer_read(dst, true);
-	ck_assert(run_until(&done.calls, 1, 10.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 10.));
 	ck_assert_int_eq(done.how, _i == 0 ? RELAY_END_RESET_REMOTE :
 	    RELAY_END_RESET_CLIENT);
-	ck_assert(run_until(&peer_ends, 1, 5.));
+	ck_assert(unit_loop_until(loop, &peer_ends, 1, 5.));
 	ck_assert_uint_eq(dst->in_bytes, len);
 	ck_assert(dst->in_hash == hash_more(HASH_INIT, data, len));
 	ck_assert_uint_eq(_i == 0 ? done.st.bytes_down : done.st.bytes_up,
@@ -769,7 +750,7 @@ START_TEST(test_idle)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	start_relay(NULL, 0, 1);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_IDLE);
 	ck_assert_msg(done.at - t0 >= 0.95 && done.at - t0 < 2.5,
 	    "idle after %.3f s", done.at - t0);
@@ -801,7 +782,7 @@ START_TEST(test_idle_reset_by_traffic)
 	peer_read(&rpeer, true);
 	ev_timer_init(&kick, send_byte_cb, 0.6, 0.);
 	ev_timer_start(loop, &kick);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ev_timer_stop(loop, &kick);
 	ck_assert_int_eq(done.how, RELAY_END_IDLE);
 	ck_assert_uint_eq(done.st.bytes_up, 1);
@@ -828,11 +809,12 @@ START_TEST(test_callback_keeps_relay)
 	ck_assert_int_eq(done.calls, 0);
 	peer_read(&rpeer, true);
 	peer_read(&cpeer, true);
-	ck_assert(run_until(&done.calls, 1, 5.));
+	ck_assert(unit_loop_until(loop, &done.calls, 1, 5.));
 	ck_assert_int_eq(done.how, RELAY_END_CLOSED);
 	ck_assert_uint_eq(done.st.bytes_up, 3);
 	ck_assert_uint_eq(done.st.bytes_down, 0);
-	run_for(1.3);		/* past the idle timeout: nothing fires */
+	/* Past the idle timeout: nothing fires. */
+	unit_loop_for(loop, 1.3);
 	ck_assert_int_eq(done.calls, 1);
 	relay_stats(relay, &st);
 	ck_assert_uint_eq(st.bytes_up, 3);
@@ -877,13 +859,7 @@ relay_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(relay_suite());
-	int failed;
-
 	/* splice(2) cannot be told not to raise it (relay.h). */
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(relay_suite(), NULL);
 }

@@ -322,31 +322,6 @@ expire_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_break(loop, EVBREAK_ONE);
 }
 
-/* Run until *count >= want or max_s pass; true if the count was reached. */
-static bool
-run_until(struct ev_loop *loop, const int *count, int want, double max_s)
-{
-	bool expired = false;
-	ev_timer t;
-
-	ev_timer_init(&t, expire_cb, max_s, 0.);
-	t.data = &expired;
-	ev_timer_start(loop, &t);
-	while (*count < want && !expired)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &t);
-	return *count >= want;
-}
-
-/* Run the loop for s seconds, whatever happens. */
-static void
-run_for(struct ev_loop *loop, double s)
-{
-	int never = 0;
-
-	(void)run_until(loop, &never, 1, s);
-}
-
 /*
  * Does the loop still hold active watchers besides the ones the test
  * stopped? ev_run() without flags returns as soon as none are left; the
@@ -418,15 +393,11 @@ static struct resolver *
 make_resolver_with(int timeout_ms, int tries, const char *hosts_file,
     size_t cache_entries)
 {
-	union sockaddr_any server;
+	union sockaddr_any server = unit_addr("127.0.0.1", srv.port);
 	struct resolver_options opt;
 	struct resolver *r;
 	char err[256] = "";
 
-	memset(&server, 0, sizeof(server));
-	server.sin.sin_family = AF_INET;
-	server.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	server.sin.sin_port = htons(srv.port);
 	memset(&opt, 0, sizeof(opt));
 	opt.servers = &server;
 	opt.n_servers = 1;
@@ -490,7 +461,7 @@ START_TEST(test_ipv4)
 
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &rc);
 	ck_assert_int_eq(rc.calls, 0);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert_int_eq(rc.st, RESOLVER_OK);
 	ck_assert(rc.had_res);
 	ck_assert_uint_eq(rc.res.n, 2);
@@ -498,7 +469,7 @@ START_TEST(test_ipv4)
 	assert_addr(&rc.res.addrs[1], AF_INET, "192.0.2.2");
 	ck_assert_uint_eq(rc.res.ttl, 60);
 	ck_assert(!reentered);
-	run_for(loop, 0.05);
+	unit_loop_for(loop, 0.05);
 	ck_assert_int_eq(rc.calls, 1);
 }
 END_TEST
@@ -508,7 +479,7 @@ START_TEST(test_ipv6)
 	struct rec rc = { 0 };
 
 	(void)lookup(res, "a.test", AF_INET6, rec_cb, &rc);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert_int_eq(rc.st, RESOLVER_OK);
 	ck_assert_uint_eq(rc.res.n, 2);
 	assert_addr(&rc.res.addrs[0], AF_INET6, "2001:db8::1");
@@ -525,7 +496,7 @@ START_TEST(test_parallel)
 	(void)lookup(res, "a.test", AF_INET6, rec_cb, &r6);
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &r4);
 	(void)lookup(res, "nx.test", AF_INET, rec_cb, &rn);
-	ck_assert(run_until(loop, &total_calls, 3, 3.));
+	ck_assert(unit_loop_until(loop, &total_calls, 3, 3.));
 	ck_assert_int_eq(r4.calls + r6.calls + rn.calls, 3);
 	ck_assert_int_eq(r4.st, RESOLVER_OK);
 	ck_assert_int_eq(r6.st, RESOLVER_OK);
@@ -540,7 +511,7 @@ START_TEST(test_nxdomain)
 	struct rec rc = { 0 };
 
 	(void)lookup(res, "nx.test", AF_INET, rec_cb, &rc);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert_int_eq(rc.st, RESOLVER_NOTFOUND);
 	ck_assert(!rc.had_res);
 	ck_assert_int_ge(srv.queries, 1);
@@ -553,12 +524,12 @@ START_TEST(test_nodata)
 	struct rec r6 = { 0 }, r4 = { 0 };
 
 	(void)lookup(res, "v4.test", AF_INET6, rec_cb, &r6);
-	ck_assert(run_until(loop, &r6.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &r6.calls, 1, 3.));
 	ck_assert_int_eq(r6.st, RESOLVER_NOTFOUND);
 	ck_assert(!r6.had_res);
 
 	(void)lookup(res, "v4.test", AF_INET, rec_cb, &r4);
-	ck_assert(run_until(loop, &r4.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &r4.calls, 1, 3.));
 	ck_assert_int_eq(r4.st, RESOLVER_OK);
 	ck_assert_uint_eq(r4.res.n, 1);
 	assert_addr(&r4.res.addrs[0], AF_INET, "192.0.2.10");
@@ -571,7 +542,7 @@ START_TEST(test_servfail)
 	struct rec rc = { 0 };
 
 	(void)lookup(res, "fail.test", AF_INET, rec_cb, &rc);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert_int_eq(rc.st, RESOLVER_FAIL);
 	ck_assert(!rc.had_res);
 }
@@ -584,7 +555,7 @@ START_TEST(test_many)
 	size_t i;
 
 	(void)lookup(res, "many.test", AF_INET, rec_cb, &rc);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert_int_eq(rc.st, RESOLVER_OK);
 	ck_assert_uint_eq(rc.res.n, RESOLVER_MAX_ADDRS);
 	for (i = 0; i < RESOLVER_MAX_ADDRS; i++) {
@@ -607,7 +578,7 @@ START_TEST(test_timeout)
 	ev_now_update(loop);
 	t0 = ev_now(loop);
 	(void)lookup(fast, "slow.test", AF_INET, rec_cb, &rc);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ev_now_update(loop);
 	ck_assert_int_eq(rc.st, RESOLVER_TIMEOUT);
 	ck_assert(!rc.had_res);
@@ -625,15 +596,15 @@ START_TEST(test_cancel)
 	struct resolver_query *q;
 
 	q = lookup(res, "delay.test", AF_INET, rec_cb, &rc);
-	run_for(loop, 0.02);
+	unit_loop_for(loop, 0.02);
 	ck_assert_int_ge(srv.queries, 1);
 	resolver_cancel(q);
 	/* The late answer comes and goes; the resolver carries on. */
-	run_for(loop, DNS_DELAY_S + 0.2);
+	unit_loop_for(loop, DNS_DELAY_S + 0.2);
 	ck_assert_int_ge(srv.answered, 1);
 	ck_assert_int_eq(rc.calls, 0);
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &other);
-	ck_assert(run_until(loop, &other.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &other.calls, 1, 3.));
 	ck_assert_int_eq(other.st, RESOLVER_OK);
 	ck_assert_int_eq(rc.calls, 0);
 }
@@ -653,57 +624,88 @@ START_TEST(test_cancel_ends_queries)
 
 	q6 = lookup(res, "slow.test", AF_INET6, rec_cb, &rc);
 	q4 = lookup(res, "slow.test", AF_INET, rec_cb, &rc);
-	run_for(loop, 0.05);
+	unit_loop_for(loop, 0.05);
 	ck_assert_int_ge(srv.queries, 2);
 	ck_assert_int_gt(unit_open_fds(), base);
 	resolver_cancel(q6);
-	run_for(loop, 0.02);
+	unit_loop_for(loop, 0.02);
 	/* One still waits: c-ares keeps asking. */
 	ck_assert_int_gt(unit_open_fds(), base);
 	resolver_cancel(q4);
 	ck_assert_int_eq(unit_open_fds(), base);
-	run_for(loop, 1.5);
+	unit_loop_for(loop, 1.5);
 	ck_assert_int_eq(rc.calls, 0);
 	ck_assert_int_eq(unit_open_fds(), base);
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &other);
-	ck_assert(run_until(loop, &other.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &other.calls, 1, 3.));
 	ck_assert_int_eq(other.st, RESOLVER_OK);
 }
 END_TEST
 
-/* Cancel before the loop ever ran: answers already parked are dropped. */
+/*
+ * Cancel before the loop ever ran: answers already parked are dropped,
+ * and the query sent for slow.test ends with its socket.
+ */
 START_TEST(test_cancel_immediate)
 {
 	struct rec rc = { 0 };
+	int fds = unit_open_fds();
 
 	resolver_cancel(lookup(res, "localhost", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "192.0.2.7", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "a.test", AF_INET, rec_cb, &rc));
 	resolver_cancel(lookup(res, "slow.test", AF_INET6, rec_cb, &rc));
-	run_for(loop, 0.2);
+	ck_assert_int_eq(unit_open_fds(), fds);
+	unit_loop_for(loop, 0.2);
 	ck_assert_int_eq(rc.calls, 0);
+	ck_assert_int_eq(unit_open_fds(), fds);
 }
 END_TEST
+
+/*
+ * The fixture's resolver replaced by a new one; the descriptors open
+ * without it, so that freeing the new one can be seen to close all it
+ * opened.
+ */
+static int
+renew_resolver(void)
+{
+	int fds;
+
+	resolver_free(res);
+	fds = unit_open_fds();
+	res = make_resolver(500, 2);
+	return fds;
+}
+
+/* The resolver is gone: it left no watcher on the loop. */
+static void
+assert_no_watchers(void)
+{
+	dns_stop(&srv);
+	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
+	dns_start(&srv, loop);	/* for teardown */
+}
 
 /* Freeing with lookups in every state: no callback, no leak, no watcher. */
 START_TEST(test_free_pending)
 {
 	struct rec rc = { 0 };
+	int fds = renew_resolver();
 
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET6, rec_cb, &rc);
-	run_for(loop, 0.02);	/* both on the wire */
+	unit_loop_for(loop, 0.02);	/* both on the wire */
 	(void)lookup(res, "localhost", AF_INET, rec_cb, &rc);	/* parked */
 	(void)lookup(res, "", AF_INET, rec_cb, &rc);	/* parked */
 	(void)lookup(res, "a.test", AF_INET, rec_cb, &rc);	/* just sent */
 	resolver_free(res);
 	res = NULL;
-	run_for(loop, DNS_DELAY_S + 0.1);
+	ck_assert_int_eq(unit_open_fds(), fds);
+	unit_loop_for(loop, DNS_DELAY_S + 0.1);
 	ck_assert_int_eq(rc.calls, 0);
-	dns_stop(&srv);
-	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
-	dns_start(&srv, loop);	/* for teardown */
+	assert_no_watchers();
 }
 END_TEST
 
@@ -723,20 +725,20 @@ free_cb(void *arg, enum resolver_status st, const struct resolver_result *r)
 START_TEST(test_free_from_callback)
 {
 	struct rec rc = { 0 };
+	int fds = renew_resolver();
 
 	(void)lookup(res, "slow.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "delay.test", AF_INET, rec_cb, &rc);
 	(void)lookup(res, "a.test", AF_INET, free_cb, res);
 	(void)lookup(res, "localhost", AF_INET6, rec_cb, &rc);
-	ck_assert(run_until(loop, &free_cb_calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &free_cb_calls, 1, 3.));
 	ck_assert_ptr_null(res);
-	run_for(loop, DNS_DELAY_S + 0.1);
+	ck_assert_int_eq(unit_open_fds(), fds);
+	unit_loop_for(loop, DNS_DELAY_S + 0.1);
 	ck_assert_int_eq(free_cb_calls, 1);
 	/* localhost may have been parked ahead of a.test; nothing else runs. */
 	ck_assert_int_le(rc.calls, 1);
-	dns_stop(&srv);
-	ck_assert_msg(loop_is_empty(loop, 2.), "resolver left watchers behind");
-	dns_start(&srv, loop);
+	assert_no_watchers();
 }
 END_TEST
 
@@ -764,7 +766,7 @@ START_TEST(test_lookup_from_callback)
 	struct chain c = { .r = res };
 
 	(void)lookup(res, "nx.test", AF_INET, chain_cb, &c);
-	ck_assert(run_until(loop, &c.second.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &c.second.calls, 1, 3.));
 	ck_assert_int_eq(c.first_calls, 1);
 	ck_assert_int_eq(c.second.st, RESOLVER_OK);
 	ck_assert(!reentered);
@@ -781,7 +783,7 @@ START_TEST(test_localhost)
 	(void)lookup(res, "localhost", AF_INET6, rec_cb, &rd);
 	/* Answered at once, but never inside resolver_lookup(). */
 	ck_assert_int_eq(total_calls, 0);
-	ck_assert(run_until(loop, &total_calls, 3, 3.));
+	ck_assert(unit_loop_until(loop, &total_calls, 3, 3.));
 	ck_assert(!reentered);
 	ck_assert_int_eq(r4.st, RESOLVER_OK);
 	ck_assert_uint_eq(r4.res.n, 1);
@@ -804,7 +806,7 @@ START_TEST(test_literal_deferred)
 
 	(void)lookup(res, "192.0.2.7", AF_INET, rec_cb, &rc);
 	ck_assert_int_eq(rc.calls, 0);
-	ck_assert(run_until(loop, &rc.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc.calls, 1, 3.));
 	ck_assert(!reentered);
 	ck_assert_int_eq(rc.st, RESOLVER_OK);
 	ck_assert_uint_eq(rc.res.n, 1);
@@ -821,7 +823,7 @@ lookup_wait(struct resolver *r, const char *name, int family,
 	memset(rc, 0, sizeof(*rc));
 	(void)lookup(r, name, family, rec_cb, rc);
 	ck_assert_int_eq(rc->calls, 0);
-	ck_assert(run_until(loop, &rc->calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &rc->calls, 1, 3.));
 	ck_assert(!reentered);
 }
 
@@ -953,9 +955,9 @@ START_TEST(test_invalid_name)
 	(void)lookup(res, "a.test", AF_UNIX, rec_cb, &fam);
 	/* Refused, but only from the loop. */
 	ck_assert_int_eq(empty.calls + longer.calls + fam.calls, 0);
-	ck_assert(run_until(loop, &empty.calls, 1, 3.));
-	ck_assert(run_until(loop, &longer.calls, 1, 3.));
-	ck_assert(run_until(loop, &fam.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &empty.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &longer.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &fam.calls, 1, 3.));
 	ck_assert_int_eq(empty.st, RESOLVER_FAIL);
 	ck_assert_int_eq(longer.st, RESOLVER_FAIL);
 	ck_assert_int_eq(fam.st, RESOLVER_FAIL);
@@ -966,7 +968,7 @@ START_TEST(test_invalid_name)
 	/* 253 characters is a legal name: asked, and not found. */
 	make_name(name, 253);
 	(void)lookup(res, name, AF_INET, rec_cb, &longest);
-	ck_assert(run_until(loop, &longest.calls, 1, 3.));
+	ck_assert(unit_loop_until(loop, &longest.calls, 1, 3.));
 	ck_assert_int_eq(longest.st, RESOLVER_NOTFOUND);
 	ck_assert_int_ge(srv.queries, 1);
 }
@@ -1034,11 +1036,5 @@ resolver_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(resolver_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(resolver_suite(), NULL);
 }

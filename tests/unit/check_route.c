@@ -11,22 +11,12 @@
 #include <check.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "route.h"
 #include "sockaddr.h"
 #include "unit_util.h"
-
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
 
 static const char *
 name(const union sockaddr_any *a)
@@ -38,13 +28,13 @@ name(const union sockaddr_any *a)
 
 START_TEST(test_source_v4)
 {
-	union sockaddr_any to = addr("127.0.0.1", 0), src;
+	union sockaddr_any to = unit_addr("127.0.0.1", 0), src;
 	int fds = unit_open_fds();
 
 	ck_assert_int_eq(route_source(&to, &src), 0);
 	ck_assert_str_eq(name(&src), "127.0.0.1:0");
 	/* a port in the destination changes nothing; the source has none */
-	to = addr("127.0.0.2", 8080);
+	to = unit_addr("127.0.0.2", 8080);
 	ck_assert_int_eq(route_source(&to, &src), 0);
 	ck_assert_int_eq(src.sa.sa_family, AF_INET);
 	ck_assert_uint_eq(sockaddr_port(&src.sa), 0);
@@ -69,7 +59,7 @@ END_TEST
 
 START_TEST(test_choose)
 {
-	union sockaddr_any v4 = addr("127.0.0.1", 53), bad;
+	union sockaddr_any v4 = unit_addr("127.0.0.1", 53), bad;
 	const union sockaddr_any *c[3];
 
 	memset(&bad, 0, sizeof(bad));
@@ -102,7 +92,7 @@ END_TEST
 /* The AAAA/A choice: `bad` stands for an answer with no route. */
 START_TEST(test_prefer)
 {
-	union sockaddr_any v4 = addr("127.0.0.1", 53), bad;
+	union sockaddr_any v4 = unit_addr("127.0.0.1", 53), bad;
 
 	memset(&bad, 0, sizeof(bad));
 	bad.sa.sa_family = AF_UNSPEC;
@@ -122,19 +112,19 @@ END_TEST
 
 START_TEST(test_source_v6)
 {
-	union sockaddr_any to = addr("::1", 0), src;
-	union sockaddr_any v6 = addr("::1", 53), v4;
+	union sockaddr_any to = unit_addr("::1", 0), src;
+	union sockaddr_any v6 = unit_addr("::1", 53), v4;
 	const union sockaddr_any *c[2] = { NULL, &v6 };
 
 	ck_assert_int_eq(route_source(&to, &src), 0);
 	ck_assert_str_eq(name(&src), "[::1]:0");
 	ck_assert_int_eq(route_choose(c, 2), 1);
 	/* both families reachable: the preference decides */
-	v4 = addr("127.0.0.1", 53);
+	v4 = unit_addr("127.0.0.1", 53);
 	ck_assert_int_eq(route_prefer(AF_INET6, &v6, &v4), AF_INET6);
 	ck_assert_int_eq(route_prefer(AF_INET, &v6, &v4), AF_INET);
 	/* an IPv4-mapped destination: the source comes back as IPv4 */
-	to = addr("::ffff:127.0.0.1", 0);
+	to = unit_addr("::ffff:127.0.0.1", 0);
 	ck_assert_int_eq(route_source(&to, &src), 0);
 	ck_assert_int_eq(src.sa.sa_family, AF_INET);
 	ck_assert_str_eq(name(&src), "127.0.0.1:0");
@@ -161,17 +151,7 @@ int
 main(void)
 {
 	bool ipv6 = unit_have_ipv6_loopback();
-	SRunner *sr = srunner_create(route_suite(ipv6));
-	int failed;
 
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (failed != 0)
-		return 1;
-	if (!ipv6) {
-		printf("SKIP: no IPv6 loopback: test_source_v6 not run\n");
-		return 77;
-	}
-	return 0;
+	return unit_run(route_suite(ipv6), ipv6 ? NULL :
+	    "no IPv6 loopback: test_source_v6 not run");
 }

@@ -7,10 +7,10 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sockaddr.h"
+#include "unit_util.h"
 
 /* Parse `s` as host:port and format it back. */
 static const char *
@@ -484,11 +484,5 @@ sockaddr_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(sockaddr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(sockaddr_suite(), NULL);
 }

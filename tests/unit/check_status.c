@@ -541,7 +541,7 @@ START_TEST(socket_answers_lines)
 	struct stat sb;
 	size_t len;
 	char *nl;
-	int fd;
+	int fd, fds = unit_open_fds();
 
 	ck_assert_ptr_nonnull(st);
 	srv = status_server_open(sock_path, st, err, sizeof(err));
@@ -572,6 +572,7 @@ START_TEST(socket_answers_lines)
 	/* A live socket is not taken over by a second server. */
 	ck_assert_ptr_null(status_server_open(sock_path, st, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	ck_assert_int_eq(unit_open_fds(), fds + 1);	/* the first server's */
 
 	/* A request line longer than any request: the connection closes. */
 	fd = sock_connect();
@@ -584,10 +585,12 @@ START_TEST(socket_answers_lines)
 	}
 	len = read_lines(srv, fd, buf, sizeof(buf), 1);
 	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(unit_open_fds(), fds + 2);	/* listener, ours */
 	close(fd);
 
 	status_server_close(srv);
 	ck_assert_int_eq(stat(sock_path, &sb), -1);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	status_free(st);
 }
 END_TEST
@@ -598,7 +601,7 @@ START_TEST(socket_stale_and_wrong_files)
 	struct status_server *srv;
 	struct sockaddr_un sun;
 	char err[256];
-	int fd;
+	int fd, fds = unit_open_fds();
 
 	ck_assert_ptr_nonnull(st);
 	/* A stale socket (nobody listens): replaced. */
@@ -612,6 +615,7 @@ START_TEST(socket_stale_and_wrong_files)
 	ck_assert_msg(srv != NULL, "%s", err);
 	/* The fds go, the file stays (a forked worker). */
 	status_server_forget(srv);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	ck_assert_int_eq(access(sock_path, F_OK), 0);
 	unlink(sock_path);
 
@@ -635,6 +639,8 @@ START_TEST(socket_stale_and_wrong_files)
 		    sizeof(err)));
 		ck_assert_ptr_nonnull(strstr(err, "too long"));
 	}
+	/* None of the refusals left anything open. */
+	ck_assert_int_eq(unit_open_fds(), fds);
 	status_server_close(NULL);
 	status_server_forget(NULL);
 	ck_assert_int_eq(status_server_pollfds(NULL, NULL, 0), 0);
@@ -669,11 +675,5 @@ status_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(status_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(status_suite(), NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "unit_util.h"
 
 START_TEST(test_escape_plain)
 {
@@ -120,11 +121,5 @@ text_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(text_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(text_suite(), NULL);
 }

@@ -10,7 +10,6 @@
  */
 #include "config_auto.h"
 
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,41 +27,10 @@
 #include "config.h"
 #include "socks5.h"
 #include "udp.h"
+#include "unit_util.h"
 
 static struct config cfg;
 static struct ev_loop *loop;
-
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
-
-static struct socks5_addr
-saddr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a = addr(ip, port);
-	struct socks5_addr s;
-
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&s, &a.sa), 0);
-	return s;
-}
-
-static struct socks5_addr
-sname(const char *name, uint16_t port)
-{
-	struct socks5_addr s;
-
-	memset(&s, 0, sizeof(s));
-	s.atyp = SOCKS5_ATYP_DOMAIN;
-	s.name_len = (uint8_t)strlen(name);
-	memcpy(s.u.name, name, s.name_len);
-	s.port = port;
-	return s;
-}
 
 /* ---------------------------------------------------------------- pure */
 
@@ -108,30 +76,10 @@ check_cb(void *arg, const struct sockaddr *sa)
 	return sockaddr_port(sa) != deny_port;
 }
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-/* Run the loop for `secs` (or until something breaks it). */
-static void
-run_for(double secs)
-{
-	ev_timer t;
-
-	ev_timer_init(&t, tick_cb, secs, 0.);
-	ev_timer_start(loop, &t);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &t);
-}
-
 static int
 udp_bound(const char *ip, union sockaddr_any *out)
 {
-	union sockaddr_any a = addr(ip, 0);
+	union sockaddr_any a = unit_addr(ip, 0);
 	socklen_t len = sizeof(*out);
 	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
@@ -154,7 +102,7 @@ recv_within(int fd, uint8_t *buf, size_t cap, double secs,
 
 		if (n >= 0)
 			return n;
-		run_for(0.01);
+		unit_loop_run(loop, 0.01);
 	}
 	return -1;
 }
@@ -164,7 +112,7 @@ static struct udp_assoc *
 start(const union sockaddr_any *cl, struct socks5_addr *req,
     struct socks5_addr *bnd, struct done_state *d, int with_check)
 {
-	union sockaddr_any local = addr("127.0.0.1", 1080);
+	union sockaddr_any local = unit_addr("127.0.0.1", 1080);
 	struct udp_params p;
 	struct udp_assoc *a;
 	uint8_t rep = 0xff;
@@ -220,14 +168,14 @@ teardown(void)
 START_TEST(test_echo)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
 	uint8_t buf[600], want[64];
 	int cfd = udp_bound("127.0.0.1", &cl);
 	int sfd = udp_bound("127.0.0.1", &srv);
-	int other;
+	int other, fds = unit_open_fds();
 	ssize_t n;
 	size_t h;
 
@@ -264,7 +212,7 @@ START_TEST(test_echo)
 	deny_port = 9;
 	dst.port = 9;
 	send_via(cfd, &bnd, 0, &dst, "denied");
-	run_for(0.3);
+	unit_loop_run(loop, 0.3);
 	n = recv(sfd, buf, sizeof(buf), 0);
 	ck_assert_int_eq(n, -1);
 	udp_stats(a, &st);
@@ -280,6 +228,7 @@ START_TEST(test_echo)
 	ck_assert_int_eq(checks, 2);
 	ck_assert_int_eq(d.called, 0);
 	udp_free(a);
+	ck_assert_int_eq(unit_open_fds(), fds + 1);	/* other */
 	close(cfd);
 	close(sfd);
 	close(other);
@@ -289,7 +238,7 @@ END_TEST
 START_TEST(test_filtering)
 {
 	union sockaddr_any cl, srv, from, stranger_a, same_a;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
@@ -298,7 +247,7 @@ START_TEST(test_filtering)
 	int sfd = udp_bound("127.0.0.1", &srv);
 	int same = udp_bound("127.0.0.1", &same_a);
 	int stranger = udp_bound("127.0.0.2", &stranger_a);
-	int mode;
+	int mode, fds = unit_open_fds();
 
 	for (mode = 0; mode < 2; mode++) {
 		cfg.udp.filtering = mode == 0 ? CONFIG_UDP_ADDRESS_DEPENDENT :
@@ -317,12 +266,13 @@ START_TEST(test_filtering)
 		if (mode == 1)
 			ck_assert_int_eq(recv_within(cfd, buf, sizeof(buf), 5,
 			    &from), 10 + 1);
-		run_for(0.2);
+		unit_loop_run(loop, 0.2);
 		ck_assert_int_eq(recv(cfd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 		udp_stats(a, &st);
 		ck_assert_uint_eq(st.drops[UDP_DROP_FILTERED], mode == 0 ? 1 : 0);
 		ck_assert_uint_eq(st.dgrams_down, mode == 0 ? 1 : 2);
 		udp_free(a);
+		ck_assert_int_eq(unit_open_fds(), fds);
 	}
 	close(cfd);
 	close(sfd);
@@ -334,7 +284,7 @@ END_TEST
 START_TEST(test_names_no_resolver)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_stats st;
 	struct udp_assoc *a;
@@ -345,14 +295,14 @@ START_TEST(test_names_no_resolver)
 	/* A name with no resolver: dropped as unresolved, and the port learnt. */
 	cfg.udp.filtering = CONFIG_UDP_ENDPOINT_INDEPENDENT;
 	a = start(&cl, &req, &bnd, &d, 0);
-	dst = sname("nowhere.test", 53);
+	dst = unit_sname("nowhere.test", 53);
 	send_via(cfd, &bnd, 0, &dst, "q");
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	udp_stats(a, &st);
 	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 1);
 	/* The failure is cached: asked again, dropped again at once. */
 	send_via(cfd, &bnd, 0, &dst, "q");
-	run_for(0.2);
+	unit_loop_run(loop, 0.2);
 	udp_stats(a, &st);
 	ck_assert_uint_eq(st.drops[UDP_DROP_RESOLVE], 2);
 	ck_assert_uint_eq(st.dgrams_up, 0);
@@ -367,13 +317,13 @@ END_TEST
 START_TEST(test_port_range_external)
 {
 	union sockaddr_any cl, srv, from;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd, dst;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst;
 	struct done_state d = { 0, UDP_END_IDLE };
 	struct udp_assoc *a[3];
 	uint8_t buf[600];
 	int cfd = udp_bound("127.0.0.1", &cl);
 	int sfd = udp_bound("127.0.0.1", &srv);
-	int i;
+	int i, fds = unit_open_fds();
 
 	cfg.udp.port_lo = 47100;
 	cfg.udp.port_hi = 47109;
@@ -395,6 +345,7 @@ START_TEST(test_port_range_external)
 	ck_assert_uint_le(sockaddr_port(&from.sa), 47109);
 	for (i = 0; i < 3; i++)
 		udp_free(a[i]);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close(cfd);
 	close(sfd);
 }
@@ -403,30 +354,33 @@ END_TEST
 START_TEST(test_idle)
 {
 	union sockaddr_any cl;
-	struct socks5_addr req = saddr("0.0.0.0", 0), bnd;
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd;
 	struct done_state d = { 0, UDP_END_ERROR };
 	struct udp_assoc *a;
 	int cfd = udp_bound("127.0.0.1", &cl);
+	int fds = unit_open_fds();
 
 	cfg.udp.idle_timeout_s = 1;
 	a = start(&cl, &req, &bnd, &d, 0);
-	run_for(5);
+	unit_loop_run(loop, 5);
 	ck_assert_int_eq(d.called, 1);
 	ck_assert_int_eq(d.how, UDP_END_IDLE);
 	udp_free(a);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	close(cfd);
 }
 END_TEST
 
 START_TEST(test_strict_refused)
 {
-	union sockaddr_any cl = addr("127.0.0.1", 40000), local;
-	struct socks5_addr req = sname("client.example", 1), bnd;
+	union sockaddr_any cl = unit_addr("127.0.0.1", 40000), local;
+	struct socks5_addr req = unit_sname("client.example", 1), bnd;
 	struct udp_params p;
 	uint8_t rep = 0;
+	int fds = unit_open_fds();
 
 	cfg.udp.strict_source = true;
-	local = addr("127.0.0.1", 1080);
+	local = unit_addr("127.0.0.1", 1080);
 	memset(&p, 0, sizeof(p));
 	p.loop = loop;
 	p.cfg = &cfg;
@@ -436,64 +390,19 @@ START_TEST(test_strict_refused)
 	p.done = done_cb;
 	ck_assert_ptr_null(udp_start(&p, &bnd, &rep));
 	ck_assert_int_eq(rep, SOCKS5_REP_ATYP_NOT_SUPPORTED);
+	ck_assert_int_eq(unit_open_fds(), fds);
 	udp_free(NULL);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- config */
 
-static char cfg_msgs[4096];
-static int cfg_errors;
-
-static void
-cfg_collect(void *arg, const char *file, int line, const char *msg)
-{
-	size_t len = strlen(cfg_msgs);
-
-	(void)arg;
-	(void)file;
-	snprintf(cfg_msgs + len, sizeof(cfg_msgs) - len, "%d: %s\n", line, msg);
-	if (strncmp(msg, "warning: ", 9) != 0)
-		cfg_errors++;
-}
-
-/* Load `text` after a minimal valid head; NULL when it had errors. */
-static struct config *
-cfg_load(const char *text)
-{
-	char path[] = "/tmp/sockeye-check-conf.XXXXXX";
-	const char *head = "listen = [ \"127.0.0.1:1080\" ];\n"
-	    "auth = { methods = [ \"none\" ]; };\n";
-	struct config *c;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cfg_msgs[0] = '\0';
-	cfg_errors = 0;
-	c = config_load(path, cfg_collect, NULL);
-	unlink(path);
-	return c;
-}
-
-static void
-cfg_expect_error(const char *text, const char *msg)
-{
-	struct config *c = cfg_load(text);
-
-	ck_assert_ptr_null(c);
-	ck_assert_msg(strstr(cfg_msgs, msg) != NULL, "want \"%s\", got: %s",
-	    msg, cfg_msgs);
-}
-
 START_TEST(test_config_udp)
 {
 	struct config *c;
 	char buf[SOCKADDR_STRLEN];
 
-	c = cfg_load("");
+	c = unit_cfg_load("");
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(c->udp.idle_timeout_s, 300);
 	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ADDRESS_DEPENDENT);
@@ -503,10 +412,10 @@ START_TEST(test_config_udp)
 	ck_assert_uint_eq(c->udp.port_hi, 0);
 	config_free(c);
 
-	c = cfg_load("udp = { idle_timeout_s = 0; filtering = "
+	c = unit_cfg_load("udp = { idle_timeout_s = 0; filtering = "
 	    "\"endpoint-independent\"; strict_source = true;\n"
 	    "  external_address = \"2001:db8::5\"; port_range = \"40000-40999\"; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_int_eq(c->udp.idle_timeout_s, 0);
 	ck_assert_int_eq(c->udp.filtering, CONFIG_UDP_ENDPOINT_INDEPENDENT);
 	ck_assert(c->udp.strict_source);
@@ -518,31 +427,32 @@ START_TEST(test_config_udp)
 	config_free(c);
 
 	/* One port is a range of one; "" is none. */
-	c = cfg_load("udp = { port_range = \"5000\"; external_address = \"\"; };\n");
-	ck_assert_msg(c != NULL, "%s", cfg_msgs);
+	c = unit_cfg_load("udp = { port_range = \"5000\"; "
+	    "external_address = \"\"; };\n");
+	ck_assert_msg(c != NULL, "%s", unit_cfg_msgs());
 	ck_assert_uint_eq(c->udp.port_lo, 5000);
 	ck_assert_uint_eq(c->udp.port_hi, 5000);
 	ck_assert(!c->udp.has_external);
 	config_free(c);
 
-	cfg_expect_error("udp = { idle_timeout_s = -1; };\n",
+	unit_cfg_refused("udp = { idle_timeout_s = -1; };\n",
 	    "3: 'udp.idle_timeout_s' must be between 0 and 86400");
-	cfg_expect_error("udp = { filtering = \"full-cone\"; };\n",
+	unit_cfg_refused("udp = { filtering = \"full-cone\"; };\n",
 	    "3: 'udp.filtering' must be \"address-dependent\" or "
 	    "\"endpoint-independent\", not \"full-cone\"");
-	cfg_expect_error("udp = { strict_source = \"yes\"; };\n",
+	unit_cfg_refused("udp = { strict_source = \"yes\"; };\n",
 	    "3: 'udp.strict_source' must be true or false");
-	cfg_expect_error("udp = { external_address = \"192.0.2.1:53\"; };\n",
+	unit_cfg_refused("udp = { external_address = \"192.0.2.1:53\"; };\n",
 	    "3: 'udp.external_address' must be \"\" or an IPv4 or IPv6 "
 	    "address, not \"192.0.2.1:53\"");
-	cfg_expect_error("udp = { port_range = \"0-10\"; };\n",
+	unit_cfg_refused("udp = { port_range = \"0-10\"; };\n",
 	    "3: 'udp.port_range' must be \"\", a port or a range such as "
 	    "\"40000-40999\", not \"0-10\"");
-	cfg_expect_error("udp = { port_range = \"2000-1000\"; };\n",
+	unit_cfg_refused("udp = { port_range = \"2000-1000\"; };\n",
 	    "'udp.port_range' must be");
-	cfg_expect_error("udp = { portrange = \"1000\"; };\n",
+	unit_cfg_refused("udp = { portrange = \"1000\"; };\n",
 	    "3: unknown key 'udp.portrange'");
-	cfg_expect_error("udp = 5;\n", "3: 'udp' must be a group");
+	unit_cfg_refused("udp = 5;\n", "3: 'udp' must be a group");
 }
 END_TEST
 
@@ -572,11 +482,5 @@ udp_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(udp_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(udp_suite(), NULL);
 }

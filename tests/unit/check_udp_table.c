@@ -18,47 +18,16 @@
 #include "config.h"
 #include "socks5.h"
 #include "udp_table.h"
-
-static union sockaddr_any
-addr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a;
-
-	ck_assert_int_eq(sockaddr_parse_ip(ip, port, &a), 0);
-	return a;
-}
-
-static struct socks5_addr
-saddr(const char *ip, uint16_t port)
-{
-	union sockaddr_any a = addr(ip, port);
-	struct socks5_addr s;
-
-	ck_assert_int_eq(socks5_addr_from_sockaddr(&s, &a.sa), 0);
-	return s;
-}
-
-static struct socks5_addr
-sname(const char *name, uint16_t port)
-{
-	struct socks5_addr s;
-
-	memset(&s, 0, sizeof(s));
-	s.atyp = SOCKS5_ATYP_DOMAIN;
-	s.name_len = (uint8_t)strlen(name);
-	memcpy(s.u.name, name, s.name_len);
-	s.port = port;
-	return s;
-}
+#include "unit_util.h"
 
 START_TEST(test_source_learn_first)
 {
 	struct udp_source src;
-	union sockaddr_any peer = addr("127.0.0.1", 40000);
-	union sockaddr_any a = addr("127.0.0.1", 5000);
-	union sockaddr_any b = addr("127.0.0.1", 5001);
-	union sockaddr_any other = addr("127.0.0.2", 5000);
-	struct socks5_addr req = saddr("0.0.0.0", 0);
+	union sockaddr_any peer = unit_addr("127.0.0.1", 40000);
+	union sockaddr_any a = unit_addr("127.0.0.1", 5000);
+	union sockaddr_any b = unit_addr("127.0.0.1", 5001);
+	union sockaddr_any other = unit_addr("127.0.0.2", 5000);
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0);
 
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 0);
@@ -80,42 +49,42 @@ END_TEST
 START_TEST(test_source_request_port)
 {
 	struct udp_source src;
-	union sockaddr_any peer = addr("127.0.0.1", 40000);
-	union sockaddr_any a = addr("127.0.0.1", 6000);
-	union sockaddr_any b = addr("127.0.0.1", 6001);
+	union sockaddr_any peer = unit_addr("127.0.0.1", 40000);
+	union sockaddr_any a = unit_addr("127.0.0.1", 6000);
+	union sockaddr_any b = unit_addr("127.0.0.1", 6001);
 	struct socks5_addr req;
 
 	/* 0.0.0.0:6000 (PySocks): the port is believed. */
-	req = saddr("0.0.0.0", 6000);
+	req = unit_saddr("0.0.0.0", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 6000);
 	ck_assert(udp_source_match(&src, &a.sa));
 	ck_assert(!udp_source_match(&src, &b.sa));
 	/* The client's own address with a port: believed. */
-	req = saddr("127.0.0.1", 6000);
+	req = unit_saddr("127.0.0.1", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 6000);
 	/* As an IP literal in a name, too. */
-	req = sname("127.0.0.1", 6000);
+	req = unit_sname("127.0.0.1", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 6000);
 	/* The destination by mistake (gost, glider, hysteria): learnt. */
-	req = saddr("192.0.2.7", 53);
+	req = unit_saddr("192.0.2.7", 53);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 0);
 	ck_assert(udp_source_match(&src, &a.sa));
 	/* A pre-NAT address, a name, an IPv6 address: the same. */
-	req = saddr("10.1.2.3", 6000);
+	req = unit_saddr("10.1.2.3", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 0);
-	req = sname("client.example", 6000);
+	req = unit_sname("client.example", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 0);
-	req = saddr("::", 6000);
+	req = unit_saddr("::", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert_uint_eq(src.port, 6000);
 	/* The IP is the TCP client's whatever the request said. */
-	req = saddr("127.0.0.2", 6000);
+	req = unit_saddr("127.0.0.2", 6000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert(sockaddr_equal_ip(&src.ip.sa, &peer.sa));
 }
@@ -124,27 +93,27 @@ END_TEST
 START_TEST(test_source_strict)
 {
 	struct udp_source src;
-	union sockaddr_any peer = addr("127.0.0.1", 40000);
-	union sockaddr_any two = addr("127.0.0.2", 7000);
-	union sockaddr_any one = addr("127.0.0.1", 7000);
+	union sockaddr_any peer = unit_addr("127.0.0.1", 40000);
+	union sockaddr_any two = unit_addr("127.0.0.2", 7000);
+	union sockaddr_any one = unit_addr("127.0.0.1", 7000);
 	struct socks5_addr req;
 
 	/* The RFC's letter: DST.ADDR and DST.PORT are the client's. */
-	req = saddr("127.0.0.2", 7000);
+	req = unit_saddr("127.0.0.2", 7000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET), 0);
 	ck_assert(udp_source_match(&src, &two.sa));
 	ck_assert(!udp_source_match(&src, &one.sa));
 	/* Zero: the TCP client's IP, the port learnt. */
-	req = saddr("0.0.0.0", 0);
+	req = unit_saddr("0.0.0.0", 0);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET), 0);
 	ck_assert(udp_source_match(&src, &one.sa));
 	ck_assert(!udp_source_match(&src, &two.sa));
 	ck_assert_uint_eq(src.port, 0);
 	/* Names and the other family cannot be sent from. */
-	req = sname("client.example", 7000);
+	req = unit_sname("client.example", 7000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET),
 	    SOCKS5_REP_ATYP_NOT_SUPPORTED);
-	req = saddr("2001:db8::1", 7000);
+	req = unit_saddr("2001:db8::1", 7000);
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, true, AF_INET),
 	    SOCKS5_REP_ATYP_NOT_SUPPORTED);
 }
@@ -153,10 +122,10 @@ END_TEST
 START_TEST(test_source_mapped)
 {
 	struct udp_source src;
-	union sockaddr_any peer = addr("::ffff:127.0.0.1", 40000);
-	union sockaddr_any a = addr("127.0.0.1", 5000);
-	union sockaddr_any m = addr("::ffff:127.0.0.1", 5000);
-	struct socks5_addr req = saddr("0.0.0.0", 0);
+	union sockaddr_any peer = unit_addr("::ffff:127.0.0.1", 40000);
+	union sockaddr_any a = unit_addr("127.0.0.1", 5000);
+	union sockaddr_any m = unit_addr("::ffff:127.0.0.1", 5000);
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0);
 
 	ck_assert_int_eq(udp_source_init(&src, &peer.sa, &req, false, AF_INET), 0);
 	ck_assert(udp_source_match(&src, &a.sa));
@@ -168,10 +137,10 @@ END_TEST
 START_TEST(test_map)
 {
 	static struct udp_map m;
-	union sockaddr_any a = addr("192.0.2.1", 53);
-	union sockaddr_any a2 = addr("192.0.2.1", 54);
-	union sockaddr_any b = addr("2001:db8::1", 53);
-	union sockaddr_any bm = addr("::ffff:192.0.2.1", 99);
+	union sockaddr_any a = unit_addr("192.0.2.1", 53);
+	union sockaddr_any a2 = unit_addr("192.0.2.1", 54);
+	union sockaddr_any b = unit_addr("2001:db8::1", 53);
+	union sockaddr_any bm = unit_addr("::ffff:192.0.2.1", 99);
 	uint8_t v = 0;
 	unsigned i, present = 0;
 
@@ -197,14 +166,14 @@ START_TEST(test_map)
 	 * at most its size, and the one just put is always there.
 	 */
 	for (i = 0; i < 5000; i++) {
-		union sockaddr_any x = addr("10.0.0.0", (uint16_t)(i + 1));
+		union sockaddr_any x = unit_addr("10.0.0.0", (uint16_t)(i + 1));
 
 		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
 		udp_map_put(&m, &x.sa, false, 1);
 		ck_assert(udp_map_get(&m, &x.sa, false, &v));
 	}
 	for (i = 0; i < 5000; i++) {
-		union sockaddr_any x = addr("10.0.0.0", 0);
+		union sockaddr_any x = unit_addr("10.0.0.0", 0);
 
 		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
 		if (udp_map_get(&m, &x.sa, false, &v))
@@ -218,7 +187,7 @@ END_TEST
 START_TEST(test_map_lru)
 {
 	static struct udp_map m;
-	union sockaddr_any keep = addr("198.51.100.1", 0);
+	union sockaddr_any keep = unit_addr("198.51.100.1", 0);
 	uint8_t v;
 	unsigned i;
 
@@ -226,7 +195,7 @@ START_TEST(test_map_lru)
 	udp_map_init(&m);
 	udp_map_put(&m, &keep.sa, false, 1);
 	for (i = 0; i < 20000; i++) {
-		union sockaddr_any x = addr("10.0.0.0", 0);
+		union sockaddr_any x = unit_addr("10.0.0.0", 0);
 
 		x.sin.sin_addr.s_addr = htonl(0x0a000000u + i);
 		udp_map_put(&m, &x.sa, false, 1);
@@ -238,9 +207,9 @@ END_TEST
 START_TEST(test_filter)
 {
 	static struct udp_map sent;
-	union sockaddr_any dst = addr("192.0.2.9", 53);
-	union sockaddr_any same_ip = addr("192.0.2.9", 5353);
-	union sockaddr_any other = addr("192.0.2.10", 53);
+	union sockaddr_any dst = unit_addr("192.0.2.9", 53);
+	union sockaddr_any same_ip = unit_addr("192.0.2.9", 5353);
+	union sockaddr_any other = unit_addr("192.0.2.10", 53);
 
 	udp_map_init(&sent);
 	ck_assert(udp_filter_allows(CONFIG_UDP_ENDPOINT_INDEPENDENT, &sent,
@@ -261,7 +230,7 @@ END_TEST
 START_TEST(test_names)
 {
 	static struct udp_names t;
-	union sockaddr_any a = addr("192.0.2.5", 0);
+	union sockaddr_any a = unit_addr("192.0.2.5", 0);
 	struct udp_name *e;
 
 	memset(&t, 0, sizeof(t));
@@ -298,7 +267,7 @@ END_TEST
 START_TEST(test_names_full)
 {
 	static struct udp_names t;
-	union sockaddr_any a = addr("192.0.2.5", 0);
+	union sockaddr_any a = unit_addr("192.0.2.5", 0);
 	struct udp_name *e, *victim = NULL;
 	char name[32];
 	int i;
@@ -348,11 +317,5 @@ udp_table_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(udp_table_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(udp_table_suite(), NULL);
 }

@@ -19,6 +19,7 @@
 
 #include "chap_msg.h"
 #include "userdb.h"
+#include "unit_util.h"
 
 #define MAX_REPORTS 64
 
@@ -755,11 +756,5 @@ userdb_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(userdb_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(userdb_suite(), NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "unit_util.h"
 
 START_TEST(test_fnv1a)
 {
@@ -108,11 +109,5 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(util_suite(), NULL);
 }

@@ -30,6 +30,7 @@
 #include "util.h"
 #include "vcache.h"
 #include "verifier.h"
+#include "unit_util.h"
 
 /* ------------------------------------------------------------------ */
 /* Cache                                                                */
@@ -204,29 +205,6 @@ done_cb(void *arg, enum userdb_result r)
 	last = r;
 }
 
-static void
-stop_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)t;
-	(void)revents;
-	ev_break(l, EVBREAK_ALL);
-}
-
-/* Run the loop until `want` callbacks happened or `secs` passed. */
-static void
-run_until(int want, double secs)
-{
-	ev_timer t;
-	double end = ev_time() + secs;
-
-	ev_timer_init(&t, stop_cb, 0.02, 0.);
-	while (calls < want && ev_time() < end) {
-		ev_timer_start(loop, &t);
-		ev_run(loop, EVRUN_ONCE);
-		ev_timer_stop(loop, &t);
-	}
-}
-
 START_TEST(test_verifier_results_and_cache)
 {
 	struct vcache *c = vcache_new(64, 60000);
@@ -238,7 +216,7 @@ START_TEST(test_verifier_results_and_cache)
 	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"pw", 2,
 	    NULL, done_cb, &calls, &job, &r), VERIFIER_PENDING);
 	ck_assert_ptr_nonnull(job);
-	run_until(1, 30);
+	ck_assert(unit_loop_until(loop, &calls, 1, 30));
 	ck_assert_int_eq(calls, 1);
 	ck_assert_int_eq(last, USERDB_OK);
 	/* Now cached: answered at once, no thread, no callback. */
@@ -251,23 +229,23 @@ START_TEST(test_verifier_results_and_cache)
 	/* Wrong password: never cached. */
 	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"px", 2,
 	    NULL, done_cb, &calls, &job, &r), VERIFIER_PENDING);
-	run_until(2, 30);
+	ck_assert(unit_loop_until(loop, &calls, 2, 30));
 	ck_assert_int_eq(last, USERDB_BAD_PASSWORD);
 	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"px", 2,
 	    NULL, done_cb, &calls, &job, &r), VERIFIER_PENDING);
-	run_until(3, 30);
+	ck_assert(unit_loop_until(loop, &calls, 3, 30));
 	ck_assert_int_eq(last, USERDB_BAD_PASSWORD);
 	/* Unknown user. */
 	ck_assert_int_eq(verifier_check(v, "nobody", (const uint8_t *)"pw", 2,
 	    NULL, done_cb, &calls, &job, &r), VERIFIER_PENDING);
-	run_until(4, 30);
+	ck_assert(unit_loop_until(loop, &calls, 4, 30));
 	ck_assert_int_eq(last, USERDB_NO_USER);
 	ck_assert_uint_eq(verifier_pending(v), 0);
 	/* After a flush (reload) it goes to a thread again. */
 	vcache_flush(c);
 	ck_assert_int_eq(verifier_check(v, "fast", (const uint8_t *)"pw", 2,
 	    NULL, done_cb, &calls, &job, &r), VERIFIER_PENDING);
-	run_until(5, 30);
+	ck_assert(unit_loop_until(loop, &calls, 5, 30));
 	ck_assert_int_eq(last, USERDB_OK);
 	verifier_free(v);
 	vcache_free(c);
@@ -294,7 +272,7 @@ START_TEST(test_verifier_cancel)
 		double end = ev_time() + 60;
 
 		while (verifier_pending(v) > 0 && ev_time() < end)
-			run_until(1, 0.05);
+			unit_loop_for(loop, 0.05);
 	}
 	ck_assert_uint_eq(verifier_pending(v), 0);
 	ck_assert_int_eq(calls, 0);
@@ -333,7 +311,7 @@ START_TEST(test_verifier_full_queue_parks)
 	    NULL, done_cb, &calls, &j4, &r), VERIFIER_PENDING);
 	ck_assert_uint_eq(verifier_parked(v), 1);
 	/* Every one is answered, and answered right. */
-	run_until(3, 60);
+	ck_assert(unit_loop_until(loop, &calls, 3, 60));
 	ck_assert_int_eq(calls, 3);
 	ck_assert_int_eq(last, USERDB_OK);
 	ck_assert_uint_eq(verifier_pending(v), 0);
@@ -403,7 +381,7 @@ START_TEST(test_verifier_per_source_cap)
 	    (struct sockaddr *)&b, order_cb, (void *)(intptr_t)9, &j, &r),
 	    VERIFIER_PENDING);
 	ck_assert_uint_eq(verifier_parked(v), 3);
-	run_until(5, 60);
+	ck_assert(unit_loop_until(loop, &calls, 5, 60));
 	ck_assert_int_eq(calls, 5);
 	/* a's first, then b's (queued behind it only), then a's rest. */
 	ck_assert_int_eq(order[0], 1);
@@ -485,7 +463,7 @@ START_TEST(test_verifier_parked_cache_hit)
 	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)3, &j, &r),
 	    VERIFIER_PENDING);
 	ck_assert_uint_eq(verifier_parked(v), 2);
-	run_until(3, 60);
+	ck_assert(unit_loop_until(loop, &calls, 3, 60));
 	ck_assert_int_eq(calls, 3);
 	ck_assert_int_eq(order[0], 1);
 	ck_assert_int_eq(results[0], USERDB_OK);
@@ -541,7 +519,7 @@ START_TEST(test_verifier_held_back_turns)
 		    (const uint8_t *)"px", 2, (struct sockaddr *)&a, stamp_cb,
 		    NULL, &j, &r), VERIFIER_PENDING);
 	ck_assert_uint_eq(verifier_parked(v), 2);
-	run_until(3, 60);
+	ck_assert(unit_loop_until(loop, &calls, 3, 60));
 	ck_assert_int_eq(calls, 3);
 	/* The first was under way already; the others took turns. */
 	ck_assert_double_ge(stamps[1] - t0, FAILTAB_BASE_MS / 1000.);
@@ -599,11 +577,5 @@ vcache_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(vcache_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return unit_run(vcache_suite(), NULL);
 }
