@@ -11,15 +11,18 @@
  *        client's port known, filtering, access check (cached)
  *          -> [hdr naming the remote|payload] to the client from rfd
  *
- * Datagrams are received into one buffer shared by every association of
+ * Datagrams are received into buffers shared by every association of
  * the worker (the loop is single-threaded and nothing here waits with a
- * datagram in it, except the few copied into the pending queue), so an
+ * datagram in them, except the few copied into the pending queue), so an
  * association costs its struct, not 64 KiB of buffer. The outbound
- * direction receives the payload UDP_ROOM bytes into the buffer, leaving
+ * direction receives the payload UDP_ROOM bytes into a buffer, leaving
  * room to write the header in front of it without a copy.
  *
- * Each readable socket is read at most UDP_BATCH times per wake-up, so
- * one busy association cannot starve the rest of the worker's loop.
+ * A readable socket is read UDP_MMSG datagrams at a time (recvmmsg(2)),
+ * and what they produce is sent UDP_MMSG at a time (sendmmsg(2)) before
+ * the next read: two system calls for up to UDP_MMSG datagrams instead
+ * of 2 * UDP_MMSG. Each socket is read at most UDP_BATCH datagrams per
+ * wake-up, so one busy association cannot starve the rest of the loop.
  */
 #include "config_auto.h"
 
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #pragma GCC diagnostic push
@@ -50,8 +54,9 @@
 #define UDP_MEMINFO_DROPS 8
 #define UDP_MEMINFO_VARS 9
 
-/* Datagrams read per socket per wake-up. */
+/* Datagrams read per socket per wake-up, and per recvmmsg(2) call. */
 #define UDP_BATCH 64
+#define UDP_MMSG 16
 /* Datagrams (and their bytes) an association may hold for names. */
 #define UDP_PENDING_MAX 16
 #define UDP_PENDING_BYTES (64 * 1024)
@@ -63,7 +68,27 @@
 /* After an outbound socket could not be made, wait before trying again. */
 #define UDP_RETRY_S 1.0
 
-static uint8_t udp_buf[UDP_ROOM + UDP_DGRAM_MAX];
+/*
+ * One buffer per datagram of a recvmmsg(2) call. The kernel writes only
+ * what arrives, so small datagrams keep a page of each resident.
+ */
+static uint8_t udp_buf[UDP_MMSG][UDP_ROOM + UDP_DGRAM_MAX];
+
+/*
+ * Datagrams to send once the batch they came in has been read: each
+ * refers to one of udp_buf's buffers (or, for a name answered at once,
+ * is sent straight away instead). All are of one association.
+ */
+struct udp_out {
+	int fd;
+	bool down;			/* to the client (else to a remote) */
+	union sockaddr_any to;
+	struct iovec iov;
+	size_t payload;			/* bytes counted in the statistics */
+};
+static struct udp_out udp_outq[UDP_MMSG];
+static size_t udp_nout;
+static bool udp_batching;
 
 static const char *const drop_names[UDP_DROP_MAX] = {
 	[UDP_DROP_SOURCE] = "source",
@@ -252,12 +277,106 @@ allowed(struct udp_assoc *a, const struct sockaddr *sa)
 	return v == 1;
 }
 
-/* A payload for an IP destination (with port): check and send. */
+/* A datagram relayed: count it. */
 static void
-send_up(struct udp_assoc *a, union sockaddr_any *dst, const uint8_t *data,
-    size_t len)
+sent(struct udp_assoc *a, const struct udp_out *o)
+{
+	if (o->down) {
+		a->st.dgrams_down++;
+		a->st.bytes_down += o->payload;
+	} else {
+		a->st.dgrams_up++;
+		a->st.bytes_up += o->payload;
+		udp_map_put(&a->sent, &o->to.sa, false, 1);
+	}
+	a->last = ev_now(a->loop);
+}
+
+static void
+send_failed(struct udp_assoc *a, const struct udp_out *o)
+{
+	drop(a, o->down ? UDP_DROP_SEND_DOWN : UDP_DROP_SEND_UP);
+}
+
+/*
+ * Send the queued datagrams, a sendmmsg(2) call for each run of them on
+ * one socket. A datagram that fails is dropped, as sendto's would be;
+ * when the socket's buffer is full, so is the rest of its run.
+ */
+static void
+flush(struct udp_assoc *a)
+{
+	struct mmsghdr m[UDP_MMSG];
+	size_t i = 0, j, k, n = udp_nout;
+
+	udp_nout = 0;
+	while (i < n) {
+		int fd = udp_outq[i].fd, r;
+
+		for (j = i; j < n && udp_outq[j].fd == fd; j++) {
+			memset(&m[j - i], 0, sizeof(m[0]));
+			m[j - i].msg_hdr.msg_name = &udp_outq[j].to.sa;
+			m[j - i].msg_hdr.msg_namelen =
+			    sockaddr_len(&udp_outq[j].to.sa);
+			m[j - i].msg_hdr.msg_iov = &udp_outq[j].iov;
+			m[j - i].msg_hdr.msg_iovlen = 1;
+		}
+		for (k = 0; i + k < j;) {
+			r = sendmmsg(fd, &m[k], (unsigned)(j - i - k), 0);
+			if (r > 0) {
+				for (; r > 0; r--, k++) {
+					const struct udp_out *o = &udp_outq[i + k];
+
+					if (m[k].msg_len == o->iov.iov_len)
+						sent(a, o);
+					else
+						send_failed(a, o);
+				}
+				continue;
+			}
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1 && (errno == EAGAIN || errno == ENOBUFS)) {
+				for (; i + k < j; k++)
+					send_failed(a, &udp_outq[i + k]);
+				break;
+			}
+			/* This datagram's own error (EMSGSIZE, EPERM, ...). */
+			send_failed(a, &udp_outq[i + k]);
+			k++;
+		}
+		i = j;
+	}
+}
+
+/* Send a datagram now, or queue it while a batch is being read. */
+static void
+out(struct udp_assoc *a, struct udp_out *o, bool now)
 {
 	ssize_t n;
+
+	if (udp_batching && !now) {
+		BUG_ON(udp_nout == UDP_MMSG);
+		udp_outq[udp_nout++] = *o;
+		return;
+	}
+	n = sendto(o->fd, o->iov.iov_base, o->iov.iov_len, 0, &o->to.sa,
+	    sockaddr_len(&o->to.sa));
+	if (n == (ssize_t)o->iov.iov_len)
+		sent(a, o);
+	else
+		send_failed(a, o);
+}
+
+/*
+ * A payload for an IP destination (with port): check and send. `now`:
+ * send it at once (data does not stay valid until the batch is sent).
+ */
+static void
+send_up(struct udp_assoc *a, union sockaddr_any *dst, const uint8_t *data,
+    size_t len, bool now)
+{
+	struct udp_out o;
 	int fd;
 
 	sockaddr_unmap(dst);
@@ -270,15 +389,13 @@ send_up(struct udp_assoc *a, union sockaddr_any *dst, const uint8_t *data,
 		drop(a, UDP_DROP_SEND_UP);
 		return;
 	}
-	n = sendto(fd, data, len, 0, &dst->sa, sockaddr_len(&dst->sa));
-	if (n != (ssize_t)len) {
-		drop(a, UDP_DROP_SEND_UP);
-		return;
-	}
-	a->st.dgrams_up++;
-	a->st.bytes_up += len;
-	a->last = ev_now(a->loop);
-	udp_map_put(&a->sent, &dst->sa, false, 1);
+	o.fd = fd;
+	o.down = false;
+	o.to = *dst;
+	o.iov.iov_base = (void *)(uintptr_t)data;
+	o.iov.iov_len = len;
+	o.payload = len;
+	out(a, &o, now);
 }
 
 static void
@@ -326,7 +443,7 @@ name_resolved(struct udp_assoc *a, int idx)
 			union sockaddr_any dst = e->addr;
 
 			sockaddr_set_port(&dst.sa, p->port);
-			send_up(a, &dst, p->data, p->len);
+			send_up(a, &dst, p->data, p->len, true);
 		} else {
 			drop(a, UDP_DROP_RESOLVE);
 		}
@@ -391,7 +508,7 @@ send_up_name(struct udp_assoc *a, const char *name, uint16_t port,
 		union sockaddr_any dst = e->addr;
 
 		sockaddr_set_port(&dst.sa, port);
-		send_up(a, &dst, data, len);
+		send_up(a, &dst, data, len, false);
 		return;
 	}
 	if (e != NULL && e->state == UDP_NAME_FAILED) {
@@ -429,11 +546,11 @@ send_up_name(struct udp_assoc *a, const char *name, uint16_t port,
 	a->pend_bytes += len;
 }
 
-/* One datagram (n bytes in udp_buf) that arrived at the relay socket. */
+/* One datagram (n bytes at buf) that arrived at the relay socket. */
 static void
-from_client(struct udp_assoc *a, size_t n, union sockaddr_any *peer)
+from_client(struct udp_assoc *a, uint8_t *buf, size_t n,
+    union sockaddr_any *peer)
 {
-	const uint8_t *buf = udp_buf;
 	const struct sockaddr *from = &peer->sa;
 	struct socks5_udp_header h;
 	union sockaddr_any dst;
@@ -470,54 +587,18 @@ from_client(struct udp_assoc *a, size_t n, union sockaddr_any *peer)
 		drop(a, UDP_DROP_MALFORMED);
 		return;
 	}
-	send_up(a, &dst, buf + used, n - used);
+	send_up(a, &dst, buf + used, n - used, false);
 }
 
-/*
- * Read datagrams from fd into buf (size bytes), handing each to `got`
- * with its length and source: at most UDP_BATCH, fewer when the socket
- * runs dry (or fails) first.
- */
+/* One datagram (n bytes at buf, room in front) from a remote: to the client. */
 static void
-read_batch(struct udp_assoc *a, int fd, uint8_t *buf, size_t size,
-    void (*got)(struct udp_assoc *, size_t, union sockaddr_any *))
+to_client(struct udp_assoc *a, uint8_t *buf, size_t n,
+    union sockaddr_any *from)
 {
-	int i;
-
-	for (i = 0; i < UDP_BATCH; i++) {
-		union sockaddr_any from;
-		socklen_t flen = sizeof(from);
-		ssize_t n;
-
-		memset(&from, 0, sizeof(from));
-		n = recvfrom(fd, buf, size, 0, &from.sa, &flen);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			/* EAGAIN, or an error that the read consumed. */
-			return;
-		}
-		got(a, (size_t)n, &from);
-	}
-}
-
-static void
-udp_up_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-	(void)loop;
-	(void)revents;
-	read_batch(io->data, io->fd, udp_buf, sizeof(udp_buf), from_client);
-}
-
-/* One datagram that arrived at an outbound socket: to the client. */
-static void
-to_client(struct udp_assoc *a, size_t n, union sockaddr_any *from)
-{
-	union sockaddr_any client;
 	struct socks5_addr src;
+	struct udp_out o;
 	uint8_t hdr[UDP_ROOM];
 	size_t hlen;
-	ssize_t w;
 
 	sockaddr_unmap(from);
 	if (a->src.port == 0) {
@@ -534,18 +615,71 @@ to_client(struct udp_assoc *a, size_t n, union sockaddr_any *from)
 		drop(a, UDP_DROP_FILTERED);
 		return;
 	}
-	memcpy(udp_buf + UDP_ROOM - hlen, hdr, hlen);
-	client = a->src.ip;
-	sockaddr_set_port(&client.sa, a->src.port);
-	w = sendto(a->rfd, udp_buf + UDP_ROOM - hlen, hlen + n, 0, &client.sa,
-	    sockaddr_len(&client.sa));
-	if (w != (ssize_t)(hlen + n)) {
-		drop(a, UDP_DROP_SEND_DOWN);
-		return;
+	memcpy(buf - hlen, hdr, hlen);
+	o.fd = a->rfd;
+	o.down = true;
+	o.to = a->src.ip;
+	sockaddr_set_port(&o.to.sa, a->src.port);
+	o.iov.iov_base = buf - hlen;
+	o.iov.iov_len = hlen + n;
+	o.payload = n;
+	out(a, &o, false);
+}
+
+/*
+ * Read datagrams from fd, UDP_MMSG at a time, each into its own buffer
+ * `off` bytes in, handing each to `got` with its length and source, and
+ * send what they produced before reading more: at most UDP_BATCH, fewer
+ * when the socket runs dry (or fails) first.
+ */
+static void
+read_batch(struct udp_assoc *a, int fd, size_t off,
+    void (*got)(struct udp_assoc *, uint8_t *, size_t, union sockaddr_any *))
+{
+	struct mmsghdr m[UDP_MMSG];
+	struct iovec iov[UDP_MMSG];
+	union sockaddr_any from[UDP_MMSG];
+	int total = 0, r, i;
+
+	while (total < UDP_BATCH) {
+		for (i = 0; i < UDP_MMSG; i++) {
+			iov[i].iov_base = udp_buf[i] + off;
+			iov[i].iov_len = sizeof(udp_buf[i]) - off;
+			memset(&m[i], 0, sizeof(m[i]));
+			m[i].msg_hdr.msg_name = &from[i];
+			m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(fd, m, UDP_MMSG, MSG_DONTWAIT, NULL);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;	/* EAGAIN, or an error that the read consumed */
+		udp_batching = true;
+		for (i = 0; i < r; i++) {
+			union sockaddr_any *f = &from[i];
+
+			/* Zero what the kernel did not write, as recvfrom's caller did. */
+			if (m[i].msg_hdr.msg_namelen < sizeof(*f))
+				memset((uint8_t *)f + m[i].msg_hdr.msg_namelen,
+				    0, sizeof(*f) - m[i].msg_hdr.msg_namelen);
+			got(a, udp_buf[i] + off, m[i].msg_len, f);
+		}
+		udp_batching = false;
+		flush(a);
+		total += r;
+		if (r < UDP_MMSG)
+			return;	/* the socket ran dry */
 	}
-	a->st.dgrams_down++;
-	a->st.bytes_down += n;
-	a->last = ev_now(a->loop);
+}
+
+static void
+udp_up_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	(void)loop;
+	(void)revents;
+	read_batch(io->data, io->fd, 0, from_client);
 }
 
 /* The payload lands UDP_ROOM bytes in, leaving room for the header. */
@@ -554,8 +688,7 @@ udp_down_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)loop;
 	(void)revents;
-	read_batch(io->data, io->fd, udp_buf + UDP_ROOM, UDP_DGRAM_MAX,
-	    to_client);
+	read_batch(io->data, io->fd, UDP_ROOM, to_client);
 }
 
 static void

@@ -235,6 +235,74 @@ START_TEST(test_echo)
 }
 END_TEST
 
+/*
+ * Datagrams that arrive together are read and sent in batches: every one
+ * arrives, in order, and one that cannot be sent (a broadcast address,
+ * refused without SO_BROADCAST) is dropped alone, not its neighbours.
+ */
+START_TEST(test_batch)
+{
+	union sockaddr_any cl, srv, from, bcast = unit_addr("255.255.255.255", 9);
+	struct socks5_addr req = unit_saddr("0.0.0.0", 0), bnd, dst, bad;
+	struct done_state d = { 0, UDP_END_IDLE };
+	struct udp_stats st;
+	struct udp_assoc *a;
+	uint8_t buf[600], want[64];
+	char p[16];
+	int cfd = udp_bound("127.0.0.1", &cl);
+	int sfd = udp_bound("127.0.0.1", &srv);
+	int i, good = 0, fds = unit_open_fds();
+	ssize_t n;
+	size_t h;
+
+	a = start(&cl, &req, &bnd, &d, 0);
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&dst, &srv.sa), 0);
+	ck_assert_int_eq(socks5_addr_from_sockaddr(&bad, &bcast.sa), 0);
+	/* 40 datagrams queued before the relay reads any: 3 batches. */
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "up%02d", i);
+		send_via(cfd, &bnd, 0, i % 7 == 3 ? &bad : &dst, p);
+	}
+	for (i = 0; i < 40; i++) {
+		if (i % 7 == 3)
+			continue;
+		snprintf(p, sizeof(p), "up%02d", i);
+		n = recv_within(sfd, buf, sizeof(buf), 5, &from);
+		ck_assert_int_eq(n, 4);
+		ck_assert(memcmp(buf, p, 4) == 0);
+		good++;
+	}
+	udp_stats(a, &st);
+	ck_assert_uint_eq(st.dgrams_up, (uint64_t)good);
+	ck_assert_uint_eq(st.bytes_up, (uint64_t)good * 4);
+	ck_assert_uint_eq(st.drops[UDP_DROP_SEND_UP], 40 - (uint64_t)good);
+	/* 40 answers, all wrapped, in order. */
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "dn%02d", i);
+		ck_assert_int_eq(sendto(sfd, p, 4, 0, &from.sa,
+		    sockaddr_len(&from.sa)), 4);
+	}
+	h = socks5_encode_udp_header(want, sizeof(want), 0, &dst);
+	for (i = 0; i < 40; i++) {
+		union sockaddr_any f;
+
+		snprintf(p, sizeof(p), "dn%02d", i);
+		n = recv_within(cfd, buf, sizeof(buf), 5, &f);
+		ck_assert_int_eq(n, (ssize_t)(h + 4));
+		ck_assert(memcmp(buf, want, h) == 0);
+		ck_assert(memcmp(buf + h, p, 4) == 0);
+	}
+	udp_stats(a, &st);
+	ck_assert_uint_eq(st.dgrams_down, 40);
+	ck_assert_uint_eq(st.bytes_down, 160);
+	ck_assert_uint_eq(st.drops[UDP_DROP_SEND_DOWN], 0);
+	udp_free(a);
+	ck_assert_int_eq(unit_open_fds(), fds);
+	close(cfd);
+	close(sfd);
+}
+END_TEST
+
 START_TEST(test_filtering)
 {
 	union sockaddr_any cl, srv, from, stranger_a, same_a;
@@ -470,6 +538,7 @@ udp_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_echo);
+	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_filtering);
 	tcase_add_test(tc, test_names_no_resolver);
 	tcase_add_test(tc, test_port_range_external);

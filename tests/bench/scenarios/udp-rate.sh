@@ -30,13 +30,39 @@ s.settimeout(0.5)
 sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
 }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# cpu_us PID: CPU microseconds used by PID and its descendants so far.
+cpu_us() {
+	"$PYTHON" - "$1" <<'PY'
+import os, sys
+kids = {}
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            st = open("/proc/%s/stat" % d).read()
+        except OSError:
+            continue
+        kids.setdefault(int(st[st.rindex(")") + 2:].split()[1]), []).append(int(d))
+total, todo = 0, [int(sys.argv[1])]
+while todo:
+    p = todo.pop()
+    todo.extend(kids.get(p, []))
+    try:
+        st = open("/proc/%d/stat" % p).read()
+    except OSError:
+        continue
+    total += sum(int(x) for x in st[st.rindex(")") + 2:].split()[11:15])
+print(total * 1000000 // os.sysconf("SC_CLK_TCK"))
+PY
+}
 
 _start_helper echo "$T/echo.port" "$PYTHON" "$HELPERS/udpecho.py" \
 	--port-file "$T/echo.port" --bind 127.0.0.1
 E=$HELPER_PORT
 
-# row LABEL PROXY|- ASSOCIATIONS: one measurement; sets RATE (round trips/s).
+# row LABEL PROXY|- ASSOCIATIONS [PID]: one measurement; sets RATE (round
+# trips/s). With PID, the proxy's CPU per relayed datagram is shown too.
 row() {
+	_c0=; [ -n "${4:-}" ] && _c0=$(cpu_us "$4")
 	if [ "$2" = - ]; then
 		_o=$(timeout $((SECS + 30)) "$PYTHON" "$HELPERS/udpload.py" \
 			--dst "127.0.0.1:$E" --seconds "$SECS" --window "$WIN") ||
@@ -48,8 +74,14 @@ row() {
 	fi
 	RATE=$(field "$_o" rate)
 	[ -n "$RATE" ] || fail "$1: load generator said: $_o"
-	printf '| %s | %s | %d | %d | %s |\n' "$1" "$3" "$((RATE * 2))" "$RATE" \
-		"$(field "$_o" stalls)" >>"$T/table"
+	_cpu=-
+	if [ -n "$_c0" ] && [ "$RATE" -gt 0 ]; then
+		_c1=$(cpu_us "$4")
+		_cpu=$(awk -v c=$((_c1 - _c0)) -v n=$((RATE * 2 * SECS)) \
+			'BEGIN { printf "%.2f", c / n }')
+	fi
+	printf '| %s | %s | %d | %d | %s | %s |\n' "$1" "$3" "$((RATE * 2))" \
+		"$RATE" "$_cpu" "$(field "$_o" stalls)" >>"$T/table"
 }
 
 : >"$T/table"
@@ -62,9 +94,9 @@ write_conf "$T/sockeye.conf" 'listen = [ "127.0.0.1:0" ];' 'workers = 0;' \
 	'log = { target = "stderr"; level = "warning"; access = false; };'
 start_sockeye "$T/sockeye.conf"
 SV="sockeyed $("$SOCKEYED" -V | awk '{ print $2 }') ($BUILD)"
-row "$SV" "127.0.0.1:$SOCKS_PORT" 1
+row "$SV" "127.0.0.1:$SOCKS_PORT" 1 "$SOCKEYED_PID"
 S1=$RATE
-row "$SV" "127.0.0.1:$SOCKS_PORT" 4
+row "$SV" "127.0.0.1:$SOCKS_PORT" 4 "$SOCKEYED_PID"
 stop_sockeye
 
 D1=
@@ -88,17 +120,17 @@ EOF
 	bg danted danted -f "$T/danted.conf" -p "$T/danted.pid"
 	wait_for 10 port_open "$DP" || error "danted did not start: $(tail -n 20 "$T/danted.log" 2>/dev/null)"
 	DV=$(danted -v 2>&1 | sed -n 's/^Dante v\([0-9][0-9.]*[0-9]\).*/\1/p')
-	row "danted ${DV:-?}" "127.0.0.1:$DP" 1
+	row "danted ${DV:-?}" "127.0.0.1:$DP" 1 "$(cat "$T/pids/danted")"
 	D1=$RATE
-	row "danted ${DV:-?}" "127.0.0.1:$DP" 4
+	row "danted ${DV:-?}" "127.0.0.1:$DP" 4 "$(cat "$T/pids/danted")"
 	kill_pid "$(cat "$T/pids/danted")" || true
 fi
 
 echo "UDP through a SOCKS5 relay on loopback, $(nproc) CPUs, $SECS s a row,"
 echo "$WIN datagrams of 64 bytes in flight per association ($(uname -r))"
 echo
-echo "| relay | associations | datagrams/s (both ways) | round trips/s | stalls |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| relay | associations | datagrams/s (both ways) | round trips/s | proxy CPU-µs per datagram | stalls |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 cat "$T/table"
 echo
 if [ -n "$D1" ]; then
