@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,12 @@ listener_open(struct listener *l, const union sockaddr_any *addr,
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail_errno;
+	/*
+	 * Accepted connections inherit TCP_NODELAY: the relay forwards
+	 * segments as they come (session.c), without a call per session.
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
 		goto fail_errno;
 	/* A v6 listener takes only v6: "[::]:1080" and "0.0.0.0:1080" can coexist. */
 	if (addr->sa.sa_family == AF_INET6 &&

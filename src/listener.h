@@ -20,7 +20,8 @@ struct listener {
 
 /*
  * Open, bind and listen on `addr` (IPV6_V6ONLY on IPv6, SO_REUSEADDR,
- * non-blocking, close-on-exec). Returns 0, or -1 with a message in err.
+ * TCP_NODELAY, which accepted connections inherit, non-blocking,
+ * close-on-exec). Returns 0, or -1 with a message in err.
  */
 int listener_open(struct listener *l, const union sockaddr_any *addr,
     char *err, size_t errlen) MUST_CHECK;

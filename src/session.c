@@ -340,8 +340,8 @@ session_start_relay(struct session *s)
 	 * The relay forwards segments as they come: holding back a small
 	 * one until the last is acknowledged (Nagle) only adds delay, and
 	 * each end applies its own policy anyway. Not fatal if refused.
+	 * The client's side has it from the listener (listener_open()).
 	 */
-	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(s->rfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);

@@ -10,6 +10,9 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +75,31 @@ START_TEST(start_opens_every_address)
 	listener_set_free(&a);
 	ck_assert_ptr_null(a.ls);
 	ck_assert_uint_eq(a.n, 0);
+}
+END_TEST
+
+/* A connection accepted from a listener has TCP_NODELAY (the relay's). */
+START_TEST(accepted_have_nodelay)
+{
+	union sockaddr_any any = unit_addr("127.0.0.1", 0);
+	struct listener l;
+	char err[256];
+	int c, a = -1, v = 0, i;
+	socklen_t len = sizeof(v);
+
+	ck_assert_int_eq(listener_open(&l, &any, err, sizeof(err)), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(connect(c, &l.addr.sa, sockaddr_len(&l.addr.sa)), 0);
+	for (i = 0; i < 500 && a == -1; i++)	/* the listener does not block */
+		if ((a = accept(l.fd, NULL, NULL)) == -1)
+			usleep(10000);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(getsockopt(a, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+	ck_assert_int_eq(v, 1);
+	close(a);
+	close(c);
+	listener_close(&l);
 }
 END_TEST
 
@@ -175,6 +203,7 @@ listener_suite(void)
 	TCase *tc = tcase_create("set");
 
 	tcase_add_test(tc, start_opens_every_address);
+	tcase_add_test(tc, accepted_have_nodelay);
 	tcase_add_test(tc, reload_keeps_sockets_that_stay);
 	tcase_add_test(tc, failed_reload_leaves_nothing_behind);
 	tcase_add_test(tc, abandoned_reload_closes_only_its_own);
