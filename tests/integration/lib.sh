@@ -28,6 +28,18 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sockeye-$TEST_NAME.XXXXXX") ||
 	{ echo "ERROR: mktemp failed" >&2; exit 99; }
 mkdir "$T/pids"
 
+# AddressSanitizer's and LeakSanitizer's reports of every program the test
+# runs go to files in $SAN, not to stderr: the daemon's, its workers' (as
+# another user, hence a directory anyone may write to but only we may
+# list), a `sockeyed -t`'s, a daemonised run's. cleanup fails the test on
+# any of them; a sanitizer build's daemon checks for leaks when it exits.
+# UBSan's reports (GCC's runtime writes them to stderr, then exits: the
+# build has -fno-sanitize-recover) are looked for in the daemon's log.
+SAN=$(mktemp -d "${TMPDIR:-/tmp}/sockeye-san-$TEST_NAME.XXXXXX") ||
+	{ echo "ERROR: mktemp failed" >&2; rm -rf "$T"; exit 99; }
+chmod 1733 "$SAN"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN/asan"
+
 # proc_alive PID: the process exists and is not a zombie.
 proc_alive() {
 	[ -r "/proc/$1/stat" ] || return 1
@@ -71,12 +83,33 @@ cleanup() {
 	_rc=$?
 	set +e
 	trap - EXIT INT TERM HUP
-	# sockeyed first (and its workers, which a TERMed master takes down
-	# itself; any left over are killed by pid), then helpers.
+	# Helpers first (clients and servers: the daemon's sessions with them
+	# end), then sockeyed, which must stop cleanly on SIGTERM: killing it
+	# would skip its leak check. Its workers a TERMed master takes down
+	# itself; any left over are killed by pid.
+	for _f in "$T"/pids/*; do
+		case $_f in */pids/sockeyed|*/pids/workers) continue ;; esac
+		[ -f "$_f" ] || continue
+		for _p in $(cat "$_f"); do
+			kill_pid "$_p"
+		done
+	done
 	if [ -f "$T/pids/sockeyed" ]; then
 		_m=$(cat "$T/pids/sockeyed")
 		_w=$(child_pids "$_m")
-		kill_pid "$_m"
+		if proc_alive "$_m"; then
+			kill -TERM "$_m" 2>/dev/null
+			_i=0
+			while [ $_i -lt 200 ] && proc_alive "$_m"; do
+				sleep 0.1
+				_i=$((_i + 1))
+			done
+			if proc_alive "$_m"; then
+				kill -KILL "$_m" 2>/dev/null
+				echo "FAIL: $TEST_NAME: sockeyed still running 20 s after SIGTERM (killed: no leak check)" >&2
+				case $_rc in 0|77) _rc=1 ;; esac
+			fi
+		fi
 		# Workers left behind by a master that died: only processes
 		# still running our binary (a pid may have been reused).
 		for _p in $_w $(cat "$T/pids/workers" 2>/dev/null); do
@@ -85,22 +118,19 @@ cleanup() {
 		done
 		rm -f "$T/pids/sockeyed"
 	fi
-	for _f in "$T"/pids/*; do
-		[ -f "$_f" ] || continue
-		for _p in $(cat "$_f"); do
-			kill_pid "$_p"
-		done
-	done
 	# A sanitizer build reports memory errors, undefined behaviour and
-	# leaks (at exit, so after the kill above) on stderr: any of them
-	# fails the test, whatever the test itself checked.
-	if [ $_rc -eq 0 ] && [ -f "$T/sockeyed.log" ] &&
-	    grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$T/sockeyed.log"; then
-		echo "FAIL: $TEST_NAME: sanitizer report in the daemon's log" >&2
-		grep -E -A 20 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$T/sockeyed.log" |
-			head -n 60 >&2
-		_rc=1
-	fi
+	# leaks (at exit, so after the kill above): any report fails the
+	# test, whatever the test itself checked.
+	for _f in "$SAN"/* "$T/sockeyed.log"; do
+		[ -s "$_f" ] || continue
+		case $_f in
+		"$T/sockeyed.log")
+			grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: |Sanitizer has encountered' "$_f" || continue ;;
+		esac
+		echo "FAIL: $TEST_NAME: sanitizer report ($(basename "$_f"))" >&2
+		head -n 60 "$_f" >&2
+		case $_rc in 0|77) _rc=1 ;; esac
+	done
 	case $_rc in
 	0|77) ;;
 	1|99)
@@ -110,7 +140,7 @@ cleanup() {
 		dump_logs
 		_rc=1 ;;
 	esac
-	rm -rf "$T"
+	rm -rf "$T" "$SAN"
 	exit $_rc
 }
 
