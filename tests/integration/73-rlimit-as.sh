@@ -11,10 +11,7 @@
 . "${srcdir:-.}/tests/integration/lib-ops.sh"
 . "${srcdir:-.}/tests/integration/lib-faults.sh"
 require_python
-if ldd "$SOCKEYED" 2>/dev/null | grep -q libasan ||
-    grep -q __asan_init "$SOCKEYED" 2>/dev/null; then
-	skip "an AddressSanitizer build cannot run under RLIMIT_AS"
-fi
+asan_build && skip "an AddressSanitizer build cannot run under RLIMIT_AS"
 need_fds 8192
 
 start_server echo echo

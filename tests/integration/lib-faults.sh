@@ -5,7 +5,7 @@
 #
 # Gives: need_fds (raise the open-files limit or skip), fd_counts and
 # settled (each worker's descriptors back to a baseline and no session
-# active on the status socket), rss_kb.
+# active on the status socket), rss_kb, asan_build.
 
 # need_fds N: raise this shell's open-files limit to at least N (the
 # daemon started after inherits it), or skip.
@@ -20,6 +20,13 @@ fd_counts() {
 	for _fc in $(worker_pids); do
 		printf '%s:%s\n' "$_fc" "$(ls "/proc/$_fc/fd" 2>/dev/null | wc -l)"
 	done
+}
+
+# asan_build: the daemon is built with AddressSanitizer (which reserves
+# terabytes of address space, and whose shadow memory stays resident).
+asan_build() {
+	ldd "$SOCKEYED" 2>/dev/null | grep -q libasan ||
+		grep -q __asan_init "$SOCKEYED" 2>/dev/null
 }
 
 # rss_kb PID: resident memory of PID, in KiB.
