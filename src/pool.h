@@ -12,6 +12,12 @@
  *
  * Pipes are capped (each costs two descriptors): when the cap is reached
  * pool_pipe_get() says no and the relay copies instead.
+ *
+ * A pipe holds POOL_PIPE_BYTES; one that a direction keeps full (a bulk
+ * transfer) may grow to POOL_BIG_PIPE_BYTES, a quarter of the system
+ * calls per byte. Big pipes are capped too: the kernel counts every pipe's
+ * pages against its user (fs.pipe-user-pages-soft, 16,384 pages by
+ * default), and once over, gives each new pipe of that user two pages.
  */
 #ifndef SOCKEYE_POOL_H
 #define SOCKEYE_POOL_H
@@ -23,6 +29,10 @@
 
 /* Bytes in a relay buffer. */
 #define POOL_BUFSZ (16 * 1024)
+
+/* Bytes a pipe holds (Linux's default: 16 pages), and a grown one. */
+#define POOL_PIPE_BYTES (64 * 1024)
+#define POOL_BIG_PIPE_BYTES (256 * 1024)
 
 /*
  * An empty pipe, both ends non-blocking and close-on-exec, in fds[0]
@@ -38,6 +48,17 @@ int pool_pipe_get(int fds[2]) MUST_CHECK;
  */
 void pool_pipe_put(int fds[2], int empty);
 
+/*
+ * Let a pipe from pool_pipe_get() hold POOL_BIG_PIPE_BYTES. 1: it does
+ * now; 0: it stays as it was (the cap of big pipes is reached, it is big
+ * already, or the kernel refused). A big pipe given back waits as a big
+ * spare, which pool_pipe_get() hands out first.
+ */
+int pool_pipe_grow(int fds[2]) MUST_CHECK;
+
+/* 1: the pipe holds POOL_BIG_PIPE_BYTES, 0: POOL_PIPE_BYTES. */
+int pool_pipe_is_big(const int fds[2]);
+
 /* A buffer of POOL_BUFSZ bytes, or NULL when out of memory. */
 uint8_t *pool_buf_get(void) MUST_CHECK;
 
@@ -51,9 +72,12 @@ void pool_buf_put(uint8_t *buf);
  */
 void pool_trim(void);
 
-/* In use now, waiting as spares, and the most in use since pool_trim(). */
+/*
+ * In use now, waiting as spares, and the most in use since pool_trim();
+ * big: pipes grown, in use or spare.
+ */
 struct pool_stats {
-	size_t pipes_used, pipes_spare, pipes_peak;
+	size_t pipes_used, pipes_spare, pipes_peak, pipes_big;
 	size_t bufs_used, bufs_spare, bufs_peak;
 };
 
@@ -64,5 +88,18 @@ void pool_stats(struct pool_stats *out);
  * relay copies). The default is a quarter of RLIMIT_NOFILE's soft limit.
  */
 void pool_set_pipe_cap(size_t cap);
+
+/*
+ * The most big pipes at once. The default, pool_big_pipe_share(0), is a
+ * quarter of the user's pipe pages shared by one worker per CPU.
+ */
+void pool_set_big_pipe_cap(size_t cap);
+
+/*
+ * A worker's share of big pipes when `workers` workers (0: one per CPU)
+ * run as one user: a quarter of fs.pipe-user-pages-soft between them
+ * (when that is 0, no limit: 64 each).
+ */
+size_t pool_big_pipe_share(int workers);
 
 #endif

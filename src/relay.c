@@ -53,8 +53,8 @@
 #include "ratelimit.h"
 #include "relay.h"
 
-/* The most a pipe is filled with (Linux's default pipe: 16 pages). */
-#define RELAY_PIPE_BYTES (64 * 1024)
+/* The most one read asks for (a grown pipe's size). */
+#define RELAY_READ_MAX POOL_BIG_PIPE_BYTES
 
 enum {
 	RELAY_UP = 0,
@@ -75,6 +75,7 @@ struct relay_dir {
 	int pipe[2];		/* from the pool while bytes are in it, else -1 */
 	size_t inpipe;		/* bytes in the pipe */
 	bool pipe_full;		/* a splice in said EAGAIN with bytes in the pipe */
+	bool pipe_big;		/* grown (pool_pipe_grow()): POOL_BIG_PIPE_BYTES */
 	bool nosplice;		/* a socket refused splice: copy from now on */
 	/* Bytes waiting in the buffer are buf[off..len); buf NULL when none. */
 	uint8_t *buf;
@@ -122,12 +123,18 @@ dir_has_bytes(const struct relay_dir *d)
 	return d->off < d->len || d->inpipe > 0;
 }
 
+static size_t
+pipe_bytes(const struct relay_dir *d)
+{
+	return d->pipe_big ? POOL_BIG_PIPE_BYTES : POOL_PIPE_BYTES;
+}
+
 /* Room to read into: the pipe or buffer in use, or a fresh one. */
 static bool
 dir_has_room(const struct relay_dir *d)
 {
 	if (d->pipe[0] != -1)
-		return !d->pipe_full && d->inpipe < RELAY_PIPE_BYTES;
+		return !d->pipe_full && d->inpipe < pipe_bytes(d);
 	if (d->buf != NULL)
 		return d->len < d->cap;
 	return true;
@@ -153,11 +160,19 @@ relay_dir_update(struct relay *r, struct relay_dir *d)
 	relay_watch(r->loop, &d->wr, live && dir_has_bytes(d));
 }
 
+/* Give the pipe back (kept for the next taker when empty). */
+static void
+dir_pipe_put(struct relay_dir *d)
+{
+	pool_pipe_put(d->pipe, d->inpipe == 0);
+	d->pipe_big = false;
+}
+
 /* Give the pipe and the buffer back; bytes still in them are dropped. */
 static void
 relay_dir_release(struct relay_dir *d)
 {
-	pool_pipe_put(d->pipe, d->inpipe == 0);
+	dir_pipe_put(d);
 	d->inpipe = 0;
 	d->pipe_full = false;
 	if (d->own_buf)
@@ -250,14 +265,21 @@ relay_flush(struct relay *r, struct relay_dir *d)
 	return RELAY_STEP_OK;
 }
 
-/* One splice from the source into the pipe; false: splice is not for us. */
+/*
+ * One splice from the source into the pipe; false: splice is not for us.
+ * A pipe that this fills up grows, when the pool allows: a direction that
+ * keeps its pipe full is a bulk transfer.
+ */
 static bool
 relay_fill_pipe(struct relay_dir *d, size_t want, ssize_t *n)
 {
-	if (d->pipe[0] == -1 && pool_pipe_get(d->pipe) == -1)
-		return false;
-	if (want > RELAY_PIPE_BYTES - d->inpipe)
-		want = RELAY_PIPE_BYTES - d->inpipe;
+	if (d->pipe[0] == -1) {
+		if (pool_pipe_get(d->pipe) == -1)
+			return false;
+		d->pipe_big = pool_pipe_is_big(d->pipe);
+	}
+	if (want > pipe_bytes(d) - d->inpipe)
+		want = pipe_bytes(d) - d->inpipe;
 	do
 		*n = splice(d->from, NULL, d->pipe[1], NULL, want,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -266,13 +288,22 @@ relay_fill_pipe(struct relay_dir *d, size_t want, ssize_t *n)
 	    d->inpipe == 0) {
 		/* This socket does not splice: copy from now on. */
 		d->nosplice = true;
-		pool_pipe_put(d->pipe, 1);
+		dir_pipe_put(d);
 		return false;
 	}
 	if (*n > 0)
 		d->inpipe += (size_t)*n;
 	else if (*n < 0 && errno == EAGAIN && d->inpipe > 0)
 		d->pipe_full = true;	/* or the source is empty: see above */
+	if (!d->pipe_big && (d->pipe_full || d->inpipe >= POOL_PIPE_BYTES)) {
+		int err = errno;
+
+		if (pool_pipe_grow(d->pipe)) {
+			d->pipe_big = true;
+			d->pipe_full = false;
+		}
+		errno = err;
+	}
 	return true;
 }
 
@@ -315,7 +346,7 @@ static enum relay_step
 relay_fill(struct relay *r, struct relay_dir *d)
 {
 	enum ratelimit_dir rd = d == &r->dir[RELAY_UP] ? RATELIMIT_UP : RATELIMIT_DOWN;
-	size_t want = RELAY_PIPE_BYTES;
+	size_t want = RELAY_READ_MAX;
 	ssize_t n;
 	int err;
 

@@ -548,6 +548,8 @@ worker_run(const struct worker_setup *ws)
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
+	/* This worker's share of the big pipes its user may hold (pool.h). */
+	pool_set_big_pipe_cap(pool_big_pipe_share(cfg->workers));
 	w.id = id;
 	w.quota = ws->quota;
 	w.failtab = ws->failtab;

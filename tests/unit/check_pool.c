@@ -97,6 +97,63 @@ START_TEST(test_pipe_not_empty)
 }
 END_TEST
 
+/*
+ * A pipe grows to POOL_BIG_PIPE_BYTES while the cap of big pipes allows;
+ * a big one given back empty waits as a big spare and is handed out
+ * first; pool_trim() closes it.
+ */
+START_TEST(test_pipe_grow)
+{
+	int a[2], b[2], c[2];
+	struct pool_stats ps;
+
+	pool_set_big_pipe_cap(1);
+	ck_assert_int_eq(pool_pipe_get(a), 0);
+	ck_assert_int_eq(pool_pipe_get(b), 0);
+	ck_assert_int_eq(fcntl(a[0], F_GETPIPE_SZ), POOL_PIPE_BYTES);
+	ck_assert(!pool_pipe_is_big(a));
+	ck_assert_int_eq(pool_pipe_grow(a), 1);
+	ck_assert(pool_pipe_is_big(a));
+	ck_assert_int_ge(fcntl(a[0], F_GETPIPE_SZ), POOL_BIG_PIPE_BYTES);
+	ck_assert_int_eq(pool_pipe_grow(a), 0);	/* already */
+	ck_assert_int_eq(pool_pipe_grow(b), 0);	/* the cap */
+	ck_assert_int_eq(fcntl(b[0], F_GETPIPE_SZ), POOL_PIPE_BYTES);
+	pool_stats(&ps);
+	ck_assert_uint_eq(ps.pipes_big, 1);
+	ck_assert_uint_eq(ps.pipes_used, 2);
+	/* Given back empty: a big spare, the first handed out. */
+	pool_pipe_put(a, 1);
+	pool_pipe_put(b, 1);
+	pool_stats(&ps);
+	ck_assert_uint_eq(ps.pipes_big, 1);
+	ck_assert_uint_eq(ps.pipes_spare, 2);
+	ck_assert_int_eq(pool_pipe_get(c), 0);
+	ck_assert(pool_pipe_is_big(c));
+	ck_assert_int_ge(fcntl(c[0], F_GETPIPE_SZ), POOL_BIG_PIPE_BYTES);
+	/* Given back with bytes in it: closed, and no longer counted. */
+	ck_assert_int_eq(write(c[1], "x", 1), 1);
+	pool_pipe_put(c, 0);
+	pool_stats(&ps);
+	ck_assert_uint_eq(ps.pipes_big, 0);
+	ck_assert_int_eq(pool_pipe_get(a), 0);
+	ck_assert_int_eq(pool_pipe_grow(a), 1);
+	pool_pipe_put(a, 1);
+	pool_trim();
+	pool_stats(&ps);
+	ck_assert_uint_eq(ps.pipes_big, 0);
+	ck_assert_uint_eq(ps.pipes_spare, 0);
+	ck_assert_int_eq(unit_open_fds(), fds_before);
+	pool_set_big_pipe_cap(0);
+	ck_assert_int_eq(pool_pipe_get(a), 0);
+	ck_assert_int_eq(pool_pipe_grow(a), 0);
+	pool_pipe_put(a, 1);
+	pool_trim();
+	/* A share of the user's pipe pages: some, and fewer for more workers. */
+	ck_assert_uint_gt(pool_big_pipe_share(1), 0);
+	ck_assert_uint_le(pool_big_pipe_share(4), pool_big_pipe_share(1));
+}
+END_TEST
+
 START_TEST(test_buffers)
 {
 	uint8_t *b[40];
@@ -142,6 +199,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipe_cap);
 	tcase_add_test(tc, test_pipe_not_empty);
+	tcase_add_test(tc, test_pipe_grow);
 	tcase_add_test(tc, test_buffers);
 	suite_add_tcase(s, tc);
 	return unit_run(s, NULL);
