@@ -34,7 +34,12 @@ struct ev_loop;
 struct relay;
 
 enum relay_end {
-	RELAY_END_CLOSED = 0,	/* both directions ended cleanly */
+	/*
+	 * Both directions ended cleanly: the first to end was half-closed
+	 * (shutdown SHUT_WR), the last is left for the caller's close() to
+	 * end with a FIN, which it does when nothing is left unread.
+	 */
+	RELAY_END_CLOSED = 0,
 	RELAY_END_IDLE,		/* idle timeout */
 	RELAY_END_ERROR,	/* a read/write error (errno in `err`) */
 	RELAY_END_RESET_CLIENT,	/* the client reset (`err` ECONNRESET or EPIPE) */
