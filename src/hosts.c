@@ -76,6 +76,9 @@ parse_addr(const char *s, size_t len, union sockaddr_any *out)
 static size_t
 name_len(const char *s, size_t len)
 {
+	/* Kept with a NUL, "a\0b" would answer for "a" (found by fuzz_hosts). */
+	if (memchr(s, '\0', len) != NULL)
+		return 0;
 	if (len > 0 && s[len - 1] == '.')
 		len--;
 	return len <= HOSTS_NAME_MAX ? len : 0;

@@ -5,7 +5,8 @@
  * The resolver reads /etc/hosts when a worker starts (so: at start and at
  * every reload) instead of once per lookup, as c-ares would. A line is an
  * address and its names, "#" starts a comment; a line whose address does
- * not parse is passed over, as the C library does. Names match without
+ * not parse is passed over, as the C library does, and so is a name
+ * longer than 253 bytes or holding a NUL byte. Names match without
  * regard to case and to a trailing dot; a name's addresses come in the
  * file's order.
  */

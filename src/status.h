@@ -189,6 +189,30 @@ const char *status_refusal_name(enum status_refusal reason);
 size_t status_json_escape(char *out, const char *s, size_t len);
 
 /*
+ * The status socket's requests: any text up to a '\n' is one request,
+ * answered with the JSON line. Pure (no I/O, no allocation); the server
+ * parses its input buffer with it, and tests/fuzz/fuzz_status.c drives it.
+ *
+ * Of the `len` bytes a client sent that are not answered yet:
+ *  - STATUS_REQUEST_OK: the first request takes *used bytes, its '\n'
+ *    included; at the end of the stream (`eof`), a last line without its
+ *    '\n' is a request too (then *used = len);
+ *  - STATUS_REQUEST_NEED_MORE: no whole request yet (nothing at all, at
+ *    the end of the stream); *used is 0;
+ *  - STATUS_REQUEST_TOO_LONG: STATUS_REQUEST_MAX bytes without a '\n',
+ *    longer than any request: the server closes the connection.
+ * A request line of STATUS_REQUEST_MAX bytes, '\n' included, is OK.
+ */
+#define STATUS_REQUEST_MAX 256
+enum status_request {
+	STATUS_REQUEST_NEED_MORE = 0,
+	STATUS_REQUEST_OK,
+	STATUS_REQUEST_TOO_LONG,
+};
+enum status_request status_request_parse(const char *buf, size_t len,
+    bool eof, size_t *used);
+
+/*
  * The status socket: a Unix stream socket at `path`, mode 0600, that
  * answers every line it receives with the JSON status line. A stale
  * socket file is replaced; a socket that a live process answers on is

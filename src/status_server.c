@@ -7,8 +7,9 @@
  *
  * A client costs bounded memory and never blocks the master: SRV_CLIENTS
  * are served at once (more wait in the listen backlog), one idle for
- * SRV_IDLE_MS is closed, so is one whose line does not fit SRV_LINE_MAX
- * bytes, and reading stops while SRV_OUT_MAX bytes of answers are unsent.
+ * SRV_IDLE_MS is closed, so is one whose line does not fit
+ * STATUS_REQUEST_MAX bytes (status_request_parse()), and reading stops
+ * while SRV_OUT_MAX bytes of answers are unsent.
  */
 #include "config_auto.h"
 
@@ -30,14 +31,12 @@
 #define SRV_CLIENTS 8
 /* A connection idle this long is closed. */
 #define SRV_IDLE_MS 5000
-/* Longest request line. */
-#define SRV_LINE_MAX 256
 /* Stop reading while this much output is unsent. */
 #define SRV_OUT_MAX (4u << 20)
 
 struct srv_client {
 	int fd;				/* -1: unused */
-	char in[SRV_LINE_MAX];
+	char in[STATUS_REQUEST_MAX];
 	size_t inlen;
 	char *out;
 	size_t outlen, outoff;
@@ -235,21 +234,43 @@ client_answer(struct status_server *srv, struct srv_client *c)
 	return true;
 }
 
+enum status_request
+status_request_parse(const char *buf, size_t len, bool eof, size_t *used)
+{
+	size_t n = len < STATUS_REQUEST_MAX ? len : STATUS_REQUEST_MAX;
+	const char *nl = memchr(buf, '\n', n);
+
+	*used = 0;
+	if (nl != NULL) {
+		*used = (size_t)(nl - buf) + 1;
+		return STATUS_REQUEST_OK;
+	}
+	if (len >= STATUS_REQUEST_MAX)
+		return STATUS_REQUEST_TOO_LONG;
+	if (eof && len > 0) {
+		*used = len;
+		return STATUS_REQUEST_OK;
+	}
+	return STATUS_REQUEST_NEED_MORE;
+}
+
 /* Read what is there and answer each complete line. false: close it. */
 static bool
 client_read(struct status_server *srv, struct srv_client *c)
 {
+	enum status_request rq;
+	size_t used;
 	int rounds;
 
 	for (rounds = 0; rounds < 16; rounds++) {
 		ssize_t r = read(c->fd, c->in + c->inlen,
 		    sizeof(c->in) - c->inlen);
-		char *nl;
 
 		if (r == 0) {
 			c->eof = true;
 			/* A last request without its newline counts too. */
-			if (c->inlen > 0) {
+			if (status_request_parse(c->in, c->inlen, true,
+			    &used) == STATUS_REQUEST_OK) {
 				c->inlen = 0;
 				return client_answer(srv, c);
 			}
@@ -259,15 +280,14 @@ client_read(struct status_server *srv, struct srv_client *c)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR;
 		c->inlen += (size_t)r;
-		while ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
-			size_t used = (size_t)(nl - c->in) + 1;
-
+		while ((rq = status_request_parse(c->in, c->inlen, false,
+		    &used)) == STATUS_REQUEST_OK) {
 			memmove(c->in, c->in + used, c->inlen - used);
 			c->inlen -= used;
 			if (!client_answer(srv, c))
 				return false;
 		}
-		if (c->inlen == sizeof(c->in))
+		if (rq == STATUS_REQUEST_TOO_LONG)
 			return false;	/* a "line" longer than any request */
 		if (c->outlen - c->outoff >= SRV_OUT_MAX)
 			return true;
