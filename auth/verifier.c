@@ -352,8 +352,10 @@ verifier_new(struct ev_loop *loop, const struct userdb *db, unsigned nthreads,
 	v->db = db;
 	v->cache = cache;
 	v->max_queue = max_queue;
-	v->per_source = nthreads > VERIFIER_PER_SOURCE ? VERIFIER_PER_SOURCE :
-	    nthreads > 1 ? nthreads - 1 : 1;
+	/* A source may keep all threads but one busy, at most the cap. */
+	v->per_source = nthreads > 1 ? nthreads - 1 : 1;
+	if (v->per_source > VERIFIER_PER_SOURCE)
+		v->per_source = VERIFIER_PER_SOURCE;
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	ev_async_init(&v->async, verifier_async_cb);
@@ -482,10 +484,23 @@ verifier_parked(const struct verifier *v)
 	return v->parked.n;
 }
 
+/* Free every job of a list (the threads have stopped: nobody else looks). */
+static void
+list_free_jobs(struct job_list *l)
+{
+	struct verifier_job *j, *next;
+
+	for (j = l->head; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	l->head = l->tail = NULL;
+	l->n = 0;
+}
+
 void
 verifier_free(struct verifier *v)
 {
-	struct verifier_job *j;
 	unsigned i;
 
 	if (v == NULL)
@@ -496,18 +511,9 @@ verifier_free(struct verifier *v)
 	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < v->nthreads; i++)
 		pthread_join(v->threads[i], NULL);
-	while ((j = v->parked.head) != NULL) {
-		list_unlink(&v->parked, j);
-		job_free(j);
-	}
-	while ((j = v->queued.head) != NULL) {
-		list_unlink(&v->queued, j);
-		job_free(j);
-	}
-	while ((j = v->done.head) != NULL) {
-		list_unlink(&v->done, j);
-		job_free(j);
-	}
+	list_free_jobs(&v->parked);
+	list_free_jobs(&v->queued);
+	list_free_jobs(&v->done);
 	ev_async_stop(v->loop, &v->async);
 	ev_timer_stop(v->loop, &v->turn_timer);
 	pthread_cond_destroy(&v->cv);

@@ -402,14 +402,21 @@ add_answer(struct connector *c, const struct resolver_result *r)
 	size_t nok = 0;
 
 	memset(d, 0, sizeof(d));
+	/*
+	 * cppcheck takes r->n for 0 here (an answer it saw elsewhere) and
+	 * calls the loops dead: they are not, an answer has addresses.
+	 */
+	/* cppcheck-suppress knownConditionTrueFalse */
 	for (i = 0; i < n; i++) {
 		d[i].addr = r->addrs[i];
 		sockaddr_set_port(&d[i].addr.sa, c->port);
 		/* One address needs no sorting, and no source for it. */
+		/* cppcheck-suppress knownConditionTrueFalse */
 		if (n > 1)
 			find_source(c, &d[i]);
 	}
 	happy_sort(d, n);
+	/* cppcheck-suppress knownConditionTrueFalse */
 	for (i = 0; i < n; i++)
 		if (allowed(c, &d[i].addr))
 			ok[nok++] = d[i].addr;

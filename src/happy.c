@@ -152,15 +152,13 @@ dst_cmp(const struct happy_dst *a, const struct happy_dst *b)
 	/* Rule 1: avoid unusable destinations. */
 	if (a->unusable != b->unusable)
 		return a->unusable ? 1 : -1;
-	/* Rule 2: prefer matching scope. */
 	if (srcs) {
+		/* Rule 2: prefer matching scope. */
 		x = happy_scope(da) == happy_scope(&a->src.sa);
 		y = happy_scope(db) == happy_scope(&b->src.sa);
 		if (x != y)
 			return x ? -1 : 1;
-	}
-	/* Rule 5: prefer matching label. */
-	if (srcs) {
+		/* Rule 5: prefer matching label. */
 		x = happy_label(da) == happy_label(&a->src.sa);
 		y = happy_label(db) == happy_label(&b->src.sa);
 		if (x != y)

@@ -30,7 +30,7 @@ struct hosts_entry {
 
 struct hosts {
 	struct hosts_entry *e;
-	size_t n, cap;
+	size_t n;
 	char *names;			/* every name, NUL-separated */
 };
 

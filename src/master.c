@@ -560,8 +560,13 @@ static void
 reload_fail(struct master *m, const char *why)
 {
 	struct prior *pr = m->prior;
-	unsigned failed = generation_current(m->gens);
-	int n = generation_abandon(m->gens);
+	unsigned failed;
+	int n;
+
+	/* Only a reload in progress fails, and it kept what it replaced. */
+	BUG_ON(pr == NULL);
+	failed = generation_current(m->gens);
+	n = generation_abandon(m->gens);
 
 	error("reload failed: generation %u cannot start (%s); %d of its "
 	    "workers retired; still serving with the running configuration "

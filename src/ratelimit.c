@@ -164,6 +164,7 @@ entry_bind(const struct ratelimit *rl, uint64_t now_ns)
 		return NO_ENTRY;
 	mask = shared.cap - 1;
 	probe = shared.cap < PROBE_MAX ? shared.cap : PROBE_MAX;
+	/* cppcheck-suppress knownConditionTrueFalse ; cap >= 1 once e is set */
 	for (i = 0; i < probe; i++) {
 		size_t p = (rl->key + i) & mask;
 		struct rl_entry *e = &shared.e[p];

@@ -131,6 +131,8 @@ resolver_query_free(struct resolver_query *q)
 	struct resolver *r = q->r;
 
 	ev_timer_stop(r->loop, &q->deliver);
+	/* The list's head, and only it, has no predecessor. */
+	BUG_ON((q->prev == NULL) != (r->queries == q));
 	if (q->prev != NULL)
 		q->prev->next = q->next;
 	else
@@ -477,6 +479,7 @@ resolver_sock_state_cb(void *data, ares_socket_t fd, int readable,
 	int events = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
 	for (sp = &r->socks; *sp != NULL; sp = &(*sp)->next)
+		/* cppcheck-suppress nullPointerRedundantCheck ; *sp != NULL here */
 		if ((*sp)->io.fd == fd)
 			break;
 	s = *sp;
@@ -646,31 +649,26 @@ resolver_new(struct ev_loop *loop, const struct resolver_options *opt,
 void
 resolver_free(struct resolver *r)
 {
-	struct resolver_query *q, *next;
+	struct resolver_query *q;
 
 	if (r == NULL)
 		return;
 	/*
-	 * Queries already answered are ours alone: drop them. The rest are
-	 * marked so that ares_destroy(), which calls back every pending query
-	 * with ARES_EDESTRUCTION, frees them without telling anyone.
+	 * Every query is marked, so that ares_destroy(), which calls back
+	 * each pending one with ARES_EDESTRUCTION, frees it without telling
+	 * anyone. Left after it: those already answered (ours alone), and
+	 * any a c-ares version failed to call back (the channel is gone and
+	 * cannot call back later: freed here rather than leaked).
 	 */
-	for (q = r->queries; q != NULL; q = next) {
-		next = q->next;
+	for (q = r->queries; q != NULL; q = q->next)
 		q->cancelled = true;
-		if (q->done)
-			resolver_query_free(q);
-	}
 	if (r->have_channel)
 		ares_destroy(r->channel);	/* closes sockets via the state cb */
-	/*
-	 * ares_destroy() called back every query it knew. Should a c-ares
-	 * version ever miss one, the channel is gone now and cannot call
-	 * back later: free it here rather than leak it.
-	 */
-	while (r->queries != NULL) {
-		error("c-ares dropped a query without calling back");
-		resolver_query_free(r->queries);
+	while ((q = r->queries) != NULL) {
+		BUG_ON(q->r != r);	/* freeing it unlinks it from r */
+		if (!q->done)
+			error("c-ares dropped a query without calling back");
+		resolver_query_free(q);
 	}
 	/* ares_destroy() reported every socket closed; be sure anyway. */
 	while (r->socks != NULL) {

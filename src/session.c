@@ -229,6 +229,7 @@ int
 session_queue(struct session *s, const uint8_t *buf, size_t len)
 {
 	BUG_ON(len == 0 || s->outlen + len > SOCKS5_REPLY_MAX);
+	/* cppcheck-suppress ctunullpointer ; NULL only with len 0, never queued */
 	memcpy(s->out + s->outlen, buf, len);
 	s->outlen += len;
 	return session_flush(s);

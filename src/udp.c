@@ -195,9 +195,14 @@ bind_port(int fd, union sockaddr_any *at, uint16_t lo, uint16_t hi)
 	seed ^= seed << 13;
 	seed ^= seed >> 17;
 	seed ^= seed << 5;
+	if (hi < lo) {
+		errno = EINVAL;
+		return -1;
+	}
 	span = (uint32_t)(hi - lo) + 1;
 	start = seed % span;
 	tries = span < UDP_PORT_TRIES ? span : UDP_PORT_TRIES;
+	/* cppcheck-suppress knownConditionTrueFalse ; span >= 1: hi >= lo */
 	for (i = 0; i < tries; i++) {
 		sockaddr_set_port(&at->sa, (uint16_t)(lo + (start + i) % span));
 		if (bind(fd, &at->sa, sockaddr_len(&at->sa)) == 0)
@@ -779,6 +784,7 @@ udp_start(const struct udp_params *p, struct socks5_addr *bnd, uint8_t *rep)
 		*rep = (uint8_t)r;
 		return NULL;
 	}
+	memset(&bound, 0, sizeof(bound));
 	a->rfd = relay_socket(cfg, &local, &bound);
 	if (a->rfd == -1) {
 		debug("udp: no relay socket on %s: %s",

@@ -179,6 +179,7 @@ read_tty_secret(const char *prompt, uint8_t *buf, size_t cap)
 		wipe_secrets();
 		OPENSSL_cleanse(buf, cap);
 		raise(prompt_signal);
+		/* cppcheck-suppress unreachableCode ; a signal ignored or caught returns */
 		die(EXIT_AUTH, "interrupted while reading the password");
 	}
 	if (err != 0)
