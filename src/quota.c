@@ -63,8 +63,6 @@
 
 struct quota_hdr {
 	uint64_t total;		/* sessions in all slots */
-	/* cppcheck-suppress unusedStructMember ; keeps the slots off its cache line */
-	uint8_t pad[56];
 };
 
 struct slot_hdr {
