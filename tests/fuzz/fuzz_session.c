@@ -334,6 +334,8 @@ static struct {
 	/* The harness's sockets. */
 	int cfd, rfd, ufd, xfd;		/* client, remote, client UDP, stranger */
 	int c_stall, r_stall, c_eof, r_eof;
+	int c_reset, r_reset;		/* a reset (sent or seen) on that side */
+	uint64_t c_total, r_total;	/* bytes the client, the remote read */
 	uint8_t crecv[CRECV_MAX];
 	size_t crecv_len;
 	uint8_t csent[CRECV_MAX];	/* what the client sent, in order */
@@ -388,11 +390,16 @@ trace(const char *fmt, ...)
 static void
 fz_fail(const char *file, int line, const char *what)
 {
+	size_t i;
+
 	fprintf(stderr, "%s:%d: check failed: %s\n", file, line, what);
 	fprintf(stderr, "variant %d, step %u, iteration %u, state %d\n",
 	    R.variant, R.steps, R.iters, R.s != NULL ? (int)R.s->state : -1);
 	fprintf(stderr, "steps: %.*s\n", (int)R.tracelen, R.trace);
-	fprintf(stderr, "log (last lines):\n%.*s\n", (int)R.logtail_len,
+	fprintf(stderr, "the client read %zu bytes, first:", R.crecv_len);
+	for (i = 0; i < R.crecv_len && i < 96; i++)
+		fprintf(stderr, " %02x", R.crecv[i]);
+	fprintf(stderr, "\nlog (last lines):\n%.*s\n", (int)R.logtail_len,
 	    R.logtail);
 	abort();
 }
@@ -548,6 +555,16 @@ tcp_pair(int family, bool small, int *mine, int *theirs,
 	*theirs = s;
 }
 
+/* A new remote (a connection made, a BIND peer): its counts start anew. */
+static void
+new_remote(int fd)
+{
+	rst_close(&R.rfd);
+	R.rfd = fd;
+	R.r_eof = R.r_reset = 0;
+	R.r_total = 0;
+}
+
 /* ---------------------------------------------------------------------
  * Delivery from the loop (struct fz_kick)
  * ------------------------------------------------------------------- */
@@ -652,10 +669,8 @@ conn_fire(void *arg)
 	}
 	c->attempts++;
 	res.attempts = c->attempts;
-	rst_close(&R.rfd);
 	tcp_pair(AF_INET, false, &mine, &theirs, &peer);
-	R.rfd = mine;
-	R.r_eof = 0;
+	new_remote(mine);
 	res.fd = theirs;
 	res.rep = SOCKS5_REP_SUCCEEDED;
 	res.addr = c->addr;
@@ -1440,9 +1455,13 @@ read_log(void)
 }
 
 
-/* Read a TCP side; returns the bytes read. */
+/*
+ * Read a TCP side until it would block (or its EOF, or a reset);
+ * returns the bytes read (plus one for the end). The client's first
+ * bytes are kept (`keep`).
+ */
 static size_t
-drain_tcp(int fd, int *eof, bool keep)
+drain_tcp(int fd, int *eof, int *reset, uint64_t *count, bool keep)
 {
 	uint8_t buf[16384];
 	size_t total = 0;
@@ -1460,11 +1479,14 @@ drain_tcp(int fd, int *eof, bool keep)
 				R.crecv_len += k;
 			}
 			total += (size_t)n;
+			*count += (size_t)n;
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
 		/* EOF, or a reset: nothing more will come. */
+		if (n == -1)
+			*reset = 1;
 		*eof = 1;
 		total++;
 	}
@@ -1500,9 +1522,9 @@ drain(void)
 	size_t n = 0;
 
 	if (!R.c_stall)
-		n += drain_tcp(R.cfd, &R.c_eof, true);
+		n += drain_tcp(R.cfd, &R.c_eof, &R.c_reset, &R.c_total, true);
 	if (!R.r_stall)
-		n += drain_tcp(R.rfd, &R.r_eof, false);
+		n += drain_tcp(R.rfd, &R.r_eof, &R.r_reset, &R.r_total, false);
 	n += drain_udp(R.ufd, false);
 	n += drain_udp(R.xfd, false);
 	n += drain_udp(H.sinkfd, true);
@@ -1579,9 +1601,23 @@ check_live(void)
 	if (R.queries != NULL)
 		FUZZ_CHECK(s->state == SESSION_BINDING ||
 		    s->state == SESSION_UDP);
-	FUZZ_CHECK(s->rfd == -1 || s->state >= SESSION_REPLYING);
+	/* A destination connection: from the reply that announces it on. */
+	FUZZ_CHECK((s->rfd != -1) == (s->state == SESSION_REPLYING ||
+	    s->state == SESSION_RELAYING));
+	/* The reply given so far: none before the command, success ... */
+	if (s->state <= SESSION_CONNECTING)
+		FUZZ_CHECK(s->rep == -1);
+	if (s->state == SESSION_REPLYING || s->state == SESSION_RELAYING ||
+	    s->state == SESSION_UDP)
+		FUZZ_CHECK(s->rep == SOCKS5_REP_SUCCEEDED);
+	if (s->state == SESSION_BINDING)	/* ... once it listens */
+		FUZZ_CHECK(s->rep == -1 || s->rep == SOCKS5_REP_SUCCEEDED);
+	if (s->state == SESSION_CLOSING)	/* ... and never before a close */
+		FUZZ_CHECK(s->rep != SOCKS5_REP_SUCCEEDED);
+	if (s->have_req)
+		FUZZ_CHECK(s->state > SESSION_REQUEST);
 	if (s->user != NULL)
-		FUZZ_CHECK(s->state >= SESSION_REQUEST);
+		FUZZ_CHECK(s->state >= SESSION_REQUEST && R.st_logins == 1);
 	/* The worker's count of this session, and no other. */
 	FUZZ_CHECK(quota_total(H.quota) == 1);
 	/* Descriptors: no more than the session can account for. */
@@ -1868,7 +1904,6 @@ op_bind_peer(uint8_t arg)
 
 	if (R.s == NULL || R.s->state != SESSION_BINDING || !R.s->has_bnd)
 		return;
-	rst_close(&R.rfd);
 	fd = socket(R.s->bnd.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0);
 	FUZZ_CHECK(fd != -1);
@@ -1879,8 +1914,7 @@ op_bind_peer(uint8_t arg)
 	}
 	if (connect(fd, &R.s->bnd.sa, sockaddr_len(&R.s->bnd.sa)) == -1)
 		FUZZ_CHECK(errno == EINPROGRESS || errno == ECONNREFUSED);
-	R.rfd = fd;
-	R.r_eof = 0;
+	new_remote(fd);
 }
 
 static int
@@ -2035,6 +2069,8 @@ step(void)
 			(void)shutdown(R.cfd, SHUT_WR);
 		break;
 	case OP_C_RESET:
+		if (R.cfd != -1)
+			R.c_reset = 1;
 		rst_close(&R.cfd);
 		break;
 	case OP_C_STALL:
@@ -2052,6 +2088,8 @@ step(void)
 			(void)shutdown(R.rfd, SHUT_WR);
 		break;
 	case OP_R_RESET:
+		if (R.rfd != -1)
+			R.r_reset = 1;
 		rst_close(&R.rfd);
 		break;
 	case OP_R_STALL:
@@ -2196,6 +2234,112 @@ begin(const uint8_t *data, size_t size)
 	check_step();
 }
 
+/*
+ * What the client read, taken apart as a SOCKS5 client would: the
+ * method chosen, that method's messages, then the replies (a BIND's
+ * two). The last reply is the one the access line gave as rep= (none
+ * when it said "-"), a refusal is the last word, and what follows the
+ * replies is relayed data: as many bytes as bytes_down, while the
+ * remote read bytes_up. Not when a reset may have cut a stream short.
+ */
+static void
+check_streams(void)
+{
+	static struct chap_msg m;
+	const uint8_t *b = R.crecv;
+	size_t n = R.crecv_len, off = 2, used;
+	int last = -1, replies = 0, max;
+
+	if (R.c_reset)
+		return;
+	if (n < 2) {
+		FUZZ_CHECK(R.s_rep == -1);
+		return;
+	}
+	FUZZ_CHECK(b[0] == SOCKS5_VERSION);
+	switch (b[1]) {
+	case SOCKS5_METHOD_NONE:
+		break;
+	case SOCKS5_METHOD_PASSWORD:
+		if (n < 4) {
+			FUZZ_CHECK(n == 2 && R.s_rep == -1);
+			return;
+		}
+		FUZZ_CHECK(b[2] == 1);
+		if (b[3] != 0) {
+			FUZZ_CHECK(n == 4 && R.s_rep == -1);
+			return;
+		}
+		off = 4;
+		break;
+	case SOCKS5_METHOD_CHAP:
+		for (;;) {
+			const struct chap_ava *st;
+			enum chap_status cs;
+
+			cs = chap_parse_msg(b + off, n - off, &m, &used);
+			if (cs == CHAP_NEED_MORE) {
+				/* Whole messages only; it ended in AUTH. */
+				FUZZ_CHECK(off == n && R.s_rep == -1);
+				return;
+			}
+			FUZZ_CHECK(cs == CHAP_OK);
+			off += used;
+			st = chap_msg_find(&m, CHAP_ATT_STATUS);
+			if (st == NULL)
+				continue;
+			/*
+			 * Mutual: our RESPONSE comes with a success, and the
+			 * client's verdict on it may still fail the method
+			 * (another CHAP message, not a SOCKS reply).
+			 */
+			if (chap_status_is_success(st) &&
+			    (chap_msg_find(&m, CHAP_ATT_RESPONSE) == NULL ||
+			    off == n || b[off] != CHAP_VERSION))
+				break;
+			if (chap_status_is_success(st))
+				continue;
+			FUZZ_CHECK(off == n && R.s_rep == -1);
+			return;
+		}
+		break;
+	case SOCKS5_METHOD_NO_ACCEPTABLE:
+		FUZZ_CHECK(n == 2 && R.s_rep == -1);
+		return;
+	default:
+		FUZZ_CHECK(!"a method the server does not have");
+	}
+	max = R.st_cmd == SOCKS5_CMD_BIND ? 2 : 1;
+	while (replies < max) {
+		struct socks5_reply r;
+		enum socks5_status st;
+
+		st = socks5_parse_reply(b + off, n - off, &r, &used);
+		if (st == SOCKS5_NEED_MORE) {
+			FUZZ_CHECK(off == n);	/* whole replies only */
+			break;
+		}
+		FUZZ_CHECK(st == SOCKS5_OK);
+		off += used;
+		last = r.rep;
+		replies++;
+		if (r.rep != SOCKS5_REP_SUCCEEDED) {
+			FUZZ_CHECK(off == n);	/* the last word */
+			break;
+		}
+	}
+	FUZZ_CHECK(last == R.s_rep);
+	/* The control connection of an association carries nothing more. */
+	if (R.st_cmd == SOCKS5_CMD_UDP_ASSOCIATE) {
+		FUZZ_CHECK(R.c_total == off);
+		return;
+	}
+	if (R.r_reset)
+		return;
+	FUZZ_CHECK(R.c_total - off == R.st_down);
+	FUZZ_CHECK(R.r_total == R.st_up);
+}
+
 static void
 finish(void)
 {
@@ -2211,6 +2355,12 @@ finish(void)
 	}
 	check_step();
 	FUZZ_CHECK(R.s == NULL && R.closed == 1 && R.access_lines == 1);
+
+	/* The peers read what is left: the session has closed its ends. */
+	R.c_stall = R.r_stall = 0;
+	for (i = 0; i < 64 && drain() > 0; i++)
+		continue;
+	check_streams();
 
 	/* Nothing of it is left: descriptors, watchers, counts. */
 	rst_close(&R.cfd);
