@@ -22,8 +22,49 @@ the authoritative list):
              small socket buffers
   header 1   bits 0-1 password checks: 0 answered later (VERIFY), 1 at
              once, 3 out of memory; bit 2 the client comes over IPv6
-  steps      an op byte (bit 7: do not run the loop after it) and its
-             arguments
+  steps      an op byte (bit 7: do not run the loop after it, so that
+             the next step's events land in the same loop turn) and its
+             arguments; after a step the loop runs until nothing happens
+
+The ops (their number is the op byte's low 7 bits, modulo their count):
+
+  C_SEND LEN DATA    the client sends DATA        C_SHUT     it half-closes
+  C_RESET            it resets                    C_STALL    it stops/resumes reading
+  C_CHAP FLAGS       a CHAP response to the server's challenge: name (bits
+                     0-1: alice, carol, bob, mallory), wrong secret (4),
+                     a challenge of its own (8), ALGORITHMS too (16), no
+                     name (32)
+  R_SEND LEN DATA    the remote (or BIND peer) sends; R_SHUT, R_RESET,
+                     R_STALL as the client's
+  CONN_OK ARG        the connector connects: for a name, the address by
+                     bits 0-2; bits 3-4 attempts; bit 7 answer before
+                     the loop's I/O (else after)
+  CONN_FAIL ARG      it fails: bits 0-2 the reply; bit 5 with an address
+  RESOLVE ARG        a lookup is answered: bits 0-1 ok / not found /
+                     failure / timeout; bits 2-4 the addresses; bits 5-6
+                     which pending lookup (newest first); bit 7 as CONN_OK
+  VERIFY ARG         the pending password check is answered (bits 0-1 ==
+                     1: an error instead of the verdict)
+  VMODE ARG          later checks: 0 pending, 1 at once, 3 out of memory
+  TIME ARG           fake time moves on (bits 0-3 index a table: 1 ms ...
+                     300 s; see T_ below)
+  LOOP ARG           the loop runs ARG % 8 + 1 turns, no more
+  BIND_PEER ARG      a peer connects to the BIND listener (bit 0: from
+                     127.0.0.2, which is not the expected peer)
+  U_SEND ARG LEN D   a datagram to the UDP relay, its header by bits 0-2:
+                     the sink by IPv4, by name, by mapped IPv6; a denied
+                     address; FRAG 1; D alone as the whole datagram; the
+                     sink from a stranger's socket; 0.0.0.0
+  SINK_REPLY ARG L D the sink answers its last sender (bit 0: a stranger)
+  FAIL_NEXT ARG      bit 0: the next connector_start() fails, else the
+                     next lookup (two with bit 1)
+  END                the worker ends the session (a drain deadline)
+  C_PASS ARG         an RFC 1929 request: name by bits 0-1 (alice, bob,
+                     carol, mallory), wrong password (4)
+  C_REQ ARG          a request: bits 0-1 CONNECT, BIND, UDP ASSOCIATE, 9;
+                     bits 2-4 the destination; bits 5-6 the port
+  BULK ARG           (ARG % 64 + 1) KiB from the client, or from the
+                     remote with bit 7
 """
 import os
 import struct
