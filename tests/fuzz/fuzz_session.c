@@ -2176,7 +2176,7 @@ step(void)
 static void
 begin(const uint8_t *data, size_t size)
 {
-	static const unsigned failures[] = { 0, 3, 4, 7 };
+	static const unsigned failures[] = { 0, 3, 4, 12 };
 	struct pool_stats ps;
 	uint8_t h0 = size > 0 ? data[0] : 0, h1 = size > 1 ? data[1] : 0;
 	int family, theirs;
@@ -2208,6 +2208,14 @@ begin(const uint8_t *data, size_t size)
 	tcp_pair(family, (h0 & 0x80) != 0, &R.cfd, &theirs, &R.peer);
 	for (k = 0; k < failures[(h0 >> 4) & 3]; k++)
 		(void)failtab_fail(R.ft, &R.peer.sa, util_now_ms());
+	/*
+	 * The most failures: other connections from this source have
+	 * booked its turns a quarter of an hour ahead (it is throttled).
+	 */
+	for (k = 0; (h0 & 0x30) == 0x30 && k < 1000; k++)
+		if (failtab_turn_ms(R.ft, &R.peer.sa, util_now_ms()) ==
+		    FAILTAB_THROTTLED)
+			break;
 	if (h0 & 0x40) {
 		FUZZ_CHECK(quota_acquire_user(H.quota, 1, "bob", 1) ==
 		    QUOTA_OK);

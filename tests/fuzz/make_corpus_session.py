@@ -18,8 +18,9 @@ the authoritative list):
              BIND needs a peer address, UDP strict source
              bit 2 the relay copies (no splice); bit 3 a NAT64 prefix is
              known; bits 4-5 the client's earlier failed logins (0, 3, 4,
-             7); bit 6 another worker holds bob's one session; bit 7
-             small socket buffers
+             12 with its turns booked so far ahead that it is
+             throttled); bit 6 another worker holds bob's one session;
+             bit 7 small socket buffers
   header 1   bits 0-1 password checks: 0 answered later (VERIFY), 1 at
              once, 3 out of memory; bit 2 the client comes over IPv6
   steps      an op byte (bit 7: do not run the loop after it, so that
@@ -272,8 +273,12 @@ def corpus():
     c["password_held"] = hdr(failures=2) + send(greeting(2)) + \
         op(C_PASS, 0) + op(TIME, T_1S) + op(VERIFY, 0) + \
         send(request(CONNECT, LOCAL80)) + op(CONN_OK, 0) + op(C_SHUT)
-    c["password_held_timeout"] = hdr(failures=3, vmode=1) + \
+    c["password_held_timeout"] = hdr(failures=2, vmode=1) + \
         send(greeting(2)) + op(C_PASS, 4) + op(TIME, T_3S) + op(TIME, T_5S)
+    c["password_throttled"] = hdr(failures=3, vmode=1) + \
+        send(greeting(2)) + op(C_PASS, 0) + op(TIME, T_2S)
+    c["chap_throttled"] = hdr(failures=3) + send(greeting(3)) + \
+        send(CHAP_ALGS) + op(C_CHAP, 0)
     c["password_user_limit"] = hdr(bob=True, vmode=1) + send(greeting(2)) + \
         op(C_PASS, 1) + send(request(CONNECT, LOCAL80))
     # More than the bucket's burst (16 KiB) at 50,000 bytes/s: stalls.
