@@ -331,11 +331,14 @@ static struct {
 	char s_user[256];
 	int s_rep;
 	char s_end[64];
+	char s_reset_by[16];
 	/* The harness's sockets. */
 	int cfd, rfd, ufd, xfd;		/* client, remote, client UDP, stranger */
 	int c_stall, r_stall, c_eof, r_eof;
 	int c_reset, r_reset;		/* a reset (sent or seen) on that side */
 	int c_shut, r_shut;		/* the harness half-closed that side */
+	int c_rst_sent, r_rst_sent;	/* the harness reset that side */
+	bool peer_unseen;		/* a BIND peer the loop has not run for */
 	uint64_t c_total, r_total;	/* bytes the client, the remote read */
 	uint8_t crecv[CRECV_MAX];
 	size_t crecv_len;
@@ -562,7 +565,7 @@ new_remote(int fd)
 {
 	rst_close(&R.rfd);
 	R.rfd = fd;
-	R.r_eof = R.r_reset = R.r_shut = 0;
+	R.r_eof = R.r_reset = R.r_shut = R.r_rst_sent = 0;
 	R.r_total = 0;
 }
 
@@ -1650,6 +1653,7 @@ loop_once(void)
 	R.iters++;
 	fz_offset_ns += 1000;		/* a turn takes a microsecond */
 	ev_run(H.loop, EVRUN_NOWAIT);
+	R.peer_unseen = false;
 	check_step();
 }
 
@@ -1685,6 +1689,8 @@ closed_cb(void *arg, struct session *s)
 	    s->user != NULL ? s->user : "");
 	R.s_rep = s->rep;
 	snprintf(R.s_end, sizeof(R.s_end), "%s", s->end != NULL ? s->end : "");
+	snprintf(R.s_reset_by, sizeof(R.s_reset_by), "%s",
+	    s->reset_by != NULL ? s->reset_by : "");
 	/* Everything async was cancelled first (session.h). */
 	FUZZ_CHECK(s->conn == NULL && s->relay == NULL && s->bind == NULL &&
 	    s->udp == NULL && s->vjob == NULL);
@@ -1909,13 +1915,20 @@ op_c_req(uint8_t arg)
 	client_send(buf, n);
 }
 
-/* A peer connects to the BIND listener; ARG bit 0: from 127.0.0.2. */
+/*
+ * A peer connects to the BIND listener; ARG bit 0: from 127.0.0.2. The
+ * harness holds one peer (the remote): a peer that the loop has not yet
+ * had a turn to accept is let in first, or the one the bind accepts
+ * would not be the one the harness holds.
+ */
 static void
 op_bind_peer(uint8_t arg)
 {
 	union sockaddr_any from;
 	int fd;
 
+	if (R.peer_unseen)
+		settle();
 	if (R.s == NULL || R.s->state != SESSION_BINDING || !R.s->has_bnd)
 		return;
 	fd = socket(R.s->bnd.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
@@ -1929,6 +1942,7 @@ op_bind_peer(uint8_t arg)
 	if (connect(fd, &R.s->bnd.sa, sockaddr_len(&R.s->bnd.sa)) == -1)
 		FUZZ_CHECK(errno == EINPROGRESS || errno == ECONNREFUSED);
 	new_remote(fd);
+	R.peer_unseen = true;
 }
 
 static int
@@ -2084,7 +2098,7 @@ step(void)
 		break;
 	case OP_C_RESET:
 		if (R.cfd != -1)
-			R.c_reset = 1;
+			R.c_reset = R.c_rst_sent = 1;
 		rst_close(&R.cfd);
 		break;
 	case OP_C_STALL:
@@ -2103,7 +2117,7 @@ step(void)
 		break;
 	case OP_R_RESET:
 		if (R.rfd != -1)
-			R.r_reset = 1;
+			R.r_reset = R.r_rst_sent = 1;
 		rst_close(&R.rfd);
 		break;
 	case OP_R_STALL:
@@ -2257,6 +2271,31 @@ begin(const uint8_t *data, size_t size)
 }
 
 /*
+ * Resets, as DESIGN.md has them: a reset is passed on as a reset, never
+ * turned into a clean end, and a half-close is never turned into a
+ * reset. The session says a side reset (end=reset, or the client's
+ * socket failed: client-error) only when the harness reset it; a
+ * session that ended cleanly (closed) left no reset on either side,
+ * unless the harness sent one.
+ */
+static void
+check_resets(void)
+{
+	if (strcmp(R.s_end, "reset") == 0) {
+		FUZZ_CHECK(strcmp(R.s_reset_by, "client") == 0 ||
+		    strcmp(R.s_reset_by, "remote") == 0);
+		FUZZ_CHECK(R.s_reset_by[0] == 'c' ? R.c_rst_sent :
+		    R.r_rst_sent);
+	} else {
+		FUZZ_CHECK(R.s_reset_by[0] == '\0');
+	}
+	if (strcmp(R.s_end, "client-error") == 0)
+		FUZZ_CHECK(R.c_rst_sent);
+	if (strcmp(R.s_end, "closed") == 0 && !R.c_rst_sent && !R.r_rst_sent)
+		FUZZ_CHECK(!R.c_reset && !R.r_reset);
+}
+
+/*
  * What the client read, taken apart as a SOCKS5 client would: the
  * method chosen, that method's messages, then the replies (a BIND's
  * two). The last reply is the one the access line gave as rep= (none
@@ -2385,6 +2424,7 @@ finish(void)
 	R.c_stall = R.r_stall = 0;
 	for (i = 0; i < 64 && drain() > 0; i++)
 		continue;
+	check_resets();
 	check_streams();
 
 	/* Nothing of it is left: descriptors, watchers, counts. */
