@@ -348,6 +348,10 @@ static struct {
 	union sockaddr_any peer;	/* the session's client address */
 	union sockaddr_any sink_from;	/* last sender the sink saw */
 	bool have_sink_from;
+	/* Datagrams (and payload bytes) the sink and the client got. */
+	uint64_t sink_dgrams, sink_bytes, cu_dgrams, cu_bytes;
+	/* The access line's dgrams_up= and dgrams_down=. */
+	uint64_t log_dgrams_up, log_dgrams_down;
 	/* The fakes' pending work. */
 	struct connector *conn;
 	struct resolver_query *queries;
@@ -1421,6 +1425,11 @@ check_access_line(const char *line)
 	/* Every session knows why it ended. */
 	FUZZ_CHECK(R.s_end[0] != '\0');
 	FUZZ_CHECK(field_is(line, " end=", R.s_end));
+	/* An association's datagram counts, for check_udp(). */
+	if ((p = strstr(line, " dgrams_up=")) != NULL)
+		R.log_dgrams_up = strtoull(p + 11, NULL, 10);
+	if ((p = strstr(line, " dgrams_down=")) != NULL)
+		R.log_dgrams_down = strtoull(p + 13, NULL, 10);
 }
 
 /* Read what was logged since last time; count and check the lines. */
@@ -1497,25 +1506,43 @@ drain_tcp(int fd, int *eof, int *reset, uint64_t *count, bool keep)
 	return total;
 }
 
+/*
+ * Read datagrams: the sink's (`sink`: its senders are noted, its
+ * datagrams counted) or the client's (each must carry a SOCKS UDP
+ * header, FRAG 0, naming the sink: the one source the access rules
+ * allow; counted with their payload).
+ */
 static size_t
-drain_udp(int fd, bool note_from)
+drain_udp(int fd, bool sink)
 {
 	uint8_t buf[2048];
 	size_t total = 0;
 	int k;
 
 	for (k = 0; fd != -1 && k < 64; k++) {
-		union sockaddr_any from;
-		socklen_t len = sizeof(from);
+		union sockaddr_any from, src;
+		socklen_t len = sizeof(from), slen = sizeof(src);
+		struct socks5_udp_header h;
+		size_t used = 0;
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, &from.sa, &len);
 
 		if (n == -1)
 			break;
-		if (note_from) {
+		total += (size_t)n + 1;
+		if (sink) {
 			R.sink_from = from;
 			R.have_sink_from = true;
+			R.sink_dgrams++;
+			R.sink_bytes += (size_t)n;
+			continue;
 		}
-		total += (size_t)n + 1;
+		FUZZ_CHECK(socks5_parse_udp_header(buf, (size_t)n, &h, &used) ==
+		    SOCKS5_OK && h.frag == 0);
+		FUZZ_CHECK(socks5_addr_to_sockaddr(&h.dst, &src.sa, &slen) == 0);
+		sockaddr_unmap(&src);
+		FUZZ_CHECK(sockaddr_equal(&src.sa, &H.sinkaddr.sa));
+		R.cu_dgrams++;
+		R.cu_bytes += (size_t)n - used;
 	}
 	return total;
 }
@@ -2225,7 +2252,9 @@ begin(const uint8_t *data, size_t size)
 	/* Nothing is left from the last input. */
 	ev_now_update(H.loop);
 	FUZZ_CHECK(ev_run(H.loop, EVRUN_NOWAIT) == 0);
-	(void)drain_udp(H.sinkfd, false);
+	(void)drain_udp(H.sinkfd, true);
+	R.sink_dgrams = R.sink_bytes = 0;
+	R.have_sink_from = false;
 	FUZZ_CHECK(ftruncate(H.logfd, 0) == 0);
 	pool_stats(&ps);
 	R.fds_base = count_fds() - 2 * (int)ps.pipes_spare;
@@ -2404,6 +2433,24 @@ check_streams(void)
 	FUZZ_CHECK(R.r_total == R.st_up);
 }
 
+/*
+ * An association's counts are what the sink and the client got: every
+ * datagram it says it relayed arrived, payload byte for payload byte
+ * (loopback loses none; the harness reads its sockets every turn).
+ */
+static void
+check_udp(void)
+{
+	if (R.st_cmd != SOCKS5_CMD_UDP_ASSOCIATE) {
+		FUZZ_CHECK(R.sink_dgrams == 0 && R.cu_dgrams == 0);
+		return;
+	}
+	FUZZ_CHECK(R.log_dgrams_up == R.sink_dgrams);
+	FUZZ_CHECK(R.st_up == R.sink_bytes);
+	FUZZ_CHECK(R.log_dgrams_down == R.cu_dgrams);
+	FUZZ_CHECK(R.st_down == R.cu_bytes);
+}
+
 static void
 finish(void)
 {
@@ -2426,13 +2473,13 @@ finish(void)
 		continue;
 	check_resets();
 	check_streams();
+	check_udp();
 
 	/* Nothing of it is left: descriptors, watchers, counts. */
 	rst_close(&R.cfd);
 	rst_close(&R.rfd);
 	plain_close(&R.ufd);
 	plain_close(&R.xfd);
-	(void)drain_udp(H.sinkfd, false);
 	FUZZ_CHECK(ev_run(H.loop, EVRUN_NOWAIT) == 0);
 	pool_stats(&ps);
 	FUZZ_CHECK(ps.pipes_used == 0 && ps.bufs_used == 0);
