@@ -1684,6 +1684,30 @@ loop_once(void)
 	check_step();
 }
 
+/*
+ * The loop has nothing left to do, so the relay has passed on what it
+ * could: a side's half-close has reached the other side as an end, not
+ * a reset (DESIGN.md), unless that side stopped reading, a reset came
+ * in, or a bandwidth cap holds bytes back.
+ */
+static void
+check_quiet(void)
+{
+	const struct session *s = R.s;
+	int max, bps;
+
+	if (s == NULL || s->state != SESSION_RELAYING || R.c_rst_sent ||
+	    R.r_rst_sent)
+		return;
+	config_user_limits(s->cfg, s->user, &max, &bps);
+	if (bps > 0)
+		return;
+	if (R.c_shut && !R.r_stall && R.rfd != -1)
+		FUZZ_CHECK(R.r_eof && !R.r_reset);
+	if (R.r_shut && !R.c_stall && R.cfd != -1)
+		FUZZ_CHECK(R.c_eof && !R.c_reset);
+}
+
 /* Run the loop until nothing happens any more (bounded). */
 static void
 settle(void)
@@ -1696,8 +1720,10 @@ settle(void)
 
 		loop_once();
 		moved = drain();
-		if (H.pending_seen == seen && moved == 0)
+		if (H.pending_seen == seen && moved == 0) {
+			check_quiet();
 			break;
+		}
 	}
 }
 

@@ -275,6 +275,12 @@ def corpus():
         send(request(CONNECT, LOCAL80)) + op(CONN_OK, 0) + op(C_SHUT)
     c["password_held_timeout"] = hdr(failures=2, vmode=1) + \
         send(greeting(2)) + op(C_PASS, 4) + op(TIME, T_3S) + op(TIME, T_5S)
+    # The attempt comes late in the handshake: its hold outlasts the
+    # handshake's deadline, which is moved out so that the hold is served.
+    c["password_held_extends_deadline"] = hdr(failures=1, vmode=1) + \
+        send(greeting(2)) + op(TIME, T_3S) + op(TIME, 5) + op(C_PASS, 0) + \
+        op(TIME, 4) + op(C_REQ, 0) + op(CONN_OK, 0) + op(C_SHUT) + \
+        op(R_SHUT)
     c["password_throttled"] = hdr(failures=3, vmode=1) + \
         send(greeting(2)) + op(C_PASS, 0) + op(TIME, T_2S)
     c["chap_throttled"] = hdr(failures=3) + send(greeting(3)) + \
