@@ -67,6 +67,11 @@
  *    naming the logged-in user, with the session's command and bytes;
  *    at most one CONNECT outcome.
  *
+ * To check the state machine from inside, the harness reads struct
+ * session through session_int.h, the session's private header (the one
+ * file outside the module that does; it writes nothing there). The BIND
+ * and UDP relay addresses it connects and sends to come from there too.
+ *
  * Contracts the fakes hold the session to: a connector is never
  * cancelled from inside its callback, its check hook is installed before
  * the loop runs, a lookup or a password check is cancelled at most once
