@@ -367,6 +367,7 @@ static struct {
 	enum vmode vmode;
 	/* The status calls (the fake status.h below). */
 	int st_logins, st_ends, st_connects, st_refusals;
+	enum status_refusal st_refusal;
 	char st_user[256];		/* who logged in */
 	int st_cmd;
 	uint64_t st_up, st_down;
@@ -1159,7 +1160,9 @@ void
 status_count_refusal(enum status_refusal reason)
 {
 	FUZZ_CHECK((unsigned)reason < STATUS_REFUSAL_COUNT);
+	FUZZ_CHECK(R.s != NULL && R.st_refusals == 0);	/* one a session */
 	R.st_refusals++;
+	R.st_refusal = reason;
 }
 
 void
@@ -1770,6 +1773,19 @@ closed_cb(void *arg, struct session *s)
 	/* Everything async was cancelled first (session.h). */
 	FUZZ_CHECK(s->conn == NULL && s->relay == NULL && s->bind == NULL &&
 	    s->udp == NULL && s->vjob == NULL);
+	/* A refusal the session ended with was counted, as what it was. */
+	if (strcmp(R.s_end, "access-denied") == 0)
+		FUZZ_CHECK(R.st_refusals == 1 &&
+		    R.st_refusal == STATUS_REFUSED_ACCESS_RULE);
+	if (strcmp(R.s_end, "auth-failed") == 0)
+		FUZZ_CHECK(R.st_refusals == 1 &&
+		    R.st_refusal == STATUS_REFUSED_AUTH_FAILED);
+	if (strcmp(R.s_end, "cmd-not-supported") == 0)
+		FUZZ_CHECK(R.st_refusals == 1 &&
+		    R.st_refusal == STATUS_REFUSED_COMMAND);
+	if (strcmp(R.s_end, "user-max-sessions") == 0)
+		FUZZ_CHECK(R.st_refusals == 1 &&
+		    R.st_refusal == STATUS_REFUSED_USER_MAX_SESSIONS);
 	/* status_session_end() came just before, from session_free(). */
 	FUZZ_CHECK(R.st_ends == 1);
 	FUZZ_CHECK(R.st_cmd == (s->have_req ? s->req.cmd : -1));
