@@ -329,6 +329,7 @@ static struct {
 	size_t n, off;
 	unsigned steps, iters;
 	int variant;
+	bool small;			/* small socket buffers (header) */
 	const struct config *cfg;
 	struct session_env env;
 	struct failtab *ft;
@@ -685,7 +686,7 @@ conn_fire(void *arg)
 	}
 	c->attempts++;
 	res.attempts = c->attempts;
-	tcp_pair(AF_INET, false, &mine, &theirs, &peer);
+	tcp_pair(AF_INET, R.small, &mine, &theirs, &peer);
 	new_remote(mine);
 	res.fd = theirs;
 	res.rep = SOCKS5_REP_SUCCEEDED;
@@ -2327,7 +2328,8 @@ begin(const uint8_t *data, size_t size)
 	R.ft = failtab_new(64);
 	FUZZ_CHECK(R.ft != NULL);
 	family = (h1 & 4) && H.lfd6 != -1 ? AF_INET6 : AF_INET;
-	tcp_pair(family, (h0 & 0x80) != 0, &R.cfd, &theirs, &R.peer);
+	R.small = (h0 & 0x80) != 0;
+	tcp_pair(family, R.small, &R.cfd, &theirs, &R.peer);
 	for (k = 0; k < failures[(h0 >> 4) & 3]; k++)
 		(void)failtab_fail(R.ft, &R.peer.sa, util_now_ms());
 	/*
