@@ -76,6 +76,7 @@ struct relay_dir {
 	size_t inpipe;		/* bytes in the pipe */
 	bool pipe_full;		/* a splice in said EAGAIN with bytes in the pipe */
 	bool pipe_big;		/* grown (pool_pipe_grow()): POOL_BIG_PIPE_BYTES */
+	bool grow_tried;	/* asked once for this pipe: not again on each fill */
 	bool nosplice;		/* a socket refused splice: copy from now on */
 	/* Bytes waiting in the buffer are buf[off..len); buf NULL when none. */
 	uint8_t *buf;
@@ -166,6 +167,7 @@ dir_pipe_put(struct relay_dir *d)
 {
 	pool_pipe_put(d->pipe, d->inpipe == 0);
 	d->pipe_big = false;
+	d->grow_tried = false;
 }
 
 /* Give the pipe and the buffer back; bytes still in them are dropped. */
@@ -295,9 +297,11 @@ relay_fill_pipe(struct relay_dir *d, size_t want, ssize_t *n)
 		d->inpipe += (size_t)*n;
 	else if (*n < 0 && errno == EAGAIN && d->inpipe > 0)
 		d->pipe_full = true;	/* or the source is empty: see above */
-	if (!d->pipe_big && (d->pipe_full || d->inpipe >= POOL_PIPE_BYTES)) {
+	if (!d->pipe_big && !d->grow_tried &&
+	    (d->pipe_full || d->inpipe >= POOL_PIPE_BYTES)) {
 		int err = errno;
 
+		d->grow_tried = true;
 		if (pool_pipe_grow(d->pipe)) {
 			d->pipe_big = true;
 			d->pipe_full = false;
