@@ -63,6 +63,9 @@ enum status_refusal {
 	STATUS_REFUSED_ACCESS_RULE,		/* an `access` rule (REP 2) */
 	STATUS_REFUSED_AUTH_FAILED,		/* authentication failed */
 	STATUS_REFUSED_COMMAND,			/* command not in `commands` */
+	STATUS_REFUSED_PROXY_UNTRUSTED,		/* PROXY listener, source not in
+						   proxy_protocol.trusted */
+	STATUS_REFUSED_PROXY_HEADER,		/* PROXY listener, no valid header */
 	STATUS_REFUSAL_COUNT
 };
 

@@ -37,6 +37,8 @@ static const char *const refusal_names[STATUS_REFUSAL_COUNT] = {
 	[STATUS_REFUSED_ACCESS_RULE] = "access_rule",
 	[STATUS_REFUSED_AUTH_FAILED] = "auth_failed",
 	[STATUS_REFUSED_COMMAND] = "command",
+	[STATUS_REFUSED_PROXY_UNTRUSTED] = "proxy_untrusted",
+	[STATUS_REFUSED_PROXY_HEADER] = "proxy_header",
 };
 
 static const char *const cmd_names[STATUS_CMD_COUNT] = {
