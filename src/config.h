@@ -50,13 +50,23 @@ enum config_udp_filtering {
 struct config_listen {
 	union sockaddr_any addr;	/* port may be 0: the kernel picks one */
 	int line;			/* where it was written, for messages */
+	bool proxy;			/* from proxy_protocol.listen: every
+					   connection starts with a PROXY header */
 };
 
 struct config {
 	char *file;			/* path as given to config_load() */
 
-	struct config_listen *listen;	/* at least one */
+	/*
+	 * `listen`, then `proxy_protocol.listen` (proxy set): at least one
+	 * in all.
+	 */
+	struct config_listen *listen;
 	size_t n_listen;
+	/* proxy_protocol.trusted: who may send a PROXY header (not empty
+	   when a proxy listener exists). */
+	struct cidr *proxy_trusted;
+	size_t n_proxy_trusted;
 	int workers;			/* 0: one per CPU */
 	char *user;			/* used only when started as root */
 	char *group;
@@ -112,6 +122,13 @@ struct config {
 	struct {
 		union sockaddr_any *external;	/* external_addresses, port 0 */
 		size_t n_external;
+		/*
+		 * advertise_addresses, port 0: what the replies tell the
+		 * client instead of the address listened on (the first of
+		 * the listening address's family); need not be local.
+		 */
+		union sockaddr_any *advertise;
+		size_t n_advertise;
 		int accept_timeout_s;
 		bool require_peer_match;	/* refuse 0.0.0.0 / :: requests */
 	} bind;

@@ -33,6 +33,9 @@
 
 const struct config_key config_keys[] = {
 	LIST("listen", WORDS("127.0.0.1:1080", "[::1]:1080")),
+	GROUP("proxy_protocol"),
+	LIST("proxy_protocol.listen", EMPTY),
+	LIST("proxy_protocol.trusted", EMPTY),
 	INT("workers", 0, 256, "0"),
 	STRING("user", "sockeye", CONFIG_KEY_NOT_EMPTY | CONFIG_KEY_NO_RELOAD),
 	STRING("group", "sockeye", CONFIG_KEY_NOT_EMPTY | CONFIG_KEY_NO_RELOAD),
@@ -76,6 +79,7 @@ const struct config_key config_keys[] = {
 
 	GROUP("bind"),
 	LIST("bind.external_addresses", EMPTY),
+	LIST("bind.advertise_addresses", EMPTY),
 	INT("bind.accept_timeout_s", 1, 86400, "120"),
 	BOOL("bind.require_peer_match", "true"),	/* RFC 1928 checks it */
 

@@ -21,8 +21,14 @@
 #include "text.h"
 #include "util.h"
 
-static void
-config_load_listen(struct config_ctx *ctx, const struct config_node *root)
+/*
+ * Append the addresses of `prefix``name` to cfg->listen, marked `proxy`.
+ * An address listed twice (in either list) is an error: the second bind
+ * would fail later.
+ */
+static int
+config_listen_list(struct config_ctx *ctx, const struct config_node *g,
+    const char *prefix, const char *name, bool proxy)
 {
 	struct config *cfg = ctx->cfg;
 	struct config_strings it;
@@ -30,34 +36,90 @@ config_load_listen(struct config_ctx *ctx, const struct config_node *root)
 	size_t j;
 	int n;
 
-	n = config_strings_begin(ctx, root, "", "listen",
-	    "\"IP:PORT\" strings", "must list at least one address", &it);
+	n = config_strings_begin(ctx, g, prefix, name, "\"IP:PORT\" strings",
+	    NULL, &it);
 	if (n <= 0)
-		return;
-	cfg->listen = xcalloc((size_t)n, sizeof(*cfg->listen));
+		return n;
+	cfg->listen = xrealloc(cfg->listen, cfg->n_listen + (size_t)n,
+	    sizeof(*cfg->listen));
 	while (config_strings_next(ctx, &it)) {
 		struct config_listen *l = &cfg->listen[cfg->n_listen];
 		const char *v = it.v;
 
+		memset(l, 0, sizeof(*l));
 		if (sockaddr_parse_hostport(v, &l->addr) == -1) {
-			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
-			    "is not \"IP:PORT\" or \"[IPv6]:PORT\"",
-			    text_quote(q, sizeof(q), v, TEXT_CSTR));
+			config_report(ctx, it.list, it.line, "'%s%s': \"%s\" "
+			    "is not \"IP:PORT\" or \"[IPv6]:PORT\"", prefix,
+			    name, text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
 		for (j = 0; j < cfg->n_listen; j++)
 			if (sockaddr_equal(&cfg->listen[j].addr.sa, &l->addr.sa))
 				break;
-		/* Two binds of one address: the second would fail later. */
 		if (j < cfg->n_listen && sockaddr_port(&l->addr.sa) != 0) {
-			config_report(ctx, it.list, it.line, "'listen': \"%s\" "
-			    "is listed twice",
-			    text_quote(q, sizeof(q), v, TEXT_CSTR));
+			config_report(ctx, it.list, it.line, "'%s%s': \"%s\" "
+			    "is listed twice%s", prefix, name,
+			    text_quote(q, sizeof(q), v, TEXT_CSTR),
+			    cfg->listen[j].proxy != proxy ? " (in 'listen' and "
+			    "'proxy_protocol.listen')" : "");
 			continue;
 		}
 		l->line = it.line;
+		l->proxy = proxy;
 		cfg->n_listen++;
 	}
+	return n;
+}
+
+/*
+ * `listen`, and `proxy_protocol`: its listeners (after the plain ones)
+ * and the networks that may send a PROXY header to them.
+ */
+static void
+config_load_listen(struct config_ctx *ctx, const struct config_node *root)
+{
+	struct config *cfg = ctx->cfg;
+	const struct config_node *g;
+	struct config_strings it;
+	char q[CONFIG_QUOTE_MAX];
+	size_t plain;
+	int n, np;
+
+	n = config_listen_list(ctx, root, "", "listen", false);
+	plain = cfg->n_listen;
+	g = config_group(ctx, root, "proxy_protocol");
+	np = config_listen_list(ctx, g, "proxy_protocol.", "listen", true);
+	/* `listen = [ ]` is fine when proxy_protocol.listen has some. */
+	if (n == 0 && np <= 0)
+		config_error(ctx, config_member(root, "listen"), "'listen' "
+		    "must list at least one address");
+
+	n = config_strings_begin(ctx, g, "proxy_protocol.", "trusted",
+	    "networks", NULL, &it);
+	if (n > 0) {
+		cfg->proxy_trusted = xcalloc((size_t)n,
+		    sizeof(*cfg->proxy_trusted));
+		while (config_strings_next(ctx, &it)) {
+			if (cidr_parse(it.v, &cfg->proxy_trusted[
+			    cfg->n_proxy_trusted]) == -1) {
+				config_report(ctx, it.list, it.line,
+				    "'proxy_protocol.trusted': \"%s\" is not "
+				    "a network such as \"10.0.0.0/8\", "
+				    "\"2001:db8::/32\" or an address",
+				    text_quote(q, sizeof(q), it.v, TEXT_CSTR));
+				continue;
+			}
+			cfg->n_proxy_trusted++;
+		}
+	}
+	/*
+	 * A PROXY header says who the client is: taken from anyone, it
+	 * would let anyone claim any address past `clients` and the rules.
+	 */
+	if (cfg->n_listen > plain && n == 0 && g != NULL)
+		config_error(ctx, g, "'proxy_protocol.trusted' must list the "
+		    "networks of the balancers that send PROXY headers "
+		    "(\"0.0.0.0/0\" and \"::/0\" if really anyone)");
 }
 
 static void
@@ -370,6 +432,8 @@ config_load_bind(struct config_ctx *ctx, const struct config_node *root)
 	g = config_group(ctx, root, "bind");
 	cfg->bind.n_external = config_addrs(ctx, g, "bind.",
 	    "external_addresses", config_ip, &cfg->bind.external);
+	cfg->bind.n_advertise = config_addrs(ctx, g, "bind.",
+	    "advertise_addresses", config_ip, &cfg->bind.advertise);
 	config_int(ctx, g, "bind.", "accept_timeout_s",
 	    &cfg->bind.accept_timeout_s);
 	config_bool(ctx, g, "bind.", "require_peer_match",
@@ -536,6 +600,8 @@ config_free(struct config *cfg)
 	free(cfg->resolver.servers);
 	free(cfg->clients);
 	free(cfg->bind.external);
+	free(cfg->bind.advertise);
+	free(cfg->proxy_trusted);
 	acl_free(&cfg->acl);
 	for (size_t i = 0; i < cfg->n_user_limits; i++) {
 		for (size_t j = 0; j < cfg->user_limits[i].n_users; j++)

@@ -172,6 +172,87 @@ expect_one(const char *text, int line, const char *msg)
 	"listen = [ \"127.0.0.1:1080\" ];\n" \
 	"auth = { methods = [ \"none\" ]; };\n"
 
+/* proxy_protocol: its listeners after the plain ones, marked; trusted. */
+START_TEST(test_proxy_protocol)
+{
+	struct config *cfg;
+	char buf[SOCKADDR_STRLEN];
+
+	cfg = load_ok(LOOPBACK
+	    "proxy_protocol = { listen = [ \"127.0.0.1:1081\", "
+	    "\"[::1]:0\" ];\n"
+	    "  trusted = [ \"10.0.0.0/8\", \"::1\" ]; };\n");
+	ck_assert_uint_eq(cfg->n_listen, 3);
+	ck_assert(!cfg->listen[0].proxy);
+	ck_assert(cfg->listen[1].proxy);
+	ck_assert(cfg->listen[2].proxy);
+	ck_assert_str_eq(sockaddr_format(&cfg->listen[1].addr.sa, buf,
+	    sizeof(buf)), "127.0.0.1:1081");
+	ck_assert_int_eq(cfg->listen[1].line, 2);
+	ck_assert_uint_eq(cfg->n_proxy_trusted, 2);
+	config_free(cfg);
+
+	/* Only PROXY listeners: `listen` may then be empty. */
+	cfg = load_ok("listen = [ ];\n"
+	    "proxy_protocol = { listen = [ \"127.0.0.1:1081\" ];\n"
+	    "  trusted = [ \"127.0.0.1\" ]; };\n");
+	ck_assert_uint_eq(cfg->n_listen, 1);
+	ck_assert(cfg->listen[0].proxy);
+	config_free(cfg);
+
+	/* Absent: no PROXY listener, nobody trusted. */
+	cfg = load_ok(LOOPBACK);
+	ck_assert_uint_eq(cfg->n_listen, 1);
+	ck_assert(!cfg->listen[0].proxy);
+	ck_assert_uint_eq(cfg->n_proxy_trusted, 0);
+	config_free(cfg);
+
+	expect_one("listen = [ ];\n", 1, "'listen' must list at least one "
+	    "address");
+	expect_one("listen = [ ];\nproxy_protocol = { listen = [ ]; };\n", 1,
+	    "'listen' must list at least one address");
+	expect_one(LOOPBACK "proxy_protocol = { listen = "
+	    "[ \"127.0.0.1:1081\" ]; };\n", 2, "'proxy_protocol.trusted' "
+	    "must list the networks of the balancers that send PROXY headers "
+	    "(\"0.0.0.0/0\" and \"::/0\" if really anyone)");
+	expect_one(LOOPBACK "proxy_protocol = { listen = "
+	    "[ \"127.0.0.1:1080\" ];\n trusted = [ \"10.0.0.0/8\" ]; };\n",
+	    2, "'proxy_protocol.listen': \"127.0.0.1:1080\" is listed twice "
+	    "(in 'listen' and 'proxy_protocol.listen')");
+	expect_one(LOOPBACK "proxy_protocol = { listen = [ \"10.0.0.1\" ];\n"
+	    " trusted = [ \"10.0.0.0/8\" ]; };\n", 2,
+	    "'proxy_protocol.listen': \"10.0.0.1\" is not \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\"");
+	expect_one(LOOPBACK "proxy_protocol = { listen = [ \"[::1]:1\" ];\n"
+	    "  trusted = [ \"10.0.0.0/33\" ]; };\n", 3,
+	    "'proxy_protocol.trusted': \"10.0.0.0/33\" is not a network such "
+	    "as \"10.0.0.0/8\", \"2001:db8::/32\" or an address");
+	expect_one(LOOPBACK "proxy_protocol = { listen = [ ]; port = 1; };\n",
+	    2, "unknown key 'proxy_protocol.port'");
+}
+END_TEST
+
+/* bind.advertise_addresses: addresses, port 0; need not be local. */
+START_TEST(test_bind_advertise)
+{
+	struct config *cfg;
+	char buf[SOCKADDR_STRLEN];
+
+	cfg = load_ok(LOOPBACK "bind = { advertise_addresses = "
+	    "[ \"203.0.113.7\", \"2001:db8::7\" ]; };\n");
+	ck_assert_uint_eq(cfg->bind.n_advertise, 2);
+	ck_assert_str_eq(sockaddr_format(&cfg->bind.advertise[0].sa, buf,
+	    sizeof(buf)), "203.0.113.7:0");
+	ck_assert_str_eq(sockaddr_format(&cfg->bind.advertise[1].sa, buf,
+	    sizeof(buf)), "[2001:db8::7]:0");
+	config_free(cfg);
+	expect_one(LOOPBACK "bind = { advertise_addresses = "
+	    "[ \"203.0.113.7:80\" ]; };\n", 2,
+	    "'bind.advertise_addresses': \"203.0.113.7:80\" is not an IPv4 "
+	    "or IPv6 address");
+}
+END_TEST
+
 START_TEST(test_full)
 {
 	struct config *cfg = load_ok(
@@ -986,6 +1067,8 @@ config_suite(void)
 	tcase_add_test(tc, test_dev_conf);
 	tcase_add_test(tc, test_table_read);
 	tcase_add_test(tc, test_free_null);
+	tcase_add_test(tc, test_proxy_protocol);
+	tcase_add_test(tc, test_bind_advertise);
 	suite_add_tcase(s, tc);
 	return s;
 }
