@@ -100,11 +100,17 @@ void
 accesslog_session(const struct session *s)
 {
 	char client[SOCKADDR_STRLEN], addr[SOCKADDR_STRLEN];
+	char via[SOCKADDR_STRLEN + 5];
 	char dst[SOCKS5_ADDR_STRLEN], rep[16], user[AUTH_USER_STRLEN];
 	char extra[512];
 
 	if (!s->cfg->log.access)
 		return;
+	via[0] = '\0';
+	if (s->has_via) {
+		util_strlcpy(via, " via=", sizeof(via));
+		sockaddr_format(&s->via.sa, via + 5, sizeof(via) - 5);
+	}
 	accesslog_extra(s, extra, sizeof(extra));
 	accesslog_user(s, user, sizeof(user));
 	sockaddr_format(&s->peer.sa, client, sizeof(client));
@@ -120,10 +126,10 @@ accesslog_session(const struct session *s)
 		snprintf(rep, sizeof(rep), "%d", s->rep);
 	else
 		util_strlcpy(rep, "-", sizeof(rep));
-	logit("access user=%s client=%s cmd=%s dst=%s addr=%s rep=%s "
+	logit("access user=%s client=%s%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
 	    " attempts=%d end=%s%s%s%s",
-	    user, client, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
+	    user, client, via, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
 	    s->end != NULL ? s->end : "-",
 	    s->reset_by != NULL ? " reset_by=" : "",

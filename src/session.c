@@ -2,11 +2,15 @@
 /*
  * session.c - see session.h.
  *
- *   accept -> GREETING -> [AUTH] -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
+ *   accept -> [PROXY] -> GREETING -> [AUTH] -> REQUEST -> CONNECTING -> REPLYING -> RELAYING
  *                 \           \          \           \
  *                  `-----------`----------`-----------`--> CLOSING (final reply, linger)
  *   REQUEST -> BINDING (bind.h: first reply, wait for the peer) -> REPLYING -> RELAYING
  *   REQUEST -> UDP (udp.h: the association, until the control connection ends)
+ *
+ * PROXY (a proxy_protocol listener's header) comes first on those
+ * listeners only; a bad header closes at once, without a reply: the
+ * balancer that sent it is not a SOCKS client.
  *
  * AUTH is session_auth.c's (the method, the hold, the verifier); the
  * commands from REQUEST on are session_cmd.c's; the log lines are
@@ -43,6 +47,7 @@
 #include "config.h"
 #include "connector.h"
 #include "log.h"
+#include "proxyproto.h"
 #include "relay.h"
 #include "ratelimit.h"
 #include "quota.h"
@@ -58,6 +63,7 @@
 #define SESSION_LINGER_MAX (64 * 1024)
 
 static const char *const state_names[] = {
+	[SESSION_PROXY] = "PROXY",
 	[SESSION_GREETING] = "GREETING",
 	[SESSION_AUTH] = "AUTH",
 	[SESSION_REQUEST] = "REQUEST",
@@ -185,9 +191,11 @@ session_free(struct session *s)
 	if (s->rfd != -1)
 		close(s->rfd);
 	session_drop_buffers(s);
-	accesslog_session(s);
-	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
-	    s->stats.bytes_up, s->stats.bytes_down);
+	if (!s->quiet) {
+		accesslog_session(s);
+		status_session_end(s->have_req ? s->req.cmd : -1, s->user,
+		    s->stats.bytes_up, s->stats.bytes_down);
+	}
 	sess_debug(s, "closed");
 	s->env->closed(s->env->arg, s);
 	free(s->user);
@@ -397,6 +405,75 @@ session_consume(struct session *s, size_t n)
 		ev_io_start(s->loop, &s->rio);
 }
 
+/*
+ * No valid PROXY header (`why`): not a session but a refused connection,
+ * counted and logged as one (no access line). The caller frees.
+ */
+static void
+session_proxy_refused(struct session *s, const char *why)
+{
+	char as[SOCKADDR_STRLEN];
+
+	status_count_refusal(STATUS_REFUSED_PROXY_HEADER);
+	logit("refused %s: %s on a proxy_protocol listener",
+	    sockaddr_format(&s->peer.sa, as, sizeof(as)), why);
+	s->quiet = 1;
+}
+
+/*
+ * The PROXY header (SESSION_PROXY): parse it, take the client it names,
+ * have the worker admit that client, then discard what is left of the
+ * header (v2's TLVs, which may still be on their way). Returns 1 when
+ * the session moved on to GREETING (the caller parses on), 0 when it
+ * waits for more bytes or was freed.
+ */
+static int
+session_proxy(struct session *s)
+{
+	struct proxy_header h;
+	size_t used = 0, n;
+
+	if (s->proxy_skip == 0) {
+		switch (proxy_parse(s->in, s->inlen, &h, &used)) {
+		case PROXY_NEED_MORE:
+			return 0;
+		case PROXY_MALFORMED:
+			session_proxy_refused(s, "not a valid PROXY header");
+			session_free(s);
+			return 0;
+		case PROXY_DONE:
+			break;
+		}
+		BUG_ON(used == 0);
+		if (h.local) {
+			s->proxy_local = 1;
+		} else {
+			s->via = s->peer;
+			s->has_via = 1;
+			s->peer = h.src;
+			sockaddr_unmap(&s->peer);
+		}
+		sess_debug(s, "PROXY v%d header%s", h.version,
+		    h.local ? ": LOCAL, the connection's own address" : "");
+		if (s->env->admit != NULL) {
+			if (!s->env->admit(s->env->arg, &s->peer)) {
+				s->quiet = 1;
+				session_free(s);
+				return 0;
+			}
+			s->client_counted = s->env->quota != NULL;
+		}
+		s->proxy_skip = used;
+	}
+	n = s->proxy_skip < s->inlen ? s->proxy_skip : s->inlen;
+	s->proxy_skip -= n;
+	session_consume(s, n);
+	if (s->proxy_skip > 0)
+		return 0;
+	session_set_state(s, SESSION_GREETING);
+	return 1;
+}
+
 /* Parse what has arrived; may end (free) the session. */
 void
 session_process(struct session *s)
@@ -405,6 +482,11 @@ session_process(struct session *s)
 		enum socks5_status st;
 		size_t used = 0;
 
+		if (s->state == SESSION_PROXY) {
+			if (session_proxy(s) != 1)
+				return;
+			continue;
+		}
 		if (s->state == SESSION_GREETING) {
 			struct socks5_greeting g;
 			uint8_t method, buf[2];
@@ -456,6 +538,23 @@ session_process(struct session *s)
 			session_cmd_request(s);
 		return;
 	}
+}
+
+/*
+ * The client is gone (the caller frees). On a proxy_protocol listener, a
+ * connection that sent nothing at all, or nothing after a LOCAL header,
+ * is a balancer's health check: it ends quietly. One that left a header
+ * unfinished had no valid header.
+ */
+static void
+session_health_check(struct session *s)
+{
+	if (s->state == SESSION_PROXY && s->proxy_skip == 0 && s->inlen > 0)
+		session_proxy_refused(s, "an unfinished PROXY header");
+	else if (s->inlen == 0 &&
+	    ((s->state == SESSION_PROXY && s->proxy_skip == 0) ||
+	    (s->state == SESSION_GREETING && s->proxy_local)))
+		s->quiet = 1;
 }
 
 static void
@@ -512,6 +611,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	n = recv(s->fd, s->in + s->inlen, SESSION_INBUF - s->inlen, 0);
 	if (n == 0) {
 		s->end = "client-eof";
+		session_health_check(s);
 		session_free(s);
 		return;
 	}
@@ -520,6 +620,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			return;
 		sess_debug(s, "recv: %s", strerror(errno));
 		s->end = "client-error";
+		session_health_check(s);
 		session_free(s);
 		return;
 	}
@@ -542,6 +643,9 @@ session_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (s->state == SESSION_PROXY && s->proxy_skip == 0)
+		session_proxy_refused(s, "no PROXY header within "
+		    "limits.handshake_timeout_s");
 	if (s->state != SESSION_CLOSING)
 		s->end = "handshake-timeout";
 	sess_debug(s, "%s", s->state == SESSION_CLOSING ? "linger over" :
@@ -551,7 +655,7 @@ session_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 struct session *
 session_new(const struct session_env *env, int fd,
-    const union sockaddr_any *peer)
+    const union sockaddr_any *peer, bool proxy)
 {
 	const struct config *cfg = env->cfg;
 	struct session *s;
@@ -561,7 +665,7 @@ session_new(const struct session_env *env, int fd,
 		free(s);
 		error("out of memory: dropping a connection");
 		close(fd);
-		if (env->quota != NULL)
+		if (env->quota != NULL && !proxy)
 			quota_release_client(env->quota, env->slot,
 			    &peer->sa, cfg->limits.client_prefix_ipv4,
 			    cfg->limits.client_prefix_ipv6);
@@ -569,8 +673,11 @@ session_new(const struct session_env *env, int fd,
 	}
 	s->out = s->in + SESSION_INBUF;
 	s->env = env;
-	/* The worker counted this client in the quota before calling us. */
-	s->client_counted = env->quota != NULL;
+	/*
+	 * The worker counted this client in the quota before calling us;
+	 * a proxy_protocol client is counted once its header is read.
+	 */
+	s->client_counted = env->quota != NULL && !proxy;
 	s->loop = env->loop;
 	s->cfg = cfg;
 	s->id = ++session_counter;
@@ -579,7 +686,7 @@ session_new(const struct session_env *env, int fd,
 	s->peer = *peer;
 	s->rep = -1;
 	s->start_ms = util_now_ms();
-	s->state = SESSION_GREETING;
+	s->state = proxy ? SESSION_PROXY : SESSION_GREETING;
 	ev_io_init(&s->rio, session_read_cb, fd, EV_READ);
 	s->rio.data = s;
 	ev_io_init(&s->wio, session_write_cb, fd, EV_WRITE);

@@ -10,6 +10,8 @@
 #ifndef SOCKEYE_SESSION_H
 #define SOCKEYE_SESSION_H
 
+#include <stdbool.h>
+
 #include "sockaddr.h"
 
 struct session;
@@ -52,6 +54,15 @@ struct session_env {
 	 */
 	void (*closed)(void *arg, struct session *s);
 	void *arg;
+	/*
+	 * A proxy_protocol session's client, as its header named it: the
+	 * worker's admission (`clients`, limits.max_sessions and
+	 * max_sessions_per_client), which it does at accept for the other
+	 * listeners. Returns 1 when admitted, the count taken for `peer`
+	 * (session_free() gives it back); 0 when refused, after logging
+	 * and counting why. NULL: everyone is admitted, nothing counted.
+	 */
+	int (*admit)(void *arg, const union sockaddr_any *peer);
 };
 
 /*
@@ -59,9 +70,22 @@ struct session_env {
  * it from now on, also on failure, and the count the worker took for it in
  * env->quota). `env` must outlive the session. Does not block. Returns
  * NULL when out of memory.
+ *
+ * With `proxy` (a proxy_protocol listener, whose `peer` the worker found
+ * in proxy_protocol.trusted), the client's first bytes must be a PROXY
+ * header (proxyproto.h), and the worker has taken no count yet: the
+ * session asks env->admit() for the client the header names. A header
+ * that names one (PROXY v1 TCP4/TCP6, v2 PROXY over INET/INET6) makes it
+ * the session's client for everything after (rules, limits, the failed
+ * logins, the log: `client=`, and `via=` the balancer); LOCAL, UNKNOWN
+ * and other families keep the connection's own address. No valid header
+ * closes the connection (counted as STATUS_REFUSED_PROXY_HEADER, one log
+ * line). A connection that closes having sent nothing, or nothing after
+ * a LOCAL header, is a balancer's health check: closed without a log
+ * line or a count.
  */
 struct session *session_new(const struct session_env *env, int fd,
-    const union sockaddr_any *peer);
+    const union sockaddr_any *peer, bool proxy);
 
 /* Free: cancel async work, close fds, write the access log line. */
 void session_free(struct session *s);

@@ -35,7 +35,8 @@ struct session_env;
  * Every change goes through session_set_state().
  */
 enum session_state {
-	SESSION_GREETING = 0,	/* reading the method-selection greeting */
+	SESSION_PROXY = 0,	/* proxy_protocol listener: the PROXY header */
+	SESSION_GREETING,	/* reading the method-selection greeting */
 	SESSION_AUTH,		/* the chosen method's subnegotiation */
 	SESSION_REQUEST,	/* reading the request */
 	SESSION_CONNECTING,	/* resolving and connecting (connector) */
@@ -104,6 +105,17 @@ struct session {
 	/* Access rules: why the last candidate was refused, for the log. */
 	int refused_line;		/* the deny rule's line; 0: no rule matched */
 	int refused;			/* some destination was refused */
+	/*
+	 * PROXY protocol (proxyproto.h), on a proxy_protocol listener: in
+	 * SESSION_PROXY until the header is read. A header that names the
+	 * client makes `peer` that client and `via` the balancer.
+	 */
+	size_t proxy_skip;		/* the header's bytes still to discard */
+	int has_via;
+	union sockaddr_any via;		/* the balancer, when has_via */
+	int proxy_local;		/* the header said LOCAL (or UNKNOWN) */
+	int quiet;			/* a balancer's health check: no access
+					   line, not counted as a session */
 	/* Limits (quota.h, ratelimit.h) */
 	int client_counted;		/* holds a count for `peer` */
 	int user_counted;		/* holds a count for `user` */

@@ -12,7 +12,8 @@
  * accepting when the master says so (WORKER_CTL_ACCEPT). Told to drain
  * (a reload: WORKER_CTL_DRAIN on the control socket) or to stop (SIGTERM,
  * WORKER_CTL_STOP, or the master's end of the control socket closing), a
- * worker stops accepting, closes its copies of the listeners and exits
+ * worker stops accepting (on a stop, once it has taken the connections
+ * already queued), closes its copies of the listeners and exits
  * once its last session has ended, or ends what is left at the deadline
  * it was given (worker_drain()): reload_drain_timeout_s for a drain,
  * shutdown_timeout_s for a stop.
@@ -69,6 +70,7 @@
 
 struct worker_listener {
 	int fd;
+	bool proxy;		/* proxy_protocol.listen: PROXY header first */
 };
 
 struct worker {
@@ -295,8 +297,49 @@ worker_admit(struct worker *w, const union sockaddr_any *peer)
 	return 0;
 }
 
-/* Up to ACCEPT_BATCH connections from one listener. */
-static void
+/* May `peer` send a PROXY header (proxy_protocol.trusted)? */
+static int
+proxy_trusted(const struct config *cfg, const union sockaddr_any *peer)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_proxy_trusted; i++)
+		if (cidr_match(&cfg->proxy_trusted[i], &peer->sa))
+			return 1;
+	return 0;
+}
+
+/*
+ * `clients`, then the limits (worker_admit()): at accept, or once a
+ * PROXY header has named the client (the sessions' env->admit). Returns
+ * 1 when admitted, the count taken.
+ */
+static int
+worker_admit_client(struct worker *w, const union sockaddr_any *peer)
+{
+	if (!client_allowed(w->cfg, peer)) {
+		char as[SOCKADDR_STRLEN];
+
+		/* Before a byte is read: not in `clients`. */
+		status_count_refusal(STATUS_REFUSED_CLIENTS);
+		logit("refused %s: not in 'clients'",
+		    sockaddr_format(&peer->sa, as, sizeof(as)));
+		return 0;
+	}
+	return worker_admit(w, peer);
+}
+
+static int
+worker_admit_cb(void *arg, const union sockaddr_any *peer)
+{
+	return worker_admit_client(arg, peer);
+}
+
+/*
+ * Up to ACCEPT_BATCH connections from one listener. Returns 1 when it
+ * stopped early (nothing more queued, or an error), 0 after a full batch.
+ */
+static int
 worker_accept(struct worker *w, struct worker_listener *wl)
 {
 	int i;
@@ -311,7 +354,7 @@ worker_accept(struct worker *w, struct worker_listener *wl)
 		if (fd == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
-				return;
+				return 1;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/*
@@ -326,27 +369,33 @@ worker_accept(struct worker *w, struct worker_listener *wl)
 				ev_timer_stop(w->loop, &w->accept_pause);
 				ev_timer_set(&w->accept_pause, ACCEPT_PAUSE_S, 0.);
 				ev_timer_start(w->loop, &w->accept_pause);
-				return;
+				return 1;
 			}
 			error("accept: %s", strerror(errno));
-			return;
+			return 1;
 		}
-		if (!client_allowed(w->cfg, &peer)) {
-			char as[SOCKADDR_STRLEN];
+		if (wl->proxy) {
+			/*
+			 * Only a trusted balancer may name the client; the
+			 * header does, and the session has it admitted then.
+			 */
+			if (!proxy_trusted(w->cfg, &peer)) {
+				char as[SOCKADDR_STRLEN];
 
-			/* Before a byte is read: not in `clients`. */
-			status_count_refusal(STATUS_REFUSED_CLIENTS);
-			logit("refused %s: not in 'clients'",
-			    sockaddr_format(&peer.sa, as, sizeof(as)));
-			close(fd);
-			continue;
-		}
-		if (!worker_admit(w, &peer)) {
+				status_count_refusal(
+				    STATUS_REFUSED_PROXY_UNTRUSTED);
+				logit("refused %s: not in "
+				    "'proxy_protocol.trusted'", sockaddr_format(
+				    &peer.sa, as, sizeof(as)));
+				close(fd);
+				continue;
+			}
+		} else if (!worker_admit_client(w, &peer)) {
 			close(fd);
 			continue;
 		}
 		/* From here the session owns the fd and the counted session. */
-		s = session_new(&w->senv, fd, &peer);
+		s = session_new(&w->senv, fd, &peer, wl->proxy);
 		if (s == NULL)
 			continue;	/* session_new closed the fd */
 		session_link(&w->sessions, s);
@@ -356,6 +405,7 @@ worker_accept(struct worker *w, struct worker_listener *wl)
 			ev_timer_again(w->loop, &w->trim);
 		status_session_opened();
 	}
+	return 0;
 }
 
 /* accept_ep is readable: a listener has a connection for us. */
@@ -372,7 +422,7 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	for (i = 0; i < n && w->accept_on; i++)
 		if (ev[i].data.u32 < w->nls &&
 		    w->ls[ev[i].data.u32].fd != -1)
-			worker_accept(w, &w->ls[ev[i].data.u32]);
+			(void)worker_accept(w, &w->ls[ev[i].data.u32]);
 }
 
 /*
@@ -425,6 +475,22 @@ worker_drain(struct worker *w, int timeout_s, const char *end)
 		w->draining = 1;
 		accepting(w, 0);
 		ev_timer_stop(w->loop, &w->accept_pause);
+		/*
+		 * A stop closes the listeners for good (the master has
+		 * closed its copies): whatever the kernel has queued on
+		 * them would be reset, and a client, or a balancer that
+		 * had already sent a connection here, would lose it. Take
+		 * it first; those sessions drain with the rest. A reload's
+		 * drain leaves the queues to the generation that keeps the
+		 * sockets.
+		 */
+		for (i = 0; end == NULL && w->accepting && i < w->nls; i++) {
+			int b;
+
+			for (b = 0; w->ls[i].fd != -1 && b < 1024; b++)
+				if (worker_accept(w, &w->ls[i]))
+					break;
+		}
 		for (i = 0; i < w->nls; i++) {
 			if (w->ls[i].fd != -1)
 				close(w->ls[i].fd);
@@ -589,12 +655,17 @@ worker_run(const struct worker_setup *ws)
 	w.senv.verifier = w.verifier;
 	w.senv.failtab = w.failtab;
 	w.senv.closed = worker_session_closed_cb;
+	w.senv.admit = worker_admit_cb;
 	w.senv.arg = &w;
 
 	w.ls = xcalloc(nls, sizeof(*w.ls));
 	w.nls = nls;
-	for (i = 0; i < nls; i++)
+	for (i = 0; i < nls; i++) {
 		w.ls[i].fd = ls[i].fd;
+		/* ls[i] listens on cfg->listen[i] (listener_set_open()). */
+		w.ls[i].proxy = i < ws->cfg->n_listen &&
+		    ws->cfg->listen[i].proxy;
+	}
 	w.accept_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w.accept_ep == -1) {
 		error("cannot create the accept set: %s", strerror(errno));

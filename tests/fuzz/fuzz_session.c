@@ -2361,7 +2361,7 @@ begin(const uint8_t *data, size_t size)
 	    R.cfg->limits.max_sessions, R.cfg->limits.max_sessions_per_client,
 	    R.cfg->limits.client_prefix_ipv4,
 	    R.cfg->limits.client_prefix_ipv6) == QUOTA_OK);
-	R.s = session_new(&R.env, theirs, &R.peer);
+	R.s = session_new(&R.env, theirs, &R.peer, false);
 	FUZZ_CHECK(R.s != NULL);
 	check_step();
 }

@@ -31,6 +31,7 @@ Examples:
     socks5probe.py -p 1080 --raw 0401 --raw 00           # raw bytes, dump reply
     socks5probe.py -p 1080 --dst 127.0.0.1:9 --transfer 67108864
     socks5probe.py -p 1080 --garbage 200 --seed 7
+    socks5probe.py -p 1081 --source 127.0.0.2 --prefix-hex 50524f5859... --dst 127.0.0.1:7
 """
 
 import argparse
@@ -200,8 +201,19 @@ def connect_proxy(args):
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(args.timeout)
+    if args.source:
+        sock.bind((args.source, 0))
     sock.connect((args.host, args.port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if args.prefix_hex:
+        # What a load balancer sends first (a PROXY header), on its own;
+        # with --prefix-split N, its first N bytes a moment before the rest.
+        prefix = bytes.fromhex(args.prefix_hex)
+        if args.prefix_split:
+            sock.sendall(prefix[:args.prefix_split])
+            time.sleep(0.2)
+            prefix = prefix[args.prefix_split:]
+        sock.sendall(prefix)
     return sock
 
 
@@ -464,6 +476,12 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("-H", "--host", default="127.0.0.1", help="proxy address")
     p.add_argument("-p", "--port", type=int, required=True, help="proxy port")
+    p.add_argument("--source", help="connect from this local address")
+    p.add_argument("--prefix-hex",
+                   help="send these bytes first, before the greeting")
+    p.add_argument("--prefix-split", type=int, default=0,
+                   help="send the first N bytes of --prefix-hex 0.2 s "
+                   "before the rest")
     p.add_argument("--timeout", type=float, default=5.0,
                    help="seconds to wait for each answer (default 5)")
     g = p.add_argument_group("handshake")
