@@ -110,7 +110,8 @@ struct bind *bind_start(const struct bind_params *p) MUST_CHECK;
 void bind_free(struct bind *b);
 
 /*
- * Pure helpers, exposed for tests/unit/check_bind.c.
+ * Pure helpers, exposed for tests/unit/check_bind.c (and
+ * bind_pick_external() for session_cmd.c: bind.advertise_addresses).
  *
  * bind_peer_expected: is `peer` (port ignored; an IPv4-mapped IPv6
  * address counts as IPv4) one of the n addresses of `expect`?

@@ -181,6 +181,7 @@ session_bind_cb(void *arg, const struct bind_result *r)
 {
 	struct session *s = arg;
 	struct socks5_addr a;
+	union sockaddr_any told = r->addr;
 
 	s->bind_strays = r->refused;
 	if (r->ev != BIND_LISTENING) {
@@ -191,6 +192,14 @@ session_bind_cb(void *arg, const struct bind_result *r)
 	case BIND_LISTENING:
 		s->bnd = r->addr;
 		s->has_bnd = 1;
+		/*
+		 * Behind NAT the client must be told an address it can
+		 * have its peer reach: bind.advertise_addresses' first of
+		 * the family, with the port listened on.
+		 */
+		if (bind_pick_external(s->cfg->bind.advertise,
+		    s->cfg->bind.n_advertise, r->addr.sa.sa_family, &told))
+			sockaddr_set_port(&told.sa, sockaddr_port(&r->addr.sa));
 		break;
 	case BIND_ACCEPTED:
 		s->rfd = r->fd;
@@ -205,7 +214,7 @@ session_bind_cb(void *arg, const struct bind_result *r)
 		    r->why != NULL ? r->why : "bind-failed");
 		return;
 	}
-	if (socks5_addr_from_sockaddr(&a, &r->addr.sa) == -1) {
+	if (socks5_addr_from_sockaddr(&a, &told.sa) == -1) {
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bind-failed");
 		return;
 	}

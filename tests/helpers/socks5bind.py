@@ -139,6 +139,10 @@ def main(argv):
                     help="source address of the peer's connection")
     ap.add_argument("--stray-from", default=None,
                     help="first connect from this address (a stranger)")
+    ap.add_argument("--peer-to", default=None,
+                    help="connect the peer (and stray) to this address, "
+                    "with the port of the first reply (an advertised "
+                    "address that is not this host's)")
     ap.add_argument("--no-peer", action="store_true",
                     help="never connect: wait for the second reply")
     ap.add_argument("--timeout", type=float, default=10.0)
@@ -169,6 +173,8 @@ def main(argv):
         ctl.sendall(bytes([5, 2, 0]) + encode_addr(dh, dp))
         rep, bhost, bport = read_reply(ctl, deadline)
         out("rep1=%d bnd=%s" % (rep, fmt(bhost, bport)))
+        if args.peer_to:
+            bhost = args.peer_to
         if rep != 0:
             read_all(ctl, deadline)
             out("closed")

@@ -10,7 +10,10 @@
 #  - a wildcard request (0.0.0.0) accepts a peer from anywhere, with
 #    bind.require_peer_match = false (the default refuses it: 41);
 #  - a name (from the DNS stub) is resolved and its address expected;
-#  - IPv6 over ::1, by address and by name.
+#  - IPv6 over ::1, by address and by name;
+#  - bind.advertise_addresses: the first reply names the advertised
+#    address (not this host's) with the port listened on; the peer that
+#    reaches that port gets through, and the log says where it listened.
 # Refusals and timeouts: 41-bind-refusals.sh.
 . "${srcdir:-.}/tests/integration/lib.sh"
 require_python
@@ -91,4 +94,18 @@ if have_ipv6 && [ -n "$SOCKS_PORT6" ]; then
 else
 	note "no IPv6 here: the IPv6 part skipped"
 fi
+
+# --- bind.advertise_addresses ------------------------------------------------------
+stop_sockeye
+write_conf "$T/sockeye.conf" 'workers = 1;' \
+	'bind = { advertise_addresses = [ "2001:db8::7", "203.0.113.7" ]; };'
+start_sockeye "$T/sockeye.conf"
+out=$(bindc "127.0.0.1:$SOCKS_PORT" --dst 127.0.0.1:21 --peer-to 127.0.0.1)
+note "$out"
+expect_line "$out" '^rep1=0 bnd=203\.0\.113\.7:[0-9]+$' "advertised: first reply"
+expect_line "$out" '^rep2=0 bnd=127\.0\.0\.1:[0-9]+$' "advertised: second reply"
+expect_line "$out" '^data=ok$' "advertised: data"
+port=$(printf '%s\n' "$out" | sed -n 's/^rep1=0 bnd=203\.0\.113\.7:\([0-9]*\)$/\1/p')
+line=$(wait_access 'cmd=bind' 'dst=127\.0\.0\.1:21')
+field_ok "$line" "bnd=127\\.0\\.0\\.1:$port"
 exit 0
