@@ -139,7 +139,7 @@ static void
 check_server_loop(const uint8_t *data, size_t size)
 {
 	static size_t want[INPUT_MAX];
-	char in[STATUS_REQUEST_MAX];
+	char in[STATUS_REQUEST_MAX] = { 0 };	/* gcc -O2 cannot see it is written first */
 	size_t inlen = 0, off, chunk, nwant, got = 0, pos = 0, used;
 	const uint8_t *p;
 	enum status_request rq;
