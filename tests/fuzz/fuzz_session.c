@@ -8,9 +8,16 @@
  * real libev loop over a real loopback TCP connection; the harness holds
  * the client's end. The real auth methods, access rules, quotas, relay,
  * BIND and UDP ASSOCIATE run too (BIND and UDP on 127.0.0.1 sockets, and
- * UDP may only reach the harness's own sink: see the access rules). What
- * is faked, at link time (this file defines the functions, so the real
- * src/connector.c, src/resolver.c, auth/verifier.c and
+ * UDP may only reach the harness's own sink: see the access rules).
+ *
+ * A header bit puts the session on a proxy_protocol listener: the
+ * harness is then the balancer as well as the client, the script's first
+ * client bytes are (or are not) a PROXY header, and the worker's
+ * admission of the client the header names (env.admit: `clients`, then
+ * the quota) is the harness's, by a rule the input chooses.
+ *
+ * What is faked, at link time (this file defines the functions, so the
+ * real src/connector.c, src/resolver.c, auth/verifier.c and
  * src/status_counters.c are not linked):
  *
  *  - the connector: a CONNECT waits until the script says how it ends
@@ -34,7 +41,8 @@
  *    on how fast the machine is. CLOCK_REALTIME is left alone: libFuzzer
  *    times its runs with it.
  *
- * The input: two header bytes, then a script of steps (see the OP_
+ * The input: two header bytes (begin() and make_corpus_session.py say
+ * what their bits choose), then a script of steps (see the OP_
  * list below): each step is an op byte, whose bit 7 says "do not run the
  * loop after this step" (so the next step's events land in the same loop
  * iteration: an interleaving), and its arguments. Client bytes come from
@@ -50,22 +58,41 @@
  *    account for; once the session is gone, exactly as many as before
  *    it (pool spares aside);
  *  - the access log: no line while the session lives, exactly one once
- *    it is freed, whose user=, rep= and end= are the session's; every
- *    log line is one well-formed line (nothing a client sent split it);
+ *    it is freed (none for a quiet one), whose user=, rep= and end= are
+ *    the session's and whose client= is the header's client (with via=
+ *    the harness's own address) when a PROXY header named one, else the
+ *    harness's address (no via=); every log line is one well-formed line
+ *    (nothing a client sent split it);
  *  - the state machine: each state has the handle it implies (CONNECTING
  *    a connector, BINDING a bind, RELAYING a relay and no handshake
  *    buffers, ...), buffers within bounds, a password check only in
  *    AUTH, the fakes' pending work only as the session's state allows;
- *  - counters: the quota counts one session while it lives; after it,
- *    the session, client and user counts and the relay pool's pipes and
- *    buffers in use are back where they were, nothing the session
- *    started is still pending in the fakes, and the loop has no active
- *    watcher left;
+ *  - counters: the quota counts one session while it lives (a PROXY
+ *    session none before its admission, one for the header's client
+ *    after); after it, the session, client and user counts and the relay
+ *    pool's pipes and buffers in use are back where they were, nothing
+ *    the session started is still pending in the fakes, and the loop has
+ *    no active watcher left;
+ *  - the PROXY header: the session leaves SESSION_PROXY only once the
+ *    whole header (TLVs too) has been sent, read and admitted, and only
+ *    for GREETING: what the SOCKS parser sees starts with the first byte
+ *    after the header (the input buffer in GREETING is exactly the
+ *    client's bytes after it; a state past GREETING means the greeting
+ *    after the header was valid; the method chosen is that greeting's);
+ *    the balancer hears nothing while the header is read; admission
+ *    comes once, for the client the header names (the session's own
+ *    client already) or the connection's own address after LOCAL;
+ *    a session ends quiet (no access line, no session end) only when
+ *    its admission was refused, its header was not valid (counted once
+ *    as STATUS_REFUSED_PROXY_HEADER, which nothing else counts) or it
+ *    was a health check (the client went away having sent nothing, or
+ *    a LOCAL header and nothing more), and always then;
  *  - the status calls: at most one login, and only as a user whose
  *    right password or CHAP response the script has sent (nobody gets in
- *    on anything else); exactly one session end, from session_free(),
- *    naming the logged-in user, with the session's command and bytes;
- *    at most one CONNECT outcome.
+ *    on anything else); exactly one session end (none when quiet), from
+ *    session_free(), naming the logged-in user, with the session's
+ *    command and bytes; at most one CONNECT outcome; at most one
+ *    refusal, and one of the admission's only when it refused.
  *
  * To check the state machine from inside, the harness reads struct
  * session through session_int.h, the session's private header (the one
@@ -123,6 +150,7 @@
 #include "happy.h"
 #include "log.h"
 #include "pool.h"
+#include "proxyproto.h"
 #include "quota.h"
 #include "relay.h"
 #include "resolver.h"
@@ -174,6 +202,21 @@ static const struct fz_user fz_users[] = {
 
 /* Configuration variants, chosen by the first header byte. */
 #define NVARIANTS 4
+
+/*
+ * The second header byte's bits for a proxy_protocol listener: PROXY
+ * puts the session on one; the others choose the fake admission's rule
+ * (admit(), proxy mode only). Its `clients` never has TEST-NET-3 nor
+ * 2001:db8:bad::/48, and with H1_NARROW only loopback; with H1_HELD
+ * another worker holds a session for HELD_CLIENT, and the limit is one
+ * session per client.
+ */
+#define H1_PROXY	0x08
+#define H1_NARROW	0x10
+#define H1_HELD		0x20
+#define HELD_CLIENT	"192.0.2.1"
+/* Proxy mode: the client whose earlier failed logins the header books. */
+#define FAILED_CLIENT	"192.0.2.7"
 
 /* ---------------------------------------------------------------------
  * Fake time: the monotonic clocks and gettimeofday() stand at their
@@ -320,6 +363,8 @@ static struct {
 	union sockaddr_any sinkaddr;
 	int logfd;			/* memfd the log goes to */
 	unsigned pending_seen;		/* events invoked by the loop */
+	struct cidr not_clients[2];	/* admit(): never in `clients` */
+	struct cidr loopback[2];	/* admit(): `clients` with H1_NARROW */
 } H = { .lfd4 = -1, .lfd6 = -1, .sinkfd = -1, .logfd = -1 };
 
 enum vmode { VMODE_PENDING = 0, VMODE_DONE, VMODE_BUSY };
@@ -352,6 +397,7 @@ static struct {
 	size_t crecv_len;
 	uint8_t csent[CRECV_MAX];	/* what the client sent, in order */
 	size_t csent_len;
+	uint64_t csent_total;		/* all it sent (csent keeps the first) */
 	unsigned creds;			/* users whose CHAP response was right */
 	union sockaddr_any peer;	/* the session's client address */
 	union sockaddr_any sink_from;	/* last sender the sink saw */
@@ -372,6 +418,18 @@ static struct {
 	char st_user[256];		/* who logged in */
 	int st_cmd;
 	uint64_t st_up, st_down;
+	/* A proxy_protocol listener (header bit H1_PROXY). */
+	bool proxy;
+	bool narrow, held;		/* admit()'s rule: H1_NARROW, H1_HELD */
+	int admit_called;		/* env.admit calls */
+	bool admitted, admit_refused;
+	union sockaddr_any hdr_client;	/* whom it admitted (or refused) */
+	bool hdr_named;			/* the header named it (not LOCAL) */
+	size_t hdr_used;		/* the header's length, TLVs included */
+	/* More of what the session was when it closed. */
+	bool s_quiet;
+	enum session_state s_state;
+	bool c_lost;			/* bytes in flight when it reset */
 	/* Accounting. */
 	int fds_base;			/* before the session, pool spares aside */
 	int access_lines;
@@ -1164,6 +1222,34 @@ status_count_refusal(enum status_refusal reason)
 	FUZZ_CHECK(R.s != NULL && R.st_refusals == 0);	/* one a session */
 	R.st_refusals++;
 	R.st_refusal = reason;
+	/* The worker's (admit()'s, here), never the session's own. */
+	FUZZ_CHECK(reason != STATUS_REFUSED_CLIENTS &&
+	    reason != STATUS_REFUSED_MAX_SESSIONS &&
+	    reason != STATUS_REFUSED_MAX_SESSIONS_PER_CLIENT &&
+	    reason != STATUS_REFUSED_PROXY_UNTRUSTED);
+	if (reason == STATUS_REFUSED_PROXY_HEADER) {
+		struct proxy_header h;
+		size_t used = 0;
+
+		/*
+		 * Only on a proxy_protocol listener, before any header was
+		 * taken, and not for one that the session has read whole.
+		 */
+		FUZZ_CHECK(R.proxy && R.admit_called == 0);
+		FUZZ_CHECK(R.s->state == SESSION_PROXY &&
+		    R.s->proxy_skip == 0);
+		FUZZ_CHECK(proxy_parse(R.s->in, R.s->inlen, &h, &used) !=
+		    PROXY_DONE);
+	}
+}
+
+/* admit()'s refusals: counted as the worker counts them. */
+static void
+admit_refusal(enum status_refusal reason)
+{
+	FUZZ_CHECK(R.s != NULL && R.st_refusals == 0);
+	R.st_refusals++;
+	R.st_refusal = reason;
 }
 
 void
@@ -1368,6 +1454,10 @@ setup(void)
 	/* Slot 0 is this "worker", slot 1 another one. */
 	H.quota = quota_new(2, 64);
 	FUZZ_CHECK(H.quota != NULL);
+	FUZZ_CHECK(cidr_parse("203.0.113.0/24", &H.not_clients[0]) == 0);
+	FUZZ_CHECK(cidr_parse("2001:db8:bad::/48", &H.not_clients[1]) == 0);
+	FUZZ_CHECK(cidr_parse("127.0.0.0/8", &H.loopback[0]) == 0);
+	FUZZ_CHECK(cidr_parse("::1/128", &H.loopback[1]) == 0);
 	H.ready = 1;
 }
 
@@ -1408,6 +1498,32 @@ field_is(const char *line, const char *key, const char *want)
 	return n == strlen(want) && memcmp(p, want, n) == 0;
 }
 
+/*
+ * client= is the client a PROXY header named (the one admitted), with
+ * via= the harness's own address; else the harness's address and no
+ * via= (between client= and cmd=, where the line has it).
+ */
+static void
+check_access_client(const char *line)
+{
+	char want[SOCKADDR_STRLEN];
+	const char *client, *cmd, *via;
+
+	sockaddr_format(R.admitted ? &R.hdr_client.sa : &R.peer.sa, want,
+	    sizeof(want));
+	FUZZ_CHECK(field_is(line, " client=", want));
+	client = strstr(line, " client=");
+	cmd = strstr(client, " cmd=");
+	via = strstr(client, " via=");
+	if (R.admitted && R.hdr_named) {
+		FUZZ_CHECK(via != NULL && via < cmd);
+		sockaddr_format(&R.peer.sa, want, sizeof(want));
+		FUZZ_CHECK(field_is(via, " via=", want));
+	} else {
+		FUZZ_CHECK(via == NULL || via > cmd);
+	}
+}
+
 static void
 check_access_line(const char *line)
 {
@@ -1433,6 +1549,7 @@ check_access_line(const char *line)
 	else
 		snprintf(rep, sizeof(rep), "-");
 	FUZZ_CHECK(field_is(line, " rep=", rep));
+	check_access_client(line);
 	/* Every session knows why it ended. */
 	FUZZ_CHECK(R.s_end[0] != '\0');
 	FUZZ_CHECK(field_is(line, " end=", R.s_end));
@@ -1604,6 +1721,138 @@ count_jobs(void)
 	return n;
 }
 
+/* Where the client's SOCKS bytes start: after the header, if any. */
+static size_t
+socks_start(void)
+{
+	return R.admitted ? R.hdr_used : 0;
+}
+
+/* What sent_greeting() found. */
+enum sent {
+	SENT_UNKNOWN,		/* beyond what csent keeps */
+	SENT_PARTIAL,		/* not a whole greeting yet */
+	SENT_OK,		/* a greeting; *method the one to choose */
+	SENT_BAD,		/* not a greeting; *method NO_ACCEPTABLE */
+	SENT_VERSION,		/* not SOCKS5 at all */
+};
+
+/*
+ * The greeting the client has sent after the header, as the session
+ * must have parsed it: whether it is whole and valid, and the method
+ * the session is to choose for it.
+ */
+static enum sent
+sent_greeting(uint8_t *method)
+{
+	struct socks5_greeting g;
+	size_t start = socks_start(), used = 0;
+	enum socks5_status st;
+
+	*method = SOCKS5_METHOD_NO_ACCEPTABLE;
+	if (start > R.csent_len)
+		return SENT_UNKNOWN;
+	st = socks5_parse_greeting(R.csent + start, R.csent_len - start, &g,
+	    &used);
+	switch (st) {
+	case SOCKS5_OK:
+		*method = socks5_select_method(&g, R.cfg->auth.methods,
+		    R.cfg->auth.n_methods);
+		return SENT_OK;
+	case SOCKS5_NEED_MORE:
+		return R.csent_total > R.csent_len ? SENT_UNKNOWN :
+		    SENT_PARTIAL;
+	case SOCKS5_ERR_VERSION:
+		return SENT_VERSION;
+	default:
+		return SENT_BAD;
+	}
+}
+
+/*
+ * The PROXY header's part of a live session: what the session counts,
+ * whom it takes for its client, and that it leaves SESSION_PROXY only
+ * with the whole header read and admitted.
+ */
+static void
+check_live_proxy(const struct session *s)
+{
+	int p4 = R.cfg->limits.client_prefix_ipv4;
+	int p6 = R.cfg->limits.client_prefix_ipv6;
+
+	FUZZ_CHECK(!s->quiet);		/* decided as it is freed */
+	if (!R.proxy) {
+		/* The worker counted it before session_new(). */
+		FUZZ_CHECK(s->state != SESSION_PROXY && s->client_counted);
+		FUZZ_CHECK(!s->has_via && !s->proxy_local &&
+		    s->proxy_skip == 0 && R.admit_called == 0);
+		FUZZ_CHECK(sockaddr_equal(&s->peer.sa, &R.peer.sa));
+		FUZZ_CHECK(quota_total(H.quota) == 1);
+		return;
+	}
+	if (!R.admitted) {
+		/* Reading the header: the balancer's address, no count. */
+		FUZZ_CHECK(s->state == SESSION_PROXY && s->proxy_skip == 0);
+		FUZZ_CHECK(!s->client_counted && !s->has_via);
+		FUZZ_CHECK(sockaddr_equal(&s->peer.sa, &R.peer.sa));
+		FUZZ_CHECK(quota_total(H.quota) == (uint64_t)R.held);
+		FUZZ_CHECK(quota_client_count(H.quota, &R.peer.sa, p4, p6) ==
+		    0);
+		/* Nothing consumed yet: the client's first bytes. */
+		FUZZ_CHECK(s->inlen <= R.csent_len &&
+		    memcmp(s->in, R.csent, s->inlen) == 0);
+	} else {
+		/* Admitted: one count, the header's client's. */
+		FUZZ_CHECK(s->client_counted);
+		FUZZ_CHECK(quota_total(H.quota) == (uint64_t)R.held + 1);
+		FUZZ_CHECK(quota_client_count(H.quota, &R.hdr_client.sa, p4,
+		    p6) == 1);
+		FUZZ_CHECK(sockaddr_equal(&s->peer.sa, &R.hdr_client.sa));
+		FUZZ_CHECK(!!s->has_via == R.hdr_named &&
+		    !!s->proxy_local == !R.hdr_named);
+		if (s->has_via)
+			FUZZ_CHECK(sockaddr_equal(&s->via.sa, &R.peer.sa));
+		if (s->state == SESSION_PROXY) {
+			/* Discarding the rest (v2 TLVs) as it arrives. */
+			FUZZ_CHECK(s->proxy_skip > 0 && s->inlen == 0);
+			FUZZ_CHECK(s->proxy_skip <= R.hdr_used &&
+			    R.hdr_used - s->proxy_skip <= R.csent_total);
+		} else {
+			/* Left only with all of it read. */
+			FUZZ_CHECK(s->proxy_skip == 0 &&
+			    R.csent_total >= R.hdr_used);
+		}
+	}
+	/* The balancer is told nothing while its header is read. */
+	if (s->state == SESSION_PROXY)
+		FUZZ_CHECK(s->outlen == 0 && R.c_total == 0);
+}
+
+/*
+ * No byte of a header reaches the SOCKS parser: in GREETING the input
+ * holds exactly the client's bytes after the header (nothing of them
+ * is consumed yet), and a session past GREETING (but for a refusal) had
+ * a valid greeting there.
+ */
+static void
+check_live_socks(const struct session *s)
+{
+	size_t start = socks_start();
+	uint8_t method;
+	enum sent g;
+
+	if (s->state == SESSION_GREETING && start + s->inlen <= R.csent_len)
+		FUZZ_CHECK(memcmp(s->in, R.csent + start, s->inlen) == 0);
+	if (s->state == SESSION_PROXY || s->state == SESSION_GREETING ||
+	    s->state == SESSION_CLOSING)
+		return;
+	g = sent_greeting(&method);
+	FUZZ_CHECK(g == SENT_UNKNOWN ||
+	    (g == SENT_OK && method != SOCKS5_METHOD_NO_ACCEPTABLE));
+	if (g == SENT_OK && s->state == SESSION_AUTH)
+		FUZZ_CHECK(method != SOCKS5_METHOD_NONE);
+}
+
 /* While the session lives. */
 static void
 check_live(void)
@@ -1660,8 +1909,9 @@ check_live(void)
 		FUZZ_CHECK(s->state > SESSION_REQUEST);
 	if (s->user != NULL)
 		FUZZ_CHECK(s->state >= SESSION_REQUEST && R.st_logins == 1);
-	/* The worker's count of this session, and no other. */
-	FUZZ_CHECK(quota_total(H.quota) == 1);
+	/* The counts, the client, the header; what the SOCKS side saw. */
+	check_live_proxy(s);
+	check_live_socks(s);
 	/* Descriptors: no more than the session can account for. */
 	pool_stats(&ps);
 	fds = count_fds();
@@ -1681,7 +1931,8 @@ check_step(void)
 		check_live();
 		return;
 	}
-	FUZZ_CHECK(R.closed == 1 && R.access_lines == 1);
+	/* One line, unless it ended quiet. */
+	FUZZ_CHECK(R.closed == 1 && R.access_lines == !R.s_quiet);
 	FUZZ_CHECK(R.conn == NULL && R.queries == NULL && R.jobs == NULL);
 }
 
@@ -1758,12 +2009,61 @@ settle(void)
  * The session's environment
  * ------------------------------------------------------------------- */
 
+/*
+ * Whether a proxy session that ends now is a balancer's health check:
+ * the client went away having sent nothing, or a LOCAL header and
+ * nothing more. `certain`: and all it sent has arrived (a reset may
+ * have dropped what was still in flight: then the session saw less).
+ */
+static bool
+health_check(const struct session *s, bool certain)
+{
+	if (s->end == NULL || (strcmp(s->end, "client-eof") != 0 &&
+	    strcmp(s->end, "client-error") != 0))
+		return false;
+	if (R.c_lost)
+		return !certain;
+	return R.csent_total == 0 ||
+	    (R.admitted && !R.hdr_named && R.csent_total == R.hdr_used);
+}
+
+/*
+ * Why a proxy session ends quiet (no access line, no session end): its
+ * client was refused, it had no valid header (counted), or it was a
+ * health check; and it does whenever one of them is so.
+ */
+static void
+check_quiet_why(const struct session *s)
+{
+	bool bad_header = R.st_refusals == 1 &&
+	    R.st_refusal == STATUS_REFUSED_PROXY_HEADER;
+
+	if (!R.proxy) {
+		FUZZ_CHECK(!s->quiet);
+		return;
+	}
+	if (s->quiet)
+		FUZZ_CHECK(R.admit_refused || bad_header ||
+		    health_check(s, false));
+	else
+		FUZZ_CHECK(!R.admit_refused && !bad_header &&
+		    !health_check(s, true));
+	/* A refused client or header ends the session then and there. */
+	if (R.admit_refused || bad_header)
+		FUZZ_CHECK(s->state == SESSION_PROXY && !s->client_counted);
+	if (bad_header)
+		FUZZ_CHECK(R.admit_called == 0);
+}
+
 static void
 closed_cb(void *arg, struct session *s)
 {
 	(void)arg;
 	FUZZ_CHECK(s == R.s && R.closed == 0);
 	R.closed++;
+	R.s_quiet = s->quiet != 0;
+	R.s_state = s->state;
+	check_quiet_why(s);
 	/* Its last moment: what the access line must have said. */
 	snprintf(R.s_user, sizeof(R.s_user), "%s",
 	    s->user != NULL ? s->user : "");
@@ -1788,11 +2088,88 @@ closed_cb(void *arg, struct session *s)
 		FUZZ_CHECK(R.st_refusals == 1 &&
 		    R.st_refusal == STATUS_REFUSED_USER_MAX_SESSIONS);
 	/* status_session_end() came just before, from session_free(). */
-	FUZZ_CHECK(R.st_ends == 1);
-	FUZZ_CHECK(R.st_cmd == (s->have_req ? s->req.cmd : -1));
-	FUZZ_CHECK(R.st_up == s->stats.bytes_up &&
-	    R.st_down == s->stats.bytes_down);
+	FUZZ_CHECK(R.st_ends == !R.s_quiet);
+	if (!R.s_quiet) {
+		FUZZ_CHECK(R.st_cmd == (s->have_req ? s->req.cmd : -1));
+		FUZZ_CHECK(R.st_up == s->stats.bytes_up &&
+		    R.st_down == s->stats.bytes_down);
+	}
 	R.s = NULL;
+}
+
+/*
+ * The worker's admission of the client a PROXY header names
+ * (worker_admit_client()): `clients`, then the limits, by the rule the
+ * header bits chose; the count taken when admitted.
+ */
+static int
+admit(void *arg, const union sockaddr_any *peer)
+{
+	const struct config *cfg = R.cfg;
+	const struct session *s = R.s;
+	struct proxy_header h;
+	union sockaddr_any want;
+	enum quota_verdict v;
+	char as[SOCKADDR_STRLEN];
+	size_t used = 0, i;
+	bool allowed = true;
+
+	(void)arg;
+	FUZZ_CHECK(R.proxy && s != NULL && R.admit_called == 0);
+	R.admit_called++;
+	/* Once, from SESSION_PROXY, the session counting nothing yet. */
+	FUZZ_CHECK(s->state == SESSION_PROXY && s->proxy_skip == 0 &&
+	    !s->client_counted);
+	FUZZ_CHECK(quota_total(H.quota) == (uint64_t)R.held);
+	/*
+	 * The client has sent a whole header, which named this client
+	 * (LOCAL: the connection's own address); the session has taken it
+	 * for its client already, and the balancer for its via.
+	 */
+	FUZZ_CHECK(proxy_parse(R.csent, R.csent_len, &h, &used) ==
+	    PROXY_DONE);
+	if (h.local) {
+		want = R.peer;
+	} else {
+		want = h.src;
+		sockaddr_unmap(&want);
+	}
+	FUZZ_CHECK(sockaddr_equal(&peer->sa, &want.sa));
+	FUZZ_CHECK(sockaddr_equal(&s->peer.sa, &want.sa));
+	FUZZ_CHECK(!!s->has_via == !h.local && !!s->proxy_local == h.local);
+	if (s->has_via)
+		FUZZ_CHECK(sockaddr_equal(&s->via.sa, &R.peer.sa));
+	R.hdr_client = want;
+	R.hdr_named = !h.local;
+	R.hdr_used = used;
+
+	for (i = 0; i < ARRAY_SIZE(H.not_clients); i++)
+		if (cidr_match(&H.not_clients[i], &peer->sa))
+			allowed = false;
+	if (R.narrow && !cidr_match(&H.loopback[0], &peer->sa) &&
+	    !cidr_match(&H.loopback[1], &peer->sa))
+		allowed = false;
+	sockaddr_format(&peer->sa, as, sizeof(as));
+	if (!allowed) {
+		admit_refusal(STATUS_REFUSED_CLIENTS);
+		logit("refused %s: not in 'clients'", as);
+		R.admit_refused = true;
+		return 0;
+	}
+	v = quota_acquire_client(H.quota, 0, &peer->sa,
+	    cfg->limits.max_sessions,
+	    R.held ? 1 : cfg->limits.max_sessions_per_client,
+	    cfg->limits.client_prefix_ipv4, cfg->limits.client_prefix_ipv6);
+	if (v != QUOTA_OK) {
+		admit_refusal(v == QUOTA_OVER_GLOBAL ?
+		    STATUS_REFUSED_MAX_SESSIONS :
+		    STATUS_REFUSED_MAX_SESSIONS_PER_CLIENT);
+		logit("refused %s: a limit is reached", as);
+		R.admit_refused = true;
+		return 0;
+	}
+	R.admitted = true;
+	return 1;
 }
 
 /* ---------------------------------------------------------------------
@@ -1881,6 +2258,7 @@ client_send(const uint8_t *b, size_t n)
 {
 	size_t k = tcp_send(false, b, n);
 
+	R.csent_total += k;
 	if (k > sizeof(R.csent) - R.csent_len)
 		k = sizeof(R.csent) - R.csent_len;
 	memcpy(R.csent + R.csent_len, b, k);
@@ -2190,8 +2568,12 @@ step(void)
 			R.c_shut = 1;
 		break;
 	case OP_C_RESET:
-		if (R.cfd != -1)
+		if (R.cfd != -1) {
 			R.c_reset = R.c_rst_sent = 1;
+			/* What the reset may drop: not all was seen. */
+			if (unacked(R.cfd) > 0)
+				R.c_lost = true;
+		}
 		rst_close(&R.cfd);
 		break;
 	case OP_C_STALL:
@@ -2294,11 +2676,21 @@ step(void)
  * One input
  * ------------------------------------------------------------------- */
 
+/*
+ * The header bytes. h0: bits 0-1 the configuration variant, bit 2 the
+ * relay copies, bit 3 a NAT64 prefix is known (resolver_pref64_current),
+ * bits 4-5 the client's earlier failed logins, bit 6 another worker holds
+ * bob's session, bit 7 small socket buffers. h1: bits 0-1 how password
+ * checks answer, bit 2 the client comes over IPv6, bits 3-5 a
+ * proxy_protocol listener and its admission (H1_PROXY, H1_NARROW,
+ * H1_HELD); bits 6-7 are free.
+ */
 static void
 begin(const uint8_t *data, size_t size)
 {
 	static const unsigned failures[] = { 0, 3, 4, 12 };
 	struct pool_stats ps;
+	union sockaddr_any failed;
 	uint8_t h0 = size > 0 ? data[0] : 0, h1 = size > 1 ? data[1] : 0;
 	int family, theirs;
 	unsigned k;
@@ -2311,6 +2703,9 @@ begin(const uint8_t *data, size_t size)
 	R.s_rep = -1;
 	R.variant = h0 & 3;
 	R.cfg = H.cfg[R.variant];
+	R.proxy = (h1 & H1_PROXY) != 0;
+	R.narrow = R.proxy && (h1 & H1_NARROW);
+	R.held = R.proxy && (h1 & H1_HELD);
 	R.vmode = (h1 & 3) == 1 ? VMODE_DONE : (h1 & 3) == 3 ? VMODE_BUSY :
 	    VMODE_PENDING;
 	relay_force_copy((h0 & 4) != 0);
@@ -2330,14 +2725,21 @@ begin(const uint8_t *data, size_t size)
 	family = (h1 & 4) && H.lfd6 != -1 ? AF_INET6 : AF_INET;
 	R.small = (h0 & 0x80) != 0;
 	tcp_pair(family, R.small, &R.cfd, &theirs, &R.peer);
+	/*
+	 * The failed logins are the client's: behind a balancer, the one
+	 * its header names (the seeds' FAILED_CLIENT), not the balancer.
+	 */
+	failed = R.peer;
+	if (R.proxy)
+		FUZZ_CHECK(sockaddr_parse_ip(FAILED_CLIENT, 0, &failed) == 0);
 	for (k = 0; k < failures[(h0 >> 4) & 3]; k++)
-		(void)failtab_fail(R.ft, &R.peer.sa, util_now_ms());
+		(void)failtab_fail(R.ft, &failed.sa, util_now_ms());
 	/*
 	 * The most failures: other connections from this source have
 	 * booked its turns a quarter of an hour ahead (it is throttled).
 	 */
 	for (k = 0; (h0 & 0x30) == 0x30 && k < 1000; k++)
-		if (failtab_turn_ms(R.ft, &R.peer.sa, util_now_ms()) ==
+		if (failtab_turn_ms(R.ft, &failed.sa, util_now_ms()) ==
 		    FAILTAB_THROTTLED)
 			break;
 	if (h0 & 0x40) {
@@ -2357,11 +2759,27 @@ begin(const uint8_t *data, size_t size)
 	R.env.failtab = R.ft;
 	R.env.closed = closed_cb;
 	R.env.arg = NULL;
-	FUZZ_CHECK(quota_acquire_client(H.quota, 0, &R.peer.sa,
-	    R.cfg->limits.max_sessions, R.cfg->limits.max_sessions_per_client,
-	    R.cfg->limits.client_prefix_ipv4,
-	    R.cfg->limits.client_prefix_ipv6) == QUOTA_OK);
-	R.s = session_new(&R.env, theirs, &R.peer, false);
+	if (R.held) {
+		union sockaddr_any held;
+
+		FUZZ_CHECK(sockaddr_parse_ip(HELD_CLIENT, 0, &held) == 0);
+		FUZZ_CHECK(quota_acquire_client(H.quota, 1, &held.sa, 0, 0,
+		    R.cfg->limits.client_prefix_ipv4,
+		    R.cfg->limits.client_prefix_ipv6) == QUOTA_OK);
+	}
+	/*
+	 * A proxy_protocol listener's connection is not counted at accept:
+	 * the session has its client admitted once the header names it.
+	 */
+	if (R.proxy)
+		R.env.admit = admit;
+	else
+		FUZZ_CHECK(quota_acquire_client(H.quota, 0, &R.peer.sa,
+		    R.cfg->limits.max_sessions,
+		    R.cfg->limits.max_sessions_per_client,
+		    R.cfg->limits.client_prefix_ipv4,
+		    R.cfg->limits.client_prefix_ipv6) == QUOTA_OK);
+	R.s = session_new(&R.env, theirs, &R.peer, R.proxy);
 	FUZZ_CHECK(R.s != NULL);
 	check_step();
 }
@@ -2545,6 +2963,27 @@ check_udp(void)
 	FUZZ_CHECK(R.st_down == R.cu_bytes);
 }
 
+/*
+ * The method the client was told (the first reply) is the one for the
+ * greeting it sent after the header: the header never reached the SOCKS
+ * parser, and the greeting was not taken from elsewhere.
+ */
+static void
+check_method(void)
+{
+	uint8_t method;
+	enum sent g;
+
+	if (R.crecv_len < 2)
+		return;
+	FUZZ_CHECK(!R.proxy || R.admitted);
+	g = sent_greeting(&method);
+	if (g == SENT_UNKNOWN)
+		return;
+	FUZZ_CHECK(g == SENT_OK || g == SENT_BAD);
+	FUZZ_CHECK(R.crecv[0] == SOCKS5_VERSION && R.crecv[1] == method);
+}
+
 static void
 finish(void)
 {
@@ -2559,7 +2998,8 @@ finish(void)
 		session_free(R.s);
 	}
 	check_step();
-	FUZZ_CHECK(R.s == NULL && R.closed == 1 && R.access_lines == 1);
+	FUZZ_CHECK(R.s == NULL && R.closed == 1 &&
+	    R.access_lines == !R.s_quiet);
 
 	/* The peers read what is left: the session has closed its ends. */
 	R.c_stall = R.r_stall = 0;
@@ -2568,6 +3008,10 @@ finish(void)
 	check_resets();
 	check_streams();
 	check_udp();
+	check_method();
+	/* Closed while reading the header: nothing was said to the balancer. */
+	if (R.s_state == SESSION_PROXY)
+		FUZZ_CHECK(R.crecv_len == 0 && R.c_total == 0);
 
 	/* Nothing of it is left: descriptors, watchers, counts. */
 	rst_close(&R.cfd);
@@ -2579,16 +3023,31 @@ finish(void)
 	FUZZ_CHECK(ps.pipes_used == 0 && ps.bufs_used == 0);
 	fds = count_fds();
 	FUZZ_CHECK(fds == R.fds_base + 2 * (int)ps.pipes_spare);
+	/* Counts: the other worker's only, then none. */
+	FUZZ_CHECK(quota_total(H.quota) == (uint64_t)R.held);
+	if (R.held) {
+		union sockaddr_any held;
+
+		FUZZ_CHECK(sockaddr_parse_ip(HELD_CLIENT, 0, &held) == 0);
+		quota_release_client(H.quota, 1, &held.sa,
+		    R.cfg->limits.client_prefix_ipv4,
+		    R.cfg->limits.client_prefix_ipv6);
+	}
 	FUZZ_CHECK(quota_total(H.quota) == 0);
 	FUZZ_CHECK(quota_client_count(H.quota, &R.peer.sa,
 	    R.cfg->limits.client_prefix_ipv4,
 	    R.cfg->limits.client_prefix_ipv6) == 0);
+	if (R.admit_called)
+		FUZZ_CHECK(quota_client_count(H.quota, &R.hdr_client.sa,
+		    R.cfg->limits.client_prefix_ipv4,
+		    R.cfg->limits.client_prefix_ipv6) == 0);
 	for (i = 0; i < ARRAY_SIZE(fz_users); i++)
 		FUZZ_CHECK(quota_user_count(H.quota, fz_users[i].name) ==
 		    (R.bob_elsewhere && strcmp(fz_users[i].name, "bob") == 0));
 	if (R.bob_elsewhere)
 		quota_release_user(H.quota, 1, "bob");
-	FUZZ_CHECK(R.st_ends == 1 && R.st_logins <= 1 && R.st_connects <= 1);
+	FUZZ_CHECK(R.st_ends == !R.s_quiet && R.st_logins <= 1 &&
+	    R.st_connects <= 1);
 	failtab_free(R.ft);
 	R.ft = NULL;
 }

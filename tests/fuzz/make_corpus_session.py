@@ -22,7 +22,15 @@ the authoritative list):
              throttled); bit 6 another worker holds bob's one session;
              bit 7 small socket buffers
   header 1   bits 0-1 password checks: 0 answered later (VERIFY), 1 at
-             once, 3 out of memory; bit 2 the client comes over IPv6
+             once, 3 out of memory; bit 2 the client comes over IPv6;
+             bit 3 a proxy_protocol listener: the script's first client
+             bytes are the PROXY header (or not), and the harness admits
+             the client it names as the worker would: never from
+             203.0.113.0/24 or 2001:db8:bad::/48 (not in `clients`),
+             only from loopback with bit 4, and with bit 5 another
+             worker holds a session for 192.0.2.1 and the limit is one a
+             client; in proxy mode the earlier failed logins (header 0)
+             are 192.0.2.7's; bits 6-7 are free
   steps      an op byte (bit 7: do not run the loop after it, so that
              the next step's events land in the same loop turn) and its
              arguments; after a step the loop runs until nothing happens
@@ -83,11 +91,18 @@ T_1S, T_2S, T_3S, T_5S, T_8S, T_10S, T_15S, T_30S = 6, 7, 9, 10, 11, 12, \
 
 
 def hdr(variant=0, copy=False, nat64=False, failures=0, bob=False,
-        small=False, vmode=0, ipv6=False):
+        small=False, vmode=0, ipv6=False, proxy=False, narrow=False,
+        held=False):
     h0 = variant | (4 if copy else 0) | (8 if nat64 else 0) | \
         (failures << 4) | (0x40 if bob else 0) | (0x80 if small else 0)
-    h1 = vmode | (4 if ipv6 else 0)
+    h1 = vmode | (4 if ipv6 else 0) | (8 if proxy else 0) | \
+        (0x10 if narrow else 0) | (0x20 if held else 0)
     return bytes([h0, h1])
+
+
+def phdr(**kw):
+    """A session on a proxy_protocol listener."""
+    return hdr(proxy=True, **kw)
 
 
 def op(code, *args, run=True):
@@ -152,6 +167,42 @@ CHAP_STATUS_OK = chap_msg((0x00, b"\x00"))
 
 CONNECT, BIND, UDP = 1, 2, 3
 LOCAL80 = addr_ipv4("127.0.0.1", 80)
+
+
+# PROXY protocol headers (HAProxy's doc/proxy-protocol.txt).
+def v1(src, sport, fam="TCP4", dst="127.0.0.1", dport=1080):
+    return ("PROXY %s %s %s %d %d\r\n" % (fam, src, dst, sport,
+                                         dport)).encode()
+
+
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def v2(cmd, fam, block, length=None):
+    """cmd 0 LOCAL, 1 PROXY; fam the family/protocol byte."""
+    n = len(block) if length is None else length
+    return V2_SIG + bytes([0x20 | cmd, fam]) + struct.pack(">H", n) + block
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def v2_inet(src, sport, tlvs=b"", dst="127.0.0.1", dport=1080):
+    return v2(1, 0x11, ip4(src) + ip4(dst) + struct.pack(">HH", sport,
+                                                          dport) + tlvs)
+
+
+def v2_inet6(src16, sport, tlvs=b""):
+    dst = bytes(15) + b"\x01"
+    return v2(1, 0x21, src16 + dst + struct.pack(">HH", sport, 1080) + tlvs)
+
+
+V2_LOCAL = v2(0, 0x00, b"")
+# A NOOP TLV (4 bytes) and a unique-id TLV (8 bytes).
+TLVS = bytes.fromhex("040001000500050102030405")
+DB8_9 = bytes.fromhex("20010db8000000000000000000000009")
+DB8_BAD = bytes.fromhex("20010db80bad00000000000000000001")
 
 
 def connect_none(dst=LOCAL80):
@@ -379,6 +430,141 @@ def corpus():
         op(R_SHUT)
     c["password_verify_races_reset"] = hdr() + send(greeting(2)) + \
         op(C_PASS, 0) + op(VERIFY, 0x80, run=False) + op(C_RESET)
+    c.update(proxy_corpus())
+    return c
+
+
+def proxy_corpus():
+    """Sessions on a proxy_protocol listener (header 1, bit 3)."""
+    c = {}
+    # Valid headers naming a client, then the usual scripts.
+    c["proxy_v1_tcp4_connect"] = phdr() + send(v1("192.0.2.7", 40001)) + \
+        connect_none() + op(CONN_OK, 0) + relay_both_ways()
+    c["proxy_v1_tcp6_password"] = phdr(vmode=1) + \
+        send(v1("2001:db8::9", 40003, "TCP6", "::1")) + send(greeting(2)) + \
+        op(C_PASS, 0) + op(C_REQ, 0) + op(CONN_OK, 0) + op(C_SHUT) + \
+        op(R_SHUT)
+    c["proxy_v1_mapped"] = phdr() + \
+        send(v1("::ffff:192.0.2.9", 40009, "TCP6", "::1")) + \
+        connect_none() + op(CONN_OK, 0) + op(C_SHUT)
+    c["proxy_v1_unknown"] = phdr() + send(b"PROXY UNKNOWN 1 2 3\r\n") + \
+        connect_none() + op(CONN_OK, 0) + relay_both_ways()
+    c["proxy_v1_over_ipv6"] = phdr(ipv6=True) + \
+        send(v1("192.0.2.7", 40011)) + connect_none() + op(CONN_OK, 0) + \
+        op(C_SHUT)
+    # v2 over IPv4, its TLVs in pieces (and the first with the addresses).
+    h = v2_inet("192.0.2.8", 40002, TLVS)
+    c["proxy_v2_inet_tlvs_split"] = phdr() + send(h[:29]) + \
+        send(h[29:33]) + op(LOOP, 0) + send(h[33:]) + send(greeting(3)) + \
+        send(CHAP_ALGS) + op(C_CHAP, 0) + op(C_REQ, 0) + op(CONN_OK, 0) + \
+        relay_both_ways()
+    # The addresses byte by byte, the TLVs with the greeting.
+    c["proxy_v2_inet_bytewise"] = phdr() + \
+        b"".join(op(C_SEND, 1) + h[i:i + 1] for i in range(28)) + \
+        send(h[28:] + greeting(0)) + op(C_REQ, 0) + op(CONN_OK, 0) + \
+        op(C_SHUT)
+    # 1 KiB of TLVs (a BULK of the client's) before the greeting.
+    big = v2(1, 0x11, ip4("192.0.2.8") + ip4("127.0.0.1") +
+             struct.pack(">HH", 40012, 1080), 12 + 1024)
+    c["proxy_v2_tlvs_bulk"] = phdr() + send(big) + op(BULK, 0) + \
+        connect_none() + op(CONN_OK, 0) + op(C_SHUT)
+    c["proxy_v2_inet6_chap"] = phdr() + send(v2_inet6(DB8_9, 40003)) + \
+        send(greeting(3)) + send(CHAP_ALGS) + op(C_CHAP, 0) + op(C_REQ, 0) + \
+        op(CONN_OK, 0) + relay_both_ways()
+    # Header, greeting, request and data in one segment; and in one turn.
+    c["proxy_one_segment"] = phdr() + \
+        send(v1("192.0.2.7", 40013) + greeting(0) + request(CONNECT, LOCAL80) +
+             b"GET / HTTP/1.0\r\n\r\n") + op(CONN_OK, 0) + \
+        rsend(b"HTTP/1.0 200 OK\r\n\r\n") + op(R_SHUT) + op(C_SHUT)
+    c["proxy_same_turn"] = phdr() + \
+        send(v2_inet("192.0.2.7", 40014, TLVS), run=False) + \
+        send(greeting(0), run=False) + op(C_REQ, 0) + op(CONN_OK, 0) + \
+        op(C_SHUT)
+    # v1 byte by byte through the request.
+    hs = v1("192.0.2.7", 40015) + greeting(0) + request(CONNECT, LOCAL80)
+    c["proxy_v1_bytewise"] = phdr() + \
+        b"".join(op(C_SEND, 1) + hs[i:i + 1] for i in range(len(hs))) + \
+        op(CONN_OK, 0) + op(C_SHUT)
+    # LOCAL (and v2 PROXY over UNSPEC): the connection's own address.
+    c["proxy_v2_local_greeting"] = phdr() + send(V2_LOCAL) + \
+        connect_none() + op(CONN_OK, 0) + relay_both_ways()
+    c["proxy_v2_unspec"] = phdr() + send(v2(1, 0x00, b"")) + \
+        connect_none() + op(CONN_OK, 0) + op(C_SHUT)
+    c["proxy_v2_local_bind"] = phdr() + send(V2_LOCAL) + send(greeting(0)) + \
+        send(request(BIND, addr_ipv4("127.0.0.1", 0))) + op(BIND_PEER, 0) + \
+        relay_both_ways()
+    c["proxy_v2_local_udp"] = phdr() + send(V2_LOCAL) + send(greeting(0)) + \
+        send(request(UDP, addr_ipv4("0.0.0.0", 0))) + usend(0, b"ping") + \
+        sink_reply(0, b"pong") + op(C_SHUT)
+    # The association takes datagrams from the header's client only:
+    # the harness's, from the balancer's address, are dropped.
+    c["proxy_v1_udp_other_source"] = phdr() + \
+        send(v1("192.0.2.7", 40016)) + \
+        send(greeting(0)) + send(request(UDP, addr_ipv4("0.0.0.0", 0))) + \
+        usend(0, b"ping") + sink_reply(0, b"pong") + op(C_SHUT)
+    # Health checks: quiet (no line, no count).
+    c["proxy_v2_local_eof"] = phdr() + send(V2_LOCAL) + op(C_SHUT)
+    c["proxy_v2_local_reset"] = phdr() + send(V2_LOCAL) + op(C_RESET)
+    c["proxy_v2_local_tlvs_eof"] = phdr() + \
+        send(v2(0, 0x11, b"\x04\x00\x01\x00")) + op(C_SHUT)
+    c["proxy_v1_unknown_eof"] = phdr() + send(b"PROXY UNKNOWN\r\n") + \
+        op(C_SHUT)
+    c["proxy_empty_eof"] = phdr() + op(C_SHUT)
+    c["proxy_empty_reset"] = phdr() + op(C_RESET)
+    # No valid header: refused, counted, quiet.
+    c["proxy_malformed_v1"] = phdr() + \
+        send(b"PROXY TCP4 192.0.2.7 127.0.0.1 040001 1 \r\n") + connect_none()
+    c["proxy_plain_socks"] = phdr() + connect_none()
+    c["proxy_unfinished_eof"] = phdr() + \
+        send(V2_SIG + bytes.fromhex("2111000cc0000207")) + op(C_SHUT)
+    c["proxy_unfinished_reset"] = phdr() + send(b"PROXY TCP4 192.0.2") + \
+        op(C_RESET)
+    c["proxy_unfinished_timeout"] = phdr() + send(b"PROXY TCP") + \
+        op(TIME, T_5S) + op(TIME, T_1S)
+    c["proxy_nothing_timeout"] = phdr(variant=1) + op(TIME, T_3S) + \
+        op(TIME, T_1S)
+    # A header and nothing more: the handshake's deadline, one line.
+    c["proxy_header_then_timeout"] = phdr() + send(v1("192.0.2.7", 40017)) + \
+        op(TIME, T_5S) + op(TIME, T_1S)
+    c["proxy_header_then_eof"] = phdr() + send(v2_inet("192.0.2.7", 40018)) + \
+        op(C_SHUT)
+    # TLVs announced, not all sent.
+    short = v2_inet("192.0.2.7", 40019, TLVS)
+    c["proxy_tlvs_pending_eof"] = phdr() + send(short[:-5]) + op(C_SHUT)
+    c["proxy_tlvs_pending_timeout"] = phdr() + send(short[:-5]) + \
+        op(TIME, T_5S) + op(TIME, T_1S)
+    # The worker ends it mid-header, and mid-TLVs.
+    c["proxy_end_mid_header"] = phdr() + send(b"PROXY TCP4 ") + op(END)
+    c["proxy_end_mid_tlvs"] = phdr() + send(short[:-5]) + op(END)
+    # The header's client is the one admission judges.
+    c["proxy_refused_client"] = phdr() + send(v1("203.0.113.5", 40005)) + \
+        connect_none()
+    c["proxy_refused_v6"] = phdr() + send(v2_inet6(DB8_BAD, 40006)) + \
+        connect_none()
+    c["proxy_narrow_refused"] = phdr(narrow=True) + \
+        send(v1("192.0.2.7", 40007)) + connect_none()
+    c["proxy_narrow_local"] = phdr(narrow=True) + send(V2_LOCAL) + \
+        connect_none() + op(CONN_OK, 0) + op(C_SHUT)
+    c["proxy_narrow_loopback"] = phdr(narrow=True) + \
+        send(v1("127.0.0.9", 40020)) + connect_none() + op(CONN_OK, 0) + \
+        op(C_SHUT)
+    c["proxy_held_refused"] = phdr(held=True) + \
+        send(v1("192.0.2.1", 40008)) + connect_none()
+    c["proxy_held_other"] = phdr(held=True) + \
+        send(v1("192.0.2.7", 40021)) + connect_none() + op(CONN_OK, 0) + \
+        op(C_SHUT)
+    # ... and the one whose failed logins count.
+    c["proxy_failures_throttled"] = phdr(failures=3, vmode=1) + \
+        send(v1("192.0.2.7", 40022)) + send(greeting(2)) + op(C_PASS, 0) + \
+        op(TIME, T_2S)
+    c["proxy_failures_held"] = phdr(failures=2, vmode=1) + \
+        send(v1("192.0.2.7", 40023)) + send(greeting(2)) + op(C_PASS, 0) + \
+        op(TIME, T_1S) + op(C_REQ, 0) + op(CONN_OK, 0) + op(C_SHUT)
+    # The client resets in the turn its header arrives.
+    c["proxy_header_races_reset"] = phdr() + \
+        send(v1("192.0.2.7", 40024), run=False) + op(C_RESET)
+    c["proxy_local_races_reset"] = phdr() + send(V2_LOCAL, run=False) + \
+        op(C_RESET)
     return c
 
 
