@@ -186,8 +186,8 @@ session_free(struct session *s)
 		close(s->rfd);
 	session_drop_buffers(s);
 	accesslog_session(s);
-	status_session_end(s->have_req ? s->req.cmd : -1, s->user,
-	    s->stats.bytes_up, s->stats.bytes_down);
+	status_session_end(s->have_req ? s->req.cmd : -1, s->rep, s->end,
+	    s->user, s->stats.bytes_up, s->stats.bytes_down);
 	sess_debug(s, "closed");
 	s->env->closed(s->env->arg, s);
 	free(s->user);
@@ -441,6 +441,7 @@ session_process(struct session *s)
 				}
 				session_set_state(s, SESSION_AUTH);
 			} else {
+				status_count_auth(method, STATUS_AUTH_SUCCESS);
 				session_set_state(s, SESSION_REQUEST);
 			}
 			if (session_queue(s, buf, 2) == -1)
