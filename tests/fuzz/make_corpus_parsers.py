@@ -57,6 +57,7 @@ workers = 4;
 user = "sockeye"; group = "sockeye";
 pid_file = "/run/sockeye/sockeyed.pid";
 status_socket = "/run/sockeye/status.sock";
+metrics_listen = "[::1]:9464";
 shutdown_timeout_s = 30;
 reload_drain_timeout_s = 3600;
 log = { target = "/var/log/sockeye.log"; level = "debug"; access = false; };
@@ -113,6 +114,7 @@ commands = [ "connect", "connect", "ping" ];
 bind = { external_addresses = [ "host" ]; };
 udp = { port_range = "2000-1000"; external_address = "x"; filtering = "full-cone"; };
 status_socket = "status.sock";
+metrics_listen = "localhost:9464";
 """
     c["empty_lists"] = b'listen = [ ];\nauth = { methods = [ ]; };\ncommands = [ ];\nclients = [ ];\naccess = ( { action = "allow"; users = [ ]; ports = [ ]; } );\n'
     c["bad_rules"] = b"""access = ( { users = [ "alice" ]; },
