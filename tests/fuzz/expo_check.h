@@ -41,7 +41,8 @@ struct expo_state {
 	bool have_help, have_type, had_sample;
 	char seen[EXPO_FAMILIES_MAX][EXPO_NAME_MAX];	/* families done */
 	size_t nseen;
-	uint64_t series[EXPO_SERIES_MAX];	/* hashes of name{labels} */
+	/* Hashes of name{labels} seen, open addressing (0: empty). */
+	uint64_t series[2 * EXPO_SERIES_MAX];
 	size_t nseries;
 	/* The histogram series being checked (labels without le). */
 	char hlabels[EXPO_LINE_MAX];
@@ -336,13 +337,15 @@ expo_sample(struct expo_state *s, const char *line, size_t len,
 	if (!expo_value_ok(p, (size_t)(end - p), counter, &v))
 		return expo_fail(lineno, "bad value", line, len);
 	/* No two samples alike (name and labels). */
-	h = expo_hash(line, (size_t)(p - line));
-	for (i = 0; i < s->nseries; i++)
-		if (s->series[i] == h)
-			return expo_fail(lineno, "a sample twice", line, len);
+	h = expo_hash(line, (size_t)(p - line)) | 1;
 	if (s->nseries == EXPO_SERIES_MAX)
 		return expo_fail(lineno, "too many samples", line, len);
-	s->series[s->nseries++] = h;
+	for (i = h % (2 * EXPO_SERIES_MAX); s->series[i] != 0;
+	    i = (i + 1) % (2 * EXPO_SERIES_MAX))
+		if (s->series[i] == h)
+			return expo_fail(lineno, "a sample twice", line, len);
+	s->series[i] = h;
+	s->nseries++;
 	if (!hist) {
 		if (has_le)
 			return expo_fail(lineno, "le outside a histogram", line,
