@@ -316,14 +316,14 @@ worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 static void
 write_port_file(const struct master *m)
 {
-	char as[SOCKADDR_STRLEN], extra[SOCKADDR_STRLEN + 16];
+	char as[SOCKADDR_STRLEN], extra[SOCKADDR_STRLEN + 16] = "";
 
 	if (m->opt->port_file == NULL)
 		return;
 	if (m->msrv != NULL)
 		snprintf(extra, sizeof(extra), "metrics %s\n", sockaddr_format(
 		    &metrics_server_addr(m->msrv)->sa, as, sizeof(as)));
-	if (listener_write_ports(m->ls.ls, m->ls.n, m->msrv != NULL ? extra :
+	if (listener_write_ports(m->ls.ls, m->ls.n, extra[0] != '\0' ? extra :
 	    NULL, m->opt->port_file) == -1)
 		error("cannot write %s: %s", m->opt->port_file,
 		    strerror(errno));
