@@ -123,6 +123,12 @@ auth_method_name(const struct auth *a)
 	return a->m->name;
 }
 
+uint8_t
+auth_method_id(const struct auth *a)
+{
+	return a->m->id;
+}
+
 bool
 auth_mutual(const struct auth *a)
 {

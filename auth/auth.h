@@ -126,6 +126,9 @@ const char *auth_fail_reason(const struct auth *a);
 /* The method's name ("chap"); never NULL. */
 const char *auth_method_name(const struct auth *a);
 
+/* The method's SOCKS5 number (SOCKS5_METHOD_CHAP). */
+uint8_t auth_method_id(const struct auth *a);
+
 /* True when CHAP mutual authentication took place (for the log). */
 bool auth_mutual(const struct auth *a);
 

@@ -72,6 +72,8 @@ struct config {
 	char *group;
 	char *pid_file;
 	char *status_socket;		/* Unix socket for status, or NULL */
+	bool has_metrics_listen;	/* metrics_listen set: GET /metrics */
+	union sockaddr_any metrics_listen;	/* port may be 0 */
 	int shutdown_timeout_s;
 	/*
 	 * A reload's old generation closes the sessions it still has this

@@ -41,6 +41,7 @@ const struct config_key config_keys[] = {
 	STRING("group", "sockeye", CONFIG_KEY_NOT_EMPTY | CONFIG_KEY_NO_RELOAD),
 	STRING("pid_file", "/run/sockeye/sockeyed.pid", CONFIG_KEY_NO_RELOAD),
 	STRING("status_socket", NULL, 0),
+	STRING("metrics_listen", NULL, 0),	/* absent or "": off */
 	INT("shutdown_timeout_s", 0, 86400, "30"),
 	INT("reload_drain_timeout_s", 0, RELOAD_DRAIN_TIMEOUT_MAX, "3600"),
 

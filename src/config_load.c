@@ -527,6 +527,28 @@ config_load_status_socket(struct config_ctx *ctx,
 	ctx->cfg->status_socket = xstrdup(v);
 }
 
+/* metrics_listen: absent or "" for none, else "IP:PORT" or "[IPv6]:PORT". */
+static void
+config_load_metrics_listen(struct config_ctx *ctx,
+    const struct config_node *root)
+{
+	const struct config_node *s;
+	char q[CONFIG_QUOTE_MAX];
+	const char *v = config_string(ctx, root, "", "metrics_listen", &s);
+
+	if (v == NULL || v[0] == '\0')
+		return;
+	if (sockaddr_parse_hostport(v, &ctx->cfg->metrics_listen) == -1) {
+		memset(&ctx->cfg->metrics_listen, 0,
+		    sizeof(ctx->cfg->metrics_listen));
+		config_error(ctx, s, "'metrics_listen' must be \"\" or "
+		    "\"IP:PORT\" or \"[IPv6]:PORT\", not \"%s\"",
+		    text_quote(q, sizeof(q), v, TEXT_CSTR));
+		return;
+	}
+	ctx->cfg->has_metrics_listen = true;
+}
+
 struct config *
 config_load(const char *path, config_report_fn report, void *arg)
 {
@@ -552,6 +574,7 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_string_dup(&ctx, root, "", "group", &cfg->group);
 	config_string_dup(&ctx, root, "", "pid_file", &cfg->pid_file);
 	config_load_status_socket(&ctx, root);
+	config_load_metrics_listen(&ctx, root);
 	config_int(&ctx, root, "", "shutdown_timeout_s",
 	    &cfg->shutdown_timeout_s);
 	config_int(&ctx, root, "", "reload_drain_timeout_s",

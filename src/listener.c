@@ -82,7 +82,8 @@ listener_close(struct listener *l)
 }
 
 int
-listener_write_ports(const struct listener *ls, size_t n, const char *path)
+listener_write_ports(const struct listener *ls, size_t n, const char *extra,
+    const char *path)
 {
 	char tmp[4096], as[SOCKADDR_STRLEN];
 	FILE *f;
@@ -102,6 +103,8 @@ listener_write_ports(const struct listener *ls, size_t n, const char *path)
 	}
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s\n", sockaddr_format(&ls[i].addr.sa, as, sizeof(as)));
+	if (extra != NULL)
+		fputs(extra, f);
 	if (fclose(f) != 0 || rename(tmp, path) == -1) {
 		int e = errno;
 

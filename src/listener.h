@@ -30,10 +30,11 @@ void listener_close(struct listener *l);
 
 /*
  * Write "IP:PORT" lines for each listener to `path` atomically (temp file
- * + rename). Tests use this to learn the ports the kernel chose. 0 or -1.
+ * + rename), then `extra` (NULL: nothing) as it is. Tests use this to
+ * learn the ports the kernel chose. 0 or -1.
  */
 int listener_write_ports(const struct listener *ls, size_t n,
-    const char *path) MUST_CHECK;
+    const char *extra, const char *path) MUST_CHECK;
 
 /*
  * One generation's listeners: ls[i] listens on conf[i], the address as

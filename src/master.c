@@ -53,6 +53,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "failtab.h"
 #include "generation.h"
 #include "privsep.h"
@@ -89,6 +90,8 @@ struct prior {
 	struct listener_set ls;
 	struct status_server *srv;	/* when the reload opened another */
 	bool srv_changed;
+	struct metrics_server *msrv;	/* likewise, the metrics endpoint */
+	bool msrv_changed;
 	bool log_changed;		/* the reload re-initialised the log */
 };
 
@@ -143,6 +146,7 @@ struct master {
 	struct failtab *failtab;	/* failed logins, shared by the workers */
 	struct status *status;
 	struct status_server *srv;
+	struct metrics_server *msrv;	/* metrics_listen, or NULL */
 	sigset_t waitmask;		/* mask used inside ppoll: our signals open */
 };
 
@@ -212,10 +216,17 @@ child_close_master_fds(struct master *m)
 		listener_set_close_dropped(&m->prior->ls, &m->ls, false);
 	status_server_forget(m->srv);
 	m->srv = NULL;
+	metrics_server_close(m->msrv);
+	m->msrv = NULL;
 	if (m->prior != NULL && m->prior->srv_changed) {
 		status_server_forget(m->prior->srv);
 		m->prior->srv = NULL;
 		m->prior->srv_changed = false;
+	}
+	if (m->prior != NULL && m->prior->msrv_changed) {
+		metrics_server_close(m->prior->msrv);
+		m->prior->msrv = NULL;
+		m->prior->msrv_changed = false;
 	}
 	daemon_child_close(&m->daemon);
 }
@@ -301,11 +312,19 @@ worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 
 /* --- Listeners, signals, the log -------------------------------------------- */
 
+/* The -P file: the listeners, then "metrics ADDR" when it is on. */
 static void
 write_port_file(const struct master *m)
 {
-	if (m->opt->port_file != NULL &&
-	    listener_write_ports(m->ls.ls, m->ls.n, m->opt->port_file) == -1)
+	char as[SOCKADDR_STRLEN], extra[SOCKADDR_STRLEN + 16] = "";
+
+	if (m->opt->port_file == NULL)
+		return;
+	if (m->msrv != NULL)
+		snprintf(extra, sizeof(extra), "metrics %s\n", sockaddr_format(
+		    &metrics_server_addr(m->msrv)->sa, as, sizeof(as)));
+	if (listener_write_ports(m->ls.ls, m->ls.n, extra[0] != '\0' ? extra :
+	    NULL, m->opt->port_file) == -1)
 		error("cannot write %s: %s", m->opt->port_file,
 		    strerror(errno));
 }
@@ -396,6 +415,35 @@ str_differ(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/* Does `cfg` ask for another metrics endpoint than `srv` (NULL: none)? */
+static bool
+metrics_differ(const struct metrics_server *srv, const struct config *cfg)
+{
+	const union sockaddr_any *a = metrics_server_conf(srv);
+
+	if (a == NULL || !cfg->has_metrics_listen)
+		return (a == NULL) != !cfg->has_metrics_listen;
+	return !sockaddr_equal(&a->sa, &cfg->metrics_listen.sa);
+}
+
+/* Listen for metrics as `cfg` says. The server, NULL with err when not. */
+static struct metrics_server *
+metrics_open(const struct master *m, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct metrics_server *msrv;
+
+	msrv = metrics_server_open(&cfg->metrics_listen, m->status, err,
+	    errlen);
+	if (msrv != NULL) {
+		char as[SOCKADDR_STRLEN];
+
+		logit("metrics on http://%s/metrics", sockaddr_format(
+		    &metrics_server_addr(msrv)->sa, as, sizeof(as)));
+	}
+	return msrv;
+}
+
 /* A reload failed: the service manager learns that the old one serves. */
 static void
 notify_reload_failed(const struct master *m)
@@ -426,6 +474,7 @@ master_reload(struct master *m)
 	struct userdb *db;
 	struct listener_set ls = { 0 };
 	struct status_server *srv = m->srv;
+	struct metrics_server *msrv = m->msrv;
 	struct prior *pr;
 	bool log_changed;
 	char err[512];
@@ -485,12 +534,26 @@ master_reload(struct master *m)
 			goto undo_log;
 		}
 	}
+	if (metrics_differ(m->msrv, cfg)) {
+		msrv = NULL;
+		if (cfg->has_metrics_listen && (msrv = metrics_open(m, cfg,
+		    err, sizeof(err))) == NULL) {
+			error("%s: metrics_listen: %s; reload failed, still "
+			    "serving with the running configuration",
+			    cfg->file, err);
+			if (srv != m->srv)
+				status_server_close(srv);
+			goto undo_log;
+		}
+	}
 	if (listener_set_open(&ls, &m->ls, cfg) == -1) {
 		error("reload failed: still serving with the running "
 		    "configuration (generation %u)",
 		    generation_current(m->gens));
 		if (srv != m->srv)
 			status_server_close(srv);
+		if (msrv != m->msrv)
+			metrics_server_close(msrv);
 		goto undo_log;
 	}
 
@@ -505,10 +568,13 @@ master_reload(struct master *m)
 	pr->ls = m->ls;
 	pr->srv_changed = srv != m->srv;
 	pr->srv = pr->srv_changed ? m->srv : NULL;
+	pr->msrv_changed = msrv != m->msrv;
+	pr->msrv = pr->msrv_changed ? m->msrv : NULL;
 	pr->log_changed = log_changed;
 	m->prior = pr;
 	m->ls = ls;
 	m->srv = srv;
+	m->msrv = msrv;
 	m->cfg = cfg;
 	m->db = db;
 	if (log_changed)
@@ -547,6 +613,8 @@ prior_drop(struct master *m, bool say)
 	listener_set_close_dropped(&pr->ls, &m->ls, say);
 	if (pr->srv_changed)
 		status_server_close(pr->srv);
+	if (pr->msrv_changed)
+		metrics_server_close(pr->msrv);
 	prior_free(pr);
 	m->prior = NULL;
 }
@@ -578,6 +646,10 @@ reload_fail(struct master *m, const char *why)
 	if (pr->srv_changed) {
 		status_server_close(m->srv);
 		m->srv = pr->srv;
+	}
+	if (pr->msrv_changed) {
+		metrics_server_close(m->msrv);
+		m->msrv = pr->msrv;
 	}
 	userdb_free(m->db);
 	config_free(m->cfg);
@@ -657,13 +729,14 @@ static void
 master_loop(struct master *m)
 {
 	struct pollfd *pfd;
-	size_t maxfds = (size_t)generation_slots(m->gens) + 16;
+	size_t maxfds = (size_t)generation_slots(m->gens) + 16 +
+	    METRICS_POLLFDS_MAX;
 
 	pfd = xcalloc(maxfds, sizeof(*pfd));
 	for (;;) {
 		uint64_t now, wake = UINT64_MAX;
 		struct timespec ts, *tsp = NULL;
-		size_t nfd, nsrv;
+		size_t nfd, nsrv, nmet;
 		int srv_ms;
 
 		if (received_chld) {
@@ -723,10 +796,15 @@ master_loop(struct master *m)
 			}
 		}
 
-		/* Control sockets, then the status socket. */
+		/* Control sockets, the status socket, the metrics. */
 		nfd = generation_pollfds(m->gens, pfd, maxfds);
 		nsrv = status_server_pollfds(m->srv, pfd + nfd, maxfds - nfd);
+		nmet = metrics_server_pollfds(m->msrv, pfd + nfd + nsrv,
+		    maxfds - nfd - nsrv);
 		srv_ms = status_server_timeout_ms(m->srv);
+		if (srv_ms >= 0 && now + (uint64_t)srv_ms < wake)
+			wake = now + (uint64_t)srv_ms;
+		srv_ms = metrics_server_timeout_ms(m->msrv);
 		if (srv_ms >= 0 && now + (uint64_t)srv_ms < wake)
 			wake = now + (uint64_t)srv_ms;
 
@@ -740,10 +818,19 @@ master_loop(struct master *m)
 		if (received_chld || received_term > (m->stopping ? 1 : 0) ||
 		    received_hup || received_usr1 || received_usr2)
 			continue;
-		if (ppoll(pfd, nfd + nsrv, tsp, &m->waitmask) <= 0)
+		if (ppoll(pfd, nfd + nsrv + nmet, tsp, &m->waitmask) <= 0) {
+			/*
+			 * A timeout: the servers' deadlines are due (a
+			 * deadline passed and not acted on would make
+			 * every later ppoll return at once: a busy loop).
+			 */
+			status_server_handle(m->srv, NULL, 0);
+			metrics_server_handle(m->msrv, NULL, 0);
 			continue;
+		}
 		generation_handle(m->gens, pfd, nfd);
 		status_server_handle(m->srv, pfd + nfd, nsrv);
+		metrics_server_handle(m->msrv, pfd + nfd + nsrv, nmet);
 	}
 	free(pfd);
 	/* Reap what is left so no zombie outlives us (bounded: SIGKILLed). */
@@ -784,6 +871,8 @@ master_cleanup(struct master *m)
 	listener_set_close(&m->ls);
 	status_server_close(m->srv);
 	m->srv = NULL;
+	metrics_server_close(m->msrv);
+	m->msrv = NULL;
 	daemon_pid_file_remove(&m->daemon, m->cfg->pid_file);
 	daemon_release_starter(&m->daemon, false);
 	master_free(m);
@@ -843,6 +932,11 @@ master_run(struct config *cfg, struct userdb *db,
 	if (cfg->status_socket != NULL && (m.srv = status_server_open(
 	    cfg->status_socket, m.status, err, sizeof(err))) == NULL) {
 		error("%s: status_socket: %s", cfg->file, err);
+		goto fail;
+	}
+	if (cfg->has_metrics_listen &&
+	    (m.msrv = metrics_open(&m, cfg, err, sizeof(err))) == NULL) {
+		error("%s: metrics_listen: %s", cfg->file, err);
 		goto fail;
 	}
 

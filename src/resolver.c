@@ -66,6 +66,7 @@
 #include "hosts.h"
 #include "log.h"
 #include "resolver.h"
+#include "status.h"
 
 _Static_assert(RESOLVER_MAX_ADDRS == DNSCACHE_MAX_ADDRS,
     "a cached answer holds what a lookup returns");
@@ -92,6 +93,7 @@ struct resolver_query {
 	bool answered;			/* here (localhost, hosts, cache): `ans` */
 	bool pref64;			/* a NAT64 prefix query: pcb, not cb */
 	bool cached;			/* pref64 answered from the cache */
+	enum status_dns_source source;	/* answered: from where (counters) */
 	resolver_pref64_cb pcb;
 	int status;			/* ARES_* once done */
 	struct ares_addrinfo *ai;	/* owned once done; NULL unless success */
@@ -302,21 +304,41 @@ resolver_answer_here(struct resolver_query *q, const char *name)
 	memset(&q->ans, 0, offsetof(struct resolver_result, addrs));
 	if (resolver_is_localhost(name)) {
 		resolver_fill_loopback(q->family, &q->ans);
+		q->source = STATUS_DNS_LOCAL;
 	} else if ((q->ans.n = hosts_lookup(r->hosts, name, q->family,
 	    q->ans.addrs, RESOLVER_MAX_ADDRS)) > 0) {
 		debug("lookup answered from the hosts file");
+		q->source = STATUS_DNS_LOCAL;
 	} else if (dnscache_get(r->cache, name, q->family, ev_now(r->loop),
 	    &a)) {
 		q->ans.n = a.n;
 		memcpy(q->ans.addrs, a.addrs, a.n * sizeof(a.addrs[0]));
 		q->ans.ttl = a.ttl;
 		debug("lookup answered from the cache");
+		q->source = STATUS_DNS_CACHE;
 	} else {
 		return false;
 	}
 	q->answered = true;
 	q->ans_st = q->ans.n > 0 ? RESOLVER_OK : RESOLVER_NOTFOUND;
 	return true;
+}
+
+/* A status as the counters have it. */
+static enum status_dns_result
+resolver_status_counted(enum resolver_status st)
+{
+	switch (st) {
+	case RESOLVER_OK:
+		return STATUS_DNS_OK;
+	case RESOLVER_NOTFOUND:
+		return STATUS_DNS_NOT_FOUND;
+	case RESOLVER_TIMEOUT:
+		return STATUS_DNS_TIMEOUT;
+	case RESOLVER_FAIL:
+		break;
+	}
+	return STATUS_DNS_ERROR;
 }
 
 /* The delivery timer: the only place a user callback is called from. */
@@ -370,6 +392,8 @@ resolver_deliver_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		resolver_cache_put(q, st, &res);
 	}
 	debug("lookup done: %s", resolver_status_str(st));
+	status_count_dns(q->answered ? q->source : STATUS_DNS_SERVER,
+	    resolver_status_counted(st));
 	/*
 	 * Free first: the handle is dead once the callback starts, and the
 	 * callback may free the whole resolver.

@@ -193,8 +193,8 @@ session_free(struct session *s)
 	session_drop_buffers(s);
 	if (!s->quiet) {
 		accesslog_session(s);
-		status_session_end(s->have_req ? s->req.cmd : -1, s->user,
-		    s->stats.bytes_up, s->stats.bytes_down);
+		status_session_end(s->have_req ? s->req.cmd : -1, s->rep,
+		    s->end, s->user, s->stats.bytes_up, s->stats.bytes_down);
 	}
 	sess_debug(s, "closed");
 	s->env->closed(s->env->arg, s);
@@ -523,6 +523,7 @@ session_process(struct session *s)
 				}
 				session_set_state(s, SESSION_AUTH);
 			} else {
+				status_count_auth(method, STATUS_AUTH_SUCCESS);
 				session_set_state(s, SESSION_REQUEST);
 			}
 			if (session_queue(s, buf, 2) == -1)

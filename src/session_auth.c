@@ -56,6 +56,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 			return 0;
 		}
 		status_user_login(s->user);
+		status_count_auth(auth_method_id(s->auth), STATUS_AUTH_SUCCESS);
 		verbose("auth ok: user=%s client=%s method=%s%s",
 		    text_escape(user, sizeof(user), s->user, TEXT_CSTR),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
@@ -80,6 +81,7 @@ session_auth_emit(struct session *s, enum auth_status st)
 	    s->vreason : auth_fail_reason(s->auth);
 	text_escape(user, sizeof(user), auth_user(s->auth), TEXT_CSTR);
 	status_count_refusal(STATUS_REFUSED_AUTH_FAILED);
+	status_count_auth(auth_method_id(s->auth), STATUS_AUTH_FAILURE);
 	logit("auth failed: user=%s client=%s method=%s reason=%s",
 	    user[0] != '\0' ? user : "-",
 	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
@@ -168,6 +170,8 @@ session_auth_hold(struct session *s)
 	if (delay == FAILTAB_THROTTLED) {
 		/* Turns booked 15 minutes ahead: not checked, not answered. */
 		sess_debug(s, "too many attempts waiting from this source");
+		status_count_auth(auth_method_id(s->auth),
+		    STATUS_AUTH_THROTTLED);
 		session_close(s, "auth-throttled", NULL, 0);
 		return 1;
 	}

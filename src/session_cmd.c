@@ -61,7 +61,7 @@ session_connected_cb(void *arg, const struct connector_result *res)
 	ev_io_stop(s->loop, &s->rio);
 	s->attempts = res->attempts;
 	status_count_connect(res->fd != -1, res->addr.sa.sa_family,
-	    res->attempts, res->nat64);
+	    res->attempts, res->nat64, res->ms);
 	if (res->has_addr) {
 		s->addr = res->addr;
 		s->has_addr = 1;

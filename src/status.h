@@ -9,8 +9,10 @@
  * nothing with it but the sessions it had open. The mapping holds:
  *
  *   - totals since the master started, which every worker adds to with
- *     atomic increments: sessions, sessions per command, bytes, refusals
- *     by reason, Happy Eyeballs outcomes;
+ *     atomic increments: sessions, sessions per command and reply code,
+ *     connections that ended unanswered by reason, bytes, refusals by
+ *     reason, authentication results, Happy Eyeballs outcomes, connect
+ *     times and attempts, name lookups, UDP datagrams and drops;
  *   - one slot per worker (the same slot number as in the quota region,
  *     see struct worker_setup's slot), written by its worker only and
  *     cleared by the master when the worker is gone: open sessions, sessions since the
@@ -30,8 +32,8 @@
  * not attached (unit tests of other modules, tools).
  *
  * The master reads the region to answer the status socket (one JSON line
- * per request line, see sockeyed(8)) and on SIGUSR2 (a summary in the
- * log).
+ * per request line, see sockeyed(8)), on SIGUSR2 (a summary in the log)
+ * and for the metrics endpoint (metrics.h renders status_snapshot()).
  *
  * This header is the whole module's API. Its parts: status_counters.c
  * (the mapping, its writes and its bounded reads), status_json.c (the
@@ -85,7 +87,74 @@ enum status_worker_state {
 	STATUS_WORKER_RUNNING,		/* accepting */
 	STATUS_WORKER_DRAINING,		/* old generation: no longer accepting */
 	STATUS_WORKER_STOPPING,		/* shutdown: draining with a deadline */
+	STATUS_WORKER_STATES
 };
+
+/*
+ * Why a session ended without a reply to a request (status_session_end()
+ * with rep -1), from its access log `end`. Connections refused before a
+ * session exists are not here: they are the refusals clients,
+ * max_sessions, max_sessions_per_client, proxy_untrusted and
+ * proxy_header. Append before STATUS_UNANSWERED_COUNT, never renumber
+ * (the names are part of the metrics).
+ */
+enum status_unanswered {
+	STATUS_UNANSWERED_HANDSHAKE_TIMEOUT = 0,	/* handshake-timeout */
+	STATUS_UNANSWERED_CLIENT_CLOSED,	/* client-eof, client-error */
+	STATUS_UNANSWERED_PROTOCOL_ERROR,	/* bad-version, bad-greeting,
+						   bad-auth-message */
+	STATUS_UNANSWERED_NO_ACCEPTABLE_METHOD,	/* no-acceptable-method */
+	STATUS_UNANSWERED_AUTH_FAILED,		/* auth-failed */
+	STATUS_UNANSWERED_AUTH_THROTTLED,	/* auth-throttled */
+	STATUS_UNANSWERED_SHUTDOWN,		/* shutdown, reload-deadline */
+	STATUS_UNANSWERED_OTHER,		/* no-memory, anything else */
+	STATUS_UNANSWERED_COUNT
+};
+
+/* Reply codes counted per command: every REP a byte can hold. */
+#define STATUS_REPLY_CODES 256
+
+/* Authentication methods and results (status_count_auth()). */
+enum status_auth_method {
+	STATUS_AUTH_NONE = 0,
+	STATUS_AUTH_PASSWORD,
+	STATUS_AUTH_CHAP,
+	STATUS_AUTH_METHODS
+};
+enum status_auth_result {
+	STATUS_AUTH_SUCCESS = 0,
+	STATUS_AUTH_FAILURE,
+	STATUS_AUTH_THROTTLED,		/* not checked: too many waiting */
+	STATUS_AUTH_RESULTS
+};
+
+/* Name lookups (status_count_dns()): where the answer came from ... */
+enum status_dns_source {
+	STATUS_DNS_LOCAL = 0,		/* the hosts file, or "localhost" */
+	STATUS_DNS_CACHE,		/* the worker's cache of DNS answers */
+	STATUS_DNS_SERVER,		/* a DNS server */
+	STATUS_DNS_SOURCES
+};
+/* ... and what it was. */
+enum status_dns_result {
+	STATUS_DNS_OK = 0,		/* at least one address */
+	STATUS_DNS_NOT_FOUND,		/* no such name, or no address */
+	STATUS_DNS_TIMEOUT,
+	STATUS_DNS_ERROR,
+	STATUS_DNS_RESULTS
+};
+
+/*
+ * The connect time histogram's upper bounds in milliseconds (the last
+ * bucket, +Inf, has none), and the attempts histogram's.
+ */
+#define STATUS_CONNECT_BUCKETS 13
+extern const uint32_t status_connect_le_ms[STATUS_CONNECT_BUCKETS - 1];
+#define STATUS_ATTEMPT_BUCKETS 9
+extern const uint32_t status_attempts_le[STATUS_ATTEMPT_BUCKETS - 1];
+
+/* UDP drop reasons, in the order of udp.h's enum udp_drop. */
+#define STATUS_UDP_DROPS 12
 
 /* Users the table can name; more are counted under STATUS_OTHER_USERS. */
 #define STATUS_MAX_USERS 4096
@@ -141,6 +210,45 @@ void *status_region(struct status *st, size_t *len);
 /* SIGUSR2: write a summary to the log at info level (bounded length). */
 void status_log_summary(const struct status *st);
 
+/*
+ * Every counter the metrics report, read once each from the mapping
+ * (status_snapshot()): plain numbers whatever a worker wrote, sums
+ * saturated, workers counted only in the states the reader knows.
+ * Histogram buckets are per bucket (not cumulative).
+ */
+struct status_snapshot {
+	int64_t start_wall;		/* the master's start, epoch seconds */
+	uint32_t generation;
+	uint64_t reloads;
+	uint64_t worker_deaths;
+	uint64_t workers[STATUS_WORKER_STATES];	/* [FREE] stays 0 */
+	uint64_t active;		/* sessions open, all workers */
+	uint64_t accepted;		/* sessions started since start */
+	uint64_t replies[STATUS_CMD_COUNT][STATUS_REPLY_CODES];
+	uint64_t unanswered[STATUS_UNANSWERED_COUNT];
+	uint64_t refused[STATUS_REFUSAL_COUNT];
+	uint64_t bytes_up;
+	uint64_t bytes_down;
+	uint64_t auth[STATUS_AUTH_METHODS][STATUS_AUTH_RESULTS];
+	uint64_t connect_ipv6;		/* connected, by the winner's family */
+	uint64_t connect_ipv4;
+	uint64_t connect_fallback;	/* connected after more than one attempt */
+	uint64_t connect_nat64;
+	uint64_t connect_failed;
+	/* [0]: connected, [1]: failed */
+	uint64_t connect_ms[2][STATUS_CONNECT_BUCKETS];
+	uint64_t connect_ms_sum[2];
+	uint64_t attempts[STATUS_ATTEMPT_BUCKETS];
+	uint64_t attempts_sum;
+	uint64_t dns[STATUS_DNS_SOURCES][STATUS_DNS_RESULTS];
+	uint64_t udp_dgrams_up;
+	uint64_t udp_dgrams_down;
+	uint64_t udp_drops[STATUS_UDP_DROPS];
+};
+
+/* Fill *out from the mapping. Never blocks, allocates nothing. */
+void status_snapshot(const struct status *st, struct status_snapshot *out);
+
 /* --- Worker (after status_attach(); no-ops before) ---------------------- */
 
 /*
@@ -159,11 +267,17 @@ void status_user_login(const char *user);
 /*
  * A session ended (call once, at its end): its SOCKS command code
  * (SOCKS5_CMD_*, or -1 when no valid request was read; other codes count
- * as STATUS_CMD_NONE), its user (NULL when none; the same name
- * status_user_login() was given) and the bytes it relayed.
+ * as STATUS_CMD_NONE), the reply code sent to its request (REP, as the
+ * access log's rep=; -1 when none was sent: then `end`, the access log's
+ * end= or NULL, says why, see status_unanswered_of()), its user (NULL
+ * when none; the same name status_user_login() was given) and the bytes
+ * it relayed.
  */
-void status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
-    uint64_t bytes_down);
+void status_session_end(int socks_cmd, int rep, const char *end,
+    const char *user, uint64_t bytes_up, uint64_t bytes_down);
+
+/* The reason counted for a session that ended `end` unanswered. Pure. */
+enum status_unanswered status_unanswered_of(const char *end);
 
 /* A client or request turned away, for `reason`. */
 void status_count_refusal(enum status_refusal reason);
@@ -176,7 +290,26 @@ void status_count_refusal(enum status_refusal reason);
  * was synthesised by NAT64.
  */
 void status_count_connect(bool connected, int family, int attempts,
-    bool nat64);
+    bool nat64, uint32_t ms);
+
+/*
+ * An authentication: the method (SOCKS5_METHOD_NONE, _PASSWORD or _CHAP;
+ * others are not counted) and its result. "none" counts a success when
+ * it is chosen.
+ */
+void status_count_auth(int socks_method, enum status_auth_result result);
+
+/* A name lookup answered (cancelled ones are not counted). */
+void status_count_dns(enum status_dns_source source,
+    enum status_dns_result result);
+
+/*
+ * A UDP association ended, having relayed `dgrams_up` datagrams to
+ * destinations and `dgrams_down` to the client and dropped drops[i] for
+ * reason i (udp.h's enum udp_drop; at most STATUS_UDP_DROPS are read).
+ */
+void status_count_udp(uint64_t dgrams_up, uint64_t dgrams_down,
+    const uint64_t *drops, size_t ndrops);
 
 /* --- Names and the socket ----------------------------------------------- */
 

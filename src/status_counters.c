@@ -31,6 +31,20 @@
 /* How long a reader waits for a CLAIMED entry (yields). */
 #define CLAIM_SPINS 1000
 
+/*
+ * The connect time buckets, 5 ms to 30 s: a connection made at once
+ * lands in the first few, one that waited for Happy Eyeballs' next
+ * attempt (connect.attempt_delay_ms, 250 ms by default) just above that
+ * delay, one that timed out at connect.timeout_s (30 s) in the last.
+ */
+const uint32_t status_connect_le_ms[STATUS_CONNECT_BUCKETS - 1] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+};
+/* Attempts per CONNECT: 0 (nothing to try), 1 (the first worked), ... */
+const uint32_t status_attempts_le[STATUS_ATTEMPT_BUCKETS - 1] = {
+	0, 1, 2, 3, 4, 6, 8, 16,
+};
+
 /* The worker's own view (status_attach()). */
 static struct status *self;
 static int self_slot = -1;
@@ -262,9 +276,43 @@ status_user_login(const char *user)
 	STORE(&s->uactive[i], LOAD(&s->uactive[i]) + 1);
 }
 
+/*
+ * The access log's end= values of a session that got no reply to a
+ * request, and the reason each counts as (sockeyed(8), ACCESS LOG).
+ */
+static const struct {
+	const char *end;
+	enum status_unanswered why;
+} unanswered_ends[] = {
+	{ "handshake-timeout", STATUS_UNANSWERED_HANDSHAKE_TIMEOUT },
+	{ "client-eof", STATUS_UNANSWERED_CLIENT_CLOSED },
+	{ "client-error", STATUS_UNANSWERED_CLIENT_CLOSED },
+	{ "bad-version", STATUS_UNANSWERED_PROTOCOL_ERROR },
+	{ "bad-greeting", STATUS_UNANSWERED_PROTOCOL_ERROR },
+	{ "bad-auth-message", STATUS_UNANSWERED_PROTOCOL_ERROR },
+	{ "no-acceptable-method", STATUS_UNANSWERED_NO_ACCEPTABLE_METHOD },
+	{ "auth-failed", STATUS_UNANSWERED_AUTH_FAILED },
+	{ "auth-throttled", STATUS_UNANSWERED_AUTH_THROTTLED },
+	{ "shutdown", STATUS_UNANSWERED_SHUTDOWN },
+	{ "reload-deadline", STATUS_UNANSWERED_SHUTDOWN },
+};
+
+enum status_unanswered
+status_unanswered_of(const char *end)
+{
+	size_t i;
+
+	if (end == NULL)
+		return STATUS_UNANSWERED_OTHER;
+	for (i = 0; i < ARRAY_SIZE(unanswered_ends); i++)
+		if (strcmp(end, unanswered_ends[i].end) == 0)
+			return unanswered_ends[i].why;
+	return STATUS_UNANSWERED_OTHER;
+}
+
 void
-status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
-    uint64_t bytes_down)
+status_session_end(int socks_cmd, int rep, const char *end, const char *user,
+    uint64_t bytes_up, uint64_t bytes_down)
 {
 	enum status_cmd cmd;
 	struct status_hdr *h;
@@ -288,6 +336,10 @@ status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
 	}
 	ADD(&h->ended, 1);
 	ADD(&h->cmd[cmd], 1);
+	if (rep >= 0 && rep < STATUS_REPLY_CODES)
+		ADD(&h->replies[cmd][rep], 1);
+	else
+		ADD(&h->unanswered[status_unanswered_of(end)], 1);
 	ADD(&h->bytes_up, bytes_up);
 	ADD(&h->bytes_down, bytes_down);
 	if (user != NULL) {
@@ -310,14 +362,34 @@ status_count_refusal(enum status_refusal reason)
 	ADD(&self->hdr->refused[reason], 1);
 }
 
+/* The bucket of `v` among `n` upper bounds `le` (n: +Inf). */
+static size_t
+bucket_of(const uint32_t *le, size_t n, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n && v > le[i]; i++)
+		;
+	return i;
+}
+
 void
-status_count_connect(bool connected, int family, int attempts, bool nat64)
+status_count_connect(bool connected, int family, int attempts, bool nat64,
+    uint32_t ms)
 {
 	struct status_hdr *h;
+	uint64_t a = attempts > 0 ? (uint64_t)attempts : 0;
+	int k = connected ? 0 : 1;
 
 	if (self == NULL)
 		return;
 	h = self->hdr;
+	ADD(&h->connect_ms[k][bucket_of(status_connect_le_ms,
+	    STATUS_CONNECT_BUCKETS - 1, ms)], 1);
+	ADD(&h->connect_ms_sum[k], ms);
+	ADD(&h->attempts[bucket_of(status_attempts_le,
+	    STATUS_ATTEMPT_BUCKETS - 1, a)], 1);
+	ADD(&h->attempts_sum, a);
 	if (!connected) {
 		ADD(&h->he[HE_FAILED], 1);
 		return;
@@ -330,6 +402,55 @@ status_count_connect(bool connected, int family, int attempts, bool nat64)
 		ADD(&h->he[HE_FALLBACK], 1);
 	if (nat64)
 		ADD(&h->he[HE_NAT64], 1);
+}
+
+void
+status_count_auth(int socks_method, enum status_auth_result result)
+{
+	enum status_auth_method m;
+
+	if (self == NULL || (unsigned)result >= STATUS_AUTH_RESULTS)
+		return;
+	switch (socks_method) {
+	case SOCKS5_METHOD_NONE:
+		m = STATUS_AUTH_NONE;
+		break;
+	case SOCKS5_METHOD_PASSWORD:
+		m = STATUS_AUTH_PASSWORD;
+		break;
+	case SOCKS5_METHOD_CHAP:
+		m = STATUS_AUTH_CHAP;
+		break;
+	default:
+		return;
+	}
+	ADD(&self->hdr->auth[m][result], 1);
+}
+
+void
+status_count_dns(enum status_dns_source source, enum status_dns_result result)
+{
+	if (self == NULL || (unsigned)source >= STATUS_DNS_SOURCES ||
+	    (unsigned)result >= STATUS_DNS_RESULTS)
+		return;
+	ADD(&self->hdr->dns[source][result], 1);
+}
+
+void
+status_count_udp(uint64_t dgrams_up, uint64_t dgrams_down,
+    const uint64_t *drops, size_t ndrops)
+{
+	struct status_hdr *h;
+	size_t i;
+
+	if (self == NULL)
+		return;
+	h = self->hdr;
+	ADD(&h->udp_dgrams_up, dgrams_up);
+	ADD(&h->udp_dgrams_down, dgrams_down);
+	for (i = 0; i < ndrops && i < STATUS_UDP_DROPS; i++)
+		if (drops[i] != 0)
+			ADD(&h->udp_drops[i], drops[i]);
 }
 
 /* --- Reading (master) ------------------------------------------------- */
@@ -396,4 +517,61 @@ status_region(struct status *st, size_t *len)
 {
 	*len = st->map_len;
 	return st->hdr;
+}
+
+/* Copy `n` counters, each read once. */
+static void
+load_all(uint64_t *out, const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = LOAD(&v[i]);
+}
+
+void
+status_snapshot(const struct status *st, struct status_snapshot *out)
+{
+	const struct status_hdr *h = st->hdr;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	out->start_wall = st->start_wall;
+	out->generation = LOAD(&h->generation);
+	out->reloads = LOAD(&h->reloads);
+	out->worker_deaths = LOAD(&h->worker_deaths);
+	for (k = 0; k < st->nslots; k++) {
+		const struct status_slot *s = status_slot_at(st, k);
+		uint32_t state = LOAD(&s->state);
+
+		if (state == STATUS_WORKER_FREE || state >= STATUS_WORKER_STATES)
+			continue;
+		out->workers[state]++;
+		out->active = status_add_sat(out->active, LOAD(&s->active));
+	}
+	out->accepted = LOAD(&h->accepted);
+	for (k = 0; k < STATUS_CMD_COUNT; k++)
+		load_all(out->replies[k], h->replies[k], STATUS_REPLY_CODES);
+	load_all(out->unanswered, h->unanswered, STATUS_UNANSWERED_COUNT);
+	load_all(out->refused, h->refused, STATUS_REFUSAL_COUNT);
+	out->bytes_up = LOAD(&h->bytes_up);
+	out->bytes_down = LOAD(&h->bytes_down);
+	for (k = 0; k < STATUS_AUTH_METHODS; k++)
+		load_all(out->auth[k], h->auth[k], STATUS_AUTH_RESULTS);
+	out->connect_ipv6 = LOAD(&h->he[HE_IPV6]);
+	out->connect_ipv4 = LOAD(&h->he[HE_IPV4]);
+	out->connect_fallback = LOAD(&h->he[HE_FALLBACK]);
+	out->connect_nat64 = LOAD(&h->he[HE_NAT64]);
+	out->connect_failed = LOAD(&h->he[HE_FAILED]);
+	for (k = 0; k < 2; k++)
+		load_all(out->connect_ms[k], h->connect_ms[k],
+		    STATUS_CONNECT_BUCKETS);
+	load_all(out->connect_ms_sum, h->connect_ms_sum, 2);
+	load_all(out->attempts, h->attempts, STATUS_ATTEMPT_BUCKETS);
+	out->attempts_sum = LOAD(&h->attempts_sum);
+	for (k = 0; k < STATUS_DNS_SOURCES; k++)
+		load_all(out->dns[k], h->dns[k], STATUS_DNS_RESULTS);
+	out->udp_dgrams_up = LOAD(&h->udp_dgrams_up);
+	out->udp_dgrams_down = LOAD(&h->udp_dgrams_down);
+	load_all(out->udp_drops, h->udp_drops, STATUS_UDP_DROPS);
 }

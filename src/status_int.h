@@ -70,6 +70,20 @@ struct status_hdr {
 	uint64_t bytes_down;
 	uint64_t refused[STATUS_REFUSAL_COUNT];
 	uint64_t he[HE_COUNT];
+	/* Ended sessions by command and REP; those without a reply. */
+	uint64_t replies[STATUS_CMD_COUNT][STATUS_REPLY_CODES];
+	uint64_t unanswered[STATUS_UNANSWERED_COUNT];
+	uint64_t auth[STATUS_AUTH_METHODS][STATUS_AUTH_RESULTS];
+	/* CONNECT: time to the outcome ([0] connected, [1] failed), per
+	 * bucket, and its sum; attempts per CONNECT, per bucket, and sum. */
+	uint64_t connect_ms[2][STATUS_CONNECT_BUCKETS];
+	uint64_t connect_ms_sum[2];
+	uint64_t attempts[STATUS_ATTEMPT_BUCKETS];
+	uint64_t attempts_sum;
+	uint64_t dns[STATUS_DNS_SOURCES][STATUS_DNS_RESULTS];
+	uint64_t udp_dgrams_up;
+	uint64_t udp_dgrams_down;
+	uint64_t udp_drops[STATUS_UDP_DROPS];
 	struct status_user users[USER_CAP + 1];	/* + "(other)" */
 };
 

@@ -44,6 +44,7 @@
 #include "resolver.h"
 #include "route.h"
 #include "socks5.h"
+#include "status.h"
 #include "udp.h"
 #include "udp_table.h"
 
@@ -89,6 +90,9 @@ struct udp_out {
 static struct udp_out udp_outq[UDP_MMSG];
 static size_t udp_nout;
 static bool udp_batching;
+
+_Static_assert(UDP_DROP_MAX == STATUS_UDP_DROPS,
+    "the status counts every drop reason");
 
 static const char *const drop_names[UDP_DROP_MAX] = {
 	[UDP_DROP_SOURCE] = "source",
@@ -847,11 +851,15 @@ udp_stats(const struct udp_assoc *a, struct udp_stats *out)
 void
 udp_free(struct udp_assoc *a)
 {
+	struct udp_stats st;
 	size_t i;
 	int k;
 
 	if (a == NULL)
 		return;
+	/* The association's counts go to the status (with the kernel's). */
+	udp_stats(a, &st);
+	status_count_udp(st.dgrams_up, st.dgrams_down, st.drops, UDP_DROP_MAX);
 	for (i = 0; i < UDP_NAMES_MAX; i++)
 		for (k = 0; k < 2; k++)
 			if (a->look[i][k].q != NULL)

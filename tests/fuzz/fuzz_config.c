@@ -361,6 +361,11 @@ check_config(const struct config *cfg)
 	FUZZ_CHECK(cfg->pid_file != NULL);
 	if (cfg->status_socket != NULL)
 		FUZZ_CHECK(cfg->status_socket[0] == '/');
+	if (cfg->has_metrics_listen)
+		FUZZ_CHECK(cfg->metrics_listen.sa.sa_family == AF_INET ||
+		    cfg->metrics_listen.sa.sa_family == AF_INET6);
+	else
+		FUZZ_CHECK(cfg->metrics_listen.sa.sa_family == 0);
 
 	FUZZ_CHECK(cfg->log.target == LOG_TARGET_STDERR ||
 	    cfg->log.target == LOG_TARGET_SYSLOG ||

@@ -413,8 +413,11 @@ static struct {
 	int fail_connector, fail_lookup;
 	enum vmode vmode;
 	/* The status calls (the fake status.h below). */
-	int st_logins, st_ends, st_connects, st_refusals;
+	int st_logins, st_ends, st_connects, st_refusals, st_auths, st_udps;
 	enum status_refusal st_refusal;
+	int st_auth_method;
+	enum status_auth_result st_auth;
+	uint64_t st_udp_up, st_udp_down;
 	char st_user[256];		/* who logged in */
 	int st_cmd;
 	uint64_t st_up, st_down;
@@ -1200,11 +1203,14 @@ status_user_login(const char *user)
 }
 
 void
-status_session_end(int socks_cmd, const char *user, uint64_t bytes_up,
-    uint64_t bytes_down)
+status_session_end(int socks_cmd, int rep, const char *end, const char *user,
+    uint64_t bytes_up, uint64_t bytes_down)
 {
 	FUZZ_CHECK(R.s != NULL && R.closed == 0 && R.st_ends == 0);
 	R.st_ends++;
+	/* The access line's rep= and end=: a reply, or why there was none. */
+	FUZZ_CHECK(rep == R.s->rep && end == R.s->end);
+	FUZZ_CHECK(rep >= -1 && rep <= SOCKS5_REP_ATYP_NOT_SUPPORTED);
 	/* The user it logged in as: the status's per-user count drops. */
 	if (R.st_logins == 0)
 		FUZZ_CHECK(user == NULL);
@@ -1253,13 +1259,52 @@ admit_refusal(enum status_refusal reason)
 }
 
 void
-status_count_connect(bool connected, int family, int attempts, bool nat64)
+status_count_connect(bool connected, int family, int attempts, bool nat64,
+    uint32_t ms)
 {
 	FUZZ_CHECK(R.s != NULL && R.st_connects == 0 && attempts >= 0);
 	R.st_connects++;
 	if (connected)
 		FUZZ_CHECK(family == AF_INET || family == AF_INET6);
 	(void)nat64;
+	(void)ms;
+}
+
+void
+status_count_auth(int socks_method, enum status_auth_result result)
+{
+	/* One verdict a session, for the method the greeting chose. */
+	FUZZ_CHECK(R.s != NULL && R.st_auths == 0);
+	FUZZ_CHECK(socks_method == SOCKS5_METHOD_NONE ||
+	    socks_method == SOCKS5_METHOD_PASSWORD ||
+	    socks_method == SOCKS5_METHOD_CHAP);
+	FUZZ_CHECK((unsigned)result < STATUS_AUTH_RESULTS);
+	if (socks_method == SOCKS5_METHOD_NONE)
+		FUZZ_CHECK(result == STATUS_AUTH_SUCCESS);
+	R.st_auths++;
+	R.st_auth_method = socks_method;
+	R.st_auth = result;
+}
+
+void
+status_count_dns(enum status_dns_source source, enum status_dns_result result)
+{
+	/* The resolver is faked: nothing counts lookups. */
+	(void)source;
+	(void)result;
+	FUZZ_CHECK(0);
+}
+
+void
+status_count_udp(uint64_t dgrams_up, uint64_t dgrams_down,
+    const uint64_t *drops, size_t ndrops)
+{
+	/* Once, as the association is freed: before status_session_end(). */
+	FUZZ_CHECK(R.s != NULL && R.st_udps == 0 && ndrops == STATUS_UDP_DROPS);
+	(void)drops;
+	R.st_udps++;
+	R.st_udp_up = dgrams_up;
+	R.st_udp_down = dgrams_down;
 }
 
 /* ---------------------------------------------------------------------
@@ -2087,6 +2132,26 @@ closed_cb(void *arg, struct session *s)
 	if (strcmp(R.s_end, "user-max-sessions") == 0)
 		FUZZ_CHECK(R.st_refusals == 1 &&
 		    R.st_refusal == STATUS_REFUSED_USER_MAX_SESSIONS);
+	/* An authentication's verdict was counted, as what it was. */
+	if (strcmp(R.s_end, "auth-failed") == 0)
+		FUZZ_CHECK(R.st_auths == 1 && R.st_auth == STATUS_AUTH_FAILURE);
+	if (strcmp(R.s_end, "auth-throttled") == 0)
+		FUZZ_CHECK(R.st_auths == 1 &&
+		    R.st_auth == STATUS_AUTH_THROTTLED);
+	if (R.st_auths == 1 && R.st_auth == STATUS_AUTH_SUCCESS)
+		FUZZ_CHECK(s->state != SESSION_GREETING &&
+		    s->state != SESSION_AUTH);
+	if (R.st_logins == 1)
+		FUZZ_CHECK(R.st_auths == 1 && R.st_auth == STATUS_AUTH_SUCCESS &&
+		    R.st_auth_method != SOCKS5_METHOD_NONE);
+	if (s->have_req)
+		FUZZ_CHECK(R.st_auths == 1 && R.st_auth == STATUS_AUTH_SUCCESS);
+	/* An association's datagrams were counted when it was freed. */
+	if (s->state == SESSION_UDP)
+		FUZZ_CHECK(R.st_udps == 1);
+	if (R.st_udps == 1)
+		FUZZ_CHECK(R.st_udp_up == s->ustats.dgrams_up &&
+		    R.st_udp_down == s->ustats.dgrams_down);
 	/* status_session_end() came just before, from session_free(). */
 	FUZZ_CHECK(R.st_ends == !R.s_quiet);
 	if (!R.s_quiet) {
@@ -3047,7 +3112,7 @@ finish(void)
 	if (R.bob_elsewhere)
 		quota_release_user(H.quota, 1, "bob");
 	FUZZ_CHECK(R.st_ends == !R.s_quiet && R.st_logins <= 1 &&
-	    R.st_connects <= 1);
+	    R.st_connects <= 1 && R.st_auths <= 1 && R.st_udps <= 1);
 	failtab_free(R.ft);
 	R.ft = NULL;
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """Write the seed corpora for the parsers' harnesses: fuzz_config.c,
-fuzz_users.c, fuzz_cidr.c, fuzz_status.c and fuzz_hosts.c.
+fuzz_users.c, fuzz_cidr.c, fuzz_status.c, fuzz_hosts.c and
+fuzz_metrics_http.c.
 
-Usage: make_corpus_parsers.py [--passwd PATH] [OUTDIR]
+Usage: make_corpus_parsers.py [--passwd PATH] [--only NAME] [OUTDIR]
 (default OUTDIR: corpus/ next to this script; writes OUTDIR/config,
-users, cidr, status and hosts). The generated files are kept in the tree
-so that `make check` replays them without python.
+users, cidr, status, hosts and metrics_http, or only NAME). The
+generated files are kept in the tree so that `make check` replays them
+without python.
 
 Seeds are real messages:
   config  the shipped conf/*.conf, and small files for every section, the
@@ -25,7 +27,11 @@ Seeds are real messages:
           without its newline), with byte 0 the harness's piece size, and
           user names for the JSON escape;
   hosts   the shapes of real /etc/hosts files (Debian, Docker, Kubernetes,
-          an ad-blocking list) and the lines the parser must pass over.
+          an ad-blocking list) and the lines the parser must pass over;
+  metrics_http  the requests real scrapers send (Prometheus 2.42's, as
+          captured, curl's, wget's), every answer's case (HEAD, 404, 405,
+          400, 431, 505) and malformed heads, with byte 0 the harness's
+          piece size; and counters for the text (byte 0 with bit 7 set).
 Everything is deterministic except sockeye-passwd's random salts.
 """
 import ctypes
@@ -57,6 +63,7 @@ workers = 4;
 user = "sockeye"; group = "sockeye";
 pid_file = "/run/sockeye/sockeyed.pid";
 status_socket = "/run/sockeye/status.sock";
+metrics_listen = "[::1]:9464";
 shutdown_timeout_s = 30;
 reload_drain_timeout_s = 3600;
 log = { target = "/var/log/sockeye.log"; level = "debug"; access = false; };
@@ -113,6 +120,7 @@ commands = [ "connect", "connect", "ping" ];
 bind = { external_addresses = [ "host" ]; };
 udp = { port_range = "2000-1000"; external_address = "x"; filtering = "full-cone"; };
 status_socket = "status.sock";
+metrics_listen = "localhost:9464";
 """
     c["empty_lists"] = b'listen = [ ];\nauth = { methods = [ ]; };\ncommands = [ ];\nclients = [ ];\naccess = ( { action = "allow"; users = [ ]; ports = [ ]; } );\n'
     c["bad_rules"] = b"""access = ( { users = [ "alice" ]; },
@@ -354,15 +362,95 @@ fe00::2\tip6-allrouters
     return c
 
 
+# --- metrics_http -------------------------------------------------------
+
+PROMETHEUS_GET = (b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\n"
+                  b"User-Agent: Prometheus/2.42.0+ds\r\n"
+                  b"Accept: application/openmetrics-text;version=1.0.0,"
+                  b"application/openmetrics-text;version=0.0.1;q=0.75,"
+                  b"text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n"
+                  b"Accept-Encoding: gzip\r\n"
+                  b"X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n")
+
+
+def metrics_http_corpus():
+    c = {}
+    whole = b"\x7f"        # pieces of 128 bytes: as one read
+    heads = {
+        "prometheus": PROMETHEUS_GET,
+        "curl": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\n"
+                b"User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+        "wget": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\n"
+                b"User-Agent: Wget/1.21.3\r\nAccept: */*\r\n"
+                b"Accept-Encoding: identity\r\nConnection: Keep-Alive\r\n\r\n",
+        "head": b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        "http10": b"GET /metrics HTTP/1.0\r\n\r\n",
+        "query": b"GET /metrics?collect[]=x&a=%20 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "absolute": b"GET http://127.0.0.1:9464/metrics HTTP/1.1\r\nHost: 127.0.0.1:9464\r\n\r\n",
+        "lf_only": b"GET /metrics HTTP/1.1\nHost: x\n\n",
+        "leading_crlf": b"\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        "pipelined": b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        "not_found": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "favicon": b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n",
+        "post": b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd",
+        "options": b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        "no_host": b"GET /metrics HTTP/1.1\r\n\r\n",
+        "two_hosts": b"GET /metrics HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",
+        "http2_preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        "space_before_colon": b"GET /metrics HTTP/1.1\r\nHost : x\r\n\r\n",
+        "obs_fold": b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
+        "bare_cr": b"GET /metrics HTTP/1.1\rHost: x\r\n\r\n",
+        "double_space": b"GET  /metrics HTTP/1.1\r\n\r\n",
+        "http09": b"GET /metrics\r\n",
+        "tls_hello": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(32)) + b"\n",
+        "nul": b"GET /metrics HTTP/1.1\r\nHost: \x00\r\n\r\n",
+        "obs_text": b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: caf\xc3\xa9\r\n\r\n",
+        "partial": b"GET /metrics HTTP/1.1\r\nHost: x\r\n",
+        "empty": b"",
+        # The head limit: a head of exactly 4096 bytes, and one more.
+        "limit_exact": b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: " +
+                       b"a" * (4096 - 35 - 4) + b"\r\n\r\n",
+        "limit_over": b"GET /metrics HTTP/1.1\r\nHost: x\r\nX: " +
+                      b"a" * (4096 - 35 - 3) + b"\r\n\r\n",
+        "many_lines": b"GET /metrics HTTP/1.1\r\nHost: x\r\n" +
+                      b"X: y\r\n" * 700 + b"\r\n",
+        "blank_lines": b"\r\n" * 2100,
+    }
+    for name, data in heads.items():
+        c[name] = whole + data
+    # The same heads byte by byte, and in odd pieces.
+    c["prometheus_bytewise"] = b"\x00" + PROMETHEUS_GET
+    c["curl_pieces7"] = b"\x06" + heads["curl"]
+    c["limit_pieces100"] = b"\x63" + heads["limit_over"]
+    # Counters for the text: byte 0 has bit 7 set.
+    c["render_zero"] = b"\x80" + b"\x00" * 64
+    c["render_ones"] = b"\x80" + b"\xff" * 64
+    c["render_small"] = b"\x80\x01\x00\x00\x00\x00\x00\x00\x00"
+    c["render_pattern"] = b"\x80" + bytes(range(256))
+    c["render_ms"] = b"\x80" + (1234).to_bytes(8, "little")
+    return c
+
+
 def main():
     argv = sys.argv[1:]
+    only = None
+    if "--only" in argv:
+        i = argv.index("--only")
+        only = argv[i + 1]
+        del argv[i:i + 2]
     tool = find_passwd(argv)
     out = argv[0] if argv else os.path.join(HERE, "corpus")
-    for name, corpus in (("config", config_corpus()),
-                         ("users", users_corpus(tool)),
-                         ("cidr", cidr_corpus()),
-                         ("status", status_corpus()),
-                         ("hosts", hosts_corpus())):
+    makers = (("config", config_corpus),
+              ("users", lambda: users_corpus(tool)),
+              ("cidr", cidr_corpus),
+              ("status", status_corpus),
+              ("hosts", hosts_corpus),
+              ("metrics_http", metrics_http_corpus))
+    for name, make in makers:
+        if only is not None and name != only:
+            continue
+        corpus = make()
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         for f in os.listdir(d):

@@ -247,8 +247,9 @@ _ports_ready() {
 
 # start_sockeye CONF: run the daemon in the foreground (in the background
 # of this shell) with -P, wait up to 10 s for its ports file, and set
-# SOCKEYED_PID, SOCKS_PORT (first listener) and SOCKS_PORT6 (second, or
-# empty). stderr goes to $T/sockeyed.log.
+# SOCKEYED_PID, SOCKS_PORT (first listener), SOCKS_PORT6 (second, or
+# empty) and METRICS_PORT (metrics_listen's, or empty). stderr goes to
+# $T/sockeyed.log.
 start_sockeye() {
 	[ -x "$SOCKEYED" ] || error "no daemon binary at $SOCKEYED (set SOCKEYED)"
 	_ss_conf=$1
@@ -269,8 +270,12 @@ start_sockeye() {
 		[ $_ss_i -le 100 ] || fail "no $_ss_n listener(s) in $T/ports after 10 s"
 		sleep 0.1
 	done
-	SOCKS_PORT=$(sed -n '1s/.*:\([0-9][0-9]*\)$/\1/p' "$T/ports")
-	SOCKS_PORT6=$(sed -n '2s/.*:\([0-9][0-9]*\)$/\1/p' "$T/ports")
+	# The listeners' lines, then "metrics IP:PORT" when it is on.
+	SOCKS_PORT=$(grep -v '^metrics ' "$T/ports" |
+		sed -n '1s/.*:\([0-9][0-9]*\)$/\1/p')
+	SOCKS_PORT6=$(grep -v '^metrics ' "$T/ports" |
+		sed -n '2s/.*:\([0-9][0-9]*\)$/\1/p')
+	METRICS_PORT=$(sed -n 's/^metrics .*:\([0-9][0-9]*\)$/\1/p' "$T/ports")
 	[ -n "$SOCKS_PORT" ] && [ "$SOCKS_PORT" -gt 0 ] ||
 		fail "bad ports file: $(cat "$T/ports")"
 	# Remember the workers too, so that cleanup can reach them even if

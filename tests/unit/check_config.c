@@ -419,6 +419,58 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+/* metrics_listen: off when absent or "", else an address with a port. */
+START_TEST(test_metrics_listen)
+{
+	struct config *cfg;
+	char buf[SOCKADDR_STRLEN];
+
+	cfg = load_ok(LOOPBACK_NONE);
+	ck_assert(!cfg->has_metrics_listen);
+	config_free(cfg);
+	cfg = load_ok(LOOPBACK_NONE "metrics_listen = \"\";\n");
+	ck_assert(!cfg->has_metrics_listen);
+	config_free(cfg);
+	cfg = load_ok(LOOPBACK_NONE "metrics_listen = \"127.0.0.1:9464\";\n");
+	ck_assert(cfg->has_metrics_listen);
+	ck_assert_str_eq(sockaddr_format(&cfg->metrics_listen.sa, buf,
+	    sizeof(buf)), "127.0.0.1:9464");
+	config_free(cfg);
+	cfg = load_ok(LOOPBACK_NONE "metrics_listen = \"[::1]:0\";\n");
+	ck_assert(cfg->has_metrics_listen);
+	ck_assert_str_eq(sockaddr_format(&cfg->metrics_listen.sa, buf,
+	    sizeof(buf)), "[::1]:0");
+	config_free(cfg);
+	/* Not reserved: a reload may change it (the master rebinds). */
+	ck_assert_ptr_nonnull(config_key_find("", "metrics_listen"));
+	ck_assert_uint_eq(config_key_find("", "metrics_listen")->flags &
+	    CONFIG_KEY_NO_RELOAD, 0);
+
+	expect_one(LOOPBACK_NONE "metrics_listen = \"localhost:9464\";\n", 3,
+	    "'metrics_listen' must be \"\" or \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\", not \"localhost:9464\"");
+	expect_one(LOOPBACK_NONE "metrics_listen = \"127.0.0.1\";\n", 3,
+	    "'metrics_listen' must be \"\" or \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\", not \"127.0.0.1\"");
+	expect_one(LOOPBACK_NONE "metrics_listen = \"::1:9464\";\n", 3,
+	    "'metrics_listen' must be \"\" or \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\", not \"::1:9464\"");
+	expect_one(LOOPBACK_NONE "metrics_listen = \"127.0.0.1:65536\";\n",
+	    3, "'metrics_listen' must be \"\" or \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\", not \"127.0.0.1:65536\"");
+	expect_one(LOOPBACK_NONE "metrics_listen = 9464;\n", 3,
+	    "'metrics_listen' must be a string");
+	expect_one(LOOPBACK_NONE "metrics = { listen = \"127.0.0.1:1\"; };\n",
+	    3, "unknown key 'metrics'");
+	/* Reported among others, at its own line. */
+	load_bad(LOOPBACK_NONE "workers = 999;\n"
+	    "metrics_listen = \"x\";\n", 2);
+	expect(0, 3, "'workers' must be between 0 and 256");
+	expect(1, 4, "'metrics_listen' must be \"\" or \"IP:PORT\" or "
+	    "\"[IPv6]:PORT\", not \"x\"");
+}
+END_TEST
+
 /* All three methods are served; the default is "password". */
 START_TEST(test_methods)
 {
@@ -1051,6 +1103,7 @@ config_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_methods);
+	tcase_add_test(tc, test_metrics_listen);
 	tcase_add_test(tc, test_type_errors);
 	tcase_add_test(tc, test_range_errors);
 	tcase_add_test(tc, test_value_errors);

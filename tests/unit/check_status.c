@@ -176,9 +176,9 @@ START_TEST(counts_from_a_worker)
 	status_session_opened();
 	status_session_opened();
 	status_user_login("alice");
-	status_session_end(SOCKS5_CMD_CONNECT, "alice", 10, 20);
+	status_session_end(SOCKS5_CMD_CONNECT, 0, "closed", "alice", 10, 20);
 	status_session_closed();
-	status_session_end(-1, NULL, 0, 0);
+	status_session_end(-1, -1, "client-eof", NULL, 0, 0);
 	status_session_closed();
 	status_session_opened();
 	status_user_login("bob");
@@ -187,10 +187,10 @@ START_TEST(counts_from_a_worker)
 	status_count_refusal(STATUS_REFUSED_CLIENTS);
 	status_count_refusal((enum status_refusal)99);	/* ignored */
 
-	status_count_connect(true, AF_INET6, 1, false);
-	status_count_connect(true, AF_INET, 2, false);
-	status_count_connect(true, AF_INET6, 2, true);
-	status_count_connect(false, AF_INET6, 2, true);
+	status_count_connect(true, AF_INET6, 1, false, 12);
+	status_count_connect(true, AF_INET, 2, false, 12);
+	status_count_connect(true, AF_INET6, 2, true, 12);
+	status_count_connect(false, AF_INET6, 2, true, 12);
 
 	j = json_of(st);
 	assert_has(j, "\"generation\":1,");
@@ -268,8 +268,8 @@ START_TEST(survives_the_counting_process)
 			for (k = 0; k < 50; k++) {
 				status_session_opened();
 				status_user_login("dave");
-				status_session_end(SOCKS5_CMD_CONNECT, "dave",
-				    1, 2);
+				status_session_end(SOCKS5_CMD_CONNECT, 0,
+				    "closed", "dave", 1, 2);
 				status_session_closed();
 			}
 			_exit(0);
@@ -309,9 +309,9 @@ START_TEST(user_table_full)
 		memset(lng, 'x', sizeof(lng) - 1);
 		lng[sizeof(lng) - 1] = '\0';
 		status_user_login(lng);
-		status_session_end(SOCKS5_CMD_CONNECT, lng, 5, 5);
+		status_session_end(SOCKS5_CMD_CONNECT, 0, "closed", lng, 5, 5);
 	}
-	status_session_end(SOCKS5_CMD_BIND, "u0", 1, 1);
+	status_session_end(SOCKS5_CMD_BIND, 0, "closed", "u0", 1, 1);
 	j = json_of(st);
 	assert_has(j, "\"u0\":{\"sessions\":1,\"active\":0,\"bytes_up\":1,");
 	snprintf(name, sizeof(name), "\"u%d\":", STATUS_MAX_USERS - 1);
@@ -435,6 +435,160 @@ START_TEST(hostile_region)
 		status_log_summary(st);
 	}
 	status_free(st);
+}
+END_TEST
+
+/*
+ * What the metrics read: every counter of status_snapshot() from a
+ * worker's calls, the histograms' buckets at their edges, the reasons
+ * of unanswered sessions, and nothing counted before status_attach().
+ */
+START_TEST(snapshot_counts)
+{
+	static const uint64_t drops[STATUS_UDP_DROPS + 2] = {
+		1, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 4, 99, 99,
+	};
+	struct status *st = status_new(3);
+	struct status_snapshot *sn = malloc(sizeof(*sn));
+	size_t i;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(sn);
+	/* Not attached: nothing is counted. */
+	status_count_auth(SOCKS5_METHOD_NONE, STATUS_AUTH_SUCCESS);
+	status_count_dns(STATUS_DNS_SERVER, STATUS_DNS_OK);
+	status_count_udp(1, 1, drops, STATUS_UDP_DROPS);
+	status_count_connect(true, AF_INET, 1, false, 1);
+	status_session_end(SOCKS5_CMD_CONNECT, 0, "closed", NULL, 1, 1);
+	status_snapshot(st, sn);
+	ck_assert_uint_eq(sn->auth[STATUS_AUTH_NONE][STATUS_AUTH_SUCCESS], 0);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_CONNECT][0], 0);
+	ck_assert_uint_eq(sn->udp_dgrams_up, 0);
+
+	status_slot_start(st, 1, 1);
+	status_slot_set_state(st, 1, STATUS_WORKER_RUNNING);
+	status_slot_start(st, 2, 1);
+	status_slot_set_state(st, 2, STATUS_WORKER_DRAINING);
+	status_attach(st, 1);
+	status_session_opened();
+	status_session_opened();
+	status_session_opened();
+	status_session_end(SOCKS5_CMD_CONNECT, 0, "closed", NULL, 5, 7);
+	status_session_end(SOCKS5_CMD_CONNECT, 5, "connect-failed", NULL, 0, 0);
+	status_session_end(SOCKS5_CMD_CONNECT, 5, "connect-failed", NULL, 0, 0);
+	status_session_end(SOCKS5_CMD_BIND, 6, "accept-timeout", NULL, 0, 0);
+	status_session_end(0x09, 7, "cmd-not-supported", NULL, 0, 0);
+	status_session_end(-1, 1, "bad-request", NULL, 0, 0);
+	status_session_end(-1, 255, "x", NULL, 0, 0);
+	status_session_end(SOCKS5_CMD_CONNECT, -1, "client-eof", NULL, 0, 0);
+	status_session_end(-1, -1, "client-error", NULL, 0, 0);
+	status_session_end(-1, -1, "handshake-timeout", NULL, 0, 0);
+	status_session_end(-1, -1, "auth-failed", NULL, 0, 0);
+	status_session_end(-1, -1, "bad-version", NULL, 0, 0);
+	status_session_end(-1, -1, NULL, NULL, 0, 0);
+	status_session_end(-1, -1, "no-memory", NULL, 0, 0);
+	status_session_end(-1, 256, "odd", NULL, 0, 0);	/* no such REP */
+	status_count_auth(SOCKS5_METHOD_NONE, STATUS_AUTH_SUCCESS);
+	status_count_auth(SOCKS5_METHOD_PASSWORD, STATUS_AUTH_FAILURE);
+	status_count_auth(SOCKS5_METHOD_CHAP, STATUS_AUTH_THROTTLED);
+	status_count_auth(SOCKS5_METHOD_CHAP, STATUS_AUTH_SUCCESS);
+	status_count_auth(0x80, STATUS_AUTH_SUCCESS);		/* ignored */
+	status_count_auth(SOCKS5_METHOD_CHAP, STATUS_AUTH_RESULTS);
+	/* Buckets: <= 5 ms, <= 250 ms, 250 ms + 1, beyond 30 s. */
+	status_count_connect(true, AF_INET6, 1, false, 5);
+	status_count_connect(true, AF_INET6, 2, false, 250);
+	status_count_connect(true, AF_INET, 2, true, 251);
+	status_count_connect(false, AF_INET, 0, false, 30001);
+	status_count_connect(false, AF_INET, 17, false, 0);
+	status_count_dns(STATUS_DNS_LOCAL, STATUS_DNS_OK);
+	status_count_dns(STATUS_DNS_CACHE, STATUS_DNS_NOT_FOUND);
+	status_count_dns(STATUS_DNS_SERVER, STATUS_DNS_TIMEOUT);
+	status_count_dns(STATUS_DNS_SERVER, STATUS_DNS_ERROR);
+	status_count_dns(STATUS_DNS_SOURCES, STATUS_DNS_OK);	/* ignored */
+	status_count_udp(10, 20, drops, STATUS_UDP_DROPS + 2);
+	status_count_udp(1, 2, drops, 1);
+
+	status_snapshot(st, sn);
+	ck_assert_uint_eq(sn->generation, 1);
+	ck_assert_uint_eq(sn->workers[STATUS_WORKER_RUNNING], 1);
+	ck_assert_uint_eq(sn->workers[STATUS_WORKER_DRAINING], 1);
+	ck_assert_uint_eq(sn->workers[STATUS_WORKER_FREE], 0);
+	ck_assert_uint_eq(sn->active, 3);
+	ck_assert_uint_eq(sn->accepted, 3);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_CONNECT][0], 1);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_CONNECT][5], 2);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_BIND][6], 1);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_NONE][7], 1);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_NONE][1], 1);
+	ck_assert_uint_eq(sn->replies[STATUS_CMD_NONE][255], 1);
+	ck_assert_uint_eq(sn->unanswered[STATUS_UNANSWERED_CLIENT_CLOSED], 2);
+	ck_assert_uint_eq(
+	    sn->unanswered[STATUS_UNANSWERED_HANDSHAKE_TIMEOUT], 1);
+	ck_assert_uint_eq(sn->unanswered[STATUS_UNANSWERED_AUTH_FAILED], 1);
+	ck_assert_uint_eq(sn->unanswered[STATUS_UNANSWERED_PROTOCOL_ERROR], 1);
+	ck_assert_uint_eq(sn->unanswered[STATUS_UNANSWERED_OTHER], 3);
+	ck_assert_uint_eq(sn->bytes_up, 5);
+	ck_assert_uint_eq(sn->bytes_down, 7);
+	ck_assert_uint_eq(sn->auth[STATUS_AUTH_NONE][STATUS_AUTH_SUCCESS], 1);
+	ck_assert_uint_eq(sn->auth[STATUS_AUTH_PASSWORD][STATUS_AUTH_FAILURE],
+	    1);
+	ck_assert_uint_eq(sn->auth[STATUS_AUTH_CHAP][STATUS_AUTH_THROTTLED], 1);
+	ck_assert_uint_eq(sn->auth[STATUS_AUTH_CHAP][STATUS_AUTH_SUCCESS], 1);
+	ck_assert_uint_eq(sn->connect_ipv6, 2);
+	ck_assert_uint_eq(sn->connect_ipv4, 1);
+	ck_assert_uint_eq(sn->connect_fallback, 2);
+	ck_assert_uint_eq(sn->connect_nat64, 1);
+	ck_assert_uint_eq(sn->connect_failed, 2);
+	ck_assert_uint_eq(sn->connect_ms[0][0], 1);
+	ck_assert_uint_eq(sn->connect_ms[0][5], 1);
+	ck_assert_uint_eq(sn->connect_ms[0][6], 1);
+	ck_assert_uint_eq(sn->connect_ms[1][STATUS_CONNECT_BUCKETS - 1], 1);
+	ck_assert_uint_eq(sn->connect_ms[1][0], 1);
+	ck_assert_uint_eq(sn->connect_ms_sum[0], 506);
+	ck_assert_uint_eq(sn->connect_ms_sum[1], 30001);
+	/* Attempts: 1, 2, 2, 0, 17 */
+	ck_assert_uint_eq(sn->attempts[0], 1);
+	ck_assert_uint_eq(sn->attempts[1], 1);
+	ck_assert_uint_eq(sn->attempts[2], 2);
+	ck_assert_uint_eq(sn->attempts[STATUS_ATTEMPT_BUCKETS - 1], 1);
+	ck_assert_uint_eq(sn->attempts_sum, 22);
+	ck_assert_uint_eq(sn->dns[STATUS_DNS_LOCAL][STATUS_DNS_OK], 1);
+	ck_assert_uint_eq(sn->dns[STATUS_DNS_CACHE][STATUS_DNS_NOT_FOUND], 1);
+	ck_assert_uint_eq(sn->dns[STATUS_DNS_SERVER][STATUS_DNS_TIMEOUT], 1);
+	ck_assert_uint_eq(sn->dns[STATUS_DNS_SERVER][STATUS_DNS_ERROR], 1);
+	ck_assert_uint_eq(sn->udp_dgrams_up, 11);
+	ck_assert_uint_eq(sn->udp_dgrams_down, 22);
+	for (i = 0; i < STATUS_UDP_DROPS; i++)
+		ck_assert_uint_eq(sn->udp_drops[i], drops[i] + (i == 0));
+	free(sn);
+	status_free(st);
+}
+END_TEST
+
+START_TEST(unanswered_reasons)
+{
+	ck_assert_int_eq(status_unanswered_of("handshake-timeout"),
+	    STATUS_UNANSWERED_HANDSHAKE_TIMEOUT);
+	ck_assert_int_eq(status_unanswered_of("client-eof"),
+	    STATUS_UNANSWERED_CLIENT_CLOSED);
+	ck_assert_int_eq(status_unanswered_of("client-error"),
+	    STATUS_UNANSWERED_CLIENT_CLOSED);
+	ck_assert_int_eq(status_unanswered_of("bad-greeting"),
+	    STATUS_UNANSWERED_PROTOCOL_ERROR);
+	ck_assert_int_eq(status_unanswered_of("bad-auth-message"),
+	    STATUS_UNANSWERED_PROTOCOL_ERROR);
+	ck_assert_int_eq(status_unanswered_of("no-acceptable-method"),
+	    STATUS_UNANSWERED_NO_ACCEPTABLE_METHOD);
+	ck_assert_int_eq(status_unanswered_of("auth-throttled"),
+	    STATUS_UNANSWERED_AUTH_THROTTLED);
+	ck_assert_int_eq(status_unanswered_of("reload-deadline"),
+	    STATUS_UNANSWERED_SHUTDOWN);
+	ck_assert_int_eq(status_unanswered_of("shutdown"),
+	    STATUS_UNANSWERED_SHUTDOWN);
+	ck_assert_int_eq(status_unanswered_of("client-eo"),
+	    STATUS_UNANSWERED_OTHER);
+	ck_assert_int_eq(status_unanswered_of(""), STATUS_UNANSWERED_OTHER);
+	ck_assert_int_eq(status_unanswered_of(NULL), STATUS_UNANSWERED_OTHER);
 }
 END_TEST
 
@@ -664,6 +818,8 @@ status_suite(void)
 	tcase_add_test(tc, odd_user_names_json);
 	tcase_add_test(tc, hostile_region);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, snapshot_counts);
+	tcase_add_test(tc, unanswered_reasons);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(ts, sock_setup, sock_teardown);
 	tcase_add_test(ts, socket_answers_lines);
