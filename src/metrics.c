@@ -224,21 +224,6 @@ static const char *const dns_failures[STATUS_DNS_RESULTS] = {
 	[STATUS_DNS_ERROR] = "error",
 };
 
-/* The access log's drop names (udp_drop_name()), one label value each. */
-static const char *const udp_drops[STATUS_UDP_DROPS] = {
-	[UDP_DROP_SOURCE] = "source",
-	[UDP_DROP_MALFORMED] = "malformed",
-	[UDP_DROP_FRAG] = "frag",
-	[UDP_DROP_DENIED] = "denied",
-	[UDP_DROP_RESOLVE] = "resolve",
-	[UDP_DROP_PENDING] = "pending",
-	[UDP_DROP_SEND_UP] = "send_up",
-	[UDP_DROP_KERNEL_UP] = "kernel_up",
-	[UDP_DROP_FILTERED] = "filtered",
-	[UDP_DROP_NO_CLIENT] = "no_client",
-	[UDP_DROP_SEND_DOWN] = "send_down",
-	[UDP_DROP_KERNEL_DOWN] = "kernel_down",
-};
 _Static_assert(UDP_DROP_MAX == STATUS_UDP_DROPS, "a name for every drop");
 
 static void
@@ -415,7 +400,7 @@ format_dns_udp(struct mtext *t, const struct status_snapshot *s)
 	    s->udp_dgrams_down);
 	mt_labelled(t, "sockeye_udp_datagrams_dropped_total", "counter",
 	    "Datagrams the UDP associations that have ended did not relay, "
-	    "by reason (the access log's drops=).", "reason", udp_drops,
+	    "by reason (the access log's drops=).", "reason", udp_drop_names,
 	    s->udp_drops, STATUS_UDP_DROPS);
 }
 

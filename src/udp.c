@@ -94,20 +94,6 @@ static bool udp_batching;
 _Static_assert(UDP_DROP_MAX == STATUS_UDP_DROPS,
     "the status counts every drop reason");
 
-static const char *const drop_names[UDP_DROP_MAX] = {
-	[UDP_DROP_SOURCE] = "source",
-	[UDP_DROP_MALFORMED] = "malformed",
-	[UDP_DROP_FRAG] = "frag",
-	[UDP_DROP_DENIED] = "denied",
-	[UDP_DROP_RESOLVE] = "resolve",
-	[UDP_DROP_PENDING] = "pending",
-	[UDP_DROP_SEND_UP] = "send_up",
-	[UDP_DROP_KERNEL_UP] = "kernel_up",
-	[UDP_DROP_FILTERED] = "filtered",
-	[UDP_DROP_NO_CLIENT] = "no_client",
-	[UDP_DROP_SEND_DOWN] = "send_down",
-	[UDP_DROP_KERNEL_DOWN] = "kernel_down",
-};
 
 /* Lookup indices: the AAAA and the A query of a name. */
 enum { UDP_Q6 = 0, UDP_Q4 = 1 };
@@ -162,7 +148,7 @@ udp_drop_name(enum udp_drop d)
 {
 	if ((unsigned)d >= UDP_DROP_MAX)
 		return "?";
-	return drop_names[d];
+	return udp_drop_names[d];
 }
 
 /* ---------------------------------------------------------------- I/O */

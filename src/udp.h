@@ -74,6 +74,8 @@ struct udp_stats {
 
 /* Short name of a drop reason for the access log ("frag"); never NULL. */
 const char *udp_drop_name(enum udp_drop d);
+/* The same names, indexed by enum udp_drop (udp_table.c). */
+extern const char *const udp_drop_names[UDP_DROP_MAX];
 
 /* How an association ended by itself. */
 enum udp_end {

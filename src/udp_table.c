@@ -11,8 +11,25 @@
 
 #include "config.h"
 #include "socks5.h"
+#include "udp.h"
 #include "udp_table.h"
 #include "util.h"
+
+/* udp.h: here, in the pure part of the module, for the metrics too. */
+const char *const udp_drop_names[UDP_DROP_MAX] = {
+	[UDP_DROP_SOURCE] = "source",
+	[UDP_DROP_MALFORMED] = "malformed",
+	[UDP_DROP_FRAG] = "frag",
+	[UDP_DROP_DENIED] = "denied",
+	[UDP_DROP_RESOLVE] = "resolve",
+	[UDP_DROP_PENDING] = "pending",
+	[UDP_DROP_SEND_UP] = "send_up",
+	[UDP_DROP_KERNEL_UP] = "kernel_up",
+	[UDP_DROP_FILTERED] = "filtered",
+	[UDP_DROP_NO_CLIENT] = "no_client",
+	[UDP_DROP_SEND_DOWN] = "send_down",
+	[UDP_DROP_KERNEL_DOWN] = "kernel_down",
+};
 
 void
 udp_addr_copy(union sockaddr_any *out, const struct sockaddr *sa)
