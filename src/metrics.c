@@ -164,21 +164,6 @@ sat_add(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-static const char *const worker_states[STATUS_WORKER_STATES] = {
-	[STATUS_WORKER_FREE] = NULL,
-	[STATUS_WORKER_STARTING] = "starting",
-	[STATUS_WORKER_RUNNING] = "running",
-	[STATUS_WORKER_DRAINING] = "draining",
-	[STATUS_WORKER_STOPPING] = "stopping",
-};
-
-static const char *const commands[STATUS_CMD_COUNT] = {
-	[STATUS_CMD_CONNECT] = "connect",
-	[STATUS_CMD_BIND] = "bind",
-	[STATUS_CMD_UDP_ASSOCIATE] = "udp_associate",
-	[STATUS_CMD_NONE] = "none",
-};
-
 static const char *const unanswered_names[STATUS_UNANSWERED_COUNT] = {
 	[STATUS_UNANSWERED_HANDSHAKE_TIMEOUT] = "handshake_timeout",
 	[STATUS_UNANSWERED_CLIENT_CLOSED] = "client_closed",
@@ -254,7 +239,8 @@ format_process(struct mtext *t, const struct status_snapshot *s)
 	    "Worker processes by state: starting, running (accepting), "
 	    "draining (a generation a reload retired), stopping.");
 	for (k = STATUS_WORKER_STARTING; k < STATUS_WORKER_STATES; k++)
-		mt_one(t, "sockeye_workers", "state", worker_states[k],
+		mt_one(t, "sockeye_workers", "state",
+		    status_worker_state_name((enum status_worker_state)k),
 		    s->workers[k]);
 }
 
@@ -280,7 +266,8 @@ format_sessions(struct mtext *t, const struct status_snapshot *s)
 			if (r < REPLY_DEFINED || s->replies[c][r] != 0)
 				mt_printf(t, "sockeye_sessions_total{command="
 				    "\"%s\",reply=\"%d\"} %" PRIu64 "\n",
-				    commands[c], r, s->replies[c][r]);
+				    status_cmd_name((enum status_cmd)c), r,
+				    s->replies[c][r]);
 	mt_family(t, "sockeye_connections_unanswered_total", "counter",
 	    "Connections closed without a reply to a request, by reason: "
 	    "refused before a byte was read, or ended in the handshake or "

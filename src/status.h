@@ -315,6 +315,10 @@ void status_count_udp(uint64_t dgrams_up, uint64_t dgrams_down,
 
 /* The JSON name of a refusal reason ("clients", "auth_failed", ...). */
 const char *status_refusal_name(enum status_refusal reason);
+/* The names of a command ("connect", ..., "none") and a worker state
+   ("free", "starting", ...); "unknown" out of range. */
+const char *status_cmd_name(enum status_cmd cmd);
+const char *status_worker_state_name(enum status_worker_state state);
 
 /*
  * Append `s` (len bytes) to `out` as the inside of a JSON string: '"',

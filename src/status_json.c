@@ -64,6 +64,22 @@ status_refusal_name(enum status_refusal reason)
 	return refusal_names[reason];
 }
 
+const char *
+status_cmd_name(enum status_cmd cmd)
+{
+	if ((unsigned)cmd >= STATUS_CMD_COUNT)
+		return "unknown";
+	return cmd_names[cmd];
+}
+
+const char *
+status_worker_state_name(enum status_worker_state state)
+{
+	if ((unsigned)state >= ARRAY_SIZE(state_names))
+		return "unknown";
+	return state_names[state];
+}
+
 size_t
 status_json_escape(char *out, const char *s, size_t len)
 {
