@@ -215,7 +215,8 @@ config_load_pam(struct config_ctx *ctx, const struct config_node *g)
 	if (cfg->auth.password_backend == CONFIG_PASSWORD_PAM)
 		config_error(ctx, config_member(g, "password_backend"),
 		    "'auth.password_backend' is \"pam\", but this sockeyed "
-		    "was built without PAM (configure found no libpam)");
+		    "was built without PAM (configure found no libpam, or was "
+		    "given --without-pam)");
 #endif
 	if (cfg->auth.password_backend == CONFIG_PASSWORD_PAM) {
 		for (i = 0; i < cfg->auth.n_methods; i++)

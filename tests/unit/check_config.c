@@ -518,7 +518,8 @@ START_TEST(test_pam)
 #else
 	expect_one(LOOPBACK "auth = {\n  password_backend = \"pam\"; };\n", 3,
 	    "'auth.password_backend' is \"pam\", but this sockeyed was "
-	    "built without PAM (configure found no libpam)");
+	    "built without PAM (configure found no libpam, or was given "
+	    "--without-pam)");
 #endif
 	expect_one(LOOPBACK "auth = {\n  password_backend = \"ldap\"; };\n", 3,
 	    "'auth.password_backend' must be \"file\" or \"pam\", not "
