@@ -535,23 +535,6 @@ verifier_expire(struct verifier *v)
 	uint64_t now = util_now_ms(), soonest = 0;
 	unsigned stuck;
 
-	/* Parked: the loop's own list; those waiting for a turn wait. */
-	for (j = v->parked.head; j != NULL; j = next) {
-		next = j->next;
-		if (j->deadline == 0 || j->not_before > now ||
-		    j->deadline > now) {
-			if (j->deadline != 0 &&
-			    (soonest == 0 || j->deadline < soonest))
-				soonest = j->deadline;
-			continue;
-		}
-		list_unlink(&v->parked, j);
-		j->parked = false;
-		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
-		j->xnext = NULL;
-		*tail = j;
-		tail = &j->xnext;
-	}
 	pthread_mutex_lock(&v->mu);
 	for (j = v->inflight; j != NULL; j = next) {
 		next = j->inext;
@@ -582,6 +565,27 @@ verifier_expire(struct verifier *v)
 	stuck = v->stuck;
 	pthread_mutex_unlock(&v->mu);
 
+	/*
+	 * Parked: the loop's own list; those waiting for a turn wait.
+	 * After the running ones, so that the log says what is stuck
+	 * before what waited behind it.
+	 */
+	for (j = v->parked.head; j != NULL; j = next) {
+		next = j->next;
+		if (j->deadline == 0 || j->not_before > now ||
+		    j->deadline > now) {
+			if (j->deadline != 0 &&
+			    (soonest == 0 || j->deadline < soonest))
+				soonest = j->deadline;
+			continue;
+		}
+		list_unlink(&v->parked, j);
+		j->parked = false;
+		__atomic_sub_fetch(&v->nparked, 1, __ATOMIC_RELAXED);
+		j->xnext = NULL;
+		*tail = j;
+		tail = &j->xnext;
+	}
 	v->deadline_at = 0;
 	if (soonest != 0)
 		verifier_arm(v, soonest);
