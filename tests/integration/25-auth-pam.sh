@@ -24,6 +24,9 @@
 #  - a reload to a service whose account phase refuses (pam_deny): the
 #    right password is refused, reason=account-refused, with the PAM
 #    call and its message in the log;
+#  - CHAP next to PAM: a CHAP user of the users file logs in with CHAP,
+#    but not with RFC 1929 (PAM decides, the file is no fallback), and a
+#    PAM user's password still works;
 #  - no password in the log.
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "${srcdir:-.}/tests/integration/lib-auth.sh"
@@ -37,6 +40,7 @@ PW_ALICE='A1ice pam-pw'
 PW_BOB='B0b-pam-pw'
 PW_SLOW='Sl0w-pam-pw'
 PW_CAROL='C4rol-pam-pw'
+PW_CARL='C4rl-chap-secret'
 
 start_server echo echo
 ECHO=$SERVER_PORT
@@ -168,5 +172,22 @@ out=$(authc 'Wr0ng-guess' -u alice --source 127.0.0.4)
 wait_log 5 'auth failed: user=alice client=127\.0\.0\.4:[0-9]+ method=password reason=bad-password' ||
 	fail "a wrong password under sockeye-deny is not bad-password"
 
-no_secret_in_log "$PW_ALICE" "$PW_BOB" "$PW_CAROL" "$PW_SLOW" 'Wr0ng-guess'
+# --- CHAP next to PAM: CHAP keeps the users file ------------------------------------
+mkuser "$T/users" carl "$PW_CARL" --chap
+write_conf "$T/sockeye.conf" \
+	'workers = 1;' \
+	"auth = { methods = [ \"chap\", \"password\" ]; password_backend = \"pam\";
+	  pam_service = \"sockeye\"; users_file = \"$T/users\"; };"
+reload_sockeye
+[ "$RELOAD_RESULT" = done ] || fail "the reload with chap and a users file failed"
+out=$(authc "$PW_CARL" -m chap -u carl --source 127.0.0.5 --dst "127.0.0.1:$ECHO" --send chap)
+expect_line "$out" '^echo=ok$' "carl's CHAP login (users file)"
+# RFC 1929 goes to PAM, which does not know carl: the users file's
+# password is not a fallback.
+out=$(authc "$PW_CARL" -u carl --source 127.0.0.5)
+expect_line "$out" '^auth=fail status=01$' "carl's password login (PAM, not the file)"
+out=$(authc "$PW_ALICE" -u alice --source 127.0.0.5 --dst "127.0.0.1:$ECHO" --send pam)
+expect_line "$out" '^echo=ok$' "alice's password login (PAM) next to CHAP"
+
+no_secret_in_log "$PW_ALICE" "$PW_BOB" "$PW_CAROL" "$PW_SLOW" "$PW_CARL" 'Wr0ng-guess'
 exit 0
