@@ -788,6 +788,16 @@ userdb_result_str(enum userdb_result r)
 		return "password-login-disabled";
 	case USERDB_ERROR:
 		return "verify-error";
+	case USERDB_ACCOUNT_EXPIRED:
+		return "account-expired";
+	case USERDB_PASSWORD_EXPIRED:
+		return "password-expired";
+	case USERDB_ACCOUNT_REFUSED:
+		return "account-refused";
+	case USERDB_PAM_ERROR:
+		return "pam-error";
+	case USERDB_TIMEOUT:
+		return "timeout";
 	}
 	return "unknown";
 }

@@ -132,12 +132,22 @@ size_t userdb_count(const struct userdb *db);
 /* Whether `name` is listed. */
 bool userdb_has_user(const struct userdb *db, const char *name);
 
+/*
+ * A password check's verdict. The users file gives the first five; the
+ * others come from a PAM stack (auth/pam.h) and from the verifier
+ * (verifier.h), each a reason of its own in the log.
+ */
 enum userdb_result {
 	USERDB_OK = 0,
 	USERDB_BAD_PASSWORD,
 	USERDB_NO_USER,			/* not listed */
 	USERDB_NO_PASSWORD,		/* listed, password login disabled */
 	USERDB_ERROR,			/* crypt failed, out of memory */
+	USERDB_ACCOUNT_EXPIRED,		/* PAM: the account has expired */
+	USERDB_PASSWORD_EXPIRED,	/* PAM: right, but must be changed */
+	USERDB_ACCOUNT_REFUSED,		/* PAM: the account phase said no */
+	USERDB_PAM_ERROR,		/* PAM: the stack failed (see its log) */
+	USERDB_TIMEOUT,			/* no answer within the verifier's bound */
 };
 
 /*

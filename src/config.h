@@ -35,6 +35,12 @@ enum chap_mutual {
 	CHAP_MUTUAL_DENY,
 };
 
+/* auth.password_backend: who checks RFC 1929 passwords. */
+enum config_password_backend {
+	CONFIG_PASSWORD_FILE = 0,	/* the users file */
+	CONFIG_PASSWORD_PAM,		/* the PAM service auth.pam_service */
+};
+
 /* udp.filtering (RFC 4787): which remote hosts may send to a UDP client. */
 enum config_udp_filtering {
 	CONFIG_UDP_ADDRESS_DEPENDENT = 0,	/* only hosts it has sent to */
@@ -97,6 +103,10 @@ struct config {
 		char *chap_server_secret;	/* "" when unset */
 		int cache_ttl_s;	/* verified-credential cache; 0: off */
 		int verify_threads;	/* crypt threads per worker */
+		/* RFC 1929 only; CHAP always uses the users file. */
+		enum config_password_backend password_backend;
+		char *pam_service;	/* /etc/pam.d/NAME */
+		int pam_timeout_s;	/* a PAM check is "failed" after it */
 	} auth;
 
 	struct {

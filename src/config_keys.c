@@ -60,6 +60,10 @@ const struct config_key config_keys[] = {
 	STRING("auth.chap_server_secret", "", 0),
 	INT("auth.cache_ttl_s", 0, 86400, "300"),
 	INT("auth.verify_threads", 1, 64, "2"),
+	/* enum config_password_backend */
+	ONE_OF("auth.password_backend", WORDS("file", "pam"), "file"),
+	STRING("auth.pam_service", "sockeye", CONFIG_KEY_NOT_EMPTY),
+	INT("auth.pam_timeout_s", 1, 300, "10"),
 
 	GROUP("resolver"),
 	LIST("resolver.servers", EMPTY),

@@ -196,6 +196,51 @@ config_check_secret_mode(struct config_ctx *ctx, const struct config_node *g)
 		    "it", file, (unsigned)st.st_mode & 07777);
 }
 
+/*
+ * auth.password_backend and the PAM keys. "pam" in a build without
+ * libpam is an error, not a warning: the daemon would let nobody in.
+ */
+static void
+config_load_pam(struct config_ctx *ctx, const struct config_node *g)
+{
+	struct config *cfg = ctx->cfg;
+	char q[CONFIG_QUOTE_MAX];
+	const char *v;
+	int choice = 0;
+	size_t i;
+
+	config_choice(ctx, g, "auth.", "password_backend", &choice);
+	cfg->auth.password_backend = (enum config_password_backend)choice;
+#ifndef HAVE_PAM
+	if (cfg->auth.password_backend == CONFIG_PASSWORD_PAM)
+		config_error(ctx, config_member(g, "password_backend"),
+		    "'auth.password_backend' is \"pam\", but this sockeyed "
+		    "was built without PAM (configure found no libpam, or was "
+		    "given --without-pam)");
+#endif
+	if (cfg->auth.password_backend == CONFIG_PASSWORD_PAM) {
+		for (i = 0; i < cfg->auth.n_methods; i++)
+			if (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD)
+				break;
+		if (i == cfg->auth.n_methods)
+			config_warn(ctx, config_member(g, "password_backend"),
+			    "'auth.password_backend' is \"pam\", but "
+			    "'auth.methods' does not list \"password\": PAM "
+			    "is not used");
+	}
+	config_string_dup(ctx, g, "auth.", "pam_service",
+	    &cfg->auth.pam_service);
+	/* libpam would take "../x" or "a/b" as the name after the last '/'. */
+	v = cfg->auth.pam_service;
+	if (v != NULL && (strchr(v, '/') != NULL || strcmp(v, ".") == 0 ||
+	    strcmp(v, "..") == 0))
+		config_error(ctx, config_member(g, "pam_service"),
+		    "'auth.pam_service' must be the name of a service (a file "
+		    "in /etc/pam.d), not a path: \"%s\"",
+		    text_quote(q, sizeof(q), v, TEXT_CSTR));
+	config_int(ctx, g, "auth.", "pam_timeout_s", &cfg->auth.pam_timeout_s);
+}
+
 /* The auth methods by name, and the SOCKS5_METHOD_* of each. */
 static const char *const config_method_names[] = {
 	"none", "password", "chap", NULL,
@@ -255,6 +300,7 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 	config_int(ctx, g, "auth.", "cache_ttl_s", &cfg->auth.cache_ttl_s);
 	config_int(ctx, g, "auth.", "verify_threads",
 	    &cfg->auth.verify_threads);
+	config_load_pam(ctx, g);
 }
 
 /*
@@ -614,6 +660,7 @@ config_free(struct config *cfg)
 	free(cfg->status_socket);
 	free(cfg->log.path);
 	free(cfg->auth.users_file);
+	free(cfg->auth.pam_service);
 	if (cfg->auth.chap_server_secret != NULL) {
 		/* A secret: do not leave it in freed memory. */
 		explicit_bzero(cfg->auth.chap_server_secret,

@@ -21,15 +21,20 @@
 #include "socks5.h"
 #include "userdb.h"
 
-/* Only "password" and "chap" need the users file. */
+/*
+ * Only "chap" and "password" need the users file, and "password" only
+ * when the file checks passwords: with auth.password_backend = "pam" it
+ * is read for CHAP's secrets alone, and not at all without "chap".
+ */
 static bool
 needs_users(const struct config *cfg)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->auth.n_methods; i++)
-		if (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD ||
-		    cfg->auth.methods[i] == SOCKS5_METHOD_CHAP)
+		if (cfg->auth.methods[i] == SOCKS5_METHOD_CHAP ||
+		    (cfg->auth.methods[i] == SOCKS5_METHOD_PASSWORD &&
+		    cfg->auth.password_backend == CONFIG_PASSWORD_FILE))
 			return true;
 	return false;
 }

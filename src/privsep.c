@@ -47,6 +47,27 @@ privsep_lookup(struct privsep *ps, const char *user, const char *group,
 	} else {
 		ps->gid = gr->gr_gid;
 	}
+	ps->groups[0] = ps->gid;
+	ps->ngroups = 1;
+	/*
+	 * The groups /etc/group (or the directory) gives the user, as a
+	 * login would: the workers' PAM stack may need one (pam_unix
+	 * reads /etc/shadow only as a member of group shadow).
+	 */
+	if (ret == 0) {
+		int n = PRIVSEP_GROUPS_MAX;
+
+		if (getgrouplist(user, ps->gid, ps->groups, &n) == -1) {
+			snprintf(msg, sizeof(msg), "user \"%s\" (key 'user') "
+			    "is in more than %d groups", user,
+			    PRIVSEP_GROUPS_MAX);
+			report(arg, file, 0, msg);
+			ps->ngroups = 1;
+			ret = -1;
+		} else {
+			ps->ngroups = n;
+		}
+	}
 	return ret;
 }
 
@@ -55,8 +76,8 @@ void
 privsep_drop(const struct privsep *ps, const char *user, const char *group)
 {
 	if (ps->drop) {
-		if (setgroups(1, &ps->gid) == -1 || setgid(ps->gid) == -1 ||
-		    setuid(ps->uid) == -1)
+		if (setgroups((size_t)ps->ngroups, ps->groups) == -1 ||
+		    setgid(ps->gid) == -1 || setuid(ps->uid) == -1)
 			fatal("cannot drop privileges to %s:%s: %s",
 			    user, group, strerror(errno));
 		/* Paranoia: regaining root must be impossible now. */

@@ -15,27 +15,39 @@
 #include <sys/types.h>
 #include "config.h"
 
+/* Supplementary groups a worker keeps at most. */
+#define PRIVSEP_GROUPS_MAX 64
+
 /* Who the workers become. */
 struct privsep {
 	bool drop;		/* started as root: workers become uid:gid */
 	uid_t uid;		/* without drop: our own effective ids */
 	gid_t gid;		/* (gid_t)-1 when `group` does not exist */
+	/*
+	 * gid, then the supplementary groups the group database gives
+	 * `user` (getgrouplist(3), as initgroups(3) does): `adduser
+	 * sockeye shadow` lets the workers' PAM stack read /etc/shadow.
+	 */
+	gid_t groups[PRIVSEP_GROUPS_MAX];
+	int ngroups;
 };
 
 /*
- * Look up `user` and `group` when running as root; otherwise the workers
- * keep our effective uid and gid. Each one that does not exist is
- * reported through `report` as (file, 0, message), naming its key; the
- * group's id is still filled in when only the user is missing. Returns
- * 0, or -1 after reporting. Blocks on NSS (files, maybe a directory
- * service): start-up and the master only.
+ * Look up `user` and `group` when running as root, and the supplementary
+ * groups of `user`; otherwise the workers keep our effective uid and gid.
+ * Each one that does not exist is reported through `report` as
+ * (file, 0, message), naming its key; the group's id is still filled in
+ * when only the user is missing. A user in more than PRIVSEP_GROUPS_MAX
+ * groups is reported too. Returns 0, or -1 after reporting. Blocks on NSS
+ * (files, maybe a directory service): start-up and the master only.
  */
 int privsep_lookup(struct privsep *ps, const char *user, const char *group,
     const char *file, config_report_fn report, void *arg) MUST_CHECK;
 
 /*
- * In a new worker: become ps->uid:ps->gid for good (supplementary
- * groups too) when ps->drop, and set PR_SET_NO_NEW_PRIVS. `user` and
+ * In a new worker: become ps->uid:ps->gid, with ps->groups as the
+ * supplementary groups, for good when ps->drop, and set
+ * PR_SET_NO_NEW_PRIVS. `user` and
  * `group` only name them in messages. Any failure is fatal(): a worker
  * must never serve with privileges it should not have.
  */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "config.h"
 #include "failtab.h"
 #include "log.h"
 #include "session.h"		/* struct session_env */
@@ -90,6 +91,22 @@ session_auth_emit(struct session *s, enum auth_status st)
 	return 0;
 }
 
+/*
+ * A wait of ours (a hold, a PAM check) of up to `ms`: leave the
+ * handshake deadline at least that and a second more, so that the
+ * client gets its answer rather than a silent close.
+ */
+static void
+session_auth_extend(struct session *s, unsigned ms)
+{
+	if (ev_is_active(&s->timer) &&
+	    ev_timer_remaining(s->loop, &s->timer) < ms / 1000. + 1.) {
+		ev_timer_stop(s->loop, &s->timer);
+		ev_timer_set(&s->timer, ms / 1000. + 1., 0.);
+		ev_timer_start(s->loop, &s->timer);
+	}
+}
+
 /* The verifier's answer, on the loop thread. */
 static void
 session_verified_cb(void *arg, enum userdb_result r)
@@ -120,7 +137,15 @@ session_auth_verify(struct session *s)
 		return session_auth_result(s, auth_verdict(s->auth,
 		    r == USERDB_OK));
 	case VERIFIER_PENDING:
-		/* Queued, or parked until a thread or its source is free. */
+		/*
+		 * Queued, or parked until a thread or its source is free.
+		 * A PAM stack may take up to auth.pam_timeout_s before the
+		 * verifier answers "timeout"; that answer, too, is the
+		 * client's to hear.
+		 */
+		if (s->cfg->auth.password_backend == CONFIG_PASSWORD_PAM)
+			session_auth_extend(s,
+			    (unsigned)s->cfg->auth.pam_timeout_s * 1000);
 		return 0;
 	case VERIFIER_BUSY:
 		break;
@@ -181,12 +206,7 @@ session_auth_hold(struct session *s)
 	 * deadline must not cut it short (it would turn a right password
 	 * into a silent close).
 	 */
-	if (ev_is_active(&s->timer) &&
-	    ev_timer_remaining(s->loop, &s->timer) < delay / 1000. + 1.) {
-		ev_timer_stop(s->loop, &s->timer);
-		ev_timer_set(&s->timer, delay / 1000. + 1., 0.);
-		ev_timer_start(s->loop, &s->timer);
-	}
+	session_auth_extend(s, delay);
 	s->auth_held = 1;
 	ev_timer_set(&s->auth_timer, delay / 1000., 0.);
 	ev_timer_start(s->loop, &s->auth_timer);

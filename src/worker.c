@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,12 +40,14 @@
 #include "failtab.h"
 #include "listener.h"
 #include "log.h"
+#include "pam.h"
 #include "pool.h"
 #include "quota.h"
 #include "resolver.h"
 #include "session.h"
 #include "status.h"
 #include "socks5.h"
+#include "text.h"
 #include "userdb.h"
 #include "vcache.h"
 #include "verifier.h"
@@ -112,6 +115,30 @@ struct worker {
 	struct session_env senv;	/* what the sessions get (session.h) */
 };
 
+/*
+ * The verifier's lines about PAM checks (verifier.h): why the stack
+ * refused or failed, a check that timed out, an abandoned one that came
+ * back. With the name as claimed (escaped) and the client.
+ */
+static void
+worker_pam_report(void *arg, enum verifier_note note, const char *user,
+    const struct sockaddr *src, const char *text)
+{
+	char u[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN], t[320];
+
+	(void)arg;
+	text_escape(u, sizeof(u), user, TEXT_CSTR);
+	if (src != NULL)
+		sockaddr_format(src, client, sizeof(client));
+	else
+		snprintf(client, sizeof(client), "-");
+	text_quote(t, sizeof(t), text, TEXT_CSTR);
+	if (note == VERIFIER_NOTE_LATE)
+		verbose("pam: user=%s client=%s: %s", u, client, t);
+	else
+		logit("pam: user=%s client=%s: %s", u, client, t);
+}
+
 static int
 method_configured(const struct config *cfg, uint8_t m)
 {
@@ -170,6 +197,22 @@ worker_auth_init(struct worker *w, const struct userdb *db)
 		return -1;
 	}
 	verifier_set_failtab(w->verifier, w->failtab);
+	if (cfg->auth.password_backend == CONFIG_PASSWORD_PAM) {
+		/* RFC 1929 passwords go to PAM; CHAP keeps the users file. */
+		struct verifier_backend b = {
+			.name = "PAM",
+			.check = pam_backend_check,
+			.arg = cfg->auth.pam_service,
+			.timeout_ms = (unsigned)cfg->auth.pam_timeout_s * 1000,
+			.report = worker_pam_report,
+			.report_arg = w,
+		};
+
+		if (verifier_set_backend(w->verifier, &b) == -1) {
+			error("out of memory setting up PAM");
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -612,6 +612,12 @@ cmd_check(const char *path, const char *name)
 	case USERDB_BAD_PASSWORD:
 		die("wrong password for \"%s\"", name);
 	case USERDB_ERROR:
+	/* Only PAM and the daemon's verifier give these. */
+	case USERDB_ACCOUNT_EXPIRED:
+	case USERDB_PASSWORD_EXPIRED:
+	case USERDB_ACCOUNT_REFUSED:
+	case USERDB_PAM_ERROR:
+	case USERDB_TIMEOUT:
 		break;
 	}
 	die("cannot check the password: crypt failed");

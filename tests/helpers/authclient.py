@@ -25,6 +25,7 @@ Exit status 0 whatever the server did; 1 when the proxy cannot be reached.
     authclient.py -p PORT -m chap -u alice --mutual --dst 127.0.0.1:7
     authclient.py -p PORT -m password -u alice --close-after-request
     authclient.py -p PORT --repeat 50 -m password -u alice --dst ...   (timings)
+    authclient.py -p PORT --source 127.0.0.2 -u bob ...   (another source)
 """
 
 import argparse
@@ -158,7 +159,9 @@ def do_chap(sock, args, secret, server_secret):
 def session(args, secret, server_secret):
     t0 = time.monotonic()
     try:
-        sock = socket.create_connection((args.host, args.port), args.timeout)
+        sock = socket.create_connection(
+            (args.host, args.port), args.timeout,
+            (args.source, 0) if args.source else None)
     except OSError as e:
         print("cannot connect to the proxy: %s" % e, file=sys.stderr)
         sys.exit(1)
@@ -220,6 +223,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-H", "--host", default="127.0.0.1")
     p.add_argument("-p", "--port", type=int, required=True)
+    p.add_argument("--source", help="connect from this local address "
+                   "(127.0.0.2: another client source on loopback)")
     p.add_argument("-m", "--method", default="password",
                    choices=("none", "password", "chap"))
     p.add_argument("--offer", help="offered methods as hex (default: -m's)")

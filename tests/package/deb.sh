@@ -4,7 +4,8 @@
 #
 #  1. build it from `make dist`'s tarball (packaging/build-deb.sh);
 #  2. lintian on the .changes: no error, no warning;
-#  3. check its contents: programs, man pages, conffile, unit;
+#  3. check its contents: programs, man pages, conffiles (the config,
+#     the PAM service /etc/pam.d/sockeye), unit;
 #  4. dpkg -i: user and group sockeye, /etc/sockeye/users empty 0640
 #     root:sockeye, the unit enabled;
 #  5. sockeyed -t -f /etc/sockeye/sockeye.conf;
@@ -38,6 +39,7 @@ set -u
 CONF=/etc/sockeye/sockeye.conf
 USERS=/etc/sockeye/users
 UNIT=/lib/systemd/system/sockeye.service
+PAMD=/etc/pam.d/sockeye
 TEST_USER=ci-user
 # No characters that a proxy URL would need escaped.
 TEST_PASS="Correct-Horse-$$"
@@ -155,7 +157,7 @@ dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$T/contents"
 printf '_v:\n\t@echo sbin $(sbin_PROGRAMS); echo bin $(bin_PROGRAMS); echo man $(dist_man_MANS) $(man_MANS)\n' >"$T/vars.mk"
 (cd "$builddir" && $MAKE -s -f Makefile -f "$T/vars.mk" _v EXEEXT=) >"$T/vars" ||
 	error "cannot read the program and man page lists from $builddir/Makefile"
-expect=("$CONF" "$UNIT" /usr/share/doc/sockeye/copyright)
+expect=("$CONF" "$UNIT" "$PAMD" /usr/share/doc/sockeye/copyright)
 for p in $(sed -n 's/^sbin //p' "$T/vars"); do expect+=("/usr/sbin/$p"); done
 for p in $(sed -n 's/^bin //p' "$T/vars"); do expect+=("/usr/bin/$p"); done
 for m in $(sed -n 's/^man //p' "$T/vars"); do
@@ -178,6 +180,12 @@ grep -q 'Permission to use, copy, modify, and distribute this software' "$T/copy
 note "copyright: License: ISC, with its text"
 mkdir "$T/ctrl" && dpkg-deb -e "$deb" "$T/ctrl"
 grep -qx "$CONF" "$T/ctrl/conffiles" || fail "$CONF is not a conffile"
+grep -qx "$PAMD" "$T/ctrl/conffiles" || fail "$PAMD is not a conffile"
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ".$PAMD" >"$T/pam" ||
+	error "cannot extract $PAMD from $deb"
+grep -qx '@include common-auth' "$T/pam" && grep -qx '@include common-account' "$T/pam" ||
+	fail "$PAMD does not include common-auth and common-account"
+note "$PAMD: common-auth, common-account"
 note "conffiles: $(tr '\n' ' ' <"$T/ctrl/conffiles")"
 
 # --- 4. install ---------------------------------------------------------------------

@@ -49,7 +49,7 @@ rpm -qp --qf '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}: %{SUMMARY}\n' "$rpmfile" | 
 rpm -qlvp "$rpmfile" | awk '{ print $1, $3, $4, $NF }' | sed 's/^/   /'
 rpm -qlp "$rpmfile" >"$T/files"
 expect=(/usr/sbin/sockeyed /etc/sockeye/sockeye.conf /etc/sockeye/users
-    /usr/lib/systemd/system/sockeye.service)
+    /etc/pam.d/sockeye /usr/lib/systemd/system/sockeye.service)
 for m in $(cd "$builddir" && printf '_v:\n\t@echo $(dist_man_MANS)\n' | $MAKE -s -f Makefile -f - _v); do
 	m=$(basename "$m")
 	expect+=("/usr/share/man/man${m##*.}/$m")
@@ -74,6 +74,8 @@ rpm -qp --scripts "$rpmfile" >"$T/scripts"
 grep -q 'useradd -r -g sockeye' "$T/scripts" || fail "no %pre creating user sockeye"
 rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpmfile" | grep -q '^cn /etc/sockeye/users$' ||
 	fail "/etc/sockeye/users is not %config(noreplace)"
+rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpmfile" | grep -q '^cn /etc/pam.d/sockeye$' ||
+	fail "/etc/pam.d/sockeye is not %config(noreplace)"
 if command -v rpm2cpio >/dev/null 2>&1 && command -v cpio >/dev/null 2>&1; then
 	(cd "$T" && rpm2cpio "$rpmfile" | cpio -idm --quiet ./usr/lib/systemd/system/sockeye.service)
 	grep -qx 'ExecStart=/usr/sbin/sockeyed -F -f /etc/sockeye/sockeye.conf' \
@@ -83,7 +85,7 @@ if command -v rpm2cpio >/dev/null 2>&1 && command -v cpio >/dev/null 2>&1; then
 else
 	note "rpm2cpio or cpio not found: the unit's paths are not checked"
 fi
-note "programs, man pages, config (noreplace), users file 0640 root:sockeye, unit, user creation: OK"
+note "programs, man pages, config (noreplace), users file 0640 root:sockeye, PAM service (noreplace), unit, user creation: OK"
 
 total_time
 echo "PASS: $TEST_NAME"

@@ -532,6 +532,65 @@ START_TEST(test_methods)
 }
 END_TEST
 
+/*
+ * auth.password_backend, auth.pam_service, auth.pam_timeout_s: values,
+ * defaults, FILE:LINE errors; "pam" in a build without PAM is an error.
+ */
+START_TEST(test_pam)
+{
+	struct config *cfg;
+
+	cfg = load_ok(LOOPBACK);
+	ck_assert_int_eq(cfg->auth.password_backend, CONFIG_PASSWORD_FILE);
+	ck_assert_str_eq(cfg->auth.pam_service, "sockeye");
+	ck_assert_int_eq(cfg->auth.pam_timeout_s, 10);
+	config_free(cfg);
+
+#ifdef HAVE_PAM
+	cfg = load_ok(LOOPBACK "auth = { methods = [ \"password\" ];\n"
+	    "  password_backend = \"pam\"; pam_service = \"proxy-users\";\n"
+	    "  pam_timeout_s = 300; };\n");
+	ck_assert_int_eq(cfg->auth.password_backend, CONFIG_PASSWORD_PAM);
+	ck_assert_str_eq(cfg->auth.pam_service, "proxy-users");
+	ck_assert_int_eq(cfg->auth.pam_timeout_s, 300);
+	config_free(cfg);
+	/* With CHAP too: CHAP keeps the users file. */
+	cfg = load_ok(LOOPBACK "auth = { methods = [ \"chap\", \"password\" ];\n"
+	    "  password_backend = \"pam\"; };\n");
+	ck_assert_int_eq(cfg->auth.password_backend, CONFIG_PASSWORD_PAM);
+	config_free(cfg);
+	/* Without "password" PAM has nothing to do: a warning. */
+	cfg = load(LOOPBACK "auth = { methods = [ \"chap\" ];\n"
+	    "  password_backend = \"pam\"; };\n");
+	ck_assert_msg(cfg != NULL, "rejected:%s", dump());
+	ck_assert_int_eq(n_reports, 1);
+	expect(0, 3, "warning: 'auth.password_backend' is \"pam\", but "
+	    "'auth.methods' does not list \"password\": PAM is not used");
+	config_free(cfg);
+#else
+	expect_one(LOOPBACK "auth = {\n  password_backend = \"pam\"; };\n", 3,
+	    "'auth.password_backend' is \"pam\", but this sockeyed was "
+	    "built without PAM (configure found no libpam, or was given "
+	    "--without-pam)");
+#endif
+	expect_one(LOOPBACK "auth = {\n  password_backend = \"ldap\"; };\n", 3,
+	    "'auth.password_backend' must be \"file\" or \"pam\", not "
+	    "\"ldap\"");
+	expect_one(LOOPBACK "auth = {\n  pam_service = \"\"; };\n", 3,
+	    "'auth.pam_service' must not be empty");
+	expect_one(LOOPBACK "auth = {\n  pam_service = \"/etc/pam.d/x\"; };\n",
+	    3, "'auth.pam_service' must be the name of a service (a file in "
+	    "/etc/pam.d), not a path: \"/etc/pam.d/x\"");
+	expect_one(LOOPBACK "auth = {\n  pam_service = \"..\"; };\n", 3,
+	    "'auth.pam_service' must be the name of a service (a file in "
+	    "/etc/pam.d), not a path: \"..\"");
+	expect_one(LOOPBACK "auth = {\n  pam_timeout_s = 0; };\n", 3,
+	    "'auth.pam_timeout_s' must be between 1 and 300");
+	expect_one(LOOPBACK "auth = {\n  pam_timeout_s = 301; };\n", 3,
+	    "'auth.pam_timeout_s' must be between 1 and 300");
+}
+END_TEST
+
 START_TEST(test_type_errors)
 {
 	expect_one(LOOPBACK_NONE "workers = \"2\";\n", 3,
@@ -1104,6 +1163,7 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_metrics_listen);
+	tcase_add_test(tc, test_pam);
 	tcase_add_test(tc, test_type_errors);
 	tcase_add_test(tc, test_range_errors);
 	tcase_add_test(tc, test_value_errors);

@@ -5,7 +5,11 @@
  * flush, eviction) and the verifier thread pool on a real ev loop
  * (results, cache fill, cancellation while parked, queued and running,
  * a full queue that parks instead of refusing, the per-source cap,
- * shutdown with work pending). The failed-login table: check_failtab.
+ * shutdown with work pending), and with a backend in place of the users
+ * file (PAM's way): its results and reports, a check that hangs answered
+ * "timeout" and replaced by a spare thread, every thread stuck, a session
+ * gone while its check hangs, shutdown that does not wait for a hung
+ * stack. The failed-login table: check_failtab.
  */
 #include "config_auto.h"
 
@@ -13,6 +17,8 @@
 #include <check.h>
 #include <crypt.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,12 +554,445 @@ START_TEST(test_verifier_bad_args)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A backend in place of the users file (PAM's way), with a timeout     */
+
+/*
+ * The fake backend decides by the user name: "ok" passes, "why" fails
+ * with an explanation, "hang" blocks until released (or 30 s pass).
+ */
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_cv = PTHREAD_COND_INITIALIZER;
+static bool fake_released;
+static int fake_returned;		/* checks that came back */
+static char fake_arg[64];
+
+static enum userdb_result
+fake_check(const char *arg, const char *user, const uint8_t *pw, size_t len,
+    const struct sockaddr *src, char *why, size_t whycap)
+{
+	enum userdb_result r = USERDB_BAD_PASSWORD;
+
+	(void)src;
+	pthread_mutex_lock(&fake_mu);
+	snprintf(fake_arg, sizeof(fake_arg), "%s", arg);
+	pthread_mutex_unlock(&fake_mu);
+	if (strcmp(user, "hang") == 0) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 30;
+		pthread_mutex_lock(&fake_mu);
+		while (!fake_released &&
+		    pthread_cond_timedwait(&fake_cv, &fake_mu, &until) == 0)
+			;
+		pthread_mutex_unlock(&fake_mu);
+		r = USERDB_OK;
+	} else if (strcmp(user, "why") == 0) {
+		snprintf(why, whycap, "fake: the stack is broken");
+		r = USERDB_PAM_ERROR;
+	} else if (strcmp(user, "ok") == 0 && len == 2 &&
+	    memcmp(pw, "pw", 2) == 0) {
+		r = USERDB_OK;
+	}
+	pthread_mutex_lock(&fake_mu);
+	fake_returned++;
+	pthread_mutex_unlock(&fake_mu);
+	return r;
+}
+
+static void
+fake_release(void)
+{
+	pthread_mutex_lock(&fake_mu);
+	fake_released = true;
+	pthread_cond_broadcast(&fake_cv);
+	pthread_mutex_unlock(&fake_mu);
+}
+
+static int
+fake_returns(void)
+{
+	int n;
+
+	pthread_mutex_lock(&fake_mu);
+	n = fake_returned;
+	pthread_mutex_unlock(&fake_mu);
+	return n;
+}
+
+/* What the verifier reported, in order. */
+static int nreports;
+static enum verifier_note notes[16];
+static char report_text[16][160];
+static char report_user[16][32];
+
+static void
+fake_report(void *arg, enum verifier_note note, const char *user,
+    const struct sockaddr *src, const char *text)
+{
+	ck_assert_ptr_eq(arg, &nreports);
+	(void)src;
+	if (nreports < 16) {
+		notes[nreports] = note;
+		snprintf(report_text[nreports], sizeof(report_text[0]), "%s",
+		    text);
+		snprintf(report_user[nreports], sizeof(report_user[0]), "%s",
+		    user);
+	}
+	nreports++;
+}
+
+static struct verifier *
+backend_verifier(unsigned nthreads, unsigned timeout_ms, struct vcache *c)
+{
+	struct verifier *v = verifier_new(loop, NULL, nthreads, 16, c);
+	char arg[16];
+	struct verifier_backend b = {
+		.name = "FAKE",
+		.check = fake_check,
+		.arg = arg,
+		.timeout_ms = timeout_ms,
+		.report = fake_report,
+		.report_arg = &nreports,
+	};
+
+	ck_assert_ptr_nonnull(v);
+	/* The argument is copied: this buffer dies with the function. */
+	snprintf(arg, sizeof(arg), "service-x");
+	ck_assert_int_eq(verifier_set_backend(v, &b), 0);
+	memset(arg, 0, sizeof(arg));
+	return v;
+}
+
+static void
+bsetup(void)
+{
+	loop = ev_loop_new(EVFLAG_AUTO);
+	ck_assert_ptr_nonnull(loop);
+	calls = 0;
+	norder = 0;
+	nreports = 0;
+	fake_released = false;
+	fake_returned = 0;
+}
+
+static void
+bteardown(void)
+{
+	ev_loop_destroy(loop);
+}
+
+/* Wait, running the loop, until `n` checks came back from the backend. */
+static void
+wait_returns(int n)
+{
+	double end = ev_time() + 30;
+
+	while (fake_returns() < n && ev_time() < end)
+		unit_loop_for(loop, 0.02);
+	ck_assert_int_ge(fake_returns(), n);
+}
+
+static struct sockaddr_in
+src_addr(uint32_t a)
+{
+	struct sockaddr_in sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(a);
+	return sa;
+}
+
+/*
+ * The backend answers instead of the users file, with its argument;
+ * what it explains is reported; its successes are cached like any.
+ */
+START_TEST(test_backend_results)
+{
+	struct vcache *c = vcache_new(64, 60000);
+	struct verifier *v = backend_verifier(2, 5000, c);
+	struct verifier_job *j;
+	enum userdb_result r;
+
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    NULL, result_cb, (void *)(intptr_t)1, &j, &r), VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 1, 30));
+	ck_assert_int_eq(results[0], USERDB_OK);
+	ck_assert_str_eq(fake_arg, "service-x");
+	ck_assert_int_eq(nreports, 0);
+	/* Cached: no second trip to the backend. */
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    NULL, result_cb, (void *)(intptr_t)2, &j, &r), VERIFIER_DONE);
+	ck_assert_int_eq(r, USERDB_OK);
+	ck_assert_int_eq(fake_returns(), 1);
+	/* A wrong password: no explanation needed. */
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"px", 2,
+	    NULL, result_cb, (void *)(intptr_t)3, &j, &r), VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 2, 30));
+	ck_assert_int_eq(results[1], USERDB_BAD_PASSWORD);
+	ck_assert_int_eq(nreports, 0);
+	/* An error: its explanation is reported, with the user. */
+	ck_assert_int_eq(verifier_check(v, "why", (const uint8_t *)"pw", 2,
+	    NULL, result_cb, (void *)(intptr_t)4, &j, &r), VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 3, 30));
+	ck_assert_int_eq(results[2], USERDB_PAM_ERROR);
+	ck_assert_int_eq(nreports, 1);
+	ck_assert_int_eq(notes[0], VERIFIER_NOTE_RESULT);
+	ck_assert_str_eq(report_text[0], "fake: the stack is broken");
+	ck_assert_str_eq(report_user[0], "why");
+	ck_assert_uint_eq(verifier_threads(v), 2);
+	verifier_free(v);
+	vcache_free(c);
+}
+END_TEST
+
+/*
+ * A check that hangs is answered "timeout" at its deadline; a spare
+ * thread takes its place, so the next check is answered at once; the
+ * late result is thrown away (not cached, no callback) and reported;
+ * the spare goes once the stuck thread is back.
+ */
+START_TEST(test_backend_timeout_spare)
+{
+	struct vcache *c = vcache_new(64, 60000);
+	struct verifier *v = backend_verifier(1, 300, c);
+	struct sockaddr_in a = src_addr(0x7f000001), b = src_addr(0x7f000002);
+	struct verifier_job *j;
+	enum userdb_result r;
+	double t0 = ev_time();
+
+	ck_assert_int_eq(verifier_check(v, "hang", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)1, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 1, 30));
+	ck_assert_int_eq(results[0], USERDB_TIMEOUT);
+	ck_assert_double_ge(ev_time() - t0, 0.29);
+	ck_assert_double_lt(ev_time() - t0, 5);
+	ck_assert_int_eq(nreports, 1);
+	ck_assert_int_eq(notes[0], VERIFIER_NOTE_TIMEOUT);
+	ck_assert_str_eq(report_text[0], "FAKE did not answer within 0.3 s");
+	ck_assert_str_eq(report_user[0], "hang");
+	ck_assert_uint_eq(verifier_stuck(v), 1);
+	ck_assert_uint_eq(verifier_threads(v), 2);
+	/* Still pending (its thread has it), still its source's. */
+	ck_assert_uint_eq(verifier_pending(v), 1);
+	/* Another source is served by the spare, at once. */
+	t0 = ev_time();
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&b, result_cb, (void *)(intptr_t)2, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 2, 30));
+	ck_assert_int_eq(results[1], USERDB_OK);
+	ck_assert_double_lt(ev_time() - t0, 0.29);
+	ck_assert_uint_eq(vcache_count(c, util_now_ms()), 1);
+	/* The stuck one comes back: thrown away, reported, not cached. */
+	fake_release();
+	wait_returns(2);
+	{
+		double end = ev_time() + 10;
+
+		while ((verifier_pending(v) > 0 || nreports < 2) &&
+		    ev_time() < end)
+			unit_loop_for(loop, 0.02);
+	}
+	ck_assert_int_eq(calls, 2);
+	ck_assert_int_eq(nreports, 2);
+	ck_assert_int_eq(notes[1], VERIFIER_NOTE_LATE);
+	ck_assert_msg(strstr(report_text[1], "too late: ok ignored") != NULL,
+	    "%s", report_text[1]);
+	ck_assert_uint_eq(vcache_count(c, util_now_ms()), 1);
+	ck_assert_uint_eq(verifier_stuck(v), 0);
+	/* The spare has gone: one thread again. */
+	{
+		double end = ev_time() + 10;
+
+		while (verifier_threads(v) > 1 && ev_time() < end)
+			unit_loop_for(loop, 0.02);
+	}
+	ck_assert_uint_eq(verifier_threads(v), 1);
+	verifier_free(v);
+	vcache_free(c);
+}
+END_TEST
+
+/*
+ * Every thread stuck, spares included: a new check is not left waiting
+ * for ever, it is answered "timeout" at its deadline too, saying why.
+ * Once the stack answers again, so does the verifier.
+ */
+START_TEST(test_backend_all_stuck)
+{
+	struct verifier *v = backend_verifier(1, 300, NULL);
+	struct sockaddr_in a = src_addr(0x7f000001), b = src_addr(0x7f000002),
+	    d = src_addr(0x7f000003);
+	struct verifier_job *j;
+	enum userdb_result r;
+	double t0;
+
+	ck_assert_int_eq(verifier_check(v, "hang", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)1, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 1, 30));
+	ck_assert_int_eq(verifier_check(v, "hang", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&b, result_cb, (void *)(intptr_t)2, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 2, 30));
+	ck_assert_uint_eq(verifier_stuck(v), 2);
+	/* No more spares than threads. */
+	ck_assert_uint_eq(verifier_threads(v), 2);
+	t0 = ev_time();
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&d, result_cb, (void *)(intptr_t)3, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 3, 30));
+	ck_assert_int_eq(results[2], USERDB_TIMEOUT);
+	ck_assert_double_ge(ev_time() - t0, 0.29);
+	ck_assert_double_lt(ev_time() - t0, 5);
+	ck_assert_int_eq(nreports, 3);
+	ck_assert_str_eq(report_text[2], "no verifier thread was free within "
+	    "0.3 s (2 stuck in FAKE)");
+	ck_assert_uint_eq(verifier_threads(v), 2);
+	fake_release();
+	wait_returns(2);
+	{
+		double end = ev_time() + 10;
+
+		while ((verifier_pending(v) > 0 || verifier_threads(v) > 1) &&
+		    ev_time() < end)
+			unit_loop_for(loop, 0.02);
+	}
+	ck_assert_uint_eq(verifier_threads(v), 1);
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&d, result_cb, (void *)(intptr_t)4, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert(unit_loop_until(loop, &calls, 4, 30));
+	ck_assert_int_eq(results[3], USERDB_OK);
+	ck_assert_int_eq(calls, 4);
+	verifier_free(v);
+}
+END_TEST
+
+/*
+ * A client's second check waits behind its first (the per-source share,
+ * one with two threads); when the first hangs, the second is answered
+ * "timeout" at its own deadline, saying so, and never runs.
+ */
+START_TEST(test_backend_held_back)
+{
+	struct verifier *v = backend_verifier(2, 300, NULL);
+	struct sockaddr_in a = src_addr(0x7f000001);
+	struct verifier_job *j;
+	enum userdb_result r;
+
+	ck_assert_int_eq(verifier_check(v, "hang", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)1, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert_int_eq(verifier_check(v, "ok", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)2, &j, &r),
+	    VERIFIER_PENDING);
+	ck_assert_uint_eq(verifier_parked(v), 1);
+	ck_assert(unit_loop_until(loop, &calls, 2, 30));
+	ck_assert_int_eq(results[0], USERDB_TIMEOUT);
+	ck_assert_int_eq(results[1], USERDB_TIMEOUT);
+	ck_assert_int_eq(nreports, 2);
+	ck_assert_str_eq(report_text[1], "waited 0.3 s behind this client's "
+	    "other checks (1 stuck in FAKE)");
+	ck_assert_uint_eq(verifier_parked(v), 0);
+	fake_release();
+	wait_returns(1);
+	unit_loop_for(loop, 0.2);
+	/* The "ok" check never reached the backend. */
+	ck_assert_int_eq(fake_returns(), 1);
+	verifier_free(v);
+}
+END_TEST
+
+/*
+ * The session goes away while its check hangs: no callback, no report,
+ * ever (the job outlives it, freed by the loop when the thread is back).
+ * One that is answered "timeout" and then cancelled by a later callback
+ * is fine too (nothing refers to it after its callback).
+ */
+START_TEST(test_backend_cancel_hung)
+{
+	struct verifier *v = backend_verifier(2, 200, NULL);
+	struct sockaddr_in a = src_addr(0x7f000001);
+	struct verifier_job *j;
+	enum userdb_result r;
+
+	ck_assert_int_eq(verifier_check(v, "hang", (const uint8_t *)"pw", 2,
+	    (struct sockaddr *)&a, result_cb, (void *)(intptr_t)1, &j, &r),
+	    VERIFIER_PENDING);
+	unit_loop_for(loop, 0.05);
+	verifier_cancel(v, j);
+	/* Its deadline passes: stuck, yet nobody is told. */
+	unit_loop_for(loop, 0.5);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_int_eq(nreports, 0);
+	ck_assert_uint_eq(verifier_stuck(v), 1);
+	fake_release();
+	wait_returns(1);
+	{
+		double end = ev_time() + 10;
+
+		while (verifier_pending(v) > 0 && ev_time() < end)
+			unit_loop_for(loop, 0.02);
+	}
+	ck_assert_uint_eq(verifier_pending(v), 0);
+	ck_assert_int_eq(calls, 0);
+	/* The late line still tells the admin the stack came back. */
+	ck_assert_int_eq(nreports, 1);
+	ck_assert_int_eq(notes[0], VERIFIER_NOTE_LATE);
+	verifier_free(v);
+}
+END_TEST
+
+/*
+ * Freeing the verifier (a worker exiting) does not wait for a stack that
+ * hangs: the stuck thread is left to finish on its own and frees what is
+ * left, without a callback.
+ */
+START_TEST(test_backend_free_while_hung)
+{
+	struct verifier *v = backend_verifier(2, 10000, NULL);
+	struct verifier_job *j;
+	enum userdb_result r;
+	double t0;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(verifier_check(v, "hang",
+		    (const uint8_t *)"pw", 2, NULL, result_cb,
+		    (void *)(intptr_t)i, &j, &r), VERIFIER_PENDING);
+	unit_loop_for(loop, 0.1);
+	t0 = ev_time();
+	verifier_free(v);
+	ck_assert_double_lt(ev_time() - t0, 1);
+	ck_assert_int_eq(calls, 0);
+	/* Both threads come back and free the verifier (ASan watches). */
+	fake_release();
+	{
+		double end = ev_time() + 10;
+
+		while (fake_returns() < 2 && ev_time() < end)
+			usleep(10000);
+	}
+	ck_assert_int_eq(fake_returns(), 2);
+	usleep(100000);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_int_eq(nreports, 0);
+}
+END_TEST
+
 static Suite *
 vcache_suite(void)
 {
 	Suite *s = suite_create("vcache");
 	TCase *tc = tcase_create("cache");
 	TCase *tv = tcase_create("verifier");
+	TCase *tb = tcase_create("backend");
 
 	tcase_add_test(tc, test_cache_hit_miss);
 	tcase_add_test(tc, test_cache_expiry);
@@ -571,6 +1010,15 @@ vcache_suite(void)
 	tcase_add_test(tv, test_verifier_held_back_turns);
 	tcase_add_test(tv, test_verifier_bad_args);
 	suite_add_tcase(s, tv);
+	tcase_set_timeout(tb, 120);
+	tcase_add_checked_fixture(tb, bsetup, bteardown);
+	tcase_add_test(tb, test_backend_results);
+	tcase_add_test(tb, test_backend_timeout_spare);
+	tcase_add_test(tb, test_backend_all_stuck);
+	tcase_add_test(tb, test_backend_held_back);
+	tcase_add_test(tb, test_backend_cancel_hung);
+	tcase_add_test(tb, test_backend_free_while_hung);
+	suite_add_tcase(s, tb);
 	return s;
 }
 
