@@ -18,6 +18,9 @@ static const struct auth_method *const auth_methods[] = {
 	&auth_method_none,
 	&auth_method_password,
 	&auth_method_chap,
+#ifdef HAVE_GSSAPI
+	&auth_method_gssapi,
+#endif
 };
 
 const struct auth_method *
@@ -106,6 +109,12 @@ auth_password(const struct auth *a, size_t *len)
 }
 
 const char *
+auth_fail_detail(const struct auth *a)
+{
+	return a->fail_detail;
+}
+
+const char *
 auth_user(const struct auth *a)
 {
 	return a->user;
@@ -167,6 +176,10 @@ auth_input_checks(const struct auth *a, const uint8_t *in, size_t len)
 			off += n;
 		}
 	}
+#ifdef HAVE_GSSAPI
+	if (a->m == &auth_method_gssapi)
+		return auth_gss_input_checks(a, in, len);
+#endif
 	return false;
 }
 

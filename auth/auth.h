@@ -23,9 +23,11 @@
  *	        AUTH_FAIL       send output, close (auth_fail_reason() to log)
  *	auth_free(a)	        (zeroes every secret it held)
  *
- * The methods are entries of a static table (none 0x00, password 0x02 RFC
- * 1929, chap 0x03 with mutual authentication); their message parsers are
- * pure and fuzzable (auth/password_msg.h, auth/chap_msg.h).
+ * The methods are entries of a static table (none 0x00, gssapi 0x01 RFC
+ * 1961 when built with GSS-API, password 0x02 RFC 1929, chap 0x03 with
+ * mutual authentication); their message parsers are pure and fuzzable
+ * (auth/gss_msg.h, auth/password_msg.h, auth/chap_msg.h). The GSS-API
+ * method's extra calls are in auth/gssapi.h.
  *
  * This header is stable: it is only ever extended, never renamed.
  */
@@ -40,6 +42,7 @@
 
 struct userdb;
 struct auth;
+struct auth_gss;
 
 enum auth_status {
 	AUTH_NEED_MORE = 0,	/* wants more client bytes */
@@ -60,11 +63,12 @@ struct auth_params {
 	const struct userdb *db;		/* NULL: nobody can log in */
 	enum auth_chap_mutual chap_mutual;
 	const struct chap_key *chap_server_key;	/* NULL: the user's own key */
+	const struct auth_gss *gss;		/* gssapi.h; NULL: not offered */
 };
 
 /* One method: a row of the static table. */
 struct auth_method {
-	const char *name;			/* "none", "password", "chap" */
+	const char *name;		/* "none", "gssapi", "password", "chap" */
 	uint8_t id;				/* SOCKS5 method number */
 	/* Set up method state in a->priv; 0 or -1 (out of memory). */
 	int (*start)(struct auth *a);
@@ -122,6 +126,12 @@ const char *auth_user(const struct auth *a);
 
 /* Why it failed, for the log ("bad-password", "unknown-user", ...). */
 const char *auth_fail_reason(const struct auth *a);
+
+/*
+ * What the library behind the method said about the failure (GSS-API's
+ * major and minor status text), or "": printable, no secret; quote it.
+ */
+const char *auth_fail_detail(const struct auth *a);
 
 /* The method's name ("chap"); never NULL. */
 const char *auth_method_name(const struct auth *a);

@@ -14,6 +14,7 @@ struct auth {
 	enum auth_status status;	/* sticky once OK or FAIL */
 	enum auth_check check;		/* outcome of the credential check */
 	const char *fail_reason;
+	char fail_detail[256];		/* the library's words, or "" */
 	bool mutual;
 	char user[256];			/* claimed name, NUL-terminated */
 	uint8_t password[256];		/* for AUTH_VERIFY; zeroed after */
@@ -35,5 +36,12 @@ void auth_clear_password(struct auth *a);
 extern const struct auth_method auth_method_none;
 extern const struct auth_method auth_method_password;
 extern const struct auth_method auth_method_chap;
+#ifdef HAVE_GSSAPI
+extern const struct auth_method auth_method_gssapi;
+
+/* gssapi.c: auth_input_checks() for the GSS-API method. */
+bool auth_gss_input_checks(const struct auth *a, const uint8_t *in,
+    size_t len);
+#endif
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "accesslog.h"
+#include "gss_msg.h"
 #include "auth.h"
 #include "config.h"
 #include "log.h"
@@ -128,12 +129,15 @@ accesslog_session(const struct session *s)
 		util_strlcpy(rep, "-", sizeof(rep));
 	logit("access user=%s client=%s%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s%s%s%s",
+	    " attempts=%d end=%s%s%s%s%s%s",
 	    user, client, via, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
 	    s->end != NULL ? s->end : "-",
 	    s->reset_by != NULL ? " reset_by=" : "",
-	    s->reset_by != NULL ? s->reset_by : "", extra);
+	    s->reset_by != NULL ? s->reset_by : "",
+	    s->gss_level >= 0 ? " protection=" : "",
+	    s->gss_level >= 0 ? gss_prot_name((uint8_t)s->gss_level) : "",
+	    extra);
 }
 
 /* Say which rule refused a request (the access line says rep=2). */

@@ -96,7 +96,7 @@ struct config {
 	} log;
 
 	struct {
-		uint8_t methods[3];	/* SOCKS5_METHOD_*, preference order */
+		uint8_t methods[4];	/* SOCKS5_METHOD_*, preference order */
 		size_t n_methods;	/* at least one */
 		char *users_file;
 		enum chap_mutual chap_mutual;
@@ -107,6 +107,13 @@ struct config {
 		enum config_password_backend password_backend;
 		char *pam_service;	/* /etc/pam.d/NAME */
 		int pam_timeout_s;	/* a PAM check is "failed" after it */
+		/* GSS-API (method "gssapi") */
+		char *gssapi_keytab;	/* read by the master (gssapi.h) */
+		int gssapi_keytab_line;	/* where it was set; 0: default */
+		char *gssapi_service;	/* acceptor: SERVICE@any host */
+		unsigned gssapi_levels;	/* 1 << GSS_PROT_* allowed */
+		char **gssapi_strip_realms;	/* principals lose "@REALM" */
+		size_t n_gssapi_strip_realms;
 	} auth;
 
 	struct {
@@ -208,5 +215,8 @@ struct config *config_load(const char *path, config_report_fn report,
     void *arg) MUST_CHECK;
 
 void config_free(struct config *cfg);
+
+/* Whether auth.methods lists method `m` (SOCKS5_METHOD_*). */
+bool config_has_method(const struct config *cfg, uint8_t m);
 
 #endif

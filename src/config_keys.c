@@ -64,6 +64,13 @@ const struct config_key config_keys[] = {
 	ONE_OF("auth.password_backend", WORDS("file", "pam"), "file"),
 	STRING("auth.pam_service", "sockeye", CONFIG_KEY_NOT_EMPTY),
 	INT("auth.pam_timeout_s", 1, 300, "10"),
+	STRING("auth.gssapi_keytab", "/etc/sockeye/krb5.keytab",
+	    CONFIG_KEY_NOT_EMPTY),
+	STRING("auth.gssapi_service", "rcmd", CONFIG_KEY_NOT_EMPTY),
+	/* gss_msg.h's GSS_PROT_NONE .. _CONFIDENTIALITY */
+	LIST("auth.gssapi_protection",
+	    WORDS("none", "integrity", "confidentiality")),
+	LIST("auth.gssapi_strip_realms", EMPTY),
 
 	GROUP("resolver"),
 	LIST("resolver.servers", EMPTY),

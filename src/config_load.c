@@ -164,13 +164,17 @@ config_load_log(struct config_ctx *ctx, const struct config_node *root)
 }
 
 /*
- * Which methods this build can serve: all three. (A method that parsed
- * here but could not be served would leave a daemon that lets nobody in,
- * so an unsupported one is an error, not a warning.)
+ * Which methods this build can serve: "gssapi" needs GSS-API. (A method
+ * that parsed here but could not be served would leave a daemon that
+ * lets nobody in, so an unsupported one is an error, not a warning.)
  */
 static bool
 config_method_supported(uint8_t m)
 {
+#ifdef HAVE_GSSAPI
+	if (m == SOCKS5_METHOD_GSSAPI)
+		return true;
+#endif
 	return m == SOCKS5_METHOD_NONE || m == SOCKS5_METHOD_PASSWORD ||
 	    m == SOCKS5_METHOD_CHAP;
 }
@@ -241,12 +245,77 @@ config_load_pam(struct config_ctx *ctx, const struct config_node *g)
 	config_int(ctx, g, "auth.", "pam_timeout_s", &cfg->auth.pam_timeout_s);
 }
 
+/*
+ * The GSS-API keys. The keytab itself is read by master_load(), with
+ * the privileges sockeyed started with.
+ */
+static void
+config_load_gssapi(struct config_ctx *ctx, const struct config_node *g)
+{
+	static const char *const levels[] = {
+		"none", "integrity", "confidentiality", NULL,
+	};
+	struct config *cfg = ctx->cfg;
+	const struct config_node *kn;
+	struct config_strings it;
+	char q[CONFIG_QUOTE_MAX];
+	int n, l;
+
+	config_string_dup(ctx, g, "auth.", "gssapi_keytab",
+	    &cfg->auth.gssapi_keytab);
+	if ((kn = config_member(g, "gssapi_keytab")) != NULL)
+		cfg->auth.gssapi_keytab_line = config_node_line(kn);
+	config_string_dup(ctx, g, "auth.", "gssapi_service",
+	    &cfg->auth.gssapi_service);
+	cfg->auth.gssapi_levels = 0;
+	(void)config_strings_begin(ctx, g, "auth.", "gssapi_protection",
+	    "protection levels", "must list at least one level", &it);
+	while (config_strings_next(ctx, &it)) {
+		if ((l = config_word(levels, it.v)) == -1) {
+			config_report(ctx, it.list, it.line,
+			    "'auth.gssapi_protection': unknown level \"%s\" "
+			    "(\"none\", \"integrity\" or \"confidentiality\")",
+			    text_quote(q, sizeof(q), it.v, TEXT_CSTR));
+			continue;
+		}
+		cfg->auth.gssapi_levels |= 1u << l;
+	}
+	n = config_strings_begin(ctx, g, "auth.", "gssapi_strip_realms",
+	    "realm names", NULL, &it);
+	if (n > 0)
+		cfg->auth.gssapi_strip_realms = xcalloc((size_t)n,
+		    sizeof(char *));
+	while (config_strings_next(ctx, &it)) {
+		if (it.v[0] == '\0' || strchr(it.v, '@') != NULL) {
+			config_report(ctx, it.list, it.line,
+			    "'auth.gssapi_strip_realms': \"%s\" is not a "
+			    "realm name (\"EXAMPLE.TEST\")",
+			    text_quote(q, sizeof(q), it.v, TEXT_CSTR));
+			continue;
+		}
+		cfg->auth.gssapi_strip_realms[
+		    cfg->auth.n_gssapi_strip_realms++] = xstrdup(it.v);
+	}
+}
+
+bool
+config_has_method(const struct config *cfg, uint8_t m)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->auth.n_methods; i++)
+		if (cfg->auth.methods[i] == m)
+			return true;
+	return false;
+}
+
 /* The auth methods by name, and the SOCKS5_METHOD_* of each. */
 static const char *const config_method_names[] = {
-	"none", "password", "chap", NULL,
+	"none", "gssapi", "password", "chap", NULL,
 };
 static const uint8_t config_method_ids[] = {
-	SOCKS5_METHOD_NONE, SOCKS5_METHOD_PASSWORD, SOCKS5_METHOD_CHAP,
+	SOCKS5_METHOD_NONE, SOCKS5_METHOD_GSSAPI, SOCKS5_METHOD_PASSWORD,
+	SOCKS5_METHOD_CHAP,
 };
 
 static void
@@ -271,7 +340,7 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 		if ((m = config_word(config_method_names, v)) == -1) {
 			config_report(ctx, it.list, it.line, "'auth.methods': "
 			    "unknown method \"%s\" (\"none\", "
-			    "\"password\" or \"chap\")",
+			    "\"gssapi\", \"password\" or \"chap\")",
 			    text_quote(q, sizeof(q), v, TEXT_CSTR));
 			continue;
 		}
@@ -286,7 +355,9 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 		}
 		if (!config_method_supported((uint8_t)m))
 			config_report(ctx, it.list, it.line, "auth method "
-			    "\"%s\" is not supported by this build yet", v);
+			    "\"%s\" needs GSS-API, but this sockeyed was "
+			    "built without it (configure found no "
+			    "krb5-gssapi, or was given --without-gssapi)", v);
 		BUG_ON(cfg->auth.n_methods >= ARRAY_SIZE(cfg->auth.methods));
 		cfg->auth.methods[cfg->auth.n_methods++] = (uint8_t)m;
 	}
@@ -301,6 +372,7 @@ config_load_auth(struct config_ctx *ctx, const struct config_node *root)
 	config_int(ctx, g, "auth.", "verify_threads",
 	    &cfg->auth.verify_threads);
 	config_load_pam(ctx, g);
+	config_load_gssapi(ctx, g);
 }
 
 /*
@@ -661,6 +733,11 @@ config_free(struct config *cfg)
 	free(cfg->log.path);
 	free(cfg->auth.users_file);
 	free(cfg->auth.pam_service);
+	free(cfg->auth.gssapi_keytab);
+	free(cfg->auth.gssapi_service);
+	for (size_t i = 0; i < cfg->auth.n_gssapi_strip_realms; i++)
+		free(cfg->auth.gssapi_strip_realms[i]);
+	free(cfg->auth.gssapi_strip_realms);
 	if (cfg->auth.chap_server_secret != NULL) {
 		/* A secret: do not leave it in freed memory. */
 		explicit_bzero(cfg->auth.chap_server_secret,

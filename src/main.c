@@ -13,6 +13,7 @@
 #include "log.h"
 #include "master.h"
 #include "userdb.h"
+#include "gssapi.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -57,6 +58,7 @@ main(int argc, char **argv)
 	struct report_ctx rctx = { 0 };
 	struct config *cfg;
 	struct userdb *db = NULL;
+	struct auth_gss_keytab *kt = NULL;
 	int ch, test_only = 0;
 
 	while ((ch = getopt(argc, argv, "f:FhtVP:")) != -1) {
@@ -95,7 +97,7 @@ main(int argc, char **argv)
 	 * -t can never pass a file the daemon would refuse, or the reverse.
 	 */
 	if (master_load(conf_path, NULL, report_stderr, &rctx, &cfg,
-	    &db) == -1) {
+	    &db, &kt) == -1) {
 		if (rctx.errors == 0)
 			fprintf(stderr, "%s: invalid configuration\n", conf_path);
 		return 1;
@@ -103,9 +105,10 @@ main(int argc, char **argv)
 	if (test_only) {
 		printf("configuration OK\n");
 		userdb_free(db);
+		auth_gss_keytab_free(kt);
 		config_free(cfg);
 		return 0;
 	}
 	mopt.config_path = conf_path;
-	return master_run(cfg, db, &mopt);
+	return master_run(cfg, db, kt, &mopt);
 }

@@ -61,6 +61,7 @@
 #include "ratelimit.h"
 #include "status.h"
 #include "userdb.h"
+#include "gssapi.h"
 #include "worker.h"
 
 /* After shutdown_timeout_s, how long workers get to log and exit. */
@@ -87,6 +88,7 @@
 struct prior {
 	struct config *cfg;
 	struct userdb *db;
+	struct auth_gss_keytab *kt;
 	struct listener_set ls;
 	struct status_server *srv;	/* when the reload opened another */
 	bool srv_changed;
@@ -131,6 +133,7 @@ master_signal_handler(int sig)
 struct master {
 	struct config *cfg;
 	struct userdb *db;		/* users file, or NULL */
+	struct auth_gss_keytab *kt;	/* auth.gssapi_keytab, or NULL */
 	const struct master_options *opt;
 	char *config_path;		/* absolute when it could be made so */
 	struct listener_set ls;		/* this generation's listeners */
@@ -242,6 +245,7 @@ prior_free(struct prior *pr)
 		return;
 	listener_set_free(&pr->ls);
 	userdb_free(pr->db);
+	auth_gss_keytab_free(pr->kt);
 	config_free(pr->cfg);
 	free(pr);
 }
@@ -264,6 +268,7 @@ master_free(struct master *m)
 	listener_set_free(&m->ls);
 	free(m->config_path);
 	userdb_free(m->db);
+	auth_gss_keytab_free(m->kt);
 	config_free(m->cfg);
 }
 
@@ -297,6 +302,7 @@ worker_child(void *arg, int slot, unsigned gen, int ctl_fd, pid_t master_pid)
 	memset(&ws, 0, sizeof(ws));
 	ws.cfg = m->cfg;
 	ws.db = m->db;
+	ws.kt = m->kt;
 	ws.ls = m->ls.ls;
 	ws.nls = m->ls.n;
 	ws.slot = slot;
@@ -472,6 +478,7 @@ master_reload(struct master *m)
 	struct log_report_ctx rctx = { 0 };
 	struct config *cfg, *old_cfg = m->cfg;
 	struct userdb *db;
+	struct auth_gss_keytab *kt;
 	struct listener_set ls = { 0 };
 	struct status_server *srv = m->srv;
 	struct metrics_server *msrv = m->msrv;
@@ -492,7 +499,7 @@ master_reload(struct master *m)
 	daemon_notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)util_now_ms() * 1000ULL);
 	if (master_load(m->config_path, old_cfg, log_report, &rctx, &cfg,
-	    &db) == -1) {
+	    &db, &kt) == -1) {
 		error("reload failed: %s has errors (above); still serving "
 		    "with the running configuration (generation %u)",
 		    m->config_path, generation_current(m->gens));
@@ -565,6 +572,7 @@ master_reload(struct master *m)
 	pr = xcalloc(1, sizeof(*pr));
 	pr->cfg = old_cfg;
 	pr->db = m->db;
+	pr->kt = m->kt;
 	pr->ls = m->ls;
 	pr->srv_changed = srv != m->srv;
 	pr->srv = pr->srv_changed ? m->srv : NULL;
@@ -577,6 +585,7 @@ master_reload(struct master *m)
 	m->msrv = msrv;
 	m->cfg = cfg;
 	m->db = db;
+	m->kt = kt;
 	if (log_changed)
 		privsep_chown_log(&m->ps, m->cfg);
 	generation_begin(m->gens, n, RELOAD_START_TIMEOUT_MS, true);
@@ -594,6 +603,7 @@ undo_log:
 		log_restore(old_cfg);
 keep_new:
 	userdb_free(db);
+	auth_gss_keytab_free(kt);
 	config_free(cfg);
 keep:
 	notify_reload_failed(m);
@@ -652,9 +662,11 @@ reload_fail(struct master *m, const char *why)
 		m->msrv = pr->msrv;
 	}
 	userdb_free(m->db);
+	auth_gss_keytab_free(m->kt);
 	config_free(m->cfg);
 	m->cfg = pr->cfg;
 	m->db = pr->db;
+	m->kt = pr->kt;
 	if (pr->log_changed) {
 		log_restore(m->cfg);
 		privsep_chown_log(&m->ps, m->cfg);
@@ -880,7 +892,7 @@ master_cleanup(struct master *m)
 
 int
 master_run(struct config *cfg, struct userdb *db,
-    const struct master_options *opt)
+    struct auth_gss_keytab *kt, const struct master_options *opt)
 {
 	struct log_report_ctx rctx = { 0 };
 	struct master m;
@@ -890,6 +902,7 @@ master_run(struct config *cfg, struct userdb *db,
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
 	m.db = db;
+	m.kt = kt;
 	m.opt = opt;
 	daemon_init(&m.daemon);
 	/* Daemon mode changes to /: a reload must find the same file. */

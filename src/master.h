@@ -33,17 +33,23 @@ struct master_options {
  * their running values, with a warning through `report` when the file
  * changed them.
  *
- * Returns 0 with *cfgp and *dbp set (*dbp NULL when no method needs the
- * users file; the caller owns both), or -1 after reporting. Blocks (file
- * I/O): start-up and the master only.
+ * The keytab of method "gssapi" (auth.gssapi_keytab) is read here too,
+ * into memory (gssapi.h), so that the file may be root's alone.
+ *
+ * Returns 0 with *cfgp, *dbp and *ktp set (*dbp NULL when no method
+ * needs the users file, *ktp NULL without "gssapi"; the caller owns
+ * all three), or -1 after reporting. Blocks (file I/O): start-up and
+ * the master only.
  */
+struct auth_gss_keytab;
 int master_load(const char *path, const struct config *running,
     config_report_fn report, void *arg, struct config **cfgp,
-    struct userdb **dbp) MUST_CHECK;
+    struct userdb **dbp, struct auth_gss_keytab **ktp) MUST_CHECK;
 
 /*
- * Run the daemon with `cfg` and the users file `db` (NULL when no auth
- * method needs one), both from master_load(); ownership of both passes
+ * Run the daemon with `cfg`, the users file `db` (NULL when no auth
+ * method needs one) and the keytab `kt` (NULL without "gssapi"), all
+ * from master_load(); ownership of all three passes
  * to the master, which hands them to every worker it forks. Returns the
  * exit status: 0 after a clean stop, non-zero when it could not start.
  * Without opt->foreground, the calling process exits inside (0 once the
@@ -51,6 +57,6 @@ int master_load(const char *path, const struct config *running,
  * daemon returns.
  */
 int master_run(struct config *cfg, struct userdb *db,
-    const struct master_options *opt);
+    struct auth_gss_keytab *kt, const struct master_options *opt);
 
 #endif

@@ -20,6 +20,7 @@
 #include "privsep.h"
 #include "socks5.h"
 #include "userdb.h"
+#include "gssapi.h"
 
 /*
  * Only "chap" and "password" need the users file, and "password" only
@@ -58,15 +59,17 @@ keep_running(config_report_fn report, void *arg, const char *file,
 int
 master_load(const char *path, const struct config *running,
     config_report_fn report, void *arg, struct config **cfgp,
-    struct userdb **dbp)
+    struct userdb **dbp, struct auth_gss_keytab **ktp)
 {
 	struct config *cfg;
 	struct userdb *db = NULL;
+	struct auth_gss_keytab *kt = NULL;
 	struct privsep ps;
 	int bad = 0;
 
 	*cfgp = NULL;
 	*dbp = NULL;
+	*ktp = NULL;
 	cfg = config_load(path, report, arg);
 	if (cfg == NULL)
 		return -1;
@@ -92,12 +95,26 @@ master_load(const char *path, const struct config *running,
 		if (db == NULL)
 			bad = 1;
 	}
+	/* So is the keytab, into memory: the workers inherit the copy. */
+	if (config_has_method(cfg, SOCKS5_METHOD_GSSAPI)) {
+		char err[1024];
+
+		kt = auth_gss_keytab_load(cfg->auth.gssapi_keytab,
+		    cfg->auth.gssapi_service, err, sizeof(err));
+		if (kt == NULL) {
+			report(arg, cfg->file, cfg->auth.gssapi_keytab_line,
+			    err);
+			bad = 1;
+		}
+	}
 	if (bad) {
 		userdb_free(db);
+		auth_gss_keytab_free(kt);
 		config_free(cfg);
 		return -1;
 	}
 	*cfgp = cfg;
 	*dbp = db;
+	*ktp = kt;
 	return 0;
 }

@@ -188,6 +188,7 @@ static const char *const auth_methods[STATUS_AUTH_METHODS] = {
 	[STATUS_AUTH_NONE] = "none",
 	[STATUS_AUTH_PASSWORD] = "password",
 	[STATUS_AUTH_CHAP] = "chap",
+	[STATUS_AUTH_GSSAPI] = "gssapi",
 };
 
 static const char *const auth_results[STATUS_AUTH_RESULTS] = {

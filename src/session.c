@@ -130,7 +130,7 @@ session_drop_buffers(struct session *s)
 {
 	if (s->in == NULL)
 		return;
-	explicit_bzero(s->in, SESSION_INBUF);
+	explicit_bzero(s->in, s->incap);
 	free(s->in);
 	s->in = s->out = NULL;
 	s->inlen = s->outlen = s->outoff = 0;
@@ -188,6 +188,7 @@ session_free(struct session *s)
 	s->auth = NULL;
 	if (s->fd != -1)
 		close(s->fd);
+	session_gss_free(s);
 	if (s->rfd != -1)
 		close(s->rfd);
 	session_drop_buffers(s);
@@ -236,7 +237,7 @@ session_flush(struct session *s)
 int
 session_queue(struct session *s, const uint8_t *buf, size_t len)
 {
-	BUG_ON(len == 0 || s->outlen + len > SOCKS5_REPLY_MAX);
+	BUG_ON(len == 0 || s->outlen + len > s->outcap);
 	/* cppcheck-suppress ctunullpointer ; NULL only with len 0, never queued */
 	memcpy(s->out + s->outlen, buf, len);
 	s->outlen += len;
@@ -379,6 +380,11 @@ static void
 session_flushed(struct session *s)
 {
 	switch (s->state) {
+	case SESSION_REQUEST:
+		/* The protection answer is out: the rest is encapsulated. */
+		if (s->tun_ctx != NULL && session_gss_tunnel(s) == 0)
+			session_process(s);
+		break;
 	case SESSION_REPLYING:
 		session_start_relay(s);
 		break;
@@ -478,6 +484,9 @@ session_proxy(struct session *s)
 void
 session_process(struct session *s)
 {
+	/* What arrives waits for the tunnel, which is about to start. */
+	if (s->tun_ctx != NULL)
+		return;
 	for (;;) {
 		enum socks5_status st;
 		size_t used = 0;
@@ -511,6 +520,13 @@ session_process(struct session *s)
 				return;
 			}
 			socks5_encode_method_reply(buf, sizeof(buf), method);
+			if (method == SOCKS5_METHOD_GSSAPI &&
+			    session_gss_grow(s) == -1) {
+				error("out of memory starting authentication");
+				s->end = "no-memory";
+				session_free(s);
+				return;
+			}
 			if (method != SOCKS5_METHOD_NONE) {
 				s->auth = auth_new(method,
 				    s->env->auth);
@@ -585,7 +601,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		session_cmd_read(s);
 		return;
 	}
-	if (s->inlen == SESSION_INBUF) {
+	if (s->inlen == s->incap) {
 		if (s->state == SESSION_AUTH &&
 		    (s->vjob != NULL || s->auth_held)) {
 			/*
@@ -609,7 +625,7 @@ session_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "bad-request");
 		return;
 	}
-	n = recv(s->fd, s->in + s->inlen, SESSION_INBUF - s->inlen, 0);
+	n = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
 	if (n == 0) {
 		s->end = "client-eof";
 		session_health_check(s);
@@ -673,6 +689,8 @@ session_new(const struct session_env *env, int fd,
 		return NULL;
 	}
 	s->out = s->in + SESSION_INBUF;
+	s->incap = SESSION_INBUF;
+	s->outcap = SOCKS5_REPLY_MAX;
 	s->env = env;
 	/*
 	 * The worker counted this client in the quota before calling us;
@@ -683,6 +701,8 @@ session_new(const struct session_env *env, int fd,
 	s->cfg = cfg;
 	s->id = ++session_counter;
 	s->fd = fd;
+	s->sock = fd;
+	s->gss_level = -1;
 	s->rfd = -1;
 	s->peer = *peer;
 	s->rep = -1;

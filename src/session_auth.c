@@ -13,15 +13,20 @@
  */
 #include "config_auto.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "config.h"
 #include "failtab.h"
+#include "gss_msg.h"
+#include "gssapi.h"
+#include "gsstun.h"
 #include "log.h"
 #include "session.h"		/* struct session_env */
 #include "session_int.h"
+#include "socks5.h"
 #include "status.h"
 #include "text.h"
 #include "userdb.h"
@@ -39,7 +44,7 @@ static int
 session_auth_emit(struct session *s, enum auth_status st)
 {
 	uint8_t buf[AUTH_OUT_MAX];
-	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN];
+	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN], detail[600];
 	size_t n = auth_output(s->auth, buf, sizeof(buf));
 	const char *reason;
 
@@ -49,6 +54,17 @@ session_auth_emit(struct session *s, enum auth_status st)
 			(void)session_queue(s, buf, n);
 		return 0;
 	case AUTH_OK:
+		if (auth_method_id(s->auth) == SOCKS5_METHOD_GSSAPI) {
+			s->gss_level = auth_gss_level(s->auth);
+			if (s->gss_level != GSS_PROT_NONE &&
+			    (s->tun_ctx = auth_gss_take_tunnel(s->auth)) ==
+			    NULL) {
+				error("out of memory after authentication");
+				s->end = "no-memory";
+				session_free(s);
+				return 0;
+			}
+		}
 		s->user = strdup(auth_user(s->auth));
 		if (s->user == NULL) {
 			error("out of memory after authentication");
@@ -58,14 +74,30 @@ session_auth_emit(struct session *s, enum auth_status st)
 		}
 		status_user_login(s->user);
 		status_count_auth(auth_method_id(s->auth), STATUS_AUTH_SUCCESS);
-		verbose("auth ok: user=%s client=%s method=%s%s",
+		verbose("auth ok: user=%s client=%s method=%s%s%s%s",
 		    text_escape(user, sizeof(user), s->user, TEXT_CSTR),
 		    sockaddr_format(&s->peer.sa, client, sizeof(client)),
 		    auth_method_name(s->auth),
-		    auth_mutual(s->auth) ? " mutual" : "");
+		    auth_mutual(s->auth) ? " mutual" : "",
+		    s->gss_level >= 0 ? " protection=" : "",
+		    s->gss_level >= 0 ? gss_prot_name((uint8_t)s->gss_level) :
+		    "");
 		auth_free(s->auth);
 		s->auth = NULL;
 		session_set_state(s, SESSION_REQUEST);
+		if (s->tun_ctx != NULL) {
+			/*
+			 * The answer goes out as it is; once it has,
+			 * session_flushed() starts the tunnel and parses on
+			 * (perhaps at once, inside session_queue(): either
+			 * way this call stack stops here).
+			 */
+			if (n > 0)
+				(void)session_queue(s, buf, n);
+			else if (session_gss_tunnel(s) == 0)
+				session_process(s);
+			return 0;
+		}
 		if (n > 0 && session_queue(s, buf, n) == -1)
 			return 0;
 		return 1;
@@ -83,10 +115,21 @@ session_auth_emit(struct session *s, enum auth_status st)
 	text_escape(user, sizeof(user), auth_user(s->auth), TEXT_CSTR);
 	status_count_refusal(STATUS_REFUSED_AUTH_FAILED);
 	status_count_auth(auth_method_id(s->auth), STATUS_AUTH_FAILURE);
-	logit("auth failed: user=%s client=%s method=%s reason=%s",
+	/* The library's words (GSS-API's), quoted: they have spaces. */
+	detail[0] = '\0';
+	if (auth_fail_detail(s->auth)[0] != '\0') {
+		char q[512], *c;
+
+		text_quote(q, sizeof(q), auth_fail_detail(s->auth), TEXT_CSTR);
+		for (c = q; *c != '\0'; c++)
+			if (*c == '"')
+				*c = '\'';
+		snprintf(detail, sizeof(detail), " detail=\"%s\"", q);
+	}
+	logit("auth failed: user=%s client=%s method=%s reason=%s%s",
 	    user[0] != '\0' ? user : "-",
 	    sockaddr_format(&s->peer.sa, client, sizeof(client)),
-	    auth_method_name(s->auth), reason);
+	    auth_method_name(s->auth), reason, detail);
 	session_close(s, "auth-failed", buf, n);
 	return 0;
 }
@@ -269,6 +312,82 @@ session_auth_cancel(struct session *s)
 		s->vjob = NULL;
 	}
 	ev_timer_stop(s->loop, &s->auth_timer);
+}
+
+int
+session_gss_grow(struct session *s)
+{
+	size_t incap = GSS_MSG_MAX + SESSION_INBUF, outcap = AUTH_OUT_MAX;
+	uint8_t *b;
+
+	if (s->incap >= incap)
+		return 0;
+	if ((b = malloc(incap + outcap)) == NULL)
+		return -1;
+	memcpy(b, s->in, s->inlen);
+	memcpy(b + incap, s->out, s->outlen);
+	explicit_bzero(s->in, s->incap);
+	free(s->in);
+	s->in = b;
+	s->out = b + incap;
+	s->incap = incap;
+	s->outcap = outcap;
+	return 0;
+}
+
+int
+session_gss_tunnel(struct session *s)
+{
+#ifdef HAVE_GSSAPI
+	int inner = -1;
+	void *ctx = s->tun_ctx;
+
+	BUG_ON(ctx == NULL || s->tun != NULL || s->outlen != 0);
+	s->tun_ctx = NULL;
+	s->tun = gsstun_new(s->loop, s->fd, &auth_gss_tunnel_ops, ctx,
+	    s->in, s->inlen, &inner);
+	if (s->tun == NULL) {
+		auth_gss_tunnel_ops.free(ctx);
+		error("cannot start the GSS-API tunnel: out of memory or "
+		    "descriptors");
+		s->end = "no-memory";
+		session_free(s);
+		return -1;
+	}
+	/* The tunnel has the client's socket and what it had sent. */
+	explicit_bzero(s->in, s->inlen);
+	s->inlen = 0;
+	ev_io_stop(s->loop, &s->rio);
+	ev_io_stop(s->loop, &s->wio);
+	s->fd = inner;
+	ev_io_set(&s->rio, inner, EV_READ);
+	ev_io_set(&s->wio, inner, EV_WRITE);
+	ev_io_start(s->loop, &s->rio);
+	sess_debug(s, "encapsulating at protection %s",
+	    gss_prot_name((uint8_t)s->gss_level));
+	return 0;
+#else
+	BUG_ON(1);
+	(void)s;
+	return -1;
+#endif
+}
+
+void
+session_gss_free(struct session *s)
+{
+#ifdef HAVE_GSSAPI
+	if (s->tun_ctx != NULL) {
+		auth_gss_tunnel_ops.free(s->tun_ctx);
+		s->tun_ctx = NULL;
+	}
+	if (s->tun != NULL) {
+		gsstun_release(s->tun);
+		s->tun = NULL;
+	}
+#else
+	(void)s;
+#endif
 }
 
 void

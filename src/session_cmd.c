@@ -230,7 +230,7 @@ session_start_bind(struct session *s)
 	struct bind_params p;
 
 	memset(&local, 0, sizeof(local));
-	if (getsockname(s->fd, &local.sa, &len) == -1)
+	if (getsockname(s->sock, &local.sa, &len) == -1)
 		memset(&local, 0, sizeof(local));
 	memset(&p, 0, sizeof(p));
 	p.loop = s->loop;
@@ -274,8 +274,18 @@ session_start_udp(struct session *s)
 	struct socks5_addr bnd;
 	uint8_t rep = SOCKS5_REP_GENERAL_FAILURE;
 
+	/*
+	 * RFC 1961 would encapsulate every datagram too; sockeye does not,
+	 * so a protected session gets no association rather than a
+	 * cleartext one.
+	 */
+	if (s->tun != NULL) {
+		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED,
+		    "udp-with-gssapi-protection");
+		return;
+	}
 	memset(&local, 0, sizeof(local));
-	if (getsockname(s->fd, &local.sa, &len) == -1) {
+	if (getsockname(s->sock, &local.sa, &len) == -1) {
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "udp-failed");
 		return;
 	}
@@ -311,12 +321,12 @@ session_cmd_read(struct session *s)
 	ssize_t n;
 
 	if (s->state == SESSION_BINDING || s->state == SESSION_CONNECTING) {
-		if (s->inlen == SESSION_INBUF) {
+		if (s->inlen == s->incap) {
 			/* Enough kept for the destination: wait for it. */
 			ev_io_stop(s->loop, &s->rio);
 			return;
 		}
-		n = recv(s->fd, s->in + s->inlen, SESSION_INBUF - s->inlen, 0);
+		n = recv(s->fd, s->in + s->inlen, s->incap - s->inlen, 0);
 		if (n > 0) {
 			s->inlen += (size_t)n;
 			return;

@@ -59,7 +59,8 @@ struct session {
 	const struct config *cfg;
 	uint64_t id;
 	enum session_state state;
-	int fd;				/* client */
+	int fd;				/* client, or the tunnel's inner end */
+	int sock;			/* the client's TCP socket (getsockname) */
 	int rfd;			/* remote, once connected */
 	union sockaddr_any peer;
 	ev_io rio, wio;
@@ -70,9 +71,9 @@ struct session {
 	 * started (session_drop_buffers()): a relayed session holds neither.
 	 */
 	uint8_t *in;
-	size_t inlen;
+	size_t inlen, incap;		/* incap: SESSION_INBUF, more for GSS */
 	uint8_t *out;
-	size_t outlen, outoff;
+	size_t outlen, outoff, outcap;	/* outcap: SOCKS5_REPLY_MAX, ... */
 	int have_req;
 	struct socks5_request req;
 	int rep;			/* reply sent, or -1 */
@@ -102,6 +103,15 @@ struct session {
 	int auth_waited;		/* its penalty was looked up (once) */
 	int auth_counted;		/* the failure table has seen it */
 	char *user;			/* authenticated name, or NULL */
+	/*
+	 * GSS-API above protection none (gssapi.h): after AUTH, the session
+	 * talks plain bytes to `fd`, the inner end of a tunnel (gsstun.h)
+	 * that owns the client socket `sock`. `tun_ctx` is the context
+	 * waiting for the protection answer to be flushed first.
+	 */
+	struct gsstun *tun;
+	void *tun_ctx;
+	int gss_level;			/* GSS_PROT_* granted; -1: not GSS */
 	/* Access rules: why the last candidate was refused, for the log. */
 	int refused_line;		/* the deny rule's line; 0: no rule matched */
 	int refused;			/* some destination was refused */
@@ -185,6 +195,19 @@ void session_process(struct session *s);
 int session_auth_step(struct session *s);
 void session_auth_init(struct session *s);
 void session_auth_cancel(struct session *s);
+
+/*
+ * session_auth.c, GSS-API (gssapi.h): session_gss_grow() gives the
+ * handshake buffers room for its tokens (64 KiB each way), when the
+ * method is chosen; -1 out of memory (nothing changed).
+ * session_gss_tunnel() starts the encapsulating tunnel once the
+ * protection answer is flushed; returns -1 when it freed the session.
+ * session_gss_free() lets the tunnel finish on its own (session_free(),
+ * after closing `fd`).
+ */
+int session_gss_grow(struct session *s);
+int session_gss_tunnel(struct session *s);
+void session_gss_free(struct session *s);
 
 /*
  * session_cmd.c: the REQUEST state and the commands. session_cmd_request()

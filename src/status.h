@@ -119,6 +119,7 @@ enum status_auth_method {
 	STATUS_AUTH_NONE = 0,
 	STATUS_AUTH_PASSWORD,
 	STATUS_AUTH_CHAP,
+	STATUS_AUTH_GSSAPI,
 	STATUS_AUTH_METHODS
 };
 enum status_auth_result {
@@ -293,9 +294,9 @@ void status_count_connect(bool connected, int family, int attempts,
     bool nat64, uint32_t ms);
 
 /*
- * An authentication: the method (SOCKS5_METHOD_NONE, _PASSWORD or _CHAP;
- * others are not counted) and its result. "none" counts a success when
- * it is chosen.
+ * An authentication: the method (SOCKS5_METHOD_NONE, _PASSWORD, _CHAP or
+ * _GSSAPI; others are not counted) and its result. "none" counts a
+ * success when it is chosen.
  */
 void status_count_auth(int socks_method, enum status_auth_result result);
 

@@ -421,6 +421,9 @@ status_count_auth(int socks_method, enum status_auth_result result)
 	case SOCKS5_METHOD_CHAP:
 		m = STATUS_AUTH_CHAP;
 		break;
+	case SOCKS5_METHOD_GSSAPI:
+		m = STATUS_AUTH_GSSAPI;
+		break;
 	default:
 		return;
 	}

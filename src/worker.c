@@ -36,6 +36,8 @@
 #pragma GCC diagnostic pop
 
 #include "auth.h"
+#include "gssapi.h"
+#include "gsstun.h"
 #include "config.h"
 #include "failtab.h"
 #include "listener.h"
@@ -109,6 +111,7 @@ struct worker {
 	/* Authentication */
 	struct auth_params auth;
 	struct chap_key chap_server_key;
+	struct auth_gss *gss;		/* method "gssapi", or NULL */
 	struct vcache *vcache;
 	struct verifier *verifier;
 	struct failtab *failtab;
@@ -157,7 +160,8 @@ method_configured(const struct config *cfg, uint8_t m)
  * just the calling thread.
  */
 static int
-worker_auth_init(struct worker *w, const struct userdb *db)
+worker_auth_init(struct worker *w, const struct userdb *db,
+    const struct auth_gss_keytab *kt)
 {
 	const struct config *cfg = w->cfg;
 
@@ -180,6 +184,18 @@ worker_auth_init(struct worker *w, const struct userdb *db)
 		    (const uint8_t *)cfg->auth.chap_server_secret,
 		    strlen(cfg->auth.chap_server_secret));
 		w->auth.chap_server_key = &w->chap_server_key;
+	}
+	if (method_configured(cfg, SOCKS5_METHOD_GSSAPI) && kt != NULL) {
+		char err[1024];
+
+		w->gss = auth_gss_new(kt, cfg->auth.gssapi_service,
+		    cfg->auth.gssapi_levels, cfg->auth.gssapi_strip_realms,
+		    cfg->auth.n_gssapi_strip_realms, err, sizeof(err));
+		if (w->gss == NULL) {
+			error("gssapi: %s", err);
+			return -1;
+		}
+		w->auth.gss = w->gss;
 	}
 	if (!method_configured(cfg, SOCKS5_METHOD_PASSWORD))
 		return 0;
@@ -225,6 +241,9 @@ worker_auth_free(struct worker *w)
 	vcache_free(w->vcache);
 	w->vcache = NULL;
 	w->failtab = NULL;	/* the master's (worker_setup) */
+	auth_gss_free(w->gss);
+	w->gss = NULL;
+	w->auth.gss = NULL;
 	explicit_bzero(&w->chap_server_key, sizeof(w->chap_server_key));
 }
 
@@ -683,7 +702,7 @@ worker_run(const struct worker_setup *ws)
 		ev_loop_destroy(w.loop);
 		return 1;
 	}
-	if (worker_auth_init(&w, db) == -1) {
+	if (worker_auth_init(&w, db, ws->kt) == -1) {
 		worker_auth_free(&w);
 		resolver_free(w.resolver);
 		ev_loop_destroy(w.loop);
@@ -768,6 +787,17 @@ worker_run(const struct worker_setup *ws)
 		if (w.end != NULL)
 			session_set_end(w.sessions, w.end);
 		session_free(w.sessions);
+	}
+	/*
+	 * The sessions' GSS-API tunnels deliver what they still hold (each
+	 * ends within GSSTUN_LINGER_S of its release); then none is left.
+	 */
+	{
+		uint64_t until = util_now_ms() + (GSSTUN_LINGER_S + 1) * 1000u;
+
+		while (gsstun_count() > 0 && util_now_ms() < until)
+			ev_run(w.loop, EVRUN_ONCE);
+		gsstun_free_all();
 	}
 	/* After the sessions: they cancel their checks with the verifier. */
 	worker_auth_free(&w);

@@ -13,6 +13,7 @@
 struct config;
 struct listener;
 struct userdb;
+struct auth_gss_keytab;
 struct failtab;
 struct quota;
 struct status;
@@ -56,6 +57,8 @@ struct worker_ctl_msg {
 struct worker_setup {
 	const struct config *cfg;
 	const struct userdb *db;	/* users file, or NULL: only read */
+	/* auth.gssapi_keytab in memory (gssapi.h), or NULL: only read */
+	const struct auth_gss_keytab *kt;
 	const struct listener *ls;	/* this generation's listeners */
 	size_t nls;
 	/*

@@ -201,14 +201,87 @@ START_TEST(test_table)
 	ck_assert_str_eq(auth_method_by_id(0x00)->name, "none");
 	ck_assert_str_eq(auth_method_by_id(0x02)->name, "password");
 	ck_assert_str_eq(auth_method_by_id(0x03)->name, "chap");
+#ifdef HAVE_GSSAPI
+	ck_assert_str_eq(auth_method_by_id(0x01)->name, "gssapi");
+	ck_assert_uint_eq(auth_method_by_name("gssapi")->id, 0x01);
+#else
 	ck_assert_ptr_null(auth_method_by_id(0x01));
+	ck_assert_ptr_null(auth_method_by_name("gssapi"));
+#endif
 	ck_assert_ptr_null(auth_method_by_id(0xff));
 	ck_assert_uint_eq(auth_method_by_name("chap")->id, 0x03);
-	ck_assert_ptr_null(auth_method_by_name("gssapi"));
+	/* GSS-API without acceptor credentials (params.gss NULL): none. */
 	ck_assert_ptr_null(auth_new(0x01, &params));
 	auth_free(NULL);
 }
 END_TEST
+
+#ifdef HAVE_GSSAPI
+/*
+ * The GSS-API method's framing, before any token reaches GSS-API (the
+ * tokens themselves are tested against a real KDC: 27-auth-gssapi.sh).
+ * The credentials are never touched on these paths: a stand-in will do.
+ */
+START_TEST(test_gssapi_framing)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		enum auth_status st;
+		size_t used;
+		const char *out;	/* expected output, or NULL: none */
+		size_t outlen;
+		const char *reason;
+	} cases[] = {
+		/* Half a header: wait. */
+		{ "\x01\x01\x00", 3, AUTH_NEED_MORE, 0, NULL, 0, NULL },
+		/* The client aborts: no answer. */
+		{ "\x01\xff", 2, AUTH_FAIL, 2, NULL, 0, "client-abort" },
+		/* Not version 1: abort. */
+		{ "\x05\x01\x00\x01\x00", 5, AUTH_FAIL, 0, "\x01\xff", 2,
+		  "bad-message" },
+		/* An unknown type: abort. */
+		{ "\x01\x04\x00\x01\x00", 5, AUTH_FAIL, 0, "\x01\xff", 2,
+		  "bad-message" },
+		/* A protection message before any token: abort. */
+		{ "\x01\x02\x00\x01\x00", 5, AUTH_FAIL, 5, "\x01\xff", 2,
+		  "bad-token" },
+		/* An empty token: abort. */
+		{ "\x01\x01\x00\x00", 4, AUTH_FAIL, 4, "\x01\xff", 2,
+		  "bad-token" },
+	};
+	static int stand_in;
+	struct auth_params gp = params;
+	size_t i;
+
+	gp.gss = (const struct auth_gss *)&stand_in;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct auth *a = auth_new(0x01, &gp);
+		uint8_t out[AUTH_OUT_MAX];
+		size_t used = 99, n;
+		enum auth_status st;
+
+		ck_assert_ptr_nonnull(a);
+		ck_assert_str_eq(auth_method_name(a), "gssapi");
+		st = auth_step(a, (const uint8_t *)cases[i].in, cases[i].len,
+		    &used);
+		ck_assert_msg(st == cases[i].st, "case %zu: status %d", i,
+		    (int)st);
+		if (st != AUTH_FAIL)
+			ck_assert_uint_eq(used, cases[i].used);
+		n = take_output(a, out);
+		ck_assert_uint_eq(n, cases[i].outlen);
+		if (n > 0)
+			ck_assert_mem_eq(out, cases[i].out, n);
+		if (cases[i].reason != NULL)
+			ck_assert_str_eq(auth_fail_reason(a), cases[i].reason);
+		/* Nothing was checked: no failure to count against the source. */
+		ck_assert_int_eq(auth_check_result(a), AUTH_CHECK_NONE);
+		auth_free(a);
+	}
+}
+END_TEST
+#endif
 
 START_TEST(test_none)
 {
@@ -932,6 +1005,9 @@ auth_suite(void)
 
 	tcase_add_checked_fixture(tm, setup, teardown);
 	tcase_add_test(tm, test_table);
+#ifdef HAVE_GSSAPI
+	tcase_add_test(tm, test_gssapi_framing);
+#endif
 	tcase_add_test(tm, test_none);
 	tcase_add_test(tm, test_password_ok);
 	tcase_add_test(tm, test_password_wrong);

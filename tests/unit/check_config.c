@@ -714,9 +714,23 @@ START_TEST(test_value_errors)
 	    "auth = { methods = [ \"none\", \"none\" ]; };\n", 2,
 	    "'auth.methods': \"none\" is listed twice");
 	expect_one("listen = [ \"127.0.0.1:1080\" ];\n"
-	    "auth = { methods = [ \"none\", \"gssapi\" ]; };\n", 2,
-	    "'auth.methods': unknown method \"gssapi\" (\"none\", "
-	    "\"password\" or \"chap\")");
+	    "auth = { methods = [ \"none\", \"kerberos\" ]; };\n", 2,
+	    "'auth.methods': unknown method \"kerberos\" (\"none\", "
+	    "\"gssapi\", \"password\" or \"chap\")");
+	expect_one("listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ];\n"
+	    "  gssapi_protection = [ \"integrity\", \"secret\" ]; };\n", 3,
+	    "'auth.gssapi_protection': unknown level \"secret\" (\"none\", "
+	    "\"integrity\" or \"confidentiality\")");
+	expect_one("listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ];\n"
+	    "  gssapi_protection = [ ]; };\n", 3,
+	    "'auth.gssapi_protection' must list at least one level");
+	expect_one("listen = [ \"127.0.0.1:1080\" ];\n"
+	    "auth = { methods = [ \"none\" ];\n"
+	    "  gssapi_strip_realms = [ \"alice@EXAMPLE.TEST\" ]; };\n", 3,
+	    "'auth.gssapi_strip_realms': \"alice@EXAMPLE.TEST\" is not a "
+	    "realm name (\"EXAMPLE.TEST\")");
 	expect_one("listen = [ \"127.0.0.1:1080\" ];\n"
 	    "auth = { methods = [ ]; };\n", 2,
 	    "'auth.methods' must list at least one method");
