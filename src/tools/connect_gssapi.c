@@ -53,6 +53,13 @@
 /* Context establishment: krb5 takes two messages; allow a few more. */
 #define MAX_ROUNDS 8
 
+/*
+ * inbuf (recv_msg()) and wire (tunnel_open()) must hold the longest
+ * message whole, and the relay's upward buffer one sealed chunk.
+ */
+_Static_assert(INBUF_SIZE >= GSS_MSG_MAX, "inbuf is too small");
+_Static_assert(RELAY_BUF >= TUNNEL_MSG_MAX, "RELAY_BUF is too small");
+
 static gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
 static OM_uint32 ret_flags;
 static uint8_t level = GSS_PROT_NONE;	/* granted by the proxy */
