@@ -4,7 +4,8 @@
  * relay stdin/stdout, for ssh's ProxyCommand and for clients that cannot
  * speak CHAP (with mutual authentication) themselves.
  *
- *	sockeye-connect [-a none|password|chap] [--mutual] [-u USER]
+ *	sockeye-connect [-a none|password|chap|gssapi] [--mutual] [-u USER]
+ *	    [--gssapi-service NAME] [--gssapi-protection LEVEL]
  *	    PROXY:PORT HOST PORT
  *
  * A blocking client by design: one connection, one user. The handshake is
@@ -13,7 +14,11 @@
  * direction waits for the other and a half-close travels through (stdin
  * EOF becomes shutdown(SHUT_WR); we keep reading until the proxy closes).
  * This file has main, the command line, the secrets and the relay; the
- * SOCKS5 handshake is in connect_handshake.c (connect.h: what they share).
+ * SOCKS5 handshake is in connect_handshake.c, GSS-API in connect_gssapi.c
+ * (connect.h: what they share). With a GSS-API tunnel the relay is the
+ * same loop: stdin is read in chunks that are sealed into the upward
+ * buffer, and the proxy's bytes land in `wire` to be unwrapped into the
+ * downward one.
  *
  * Secrets: the password is read before connecting (so typing it does not
  * eat the proxy's handshake timeout) from SOCKEYE_PASSWORD or the terminal
@@ -56,6 +61,7 @@
 
 struct secrets secrets;
 struct inbuf inbuf;
+struct inbuf wire;
 
 void
 wipe_secrets(void)
@@ -82,18 +88,33 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: " PROG " [-hV] [-a none|password|chap] [--mutual] [-u user]\n"
+	    "usage: " PROG " [-hV] [-a none|password|chap|gssapi] [--mutual]\n"
+	    "                       [-u user] [--gssapi-service name]\n"
+	    "                       [--gssapi-protection level]\n"
 	    "                       proxy:port host port\n"
-	    "  -a METHOD    authentication: none (default), password (RFC 1929)\n"
-	    "               or chap (HMAC-MD5); only this method is offered\n"
+	    "  -a METHOD    authentication: none (default), password (RFC 1929),\n"
+	    "               chap (HMAC-MD5) or gssapi (Kerberos, RFC 1961%s);\n"
+	    "               only this method is offered\n"
 	    "  -m, --mutual with chap: also make the proxy prove it knows the secret\n"
 	    "  -u USER      user name (default: the login name)\n"
+	    "  --gssapi-service NAME\n"
+	    "               with gssapi: the proxy's service, NAME@proxy (rcmd)\n"
+	    "  --gssapi-protection none|integrity|confidentiality\n"
+	    "               with gssapi: the least protection of the traffic\n"
+	    "               to accept (confidentiality)\n"
 	    "  -V           print the version and exit\n"
 	    "  -h           print this help and exit\n"
 	    "The password comes from $SOCKEYE_PASSWORD or the terminal (no echo);\n"
 	    "with --mutual, $SOCKEYE_SERVER_SECRET (if set) is the proxy's secret.\n"
+	    "gssapi uses the Kerberos ticket cache ($KRB5CCNAME; see kinit(1)).\n"
 	    "Example: ssh -o ProxyCommand='" PROG " -a chap --mutual -u alice"
-	    " proxy:1080 %%h %%p' host\n");
+	    " proxy:1080 %%h %%p' host\n",
+#ifdef HAVE_GSSAPI
+	    ""
+#else
+	    "; not in this build"
+#endif
+	    );
 }
 
 /* ------------------------------------------------------------------ */
@@ -351,21 +372,50 @@ parse_method(const char *s)
 		return M_PASSWORD;
 	if (strcmp(s, "chap") == 0)
 		return M_CHAP;
-	die(EXIT_USAGE, "unknown method '%s': want none, password or chap", s);
+	if (strcmp(s, "gssapi") == 0) {
+#ifdef HAVE_GSSAPI
+		return M_GSSAPI;
+#else
+		die(EXIT_USAGE, "-a gssapi: this " PROG " was built without"
+		    " GSS-API");
+#endif
+	}
+	die(EXIT_USAGE, "unknown method '%s': want none, password, chap or"
+	    " gssapi", s);
+}
+
+static uint8_t
+parse_protection(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return GSS_PROT_NONE;
+	if (strcmp(s, "integrity") == 0)
+		return GSS_PROT_INTEGRITY;
+	if (strcmp(s, "confidentiality") == 0)
+		return GSS_PROT_CONFIDENTIALITY;
+	die(EXIT_USAGE, "unknown protection '%s': want none, integrity or"
+	    " confidentiality", s);
 }
 
 static void
 parse_args(struct options *o, int argc, char **argv)
 {
+	enum { OPT_GSS_SERVICE = 256, OPT_GSS_PROTECTION };
 	static const struct option longopts[] = {
 		{ "mutual", no_argument, NULL, 'm' },
+		{ "gssapi-service", required_argument, NULL, OPT_GSS_SERVICE },
+		{ "gssapi-protection", required_argument, NULL,
+		    OPT_GSS_PROTECTION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool gss_opt = false;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	o->gssapi_service = "rcmd";
+	o->gssapi_prot = GSS_PROT_CONFIDENTIALITY;
 	while ((ch = getopt_long(argc, argv, "+a:hmu:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -376,6 +426,14 @@ parse_args(struct options *o, int argc, char **argv)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case OPT_GSS_SERVICE:
+			o->gssapi_service = optarg;
+			gss_opt = true;
+			break;
+		case OPT_GSS_PROTECTION:
+			o->gssapi_prot = parse_protection(optarg);
+			gss_opt = true;
 			break;
 		case 'V':
 			printf(PROG " %s\n", PACKAGE_VERSION);
@@ -394,12 +452,26 @@ parse_args(struct options *o, int argc, char **argv)
 		usage(stderr);
 		exit(EXIT_USAGE);
 	}
+	if (o->mutual && o->method == M_GSSAPI)
+		die(EXIT_USAGE, "--mutual needs -a chap (-a gssapi is always"
+		    " mutual)");
 	if (o->mutual && o->method != M_CHAP)
 		die(EXIT_USAGE, "--mutual needs -a chap");
+	if (o->user != NULL && o->method == M_GSSAPI)
+		die(EXIT_USAGE, "-u needs -a password or -a chap (with -a gssapi"
+		    " the user is the Kerberos principal of the ticket cache)");
 	if (o->user != NULL && o->method == M_NONE)
 		die(EXIT_USAGE, "-u needs -a password or -a chap");
 	if (o->user != NULL && (o->user[0] == '\0' || strlen(o->user) > 255))
 		die(EXIT_USAGE, "the user name must be 1 to 255 bytes");
+	if (gss_opt && o->method != M_GSSAPI)
+		die(EXIT_USAGE, "--gssapi-service and --gssapi-protection need"
+		    " -a gssapi");
+	/* The proxy's host name is added: SERVICE@HOST, within 255. */
+	if (o->gssapi_service[0] == '\0' || strlen(o->gssapi_service) > 64 ||
+	    strchr(o->gssapi_service, '@') != NULL)
+		die(EXIT_USAGE, "bad --gssapi-service '%s': want a service name"
+		    " of 1 to 64 bytes without '@'", o->gssapi_service);
 	parse_proxy(o, argv[optind]);
 	o->host = argv[optind + 1];
 	o->port = parse_port(argv[optind + 2]);
@@ -438,14 +510,29 @@ struct pipe_buf {
  * A socket error does not throw away what already arrived: a failed send
  * stops the upward direction, a failed receive ends the downward one, and
  * the error is reported (exit 1) only after the rest is on stdout.
+ *
+ * With a GSS-API tunnel (RFC 1961 section 5) both buffers stay what they
+ * are, the bytes on each side of the socket, and the wrapping happens at
+ * their other end:
+ *
+ *	stdin  --read, tunnel_seal-->  up (MTYP 3 messages)  --> socket
+ *	stdout <-- down (plain) <--tunnel_open-- wire (MTYP 3) <-- socket
+ *
+ * stdin is read one chunk at a time, and only when `up` has room for the
+ * whole message it becomes; the socket is read into `wire` and unwrapped
+ * into `down` whenever the next message surely fits there. Back-pressure
+ * is the same: a full `up` stops reading stdin, a full `wire` the socket.
  */
 static int
 relay(int sock)
 {
-	static uint8_t upbuf[RELAY_BUF];
+	static uint8_t upbuf[RELAY_BUF], chunk[TUNNEL_CHUNK];
 	struct pipe_buf up = { upbuf, 0, 0, sizeof(upbuf) };
 	/* inbuf already holds whatever followed the reply: it goes first. */
 	struct pipe_buf down = { inbuf.b, 0, inbuf.len, sizeof(inbuf.b) };
+	const bool tunnel = tunnel_active();
+	/* Room that reading stdin needs in `up`: a byte, or a message. */
+	const size_t up_need = tunnel ? TUNNEL_MSG_MAX : 1;
 	bool in_eof = false, sock_eof = false, shut = false;
 	int send_err = 0, recv_err = 0;
 	int in_fd = STDIN_FILENO, out_fd = STDOUT_FILENO;
@@ -456,8 +543,21 @@ relay(int sock)
 	for (;;) {
 		struct pollfd p[3];
 		int n, i_in = -1, i_sock, i_out = -1;
+		bool sock_in;
 		ssize_t r;
 
+		/* wire -> down: every whole message that fits. */
+		if (tunnel)
+			down.end += tunnel_open(down.b + down.end,
+			    down.cap - down.end);
+		if (tunnel && sock_eof && down.start == down.end &&
+		    wire.len > 0 && recv_err == 0)
+			/*
+			 * `down` is empty, so any whole message would have been
+			 * unwrapped: what is left is a cut one.
+			 */
+			die(EXIT_ERR, "the proxy closed the connection in the"
+			    " middle of a GSS-API message");
 		if (sock_eof && down.start == down.end) {
 			if (recv_err != 0)
 				die(EXIT_ERR, "reading from the proxy: %s",
@@ -474,11 +574,21 @@ relay(int sock)
 			shut = true;
 		}
 
+		/* A message needs room as a whole: make it at the front. */
+		if (up.start > 0 && up.cap - up.end < up_need) {
+			memmove(up.b, up.b + up.start, up.end - up.start);
+			up.end -= up.start;
+			up.start = 0;
+		}
+
+		/* Where the socket's bytes go: `down`, or `wire` to unwrap. */
+		sock_in = !sock_eof && (tunnel ? wire.len < sizeof(wire.b) :
+		    down.end < down.cap);
 		n = 0;
 		i_sock = n;
 		p[n].fd = sock;
 		p[n].events = 0;
-		if (!sock_eof && down.end < down.cap)
+		if (sock_in)
 			p[n].events |= POLLIN;
 		if (up.start < up.end)
 			p[n].events |= POLLOUT;
@@ -490,7 +600,7 @@ relay(int sock)
 		if (p[n].events == 0)
 			p[n].fd = -1;
 		n++;
-		if (!in_eof && up.end < up.cap) {
+		if (!in_eof && up.cap - up.end >= up_need) {
 			i_in = n;
 			p[n].fd = in_fd;
 			p[n].events = POLLIN;
@@ -510,8 +620,14 @@ relay(int sock)
 
 		/* stdin -> up */
 		if (i_in >= 0 && p[i_in].revents != 0) {
-			r = read(in_fd, up.b + up.end, up.cap - up.end);
-			if (r > 0)
+			if (tunnel)
+				r = read(in_fd, chunk, sizeof(chunk));
+			else
+				r = read(in_fd, up.b + up.end, up.cap - up.end);
+			if (r > 0 && tunnel)
+				up.end += tunnel_seal(chunk, (size_t)r,
+				    up.b + up.end, up.cap - up.end);
+			else if (r > 0)
 				up.end += (size_t)r;
 			else if (r == 0 || (errno != EINTR && errno != EAGAIN))
 				in_eof = true;	/* an unreadable stdin ends like EOF */
@@ -532,11 +648,18 @@ relay(int sock)
 			if (up.start == up.end)
 				up.start = up.end = 0;
 		}
-		/* socket -> down */
+		/* socket -> down (or wire) */
 		if ((p[i_sock].revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    !sock_eof && down.end < down.cap) {
-			r = recv(sock, down.b + down.end, down.cap - down.end, 0);
-			if (r > 0) {
+		    sock_in) {
+			if (tunnel)
+				r = recv(sock, wire.b + wire.len,
+				    sizeof(wire.b) - wire.len, 0);
+			else
+				r = recv(sock, down.b + down.end,
+				    down.cap - down.end, 0);
+			if (r > 0 && tunnel) {
+				wire.len += (size_t)r;
+			} else if (r > 0) {
 				down.end += (size_t)r;
 			} else if (r == 0) {
 				sock_eof = true;
@@ -565,7 +688,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct socks5_addr dst;
 	const char *user = NULL;
-	int fd;
+	int fd, rc;
 
 	protect_memory();
 	/* A reader that goes away must give EPIPE, not kill us silently. */
@@ -573,11 +696,14 @@ main(int argc, char **argv)
 
 	parse_args(&o, argc, argv);
 	make_dst(&dst, o.host, o.port);
-	if (o.method != M_NONE) {
+	/* gssapi takes the user's tickets: no name, no secret to read. */
+	if (o.method == M_PASSWORD || o.method == M_CHAP) {
 		user = o.user != NULL ? o.user : login_name();
 		get_secrets(&o, user);
 	}
 
 	fd = connect_handshake(&o, user, &dst);
-	return relay(fd);
+	rc = relay(fd);
+	tunnel_end();
+	return rc;
 }

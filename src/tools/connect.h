@@ -7,12 +7,20 @@
  *	connect_handshake.c	the SOCKS5 client side: connecting to the
  *				proxy, the greeting, password or CHAP
  *				authentication, the CONNECT request
+ *	connect_gssapi.c	GSS-API authentication (RFC 1961) and the
+ *				tunnel it may set up: every later byte
+ *				wrapped in an MTYP 3 message
  *
  * The program is one blocking client for one connection, so its state is
  * static and lasts the whole run: the secrets (one buffer to lock into
  * memory and to wipe) and the bytes read from the proxy (what follows the
  * SOCKS reply is the destination's first data, handed to the relay). Both
  * are defined in connect.c; connect_handshake.c uses and consumes them.
+ *
+ * With GSS-API at integrity or confidentiality, the proxy's bytes after
+ * the protection negotiation are MTYP 3 messages: they are read into
+ * `wire` and unwrapped into `inbuf`, so the CONNECT reply and the relay
+ * read plain bytes from `inbuf` as they do without a tunnel.
  */
 #ifndef SOCKEYE_TOOLS_CONNECT_H
 #define SOCKEYE_TOOLS_CONNECT_H
@@ -22,6 +30,7 @@
 #include <stdint.h>
 
 #include "chap_msg.h"
+#include "gss_msg.h"
 #include "socks5.h"
 
 #define PROG "sockeye-connect"
@@ -47,16 +56,29 @@
  */
 #define INBUF_SIZE (CHAP_MSG_MAX + SOCKS5_REPLY_MAX + RELAY_BUF)
 
+/*
+ * The tunnel's messages: at most TUNNEL_CHUNK plain bytes each (RFC 1961
+ * sets no size; 16 KiB is a TLS record's), whose wrapped token is at most
+ * TUNNEL_TOKEN_MAX (the chunk is cut to what gss_wrap_size_limit() says
+ * fits, so a room of TUNNEL_MSG_MAX always takes one whole message).
+ */
+#define TUNNEL_CHUNK		16384
+#define TUNNEL_TOKEN_MAX	(TUNNEL_CHUNK + 1024)
+#define TUNNEL_MSG_MAX		(GSS_MSG_HDR_LEN + TUNNEL_TOKEN_MAX)
+
 enum method_choice {
 	M_NONE = 0,
 	M_PASSWORD,
 	M_CHAP,
+	M_GSSAPI,
 };
 
 struct options {
 	enum method_choice method;
 	bool mutual;
 	const char *user;		/* NULL: the login name */
+	const char *gssapi_service;	/* "rcmd": the target is SERVICE@proxy_host */
+	uint8_t gssapi_prot;		/* GSS_PROT_*: the least we accept */
 	char proxy_host[256];		/* without brackets */
 	char proxy_port[32];
 	const char *proxy_arg;		/* as given, for messages */
@@ -87,6 +109,8 @@ struct secrets {
 extern struct secrets secrets;
 /* The handshake appends and consumes; the relay sends on what is left. */
 extern struct inbuf inbuf;
+/* The proxy's MTYP 3 messages not yet unwrapped (tunnel only). */
+extern struct inbuf wire;
 
 /* --- connect.c -------------------------------------------------------- */
 
@@ -112,5 +136,58 @@ void wipe_secrets(void);
  */
 int connect_handshake(const struct options *o, const char *user,
     const struct socks5_addr *dst);
+
+/*
+ * Blocking I/O for the handshake, on the bare connection (no tunnel).
+ * send_all() sends all `n` bytes or dies ("sending WHAT to the proxy").
+ * recv_more() appends at least one byte to `in`, or dies: at the
+ * handshake deadline, when `in` is full, on an error or at EOF. `step`
+ * prefixes the messages ("CHAP: ", or "" outside authentication, which
+ * also makes EOF an EXIT_ERR instead of EXIT_AUTH); `waiting_for` says
+ * what we wait for ("the method selection").
+ */
+void send_all(int fd, const uint8_t *p, size_t n, const char *what);
+void recv_more(int fd, struct inbuf *in, const char *step,
+    const char *waiting_for);
+/* Drop the first `n` bytes of `in` (n <= in->len). */
+void inbuf_consume(struct inbuf *in, size_t n);
+
+/* --- connect_gssapi.c ------------------------------------------------- */
+
+/*
+ * RFC 1961 after the proxy chose method 01: establish a security context
+ * with o->gssapi_service@o->proxy_host from the user's ticket cache,
+ * mutual authentication required, then negotiate the protection level;
+ * a grant of at least o->gssapi_prot is accepted. At integrity or
+ * confidentiality the tunnel is active on return, and whatever the proxy
+ * sent past the negotiation has moved from `inbuf` to `wire`. Blocks
+ * (with the handshake's deadline); any failure dies, EXIT_AUTH for the
+ * GSS-API and the proxy's refusals. Without HAVE_GSSAPI it only dies.
+ */
+void gssapi_auth(int fd, const struct options *o);
+
+/* Whether the bytes after the protection negotiation are wrapped. */
+bool tunnel_active(void);
+
+/*
+ * Wrap `n` plain bytes (1 <= n <= TUNNEL_CHUNK) as one MTYP 3 message
+ * into `out`, which has room for `cap` >= TUNNEL_MSG_MAX bytes. Returns
+ * the message's length. Dies when the GSS-API fails. Tunnel only.
+ */
+size_t tunnel_seal(const uint8_t *plain, size_t n, uint8_t *out, size_t cap);
+
+/*
+ * Unwrap the whole MTYP 3 messages at the front of `wire` into `out`
+ * (room for `cap` bytes), consuming them, for as long as the next one is
+ * sure to fit (its plain text is never longer than its token). Returns
+ * the number of plain bytes written; 0 when `wire` holds no whole
+ * message or the next does not fit. Dies on anything else than MTYP 3
+ * (an abort included), on a token that fails to unwrap, and at
+ * confidentiality on a token that was not encrypted. Tunnel only.
+ */
+size_t tunnel_open(uint8_t *out, size_t cap);
+
+/* Delete the security context (RFC 1961 section 6); a no-op without one. */
+void tunnel_end(void);
 
 #endif /* SOCKEYE_TOOLS_CONNECT_H */

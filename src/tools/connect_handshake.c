@@ -7,7 +7,9 @@
  * The SOCKS5 messages come from the daemon's own pure codec (socks5.h),
  * the RFC 1929 and CHAP messages and HMAC-MD5 from the server's
  * (auth/password_msg.h, auth/chap_msg.h), so the client and the server
- * cannot drift apart on the wire format.
+ * cannot drift apart on the wire format. GSS-API authentication is in
+ * connect_gssapi.c; when it sets up a tunnel, the CONNECT request and the
+ * reply go through it (chan_send(), chan_recv_more()).
  */
 #include "config_auto.h"
 
@@ -44,7 +46,7 @@ static uint64_t deadline_ms;
 /* Time and blocking I/O with the handshake deadline                  */
 /* ------------------------------------------------------------------ */
 
-static void
+void
 send_all(int fd, const uint8_t *p, size_t n, const char *what)
 {
 	while (n > 0) {
@@ -66,7 +68,7 @@ send_all(int fd, const uint8_t *p, size_t n, const char *what)
  * handshake deadline. `waiting_for` names what we wait for, for messages
  * ("the method selection"). Returns only when at least one byte arrived.
  */
-static void
+void
 recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
 {
 	for (;;) {
@@ -105,11 +107,59 @@ recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
 	}
 }
 
-static void
+void
 inbuf_consume(struct inbuf *in, size_t n)
 {
 	memmove(in->b, in->b + n, in->len - n);
 	in->len -= n;
+}
+
+/*
+ * The request and its reply travel as they are, or, after GSS-API with
+ * integrity or confidentiality, as MTYP 3 messages: sealed here on the
+ * way out, and on the way in read into `wire` and unwrapped into `inbuf`,
+ * where socks5_parse_reply() finds plain bytes either way.
+ */
+static void
+chan_send(int fd, const uint8_t *p, size_t n, const char *what)
+{
+	uint8_t msg[TUNNEL_MSG_MAX];
+	size_t k, len;
+
+	if (!tunnel_active()) {
+		send_all(fd, p, n, what);
+		return;
+	}
+	while (n > 0) {
+		k = n < TUNNEL_CHUNK ? n : TUNNEL_CHUNK;
+		len = tunnel_seal(p, k, msg, sizeof(msg));
+		send_all(fd, msg, len, what);
+		p += k;
+		n -= k;
+	}
+}
+
+static void
+chan_recv_more(int fd, const char *step, const char *waiting_for)
+{
+	size_t n;
+
+	if (!tunnel_active()) {
+		recv_more(fd, &inbuf, step, waiting_for);
+		return;
+	}
+	for (;;) {
+		n = tunnel_open(inbuf.b + inbuf.len, sizeof(inbuf.b) - inbuf.len);
+		if (n > 0) {
+			inbuf.len += n;
+			return;
+		}
+		/* No whole message yet (an empty one gives no bytes either). */
+		if (inbuf.len == sizeof(inbuf.b))
+			die(EXIT_ERR, "%sthe proxy sent too much while we waited"
+			    " for %s", step, waiting_for);
+		recv_more(fd, &wire, step, waiting_for);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -192,6 +242,8 @@ method_id(enum method_choice m)
 		return SOCKS5_METHOD_PASSWORD;
 	case M_CHAP:
 		return SOCKS5_METHOD_CHAP;
+	case M_GSSAPI:
+		return SOCKS5_METHOD_GSSAPI;
 	case M_NONE:
 		break;
 	}
@@ -487,7 +539,7 @@ socks5_connect(int fd, const struct options *o, const struct socks5_addr *dst)
 	n = socks5_encode_request(out, sizeof(out), SOCKS5_CMD_CONNECT, dst);
 	if (n == 0)
 		die(EXIT_ERR, "internal error: cannot encode the request");
-	send_all(fd, out, n, "the CONNECT request");
+	chan_send(fd, out, n, "the CONNECT request");
 	for (;;) {
 		st = socks5_parse_reply(inbuf.b, inbuf.len, &rep, &used);
 		if (st == SOCKS5_OK)
@@ -495,7 +547,7 @@ socks5_connect(int fd, const struct options *o, const struct socks5_addr *dst)
 		if (st != SOCKS5_NEED_MORE)
 			die(EXIT_ERR, "the proxy's reply is malformed (%s)",
 			    socks5_status_str(st));
-		recv_more(fd, &inbuf, "", "the reply to CONNECT");
+		chan_recv_more(fd, "", "the reply to CONNECT");
 	}
 	inbuf_consume(&inbuf, used);
 	if (rep.rep != SOCKS5_REP_SUCCEEDED)
@@ -519,6 +571,9 @@ connect_handshake(const struct options *o, const char *user,
 		break;
 	case M_CHAP:
 		auth_chap(fd, user, o->mutual);
+		break;
+	case M_GSSAPI:
+		gssapi_auth(fd, o);
 		break;
 	case M_NONE:
 		break;
