@@ -167,6 +167,8 @@ fetch() {
 	L=$(wait_access " user=$_f_re " " client=$_f_sre:" " dst=127\.0\.0\.1:$WEB( |\$)")
 	field_ok "$L" 'rep=0'
 	field_ok "$L" 'bytes_down=[1-9][0-9]*'
+	# The level the proxy says the session ran at.
+	field_ok "$L" "protection=$_f_level"
 }
 
 # refused_abort NAME SOURCE: the client from SOURCE got 01 FF (exit 3),
@@ -182,8 +184,10 @@ refused_abort() {
 		fail "$1: no 'auth failed: ... client=$2:... method=gssapi reason=...' line"
 	[ "$(log_count "auth ok: .* client=$_ra_sre:")" = 0 ] ||
 		fail "$1: the log says auth ok for $2"
-	[ -z "$(access_line " client=$_ra_sre:")" ] ||
-		fail "$1: an access line for $2: $(access_line " client=$_ra_sre:")"
+	# Every connection gets its access line: this one ended at the login.
+	expect_line "$(access_line " client=$_ra_sre:")" \
+		'^.*access user=- .* rep=- bytes_up=0 bytes_down=0 .* end=auth-failed( |$)' \
+		"$1: the access line"
 }
 
 # --- every level allowed -------------------------------------------------------------
@@ -222,8 +226,9 @@ gssc carol carol --source 127.0.0.9 --level none --http / 127.0.0.1 "$WEB"
 printf '%s\n' "$GSSC_ERR" | grep -qi 'credentials' ||
 	fail "carol without a ticket: the client does not say credentials are missing: $GSSC_ERR"
 [ ! -s "$T/carol.out" ] || fail "carol without a ticket: data came through"
-[ -z "$(access_line ' client=127\.0\.0\.9:')" ] ||
-	fail "carol without a ticket: an access line: $(access_line ' client=127\.0\.0\.9:')"
+# The proxy saw a greeting and a hang-up: one access line, no user.
+expect_line "$(access_line ' client=127\.0\.0\.9:')" \
+	'user=- .* end=client-eof' "carol without a ticket: the access line"
 
 # A ticket for HTTP/localhost: the proxy holds that key too, but serves
 # rcmd only.
@@ -288,6 +293,8 @@ for lv in none integrity confidentiality; do
 	n=$((n + 1))
 	wait_log 5 'auth ok: user=alice@SOCKEYE\.TEST client=127\.0\.0\.1:[0-9]+ method=gssapi' $((N0 + n)) ||
 		fail "sockeye-connect at $lv: no 'auth ok ... method=gssapi' line"
+	[ "$(log_count "auth ok: user=alice@SOCKEYE\\.TEST client=127\\.0\\.0\\.1:[0-9]+ method=gssapi protection=$lv\$")" = 1 ] ||
+		fail "sockeye-connect at $lv: the proxy did not log protection=$lv"
 done
 SC_IN=
 
