@@ -9,10 +9,12 @@
 # The proxy's keytab holds rcmd/localhost, rcmd/127.0.0.1 and
 # HTTP/localhost; sockeyed serves gssapi_service "rcmd".
 #
+#  - sockeyed -t: a keytab that is not there, and one with no key of the
+#    service (the message lists the principals it holds), at FILE:LINE;
 #  - each level asked for and granted (none, integrity, confidentiality):
 #    the page comes back whole, the client sees granted=LEVEL, the log
 #    says "auth ok: user=alice@SOCKEYE.TEST ... method=gssapi" and the
-#    access line user=alice@SOCKEYE.TEST; at integrity and
+#    access line user=alice@SOCKEYE.TEST protection=LEVEL; at integrity and
 #    confidentiality every byte after the negotiation travels in MTYP 3
 #    messages (the client checks it; 300 KB both ways through an echo
 #    server too);
@@ -22,14 +24,15 @@
 #    that asks for none (a stronger level the client can do, rather than
 #    a refusal); one that allows only none grants none to a client that
 #    asks for confidentiality;
-#  - carol, who has no ticket: the client fails, no session;
+#  - carol, who has no ticket: the client fails, the proxy logs a
+#    hang-up (user=- end=client-eof);
 #  - a ticket for HTTP/localhost, whose key the proxy holds: refused
 #    with 01 FF ("auth failed ... method=gssapi");
 #  - a first token that is no GSS-API token: 01 FF, "auth failed";
 #  - access rules name principals: bob@SOCKEYE.TEST is denied (REP 2,
 #    the rule's line in the log), alice allowed;
 #  - gssapi_strip_realms = [ "SOCKEYE.TEST" ]: alice is "alice";
-#  - sockeye-connect -a gssapi at each level;
+#  - sockeye-connect -a gssapi at each level (the proxy logs the level);
 #  - curl --socks5-gssapi (protection none), except curl 7.88.x, whose
 #    SOCKS5 GSS-API fails before it sends a token ("SOCKS5 GSSAPI
 #    per-message authentication is not supported"): that one case is
@@ -189,6 +192,25 @@ refused_abort() {
 		'^.*access user=- .* rep=- bytes_up=0 bytes_down=0 .* end=auth-failed( |$)' \
 		"$1: the access line"
 }
+
+# --- sockeyed -t on the keytab ------------------------------------------------------------
+# A keytab that is not there, and one without a key of the service: the
+# key's FILE:LINE, the reason, and the principals it does hold.
+conf '"none"' ''
+sed "s|gssapi_keytab = \"$PROXY_KEYTAB\"|gssapi_keytab = \"$T/no.keytab\"|" \
+	"$T/sockeye.conf" >"$T/bad1.conf"
+KT_LINE=$(grep -n 'gssapi_keytab' "$T/bad1.conf" | cut -d: -f1)
+_rc=0
+"$SOCKEYED" -t -f "$T/bad1.conf" >"$T/bad1.out" 2>&1 || _rc=$?
+[ "$_rc" = 1 ] || fail "sockeyed -t with a missing keytab exited $_rc, want 1"
+grep -q "^$T/bad1.conf:$KT_LINE: cannot read $T/no.keytab: No such file or directory\$" \
+	"$T/bad1.out" || fail "sockeyed -t with a missing keytab said: $(cat "$T/bad1.out")"
+sed 's|gssapi_service = "rcmd"|gssapi_service = "socks"|' "$T/sockeye.conf" >"$T/bad2.conf"
+_rc=0
+"$SOCKEYED" -t -f "$T/bad2.conf" >"$T/bad2.out" 2>&1 || _rc=$?
+[ "$_rc" = 1 ] || fail "sockeyed -t with no key of the service exited $_rc, want 1"
+grep -q "holds no key of service \"socks\" (it has .*rcmd/localhost@SOCKEYE\.TEST" \
+	"$T/bad2.out" || fail "sockeyed -t with no key of the service said: $(cat "$T/bad2.out")"
 
 # --- every level allowed -------------------------------------------------------------
 start '"none", "integrity", "confidentiality"' ''
