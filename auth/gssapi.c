@@ -551,52 +551,51 @@ auth_gss_take_tunnel(struct auth *a)
 	return t;
 }
 
+/*
+ * gss_wrap() or gss_unwrap() one chunk into `out`. At confidentiality
+ * both ways must be encrypted: a client's cleartext message is refused.
+ * Plain bytes the library returned are wiped before they are released.
+ */
 static int
-tunnel_wrap(void *arg, const uint8_t *in, size_t len, uint8_t *out,
-    size_t cap, size_t *outlen)
+tunnel_call(struct gss_tunnel *t, bool wrap, const uint8_t *in, size_t len,
+    uint8_t *out, size_t cap, size_t *outlen)
 {
-	struct gss_tunnel *t = arg;
 	OM_uint32 maj, min, m2;
 	gss_buffer_desc ib, ob = GSS_C_EMPTY_BUFFER;
 	int conf = 0, rc = -1;
 
 	ib.value = (void *)(uintptr_t)in;
 	ib.length = len;
-	maj = gss_wrap(&min, t->ctx, t->level == GSS_PROT_CONFIDENTIALITY,
-	    GSS_C_QOP_DEFAULT, &ib, &conf, &ob);
+	if (wrap)
+		maj = gss_wrap(&min, t->ctx,
+		    t->level == GSS_PROT_CONFIDENTIALITY, GSS_C_QOP_DEFAULT,
+		    &ib, &conf, &ob);
+	else
+		maj = gss_unwrap(&min, t->ctx, &ib, &ob, &conf, NULL);
 	if (!GSS_ERROR(maj) && ob.length <= cap &&
 	    (t->level != GSS_PROT_CONFIDENTIALITY || conf)) {
 		memcpy(out, ob.value, ob.length);
 		*outlen = ob.length;
 		rc = 0;
 	}
+	if (!wrap && ob.length > 0)
+		explicit_bzero(ob.value, ob.length);
 	(void)gss_release_buffer(&m2, &ob);
 	return rc;
+}
+
+static int
+tunnel_wrap(void *arg, const uint8_t *in, size_t len, uint8_t *out,
+    size_t cap, size_t *outlen)
+{
+	return tunnel_call(arg, true, in, len, out, cap, outlen);
 }
 
 static int
 tunnel_unwrap(void *arg, const uint8_t *in, size_t len, uint8_t *out,
     size_t cap, size_t *outlen)
 {
-	struct gss_tunnel *t = arg;
-	OM_uint32 maj, min, m2;
-	gss_buffer_desc ib, ob = GSS_C_EMPTY_BUFFER;
-	int conf = 0, rc = -1;
-
-	ib.value = (void *)(uintptr_t)in;
-	ib.length = len;
-	maj = gss_unwrap(&min, t->ctx, &ib, &ob, &conf, NULL);
-	/* At confidentiality, a client's cleartext message is refused. */
-	if (!GSS_ERROR(maj) && ob.length <= cap &&
-	    (t->level != GSS_PROT_CONFIDENTIALITY || conf)) {
-		memcpy(out, ob.value, ob.length);
-		*outlen = ob.length;
-		rc = 0;
-	}
-	if (ob.length > 0)
-		explicit_bzero(ob.value, ob.length);
-	(void)gss_release_buffer(&m2, &ob);
-	return rc;
+	return tunnel_call(arg, false, in, len, out, cap, outlen);
 }
 
 static void
