@@ -24,6 +24,8 @@
 #    that asks for none (a stronger level the client can do, rather than
 #    a refusal); one that allows only none grants none to a client that
 #    asks for confidentiality;
+#  - UDP ASSOCIATE at integrity: REP 7 (datagrams are not
+#    encapsulated), end=udp-with-gssapi-protection; at none it is served;
 #  - carol, who has no ticket: the client fails, the proxy logs a
 #    hang-up (user=- end=client-eof);
 #  - a ticket for HTTP/localhost, whose key the proxy holds: refused
@@ -241,6 +243,19 @@ for lv in integrity confidentiality; do
 		fail "echo at $lv: $(wc -c <"$T/echo-$lv.out") bytes came back, not the 300000 sent"
 done
 GSSC_IN=
+
+# UDP ASSOCIATE in a protected session: refused (REP 7), since sockeyed
+# does not encapsulate datagrams; at none it is served as usual.
+gssc udp-integrity alice --source 127.0.0.13 --level integrity \
+	--udp-associate 0.0.0.0 0
+[ "$GSSC_RC" = 4 ] || fail "UDP ASSOCIATE at integrity: the client exited $GSSC_RC, want 4: $GSSC_ERR"
+expect_line "$GSSC_ERR" '^rep=7$' "UDP ASSOCIATE at integrity"
+L=$(wait_access ' client=127\.0\.0\.13:' ' cmd=udp_associate ')
+field_ok "$L" 'rep=7'
+field_ok "$L" 'end=udp-with-gssapi-protection'
+field_ok "$L" 'protection=integrity'
+gssc udp-none alice --source 127.0.0.14 --level none --udp-associate 0.0.0.0 0
+[ "$GSSC_RC" = 0 ] || fail "UDP ASSOCIATE at none: the client exited $GSSC_RC: $GSSC_ERR"
 
 # carol has no ticket: the client cannot make a token.
 gssc carol carol --source 127.0.0.9 --level none --http / 127.0.0.1 "$WEB"

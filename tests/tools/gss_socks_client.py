@@ -31,7 +31,9 @@ half-closes. What comes back is written to standard output.
 On standard error, for the tests to grep:
 
     granted=none|integrity|confidentiality   after the negotiation
-    rep=N                                     a CONNECT reply other than 0
+    rep=N                                     a reply other than 0 (CONNECT,
+                                              or UDP ASSOCIATE with
+                                              --udp-associate)
     aborted by proxy                          the proxy sent 01 FF
 
 Exit status: 0 when the proxy closed after the data; 3 when the proxy
@@ -257,7 +259,7 @@ class Channel:
         return data
 
 
-def socks_request(host, port):
+def socks_request(host, port, cmd=1):
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -267,7 +269,7 @@ def socks_request(host, port):
         addr = b"\x03" + bytes([len(raw)]) + raw
     else:
         addr = (b"\x01" if ip.version == 4 else b"\x04") + ip.packed
-    return b"\x05\x01\x00" + addr + struct.pack("!H", port)
+    return bytes([5, cmd, 0]) + addr + struct.pack("!H", port)
 
 
 def socks_reply(ch):
@@ -363,6 +365,9 @@ def main():
     ap.add_argument("--bad-token", action="store_true",
                     help="send garbage as the first context token")
     ap.add_argument("--source", help="local address to connect from")
+    ap.add_argument("--udp-associate", action="store_true",
+                    help="send UDP ASSOCIATE (for DEST) instead of CONNECT"
+                    " and stop at the reply")
     ap.add_argument("--http", metavar="PATH",
                     help="send GET PATH HTTP/1.0 instead of standard input")
     ap.add_argument("--timeout", type=float, default=20,
@@ -372,9 +377,11 @@ def main():
     ap.add_argument("dest_host", nargs="?")
     ap.add_argument("dest_port", nargs="?", type=int)
     args = ap.parse_args()
+    # UDP ASSOCIATE may name port 0 (RFC 1928: the client does not know it).
+    low = 0 if args.udp_associate else 1
     if not args.dry_run and (args.dest_host is None or args.dest_port is None
-                             or not 0 < args.dest_port < 65536):
-        ap.error("DEST_HOST and DEST_PORT (1-65535) are required")
+                             or not low <= args.dest_port < 65536):
+        ap.error("DEST_HOST and DEST_PORT (%d-65535) are required" % low)
 
     proxy_host, proxy_port = args.proxy
     try:
@@ -405,11 +412,14 @@ def main():
         level = negotiate(sock, ctx, LEVELS[args.level], args.nec)
         err("granted=%s" % LEVEL_NAMES[level])
         ch = Channel(sock, ctx, level)
-        sock.sendall(ch.frame(socks_request(args.dest_host, args.dest_port)))
+        sock.sendall(ch.frame(socks_request(args.dest_host, args.dest_port,
+                                            3 if args.udp_associate else 1)))
         rep = socks_reply(ch)
         if rep != 0:
             err("rep=%d" % rep)
             return 4
+        if args.udp_associate:
+            return 0
         data_in = None
         if args.http is not None:
             data_in = ("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (
