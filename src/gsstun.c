@@ -75,6 +75,7 @@ struct gsstun {
 	bool down_eof;		/* the session's EOF was read (or it is cut off) */
 	bool down_shut;		/* shutdown(outer, SHUT_WR) done */
 	bool aborting;		/* 01 FF queued behind `out` */
+	bool reset_end;		/* end with a reset, not a FIN (gsstun_reset_end) */
 
 	bool released;		/* the session let go: free when closed */
 	bool closed;		/* sockets closed, watchers stopped */
@@ -273,6 +274,19 @@ down_flush(struct gsstun *t)
 		return -1;
 	}
 	tun_free_out(t);
+	if (t->down_eof && !t->aborting && t->reset_end) {
+		/*
+		 * Everything the session had is out, and the remote had
+		 * reset: so does the client's socket, rather than a FIN
+		 * that would make a cut-off transfer look complete.
+		 */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		(void)setsockopt(t->outer, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+		tun_close(t);
+		return 0;
+	}
 	if ((t->down_eof || t->aborting) && !t->down_shut) {
 		/* Everything before the EOF (or the abort) is out. */
 		(void)shutdown(t->outer, SHUT_WR);
@@ -743,6 +757,12 @@ gsstun_new(struct ev_loop *loop, int outer_fd, const struct gsstun_ops *ops,
 	tun_update(t);
 	*inner_fd = sv[1];
 	return t;
+}
+
+void
+gsstun_reset_end(struct gsstun *t)
+{
+	t->reset_end = true;
 }
 
 void

@@ -36,7 +36,10 @@
  *    closed too (at most GSSTUN_LINGER_S later);
  *  - an error or reset on the client socket, EOF in the middle of a
  *    message, an error reading the inner end, out of memory: both
- *    sockets are closed at once.
+ *    sockets are closed at once;
+ *  - after gsstun_reset_end() (the remote reset): the session's EOF,
+ *    once everything before it was sent, resets the client socket
+ *    instead of half-closing it.
  * After the session has closed its end or released the tunnel, what the
  * client still sends is read and dropped (so that closing the client
  * socket never resets what was sent to it).
@@ -144,6 +147,15 @@ struct gsstun *gsstun_new(struct ev_loop *loop, int outer_fd,
  * gsstun_release(NULL) is a no-op.
  */
 void gsstun_release(struct gsstun *t);
+
+/*
+ * The session's end was a reset from the remote (relay.h's
+ * RELAY_END_RESET_REMOTE): once everything the session wrote has been
+ * delivered, the tunnel resets the client socket (SO_LINGER 0) instead
+ * of half-closing it, as relay.c does for a plain client. Call before
+ * gsstun_release().
+ */
+void gsstun_reset_end(struct gsstun *t);
 
 /* Counts so far. */
 void gsstun_stats(const struct gsstun *t, struct gsstun_stats *out);

@@ -382,6 +382,8 @@ session_gss_free(struct session *s)
 		s->tun_ctx = NULL;
 	}
 	if (s->tun != NULL) {
+		if (s->reset_by != NULL && strcmp(s->reset_by, "remote") == 0)
+			gsstun_reset_end(s->tun);
 		gsstun_release(s->tun);
 		s->tun = NULL;
 	}

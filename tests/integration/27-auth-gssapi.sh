@@ -24,6 +24,8 @@
 #    that asks for none (a stronger level the client can do, rather than
 #    a refusal); one that allows only none grants none to a client that
 #    asks for confidentiality;
+#  - a destination that resets: at integrity the client sees the reset
+#    too (gsstun_reset_end), not a clean end;
 #  - UDP ASSOCIATE at integrity: REP 7 (datagrams are not
 #    encapsulated), end=udp-with-gssapi-protection; at none it is served;
 #  - carol, who has no ticket: the client fails, the proxy logs a
@@ -34,7 +36,8 @@
 #  - access rules name principals: bob@SOCKEYE.TEST is denied (REP 2,
 #    the rule's line in the log), alice allowed;
 #  - gssapi_strip_realms = [ "SOCKEYE.TEST" ]: alice is "alice";
-#  - sockeye-connect -a gssapi at each level (the proxy logs the level);
+#  - sockeye-connect -a gssapi at each level (the proxy logs the level),
+#    and its refusal of a weaker level than it asked for (exit 3);
 #  - curl --socks5-gssapi (protection none), except curl 7.88.x, whose
 #    SOCKS5 GSS-API fails before it sends a token ("SOCKS5 GSSAPI
 #    per-message authentication is not supported"): that one case is
@@ -72,6 +75,8 @@ start_server web http --body "$BODY"
 WEB=$SERVER_PORT
 start_server echo echo
 ECHO=$SERVER_PORT
+start_server rst reset --bytes 100000 --seed 5
+RST=$SERVER_PORT
 
 # conf PROTECTION STRIP: the config, with the levels allowed (a list's
 # insides: "none", "integrity") and the realms stripped. Rule lines
@@ -244,6 +249,20 @@ for lv in integrity confidentiality; do
 done
 GSSC_IN=
 
+# The destination resets after its bytes: at integrity the client, too,
+# sees a reset after them (through the tunnel), not a clean end.
+gssc reset-integrity alice --source 127.0.0.15 --level integrity 127.0.0.1 "$RST"
+[ "$GSSC_RC" = 1 ] ||
+	fail "a remote reset at integrity: the client exited $GSSC_RC, want 1 (a reset): $GSSC_ERR"
+printf '%s\n' "$GSSC_ERR" | grep -qi 'reset' ||
+	fail "a remote reset at integrity: the client did not see a reset: $GSSC_ERR"
+[ "$(wc -c <"$T/reset-integrity.out")" -le 100000 ] ||
+	fail "a remote reset at integrity: more bytes than the destination sent"
+L=$(wait_access ' client=127\.0\.0\.15:')
+field_ok "$L" 'end=reset'
+field_ok "$L" 'reset_by=remote'
+field_ok "$L" 'protection=integrity'
+
 # UDP ASSOCIATE in a protected session: refused (REP 7), since sockeyed
 # does not encapsulate datagrams; at none it is served as usual.
 gssc udp-integrity alice --source 127.0.0.13 --level integrity \
@@ -333,6 +352,14 @@ for lv in none integrity confidentiality; do
 	[ "$(log_count "auth ok: user=alice@SOCKEYE\\.TEST client=127\\.0\\.0\\.1:[0-9]+ method=gssapi protection=$lv\$")" = 1 ] ||
 		fail "sockeye-connect at $lv: the proxy did not log protection=$lv"
 done
+# A proxy that grants less than sockeye-connect asked for: it gives up
+# (exit 3) rather than send in the clear what was to be encrypted.
+start '"none"' ''
+with_cc alice sc connect-weaker \
+	-a gssapi --gssapi-protection confidentiality \
+	"127.0.0.1:$SOCKS_PORT" 127.0.0.1 "$WEB"
+sc_expect connect-weaker 3 "the proxy granted protection none; asked for confidentiality"
+[ ! -s "$T/connect-weaker.out" ] || fail "sockeye-connect at a weaker level: data came through"
 SC_IN=
 
 # --- curl --socks5-gssapi -------------------------------------------------------------------

@@ -1191,6 +1191,36 @@ START_TEST(test_release_delivers)
 END_TEST
 
 /* Released after both directions had ended: freed at once. */
+/*
+ * The remote reset (gsstun_reset_end): what the session wrote still
+ * reaches the client, then its socket is reset, not half-closed, so a
+ * cut-off transfer is not mistaken for a complete one.
+ */
+START_TEST(test_reset_end)
+{
+	static const char msg[] = "the last bytes before the reset";
+	struct bytes got = { 0 };
+	bool aborted;
+
+	use_tcp = true;
+	start(NULL, 0);
+	peer_put(&sess, msg, strlen(msg));
+	WAIT_FOR(client.in.len > 0, 5);
+	gsstun_reset_end(tun);
+	release();
+	WAIT_FOR(peer_ended(&client), 5);
+	ck_assert_int_eq(client.err, ECONNRESET);
+	ck_assert(!client.eof);
+	(void)decode_down(&client.in, &got, &aborted);
+	ck_assert(!aborted);
+	ck_assert_uint_eq(got.len, strlen(msg));
+	ck_assert_mem_eq(got.p, msg, strlen(msg));
+	WAIT_FOR(gsstun_count() == 0, 5);
+	ck_assert_int_eq(toy.frees, 1);
+	bytes_free(&got);
+}
+END_TEST
+
 START_TEST(test_release_after_close)
 {
 	start(NULL, 0);
@@ -1357,6 +1387,7 @@ gsstun_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_release_delivers, 0, 2);	/* unix, tcp */
 	tcase_add_test(tc, test_release_after_close);
+	tcase_add_test(tc, test_reset_end);
 	tcase_add_test(tc, test_release_linger_reader);
 	tcase_add_test(tc, test_release_linger_closer);
 	tcase_add_test(tc, test_free_all);
