@@ -311,7 +311,8 @@ config_check_open_proxy(struct config_ctx *ctx)
 	sockaddr_format(&cfg->listen[i].addr.sa, addr, sizeof(addr));
 	config_report(ctx, ctx->methods, 0, "refusing to run an open proxy: "
 	    "auth method \"none\" on non-loopback listener %s with no "
-	    "`clients`; require \"password\" or \"chap\" in auth.methods, "
+	    "`clients`; require \"gssapi\", \"password\" or \"chap\" in "
+	    "auth.methods, "
 	    "listen only on loopback addresses, or list the allowed networks "
 	    "in `clients` (or set allow_open_proxy = true if you really mean "
 	    "it)", addr);

@@ -972,7 +972,8 @@ START_TEST(test_open_proxy)
 {
 	static const char msg[] = "refusing to run an open proxy: auth method "
 	    "\"none\" on non-loopback listener 0.0.0.0:1080 with no "
-	    "`clients`; require \"password\" or \"chap\" in auth.methods, "
+	    "`clients`; require \"gssapi\", \"password\" or \"chap\" in "
+	    "auth.methods, "
 	    "listen only on loopback addresses, or list the allowed networks "
 	    "in `clients` (or set allow_open_proxy = true if you really mean "
 	    "it)";
