@@ -244,6 +244,7 @@ session_start_bind(struct session *s)
 	p.arg = s;
 	s->bind = bind_start(&p);
 	if (s->bind == NULL) {
+		error("out of memory: cannot start a BIND");
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
 		return;
 	}
@@ -398,6 +399,7 @@ session_handle_request(struct session *s)
 	s->conn = connector_start(s->loop, s->env->resolver, cfg,
 	    &s->req.dst, session_connected_cb, s);
 	if (s->conn == NULL) {
+		error("out of memory: cannot start connecting");
 		session_fail(s, SOCKS5_REP_GENERAL_FAILURE, "no-memory");
 		return;
 	}
