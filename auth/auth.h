@@ -6,8 +6,10 @@
  * chosen method and feeds it the client's bytes. A method is a state
  * machine over byte buffers: it consumes client messages, queues server
  * messages, and ends with a user name (AUTH_OK) or a failure (AUTH_FAIL).
- * Methods do no I/O and never block; the one slow thing, checking a
- * password against a crypt(3) hash, is handed back to the caller as
+ * Methods do no network I/O and never wait on a peer (GSS-API's
+ * acceptor writes one replay-cache record per login: gssapi.h); the one
+ * slow thing, checking a password against a crypt(3) hash, is handed
+ * back to the caller as
  * AUTH_VERIFY so the caller can do it off its event loop (or serve it from
  * its verified-credential cache) and report the verdict later.
  *

@@ -22,8 +22,10 @@
  *
  * The method itself (auth_method_gssapi, in auth.c's table) is a state
  * machine like the others: context-establishment tokens (MTYP 1) go to
- * gss_accept_sec_context(), which is CPU work only (a keytab in memory,
- * no KDC), then the protection-level message (MTYP 2) is answered with
+ * gss_accept_sec_context(), which asks no KDC (a keytab in memory) and
+ * costs about 0.5 ms of CPU plus one small locked, unsynced write to
+ * MIT's replay cache in /var/tmp, so it stays on the event loop; then
+ * the protection-level message (MTYP 2) is answered with
  * the level granted: the one asked for when auth.gssapi_protection
  * allows it and the context can give it, else the strongest level that
  * is both allowed and possible; none at all is an abort. Any failure is
