@@ -15,6 +15,7 @@
 #include "session_int.h"
 #include "sockaddr.h"
 #include "socks5.h"
+#include "socks6.h"
 #include "status.h"
 #include "text.h"
 #include "udp.h"
@@ -25,6 +26,9 @@ cmd_name(const struct session *s)
 {
 	if (!s->have_req)
 		return "-";
+	/* SOCKS 6's NOOP is 0, which SOCKS 5 does not have. */
+	if (s->s6 != 0 && s->req.cmd == SOCKS6_CMD_NOOP)
+		return "noop";
 	switch (s->req.cmd) {
 	case SOCKS5_CMD_CONNECT:
 		return "connect";
@@ -129,7 +133,7 @@ accesslog_session(const struct session *s)
 		util_strlcpy(rep, "-", sizeof(rep));
 	logit("access user=%s client=%s%s cmd=%s dst=%s addr=%s rep=%s "
 	    "bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " ms=%" PRIu64
-	    " attempts=%d end=%s%s%s%s%s%s",
+	    " attempts=%d end=%s%s%s%s%s%s%s",
 	    user, client, via, cmd_name(s), dst, addr, rep, s->stats.bytes_up,
 	    s->stats.bytes_down, util_now_ms() - s->start_ms, s->attempts,
 	    s->end != NULL ? s->end : "-",
@@ -137,7 +141,7 @@ accesslog_session(const struct session *s)
 	    s->reset_by != NULL ? s->reset_by : "",
 	    s->gss_level >= 0 ? " protection=" : "",
 	    s->gss_level >= 0 ? gss_prot_name((uint8_t)s->gss_level) : "",
-	    extra);
+	    s->s6 != 0 ? " proto=socks6" : "", extra);
 }
 
 /* Say which rule refused a request (the access line says rep=2). */

@@ -179,6 +179,16 @@ struct config {
 
 	bool allow_open_proxy;
 
+	/*
+	 * SOCKS 6 (draft-olteanu-intarea-socks-6-12, experimental) on the
+	 * same listeners: a first byte of 6 (or 0xD4 when legacy_version)
+	 * is a SOCKS 6 request (session6.c).
+	 */
+	struct {
+		bool enable;
+		bool legacy_version;	/* 212 (0xD4) accepted too */
+	} socks6;
+
 	/* `access`: rules compiled at load; absent means everything allowed. */
 	bool has_access;
 	struct acl acl;

@@ -136,6 +136,10 @@ const struct config_key config_keys[] = {
 
 	BOOL("allow_open_proxy", "false"),
 
+	GROUP("socks6"),
+	BOOL("socks6.enable", "false"),
+	BOOL("socks6.legacy_version", "false"),
+
 	{ .name = NULL },
 };
 

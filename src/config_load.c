@@ -667,6 +667,17 @@ config_load_metrics_listen(struct config_ctx *ctx,
 	ctx->cfg->has_metrics_listen = true;
 }
 
+/* socks6 = { enable; legacy_version; } (session6.c) */
+static void
+config_load_socks6(struct config_ctx *ctx, const struct config_node *root)
+{
+	const struct config_node *g = config_group(ctx, root, "socks6");
+
+	config_bool(ctx, g, "socks6.", "enable", &ctx->cfg->socks6.enable);
+	config_bool(ctx, g, "socks6.", "legacy_version",
+	    &ctx->cfg->socks6.legacy_version);
+}
+
 struct config *
 config_load(const char *path, config_report_fn report, void *arg)
 {
@@ -709,6 +720,7 @@ config_load(const char *path, config_report_fn report, void *arg)
 	config_load_access(&ctx, root);
 	config_load_user_limits(&ctx, root);
 	config_bool(&ctx, root, "", "allow_open_proxy", &cfg->allow_open_proxy);
+	config_load_socks6(&ctx, root);
 	config_check_open_proxy(&ctx);
 
 	config_parse_end(&ctx);

@@ -54,6 +54,7 @@
 #include "session.h"
 #include "session_int.h"
 #include "socks5.h"
+#include "socks6.h"
 #include "status.h"
 #include "udp.h"
 
@@ -136,6 +137,30 @@ session_drop_buffers(struct session *s)
 	s->inlen = s->outlen = s->outoff = 0;
 }
 
+int
+session_grow(struct session *s, size_t incap, size_t outcap)
+{
+	uint8_t *b;
+
+	if (incap < s->incap)
+		incap = s->incap;
+	if (outcap < s->outcap)
+		outcap = s->outcap;
+	if (incap == s->incap && outcap == s->outcap)
+		return 0;
+	if ((b = malloc(incap + outcap)) == NULL)
+		return -1;
+	memcpy(b, s->in, s->inlen);
+	memcpy(b + incap, s->out, s->outlen);
+	explicit_bzero(s->in, s->incap);
+	free(s->in);
+	s->in = b;
+	s->out = b + incap;
+	s->incap = incap;
+	s->outcap = outcap;
+	return 0;
+}
+
 void
 session_free(struct session *s)
 {
@@ -172,6 +197,11 @@ session_free(struct session *s)
 		s->udp = NULL;
 	}
 	session_auth_cancel(s);
+	if (s->s6_auth != NULL) {
+		explicit_bzero(s->s6_auth, s->s6_authlen);
+		free(s->s6_auth);
+		s->s6_auth = NULL;
+	}
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);
@@ -282,7 +312,15 @@ session_reply(struct session *s, uint8_t rep, const struct socks5_addr *bnd)
 	uint8_t buf[SOCKS5_REPLY_MAX];
 	size_t n;
 
-	n = socks5_encode_reply(buf, sizeof(buf), rep, bnd);
+	/*
+	 * SOCKS 6: an Operation Reply (its Authentication Reply is out);
+	 * with an address for BND and at most the Happy Eyeballs option,
+	 * it is shorter than SOCKS 5's longest.
+	 */
+	if (s->s6 != 0)
+		n = session6_op_reply(s, rep, bnd, buf, sizeof(buf));
+	else
+		n = socks5_encode_reply(buf, sizeof(buf), rep, bnd);
 	s->rep = rep;
 	return session_queue(s, buf, n);
 }
@@ -499,7 +537,14 @@ session_process(struct session *s)
 		if (s->state == SESSION_GREETING) {
 			struct socks5_greeting g;
 			uint8_t method, buf[2];
+			int r;
 
+			if (s->cfg->socks6.enable && s->inlen > 0 &&
+			    (r = session6_sniff(s)) != 0) {
+				if (r == -1)
+					return;
+				continue;
+			}
 			st = socks5_parse_greeting(s->in, s->inlen, &g, &used);
 			if (st == SOCKS5_NEED_MORE)
 				return;
@@ -548,6 +593,11 @@ session_process(struct session *s)
 		}
 		if (s->state == SESSION_AUTH) {
 			if (session_auth_step(s) != 1)
+				return;
+			continue;
+		}
+		if (s->state == SESSION_REQUEST && s->s6 != 0) {
+			if (session6_request(s) != 1)
 				return;
 			continue;
 		}

@@ -27,6 +27,7 @@
 #include "session.h"		/* struct session_env */
 #include "session_int.h"
 #include "socks5.h"
+#include "socks6.h"
 #include "status.h"
 #include "text.h"
 #include "userdb.h"
@@ -47,6 +48,15 @@ session_auth_emit(struct session *s, enum auth_status st)
 	char user[AUTH_USER_STRLEN], client[SOCKADDR_STRLEN], detail[600];
 	size_t n = auth_output(s->auth, buf, sizeof(buf));
 	const char *reason;
+
+	/*
+	 * SOCKS 6: the RFC 1929 reply (VER STATUS) travels in an
+	 * Authentication Data option of an Authentication Reply.
+	 */
+	if (s->s6 != 0 && n > 0)
+		n = session6_auth_reply(s, st == AUTH_OK ? SOCKS6_AUTH_SUCCESS :
+		    SOCKS6_AUTH_FAILURE, SOCKS6_OPT_AUTH_DATA, buf[n - 1], buf,
+		    sizeof(buf));
 
 	switch (st) {
 	case AUTH_NEED_MORE:
@@ -228,7 +238,9 @@ session_auth_hold(struct session *s)
 {
 	unsigned delay;
 
-	if (s->auth_waited || !auth_input_checks(s->auth, s->in, s->inlen))
+	if (s->auth_waited || !auth_input_checks(s->auth,
+	    s->s6 != 0 ? s->s6_auth : s->in,
+	    s->s6 != 0 ? s->s6_authlen : s->inlen))
 		return 0;
 	s->auth_waited = 1;
 	delay = failtab_turn_ms(s->env->failtab, &s->peer.sa,
@@ -296,6 +308,22 @@ session_auth_step(struct session *s)
 		return 0;
 	if (session_auth_hold(s))
 		return 0;
+	if (s->s6 != 0) {
+		/*
+		 * SOCKS 6: the RFC 1929 request came in the request's
+		 * option, whole; the bytes in `in` are initial data.
+		 */
+		ast = auth_step(s->auth, s->s6_auth, s->s6_authlen, &used);
+		explicit_bzero(s->s6_auth, s->s6_authlen);
+		free(s->s6_auth);
+		s->s6_auth = NULL;
+		if (ast == AUTH_NEED_MORE) {
+			/* Cannot be: the codec checked it was whole. */
+			session_close(s, "bad-auth-message", NULL, 0);
+			return 0;
+		}
+		return session_auth_result(s, ast);
+	}
 	ast = auth_step(s->auth, s->in, s->inlen, &used);
 	session_consume(s, used);
 	/* The consumed bytes held a password: leave none behind. */
@@ -317,22 +345,7 @@ session_auth_cancel(struct session *s)
 int
 session_gss_grow(struct session *s)
 {
-	size_t incap = GSS_MSG_MAX + SESSION_INBUF, outcap = AUTH_OUT_MAX;
-	uint8_t *b;
-
-	if (s->incap >= incap)
-		return 0;
-	if ((b = malloc(incap + outcap)) == NULL)
-		return -1;
-	memcpy(b, s->in, s->inlen);
-	memcpy(b + incap, s->out, s->outlen);
-	explicit_bzero(s->in, s->incap);
-	free(s->in);
-	s->in = b;
-	s->out = b + incap;
-	s->incap = incap;
-	s->outcap = outcap;
-	return 0;
+	return session_grow(s, GSS_MSG_MAX + SESSION_INBUF, AUTH_OUT_MAX);
 }
 
 int

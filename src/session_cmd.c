@@ -31,6 +31,7 @@
 #include "session.h"		/* struct session_env */
 #include "session_int.h"
 #include "socks5.h"
+#include "socks6.h"
 #include "status.h"
 #include "udp.h"
 
@@ -67,7 +68,13 @@ session_connected_cb(void *arg, const struct connector_result *res)
 		s->has_addr = 1;
 	}
 	if (res->fd == -1) {
-		session_cmd_fail(s, res->rep, "connect-failed");
+		/*
+		 * SOCKS 6 has its own code for a timed-out attempt (9);
+		 * the connector says "TTL expired" (6) for nothing else.
+		 */
+		session_cmd_fail(s, s->s6 != 0 &&
+		    res->rep == SOCKS5_REP_TTL_EXPIRED ? SOCKS6_REP_TIMEOUT :
+		    res->rep, "connect-failed");
 		return;
 	}
 	s->rfd = res->fd;
@@ -349,8 +356,8 @@ session_cmd_read(struct session *s)
 	session_free(s);
 }
 
-static void
-session_handle_request(struct session *s)
+void
+session_cmd_start(struct session *s)
 {
 	const struct config *cfg = s->cfg;
 
@@ -364,8 +371,12 @@ session_handle_request(struct session *s)
 	if ((s->req.cmd != SOCKS5_CMD_CONNECT &&
 	    s->req.cmd != SOCKS5_CMD_BIND &&
 	    s->req.cmd != SOCKS5_CMD_UDP_ASSOCIATE) ||
+	    (s->s6 != 0 && s->req.cmd != SOCKS5_CMD_CONNECT) ||
 	    !(cfg->commands & CONFIG_CMD_BIT(s->req.cmd))) {
-		/* Unknown, or not in `commands`. */
+		/*
+		 * Unknown, not in `commands`, or one that SOCKS 6 has
+		 * here only as CONNECT (session6.c).
+		 */
 		status_count_refusal(STATUS_REFUSED_COMMAND);
 		session_fail(s, SOCKS5_REP_CMD_NOT_SUPPORTED, "cmd-not-supported");
 		return;
@@ -447,7 +458,7 @@ session_cmd_request(struct session *s)
 	case SOCKS5_OK:
 		s->have_req = 1;
 		session_consume(s, used);
-		session_handle_request(s);
+		session_cmd_start(s);
 		return;
 	case SOCKS5_ERR_ATYP:
 		session_fail(s, SOCKS5_REP_ATYP_NOT_SUPPORTED,
@@ -457,7 +468,7 @@ session_cmd_request(struct session *s)
 		switch (session_udp_empty_name(s)) {
 		case 1:
 			s->have_req = 1;
-			session_handle_request(s);
+			session_cmd_start(s);
 			return;
 		case -1:
 			return;

@@ -126,6 +126,18 @@ struct session {
 	int proxy_local;		/* the header said LOCAL (or UNKNOWN) */
 	int quiet;			/* a balancer's health check: no access
 					   line, not counted as a session */
+	/*
+	 * SOCKS 6 (session6.c): `s6` is the version octet the client
+	 * speaks (6, or 0xD4), 0 for SOCKS 5; every reply is SOCKS 6's
+	 * then. `s6_he` is the Happy Eyeballs option to honour and echo
+	 * (0 none, SOCKS6_AVAIL_NO, SOCKS6_AVAIL_YES). During AUTH,
+	 * `s6_auth` holds the RFC 1929 request from the Authentication
+	 * Data option (a secret: wiped and freed after its step).
+	 */
+	uint8_t s6;
+	uint8_t s6_he;
+	uint8_t *s6_auth;
+	size_t s6_authlen;
 	/* Limits (quota.h, ratelimit.h) */
 	int client_counted;		/* holds a count for `peer` */
 	int user_counted;		/* holds a count for `user` */
@@ -177,6 +189,13 @@ void session_close(struct session *s, const char *end, const uint8_t *buf,
  */
 void session_fail(struct session *s, uint8_t rep, const char *end);
 
+/*
+ * Give the handshake buffers room for `incap` and `outcap` bytes (never
+ * less than they have), keeping what they hold; -1 out of memory
+ * (nothing changed).
+ */
+int session_grow(struct session *s, size_t incap, size_t outcap);
+
 /* Drop `n` parsed bytes from the input buffer, reading again if it was full. */
 void session_consume(struct session *s, size_t n);
 
@@ -219,5 +238,35 @@ void session_gss_free(struct session *s);
  */
 void session_cmd_request(struct session *s);
 void session_cmd_read(struct session *s);
+
+/*
+ * session_cmd.c: run the request in s->req (SOCKS 5's, or SOCKS 6's
+ * once authenticated): the user's limit, `commands`, the access rules,
+ * then the command. May free the session.
+ */
+void session_cmd_start(struct session *s);
+
+/*
+ * session6.c: SOCKS 6 (socks6.enable). session6_sniff() looks at the
+ * first octet in GREETING: 0 when it is not SOCKS 6's (SOCKS 5 goes
+ * on), 1 when the session moved on to REQUEST as a SOCKS 6 one (the
+ * caller parses on), -1 when it answered a Version Mismatch and is
+ * closing, or was freed (the caller must stop). session6_request() is
+ * REQUEST for a SOCKS 6 session: it parses the request, answers what it
+ * refuses, and runs the command once authenticated; it returns 1 when
+ * the session moved on to AUTH (the caller parses on), 0 otherwise (it
+ * waits, is closing, runs the command or was freed: stop).
+ * session6_auth_reply() and session6_op_reply() encode the session's
+ * Authentication Reply (`kind`: 0 for no option, else the one option:
+ * SOCKS6_OPT_AUTH_SELECT with method `value`, SOCKS6_OPT_AUTH_DATA
+ * with RFC 1929 STATUS `value`, or a kind without data) and Operation
+ * Reply; bytes written.
+ */
+int session6_sniff(struct session *s);
+int session6_request(struct session *s);
+size_t session6_auth_reply(const struct session *s, uint8_t type,
+    uint16_t kind, uint8_t value, uint8_t *buf, size_t cap);
+size_t session6_op_reply(const struct session *s, uint8_t rep,
+    const struct socks5_addr *bnd, uint8_t *buf, size_t cap);
 
 #endif
