@@ -6,7 +6,8 @@
 # the socket to the proxy, before its first byte), the access line
 # (proto=socks6), a wrong password (exit 3), the legacy version byte 212
 # refused (exit 1, the mismatch named) and accepted when configured, a
-# refused destination (exit 4), -v, and the command line's refusals.
+# refused destination (exit 4), -v, 1 MiB both ways with the destination
+# talking first, and the command line's refusals.
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "$srcdir/tests/integration/lib-connect.sh"
 require_python
@@ -39,6 +40,24 @@ echo_roundtrip "s6 none" --socks6 "$P" 127.0.0.1 "$ECHO"
 L=$(wait_access ' proto=socks6( |$)' " dst=127\.0\.0\.1:$ECHO( |\$)")
 field_ok "$L" 'cmd=connect'
 field_ok "$L" 'rep=0'
+
+# Both ways at once, with the destination talking first: its bytes may
+# come in the same read as the Operation Reply (they must reach stdout
+# first), and our first 16 KiB go as initial data, the rest through the
+# relay, in order.
+start_server sinksrc sink-source --bytes 1048576 --result "$T/sinksrc.result"
+SINKSRC=$SERVER_PORT
+"$PYTHON" -c 'import random, sys; sys.stdout.buffer.write(random.Random(29).randbytes(1048576))' >"$T/sinksrc.in"
+SC_IN=$T/sinksrc.in
+sc sinksrc --socks6 --initial-data=16384 "$P" 127.0.0.1 "$SINKSRC"
+unset SC_IN
+sc_ok "1 MiB both ways, 16 KiB of it initial data"
+wait_for 10 test -s "$T/sinksrc.result" || fail "1 MiB both ways: the server wrote no result"
+RES=$(cat "$T/sinksrc.result")
+IN_SHA=$(sha256sum <"$T/sinksrc.in" | cut -d' ' -f1)
+OUT_SHA=$(sha256sum <"$T/sinksrc.out" | cut -d' ' -f1)
+expect_line "$RES" "^recv_bytes=1048576 recv_sha256=$IN_SHA " "the server got our 1 MiB"
+expect_line "$RES" " sent_sha256=$OUT_SHA\$" "we got the server's 1 MiB"
 
 stop_sockeye
 [ "$SOCKEYED_STATUS" -eq 0 ] || fail "sockeyed exited $SOCKEYED_STATUS"
