@@ -188,7 +188,11 @@ no-connect) fail "strace: no connect() to port $SOCKS_PORT: $(head -c 2000 "$T/s
 no-read) fail "strace: no read on the proxy socket returned bytes" ;;
 *) fail "the client made $COUNT writes to the proxy before its first answer byte, want 1" ;;
 esac
-wait_access ' proto=socks6( |$)' ' user=alice( |$)' ' rep=0( |$)' \
-	" dst=127\.0\.0\.1:$ECHO( |\$)" >/dev/null
+# The proxy's side of it: the session with exactly those 1024 bytes.
+L=$(wait_access ' proto=socks6( |$)' ' user=alice( |$)' ' bytes_up=1024( |$)' \
+	" dst=127\.0\.0\.1:$ECHO( |\$)")
+field_ok "$L" 'cmd=connect'
+field_ok "$L" 'rep=0'
+field_ok "$L" 'bytes_down=1024'
 
 exit 0
