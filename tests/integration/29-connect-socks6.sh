@@ -8,6 +8,8 @@
 # refused (exit 1, the mismatch named) and accepted when configured, a
 # refused destination (exit 4), -v, 1 MiB both ways with the destination
 # talking first, and the command line's refusals.
+# STRACE overrides the strace used (the key check skips, exit 77, with
+# the reason when it is missing or ptrace is refused).
 . "${srcdir:-.}/tests/integration/lib.sh"
 . "$srcdir/tests/integration/lib-connect.sh"
 require_python
@@ -124,15 +126,16 @@ sc_expect "s6 refused" 4 "(REP 5)"
 # and comes back intact through the echo server.
 "$PYTHON" -c 'import os, sys; sys.stdout.buffer.write(os.urandom(1024))' \
 	>"$T/init.in"
-if ! command -v strace >/dev/null 2>&1; then
-	skip "strace not found: cannot count the client's writes before the proxy's answer"
+: "${STRACE:=strace}"
+if ! command -v "$STRACE" >/dev/null 2>&1; then
+	skip "$STRACE not found: cannot count the client's writes before the proxy's answer"
 fi
 # Does ptrace work here at all (containers may forbid it)?
-strace -o /dev/null true >/dev/null 2>&1 ||
-	skip "strace cannot trace here (ptrace refused): cannot count writes"
+"$STRACE" -o /dev/null true >/dev/null 2>&1 ||
+	skip "$STRACE cannot trace here (ptrace refused): cannot count writes"
 # LeakSanitizer cannot run under ptrace: it would turn a clean exit into 1.
 SOCKEYE_PASSWORD='correct horse' ASAN_OPTIONS="${ASAN_OPTIONS}:detect_leaks=0" \
-	$NOTTY timeout 30 strace -f -o "$T/strace.out" \
+	$NOTTY timeout 30 "$STRACE" -f -o "$T/strace.out" \
 	-e trace=connect,write,sendto,sendmsg,send,recvfrom,read,recvmsg \
 	"$SOCKEYE_CONNECT" --socks6 -a password -u alice --initial-data=1024 \
 	"$P" 127.0.0.1 "$ECHO" <"$T/init.in" >"$T/init.out" 2>"$T/init.err" ||
