@@ -4,9 +4,10 @@
  * relay stdin/stdout, for ssh's ProxyCommand and for clients that cannot
  * speak CHAP (with mutual authentication) themselves.
  *
- *	sockeye-connect [-a none|password|chap|gssapi] [--mutual] [-u USER]
- *	    [--gssapi-service NAME] [--gssapi-protection LEVEL]
- *	    PROXY:PORT HOST PORT
+ *	sockeye-connect [-v] [-a none|password|chap|gssapi] [--mutual]
+ *	    [-u USER] [--gssapi-service NAME] [--gssapi-protection LEVEL]
+ *	    [--socks6 | --socks6-legacy] [--initial-data=N]
+ *	    [--happy-eyeballs=on|off] PROXY:PORT HOST PORT
  *
  * A blocking client by design: one connection, one user. The handshake is
  * plain blocking I/O under one deadline; the relay is a poll() loop over
@@ -15,7 +16,8 @@
  * EOF becomes shutdown(SHUT_WR); we keep reading until the proxy closes).
  * This file has main, the command line, the secrets and the relay; the
  * SOCKS5 handshake is in connect_handshake.c, GSS-API in connect_gssapi.c
- * (connect.h: what they share). With a GSS-API tunnel the relay is the
+ * (connect.h: what they share), SOCKS 6 (--socks6) in connect_socks6.c.
+ * With a GSS-API tunnel the relay is the
  * same loop: stdin is read in chunks that are sealed into the upward
  * buffer, and the proxy's bytes land in `wire` to be unwrapped into the
  * downward one.
@@ -58,6 +60,7 @@
 #include "connect.h"
 #include "sockaddr.h"
 #include "socks5.h"
+#include "socks6.h"
 
 struct secrets secrets;
 struct inbuf inbuf;
@@ -88,9 +91,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: " PROG " [-hV] [-a none|password|chap|gssapi] [--mutual]\n"
+	    "usage: " PROG " [-hVv] [-a none|password|chap|gssapi] [--mutual]\n"
 	    "                       [-u user] [--gssapi-service name]\n"
 	    "                       [--gssapi-protection level]\n"
+	    "                       [--socks6 | --socks6-legacy] [--initial-data=n]\n"
+	    "                       [--happy-eyeballs=on|off]\n"
 	    "                       proxy:port host port\n"
 	    "  -a METHOD    authentication: none (default), password (RFC 1929),\n"
 	    "               chap (HMAC-MD5) or gssapi (Kerberos, RFC 1961%s);\n"
@@ -102,6 +107,17 @@ usage(FILE *f)
 	    "  --gssapi-protection none|integrity|confidentiality\n"
 	    "               with gssapi: the least protection of the traffic\n"
 	    "               to accept (confidentiality)\n"
+	    "  --socks6     speak SOCKS 6 (draft -12, experimental); -a none or\n"
+	    "               password, the password sent with the request\n"
+	    "  --socks6-legacy\n"
+	    "               --socks6 with version octet 212 (0xD4)\n"
+	    "  --initial-data=N\n"
+	    "               with --socks6: send up to N (1-%d) bytes of stdin\n"
+	    "               with the request\n"
+	    "  --happy-eyeballs=on|off\n"
+	    "               with --socks6: ask the proxy to use (or not) Happy\n"
+	    "               Eyeballs towards a destination name\n"
+	    "  -v           say what the proxy answered (bound address)\n"
 	    "  -V           print the version and exit\n"
 	    "  -h           print this help and exit\n"
 	    "The password comes from $SOCKEYE_PASSWORD or the terminal (no echo);\n"
@@ -114,7 +130,7 @@ usage(FILE *f)
 #else
 	    "; not in this build"
 #endif
-	    );
+	    , SOCKS6_INITIAL_DATA_MAX);
 }
 
 /* ------------------------------------------------------------------ */
@@ -397,12 +413,44 @@ parse_protection(const char *s)
 	    " confidentiality", s);
 }
 
+/* --initial-data=N: 1 .. SOCKS6_INITIAL_DATA_MAX, what the draft allows. */
+static size_t
+parse_initial_data(const char *s)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && v <= SOCKS6_INITIAL_DATA_MAX; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == s || *p != '\0' || v == 0 || v > SOCKS6_INITIAL_DATA_MAX)
+		die(EXIT_USAGE, "bad --initial-data '%s': want a number 1-%d", s,
+		    SOCKS6_INITIAL_DATA_MAX);
+	return (size_t)v;
+}
+
+static int
+parse_on_off(const char *opt, const char *s)
+{
+	if (strcmp(s, "on") == 0)
+		return 1;
+	if (strcmp(s, "off") == 0)
+		return 0;
+	die(EXIT_USAGE, "bad %s '%s': want on or off", opt, s);
+}
+
 static void
 parse_args(struct options *o, int argc, char **argv)
 {
-	enum { OPT_GSS_SERVICE = 256, OPT_GSS_PROTECTION };
+	enum { OPT_GSS_SERVICE = 256, OPT_GSS_PROTECTION, OPT_SOCKS6,
+	    OPT_SOCKS6_LEGACY, OPT_INITIAL_DATA, OPT_HAPPY_EYEBALLS };
 	static const struct option longopts[] = {
 		{ "mutual", no_argument, NULL, 'm' },
+		{ "socks6", no_argument, NULL, OPT_SOCKS6 },
+		{ "socks6-legacy", no_argument, NULL, OPT_SOCKS6_LEGACY },
+		{ "initial-data", required_argument, NULL, OPT_INITIAL_DATA },
+		{ "happy-eyeballs", required_argument, NULL,
+		    OPT_HAPPY_EYEBALLS },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "gssapi-service", required_argument, NULL, OPT_GSS_SERVICE },
 		{ "gssapi-protection", required_argument, NULL,
 		    OPT_GSS_PROTECTION },
@@ -416,7 +464,9 @@ parse_args(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->gssapi_service = "rcmd";
 	o->gssapi_prot = GSS_PROT_CONFIDENTIALITY;
-	while ((ch = getopt_long(argc, argv, "+a:hmu:V", longopts, NULL)) != -1) {
+	o->socks6_version = SOCKS6_VERSION;
+	o->happy_eyeballs = -1;
+	while ((ch = getopt_long(argc, argv, "+a:hmu:vV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			o->method = parse_method(optarg);
@@ -434,6 +484,23 @@ parse_args(struct options *o, int argc, char **argv)
 		case OPT_GSS_PROTECTION:
 			o->gssapi_prot = parse_protection(optarg);
 			gss_opt = true;
+			break;
+		case OPT_SOCKS6:
+			o->socks6 = true;
+			break;
+		case OPT_SOCKS6_LEGACY:
+			o->socks6 = true;
+			o->socks6_version = SOCKS6_VERSION_LEGACY;
+			break;
+		case OPT_INITIAL_DATA:
+			o->initial_data = parse_initial_data(optarg);
+			break;
+		case OPT_HAPPY_EYEBALLS:
+			o->happy_eyeballs = parse_on_off("--happy-eyeballs",
+			    optarg);
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'V':
 			printf(PROG " %s\n", PACKAGE_VERSION);
@@ -464,6 +531,18 @@ parse_args(struct options *o, int argc, char **argv)
 		die(EXIT_USAGE, "-u needs -a password or -a chap");
 	if (o->user != NULL && (o->user[0] == '\0' || strlen(o->user) > 255))
 		die(EXIT_USAGE, "the user name must be 1 to 255 bytes");
+	/*
+	 * SOCKS 6 here is one round trip: the password rides in the request.
+	 * CHAP and GSS-API would need their multi-message exchanges carried
+	 * in Authentication Data options, which nothing defines yet.
+	 */
+	if (o->socks6 && o->method != M_NONE && o->method != M_PASSWORD)
+		die(EXIT_USAGE, "--socks6 supports -a none and -a password only"
+		    " (SOCKS 6 has no CHAP or GSS-API exchange yet)");
+	if (o->initial_data > 0 && !o->socks6)
+		die(EXIT_USAGE, "--initial-data needs --socks6");
+	if (o->happy_eyeballs >= 0 && !o->socks6)
+		die(EXIT_USAGE, "--happy-eyeballs needs --socks6");
 	if (gss_opt && o->method != M_GSSAPI)
 		die(EXIT_USAGE, "--gssapi-service and --gssapi-protection need"
 		    " -a gssapi");
@@ -524,7 +603,7 @@ struct pipe_buf {
  * is the same: a full `up` stops reading stdin, a full `wire` the socket.
  */
 static int
-relay(int sock)
+relay(int sock, bool stdin_eof)
 {
 	static uint8_t upbuf[RELAY_BUF], chunk[TUNNEL_CHUNK];
 	struct pipe_buf up = { upbuf, 0, 0, sizeof(upbuf) };
@@ -533,7 +612,8 @@ relay(int sock)
 	const bool tunnel = tunnel_active();
 	/* Room that reading stdin needs in `up`: a byte, or a message. */
 	const size_t up_need = tunnel ? TUNNEL_MSG_MAX : 1;
-	bool in_eof = false, sock_eof = false, shut = false;
+	/* SOCKS 6 initial data may already have read stdin to its end. */
+	bool in_eof = stdin_eof, sock_eof = false, shut = false;
 	int send_err = 0, recv_err = 0;
 	int in_fd = STDIN_FILENO, out_fd = STDOUT_FILENO;
 
@@ -688,6 +768,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct socks5_addr dst;
 	const char *user = NULL;
+	bool stdin_eof = false;
 	int fd, rc;
 
 	protect_memory();
@@ -702,8 +783,11 @@ main(int argc, char **argv)
 		get_secrets(&o, user);
 	}
 
-	fd = connect_handshake(&o, user, &dst);
-	rc = relay(fd);
+	if (o.socks6)
+		fd = socks6_handshake(&o, user, &dst, &stdin_eof);
+	else
+		fd = connect_handshake(&o, user, &dst);
+	rc = relay(fd, stdin_eof);
 	tunnel_end();
 	return rc;
 }

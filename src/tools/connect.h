@@ -10,6 +10,9 @@
  *	connect_gssapi.c	GSS-API authentication (RFC 1961) and the
  *				tunnel it may set up: every later byte
  *				wrapped in an MTYP 3 message
+ *	connect_socks6.c	--socks6: the same job in SOCKS 6 (draft
+ *				-12): one request carrying the password and
+ *				the initial data, then the two replies
  *
  * The program is one blocking client for one connection, so its state is
  * static and lasts the whole run: the secrets (one buffer to lock into
@@ -76,6 +79,11 @@ enum method_choice {
 struct options {
 	enum method_choice method;
 	bool mutual;
+	bool verbose;			/* -v: say what the proxy answered */
+	bool socks6;			/* --socks6 (or --socks6-legacy) */
+	uint8_t socks6_version;		/* SOCKS6_VERSION or _LEGACY */
+	size_t initial_data;		/* --initial-data: 0, or 1 .. 16384 */
+	int happy_eyeballs;		/* --happy-eyeballs: -1 unset, 0, 1 */
 	const char *user;		/* NULL: the login name */
 	const char *gssapi_service;	/* "rcmd": the target is SERVICE@proxy_host */
 	uint8_t gssapi_prot;		/* GSS_PROT_*: the least we accept */
@@ -127,6 +135,15 @@ void wipe_secrets(void);
 /* --- connect_handshake.c ---------------------------------------------- */
 
 /*
+ * Connect (blocking) to o's proxy, trying each of its addresses in turn;
+ * TCP_NODELAY is set. Returns the socket or dies with EXIT_ERR.
+ */
+int connect_proxy(const struct options *o);
+
+/* Start the handshake's one deadline (a minute from now). */
+void handshake_begin(void);
+
+/*
  * Connect to o's proxy and go through the SOCKS5 handshake within one
  * deadline (a minute): offer o->method and nothing else, authenticate as
  * `user` (NULL with M_NONE) with the secrets, wiped as soon as they are
@@ -149,8 +166,27 @@ int connect_handshake(const struct options *o, const char *user,
 void send_all(int fd, const uint8_t *p, size_t n, const char *what);
 void recv_more(int fd, struct inbuf *in, const char *step,
     const char *waiting_for);
+/* recv_more(), but EOF returns 0 instead of dying; else the bytes read. */
+size_t recv_some(int fd, struct inbuf *in, const char *step,
+    const char *waiting_for);
 /* Drop the first `n` bytes of `in` (n <= in->len). */
 void inbuf_consume(struct inbuf *in, size_t n);
+
+/* --- connect_socks6.c ------------------------------------------------- */
+
+/*
+ * --socks6: read o->initial_data bytes from stdin (fewer at EOF; sets
+ * *stdin_eof then), connect to the proxy and send one SOCKS 6 CONNECT
+ * request for `dst` with them, in one send(): the password (M_PASSWORD)
+ * in an Authentication Data option, the secrets wiped once encoded. Then
+ * read the Authentication Reply and the Operation Reply under the
+ * handshake deadline. Blocks. Returns the socket for the relay, with
+ * what followed the Operation Reply in `inbuf`. Dies with EXIT_AUTH when
+ * authentication fails, EXIT_REFUSED on a reply code other than success,
+ * EXIT_ERR otherwise (a version mismatch reply included).
+ */
+int socks6_handshake(const struct options *o, const char *user,
+    const struct socks5_addr *dst, bool *stdin_eof);
 
 /* --- connect_gssapi.c ------------------------------------------------- */
 

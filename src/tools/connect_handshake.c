@@ -63,13 +63,21 @@ send_all(int fd, const uint8_t *p, size_t n, const char *what)
 	}
 }
 
+void
+handshake_begin(void)
+{
+	deadline_ms = util_now_ms() + HANDSHAKE_TIMEOUT_MS;
+}
+
 /*
  * Read more bytes from the proxy into `in`, waiting at most until the
  * handshake deadline. `waiting_for` names what we wait for, for messages
- * ("the method selection"). Returns only when at least one byte arrived.
+ * ("the method selection"). Returns the number of bytes appended, or 0
+ * at EOF (recv_more() makes that an error; SOCKS 6 looks at what came
+ * before it: a lone version octet is a version mismatch reply).
  */
-void
-recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
+size_t
+recv_some(int fd, struct inbuf *in, const char *step, const char *waiting_for)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -98,13 +106,18 @@ recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
 			die(EXIT_ERR, "%sreading %s from the proxy: %s", step,
 			    waiting_for, strerror(errno));
 		}
-		if (r == 0)
-			die(step[0] != '\0' ? EXIT_AUTH : EXIT_ERR,
-			    "%sthe proxy closed the connection while we waited"
-			    " for %s", step, waiting_for);
 		in->len += (size_t)r;
-		return;
+		return (size_t)r;
 	}
+}
+
+void
+recv_more(int fd, struct inbuf *in, const char *step, const char *waiting_for)
+{
+	if (recv_some(fd, in, step, waiting_for) == 0)
+		die(step[0] != '\0' ? EXIT_AUTH : EXIT_ERR,
+		    "%sthe proxy closed the connection while we waited"
+		    " for %s", step, waiting_for);
 }
 
 void
@@ -166,7 +179,7 @@ chan_recv_more(int fd, const char *step, const char *waiting_for)
 /* Connecting and the SOCKS5 handshake                                */
 /* ------------------------------------------------------------------ */
 
-static int
+int
 connect_proxy(const struct options *o)
 {
 	struct addrinfo hints, *res, *ai;
@@ -554,6 +567,13 @@ socks5_connect(int fd, const struct options *o, const struct socks5_addr *dst)
 		die(EXIT_REFUSED, "proxy %s could not connect to %s port %u:"
 		    " %s (REP %u)", o->proxy_arg, o->host, o->port,
 		    socks5_rep_str(rep.rep), rep.rep);
+	if (o->verbose) {
+		char bnd[SOCKS5_ADDR_STRLEN];
+
+		fprintf(stderr, PROG ": connected to %s port %u, bound %s\n",
+		    o->host, o->port, socks5_addr_format(&rep.bnd, bnd,
+		    sizeof(bnd)));
+	}
 }
 
 int
@@ -563,7 +583,7 @@ connect_handshake(const struct options *o, const char *user,
 	int fd;
 
 	fd = connect_proxy(o);
-	deadline_ms = util_now_ms() + HANDSHAKE_TIMEOUT_MS;
+	handshake_begin();
 	socks5_greet(fd, method_id(o->method));
 	switch (o->method) {
 	case M_PASSWORD:
