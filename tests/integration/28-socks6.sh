@@ -104,7 +104,7 @@ finish() {
 # --- A: password, SOCKS 6 on, legacy off -----------------------------------
 write_conf "$T/a.conf" \
 	"auth = { methods = [ \"password\" ]; users_file = \"$T/users\"; };" \
-	'socks6 = { enable = true; legacy_version = false; };'
+	'socks6 = { enable = true; legacy_version = false; };' 'workers = 1;'
 start_sockeye "$T/a.conf"
 
 replay all-options-domain all-options-ipv4 \
@@ -175,7 +175,7 @@ finish A
 # --- B: method none, legacy version on --------------------------------------
 write_conf "$T/b.conf" \
 	'auth = { methods = [ "none" ]; };' \
-	'socks6 = { enable = true; legacy_version = true; };'
+	'socks6 = { enable = true; legacy_version = true; };' 'workers = 1;'
 start_sockeye "$T/b.conf"
 replay legacy-noop none-noop none-false-start none-all-options socks5-none
 L=$(wait_access ' proto=socks6' ' cmd=connect ' ' bytes_up=1024 ')
@@ -186,7 +186,7 @@ finish B
 # --- C: SOCKS 6 off ------------------------------------------------------------
 write_conf "$T/c.conf" \
 	'auth = { methods = [ "none" ]; };' \
-	'socks6 = { enable = false; };'
+	'socks6 = { enable = false; };' 'workers = 1;'
 start_sockeye "$T/c.conf"
 replay disabled socks5-none
 expect_line "$OUT" '^case=disabled .* received=\(none\) match$' "disabled: no byte"
