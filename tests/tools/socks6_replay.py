@@ -20,8 +20,8 @@ are checked by rule, not by value).
 --dest is the destination a CONNECT case names (an echo server for the
 data cases, a closed port for connect-refused); the domain-name cases
 send "localhost" with --dest's port. --user (default alice) and
---password-file (its first line) are the credentials a case puts in its
-Authentication Data option; the wrong-password case sends --user with
+--password-file (its first line; without it, "password") are the
+credentials a case puts in its Authentication Data option; the wrong-password case sends --user with
 the password "wrong horse". --split OFFSETS (comma-separated byte offsets
 into everything the case sends before its first expected byte) overrides
 the case's own segmentation; --pause is the pause between segments
@@ -855,7 +855,7 @@ def main():
     for name in a.case:
         if name not in CASES:
             p.error("unknown case '%s' (see --list)" % name)
-    a.password = ""
+    a.password = "password"
     if a.password_file:
         with open(a.password_file, encoding="utf-8") as f:
             a.password = f.readline().rstrip("\r\n")
