@@ -23,9 +23,10 @@
 #     method (selection ff), a Session ID (Session Invalid), an Idempotence
 #     Expenditure (Idempotence Rejected); NOOP (cmd=noop), BIND and UDP
 #     ASSOCIATE (REP 7), a closed port (REP 5);
-#   - version 0xD4: the Version Mismatch Reply 06; malformed requests and
-#     Options Length over 20 KB: EOF without a byte; exactly 20480 octets
-#     of options: accepted;
+#   - version 0xD4: the Version Mismatch Reply 06; malformed requests,
+#     Options Length over 20 KB and Initial Data Length over 2^14: EOF
+#     without a byte; exactly 20480 octets of options, and 16 KiB of
+#     initial data in one write (bytes_up=16384): accepted;
 #   - SOCKS 5 with RFC 1929 still works on the same port; no password in
 #     the log.
 #  B. methods [ "none" ], legacy_version = true: 0xD4 is answered with
@@ -112,7 +113,8 @@ replay all-options-domain all-options-ipv4 \
 	wrong-password password-no-data no-acceptable-method session-id \
 	idempotence-spend noop bind udp-associate legacy-mismatch \
 	bad-optlen bad-option-length dup-auth-method bad-domain-padding \
-	optlen-over optlen-20481 optlen-max socks5-password
+	optlen-over optlen-20481 optlen-max initial-data-16k \
+	initial-data-over socks5-password
 expect_line "$OUT" '^case=connect-data-1write segments=1 writes_before_first_reply_byte=1 ' \
 	"one write before the first answer byte"
 expect_line "$OUT" '^case=connect-data-3seg segments=4 ' "request + 3 data writes"
@@ -123,7 +125,7 @@ for c in wrong-password password-no-data no-acceptable-method session-id \
 	expect_line "$OUT" "^case=$c .* end=eof " "$c: closed with a FIN"
 done
 for c in bad-optlen bad-option-length dup-auth-method bad-domain-padding \
-	optlen-over optlen-20481; do
+	optlen-over optlen-20481 initial-data-over; do
 	expect_line "$OUT" "^case=$c .* end=eof received=\(none\) match\$" "$c: closed, no byte"
 done
 # The request's first 12 octets one by one (VER, CMD, OPTLEN, PORT, PAD,
@@ -155,6 +157,8 @@ four_lines() {
 }
 wait_for 5 four_lines ||
 	fail "expected 4 access lines with bytes_up=1024 bytes_down=1024, got $(access_count ' proto=socks6' ' bytes_up=1024 ')"
+L=$(wait_access ' proto=socks6' ' cmd=connect ' ' bytes_up=16384 ')
+field_ok "$L" 'bytes_down=16384'
 L=$(wait_access ' proto=socks6' ' end=auth-failed')
 field_ok "$L" 'user=-'
 L=$(wait_access ' proto=socks6' ' cmd=noop ')

@@ -305,6 +305,7 @@ NOOP_OK = Lit(h("06") +               # Version
 # steps).
 
 DATA_1K = bytes((i * 7 + 13) & 0xFF for i in range(1024))
+DATA_16K = bytes((i * 11 + 5) & 0xFF for i in range(16384))
 AFTER = b"after the operation reply\n"
 WRONG_PASSWORD = "wrong horse"
 
@@ -361,6 +362,20 @@ def case_connect_split_option(a):
     # Kind's first octet (21) and between its Kind and Length (22), and
     # inside the Advertisement's Length (15).
     return connect_password(a, DATA_1K, [15, 21, 22])
+
+
+def case_initial_data_16k(a):
+    # The most the draft allows: "MUST NOT be larger than 2^14".
+    return connect_password(a, DATA_16K, [])
+
+
+def case_initial_data_over(a):
+    opts = (h("00 02 00 08") +         # Kind = 2 Method Advertisement, Length = 8
+            h("40 01") +               #   Initial Data Length = 16385 (> 2^14)
+            h("02 00") +               #   Method 2; Padding
+            opt_auth_password(a.user, a.password))
+    req = request(0x06, 0x01, a.dport, 0x01, ipv4_127(), opts)
+    return [Send(req), Expect(Eof())]
 
 
 def case_wrong_password(a):
@@ -586,6 +601,10 @@ CASES = {
         "the same, the data in three more writes"),
     "connect-split-option": (case_connect_split_option,
         "the same, the request cut inside option headers"),
+    "initial-data-16k": (case_initial_data_16k,
+        "password + 16 KiB (2^14) of initial data in one write, echoed"),
+    "initial-data-over": (case_initial_data_over,
+        "Initial Data Length 16385: EOF, no bytes"),
     "wrong-password": (case_wrong_password,
         "password 'wrong horse': 06 01 .. 02 01 01 00, EOF"),
     "password-no-data": (case_password_no_data,
