@@ -88,7 +88,7 @@ class Lit:
         return None
 
     def describe(self):
-        return self.data.hex()
+        return show(self.data)
 
 
 class Var:
@@ -742,7 +742,10 @@ class Runner:
     def expect_piece(self, piece):
         why = self._fill(piece.n)
         got = bytes(self.received[self.pos:self.pos + piece.n])
-        d = piece.first_diff(got)
+        # A literal is compared as far as it came; a rule needs it whole.
+        d = None
+        if isinstance(piece, Lit) or len(got) == piece.n:
+            d = piece.first_diff(got)
         if d is not None:
             off, exp = d
             raise Mismatch(
@@ -750,18 +753,18 @@ class Runner:
                 "byte %d of it): expected %s, got %02x\n"
                 "  expected %s: %s\n  received %s: %s"
                 % (self.pos + off, piece.what, off, exp, got[off],
-                   piece.what, piece.describe(), piece.what, got.hex()))
+                   piece.what, piece.describe(), piece.what, show(got)))
         if len(got) < piece.n:
             raise Mismatch(
                 "first difference at byte %d of the proxy's stream (%s, "
                 "byte %d of it): expected %s, got %s\n"
                 "  expected %s: %s\n  received: %s"
                 % (self.pos + len(got), piece.what, len(got),
-                   piece.describe()[2 * len(got):2 * len(got) + 2]
+                   "%02x" % piece.data[len(got)]
                    if isinstance(piece, Lit) else piece.describe(),
                    "no byte within %.1f s" % self.timeout
                    if why == "timeout" else "the end of the stream (%s)"
-                   % self.end, piece.what, piece.describe(), got.hex()))
+                   % self.end, piece.what, piece.describe(), show(got)))
         self.pos += piece.n
 
     def expect_eof(self):
