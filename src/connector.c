@@ -20,7 +20,7 @@
  * closes every other one and cancels the lookups. Results are always
  * delivered from the loop (a zero timer), never re-entrantly, and nothing
  * is tried before connector_start() has returned, so connector_set_check()
- * is in place for the first candidate.
+ * and connector_set_happy() are in place for the first candidate.
  *
  * Time is milliseconds since the start, from the loop's clock.
  */
@@ -77,6 +77,8 @@ struct connector {
 	union sockaddr_any literal;	/* with port */
 	uint8_t early_rep;	/* nonzero: fail with this at the first run */
 	bool nat64_asked;
+	char name[256];		/* the name looked up; "" for a literal */
+	bool fallback_due;	/* HE off: the other family's lookup waits */
 
 	struct happy h;
 	struct attempt att[HAPPY_MAX_CANDS];
@@ -423,6 +425,34 @@ add_answer(struct connector *c, const struct resolver_result *r)
 	(void)happy_add(&c->h, ok, nok, 0, now_ms(c));
 }
 
+static void connector_lookup6_cb(void *, enum resolver_status,
+    const struct resolver_result *);
+static void connector_lookup4_cb(void *, enum resolver_status,
+    const struct resolver_result *);
+
+/*
+ * Happy Eyeballs off: the preferred family's lookup ended without a
+ * candidate, so look the other family up now (a fallback, not a race).
+ */
+static void
+start_fallback(struct connector *c)
+{
+	c->fallback_due = false;
+	if (c->h.p.prefer_family == AF_INET6) {
+		debug("no IPv6 address to try: looking up IPv4");
+		c->q4 = resolver_lookup(c->resolver, c->name, AF_INET,
+		    connector_lookup4_cb, c);
+		if (c->q4 != NULL)
+			happy_lookup_start(&c->h, HAPPY_LOOKUP_V4);
+	} else {
+		debug("no IPv4 address to try: looking up IPv6");
+		c->q6 = resolver_lookup(c->resolver, c->name, AF_INET6,
+		    connector_lookup6_cb, c);
+		if (c->q6 != NULL)
+			happy_lookup_start(&c->h, HAPPY_LOOKUP_V6);
+	}
+}
+
 static void
 lookup_done(struct connector *c, unsigned which, enum resolver_status st,
     const struct resolver_result *r)
@@ -436,6 +466,8 @@ lookup_done(struct connector *c, unsigned which, enum resolver_status st,
 	if (st == RESOLVER_OK)
 		add_answer(c, r);
 	happy_lookup_done(&c->h, which, now_ms(c));
+	if (c->fallback_due && happy_need_fallback(&c->h))
+		start_fallback(c);
 	connector_run(c);
 }
 
@@ -536,6 +568,7 @@ connector_start(struct ev_loop *loop, struct resolver *resolver,
 		/* Clients such as PuTTY send literals as names: no DNS. */
 		c->have_literal = true;
 	} else {
+		util_strlcpy(c->name, dst->u.name, sizeof(c->name));
 		/* AAAA first: RFC 8305 section 3 sends it before the A query. */
 		c->q6 = resolver_lookup(resolver, dst->u.name, AF_INET6,
 		    connector_lookup6_cb, c);
@@ -567,6 +600,41 @@ connector_set_check(struct connector *c, connector_check_fn fn, void *arg)
 	BUG_ON(c->started || c->h.n > 0 || c->h.denied > 0);
 	c->check = fn;
 	c->check_arg = arg;
+}
+
+void
+connector_set_happy(struct connector *c, bool on)
+{
+	struct resolver_query **other;
+	bool pref_asked;
+	unsigned bit;
+
+	/* Too late once a candidate has been looked at. */
+	BUG_ON(c->started || c->h.n > 0 || c->h.denied > 0);
+	happy_set_on(&c->h, on);
+	if (on || c->name[0] == '\0')
+		return;		/* a literal: nothing to change */
+	if (c->h.p.prefer_family == AF_INET6) {
+		pref_asked = c->q6 != NULL;
+		other = &c->q4;
+		bit = HAPPY_LOOKUP_V4;
+	} else {
+		pref_asked = c->q4 != NULL;
+		other = &c->q6;
+		bit = HAPPY_LOOKUP_V6;
+	}
+	/*
+	 * connector_start() asked for both families, but off the other one
+	 * is only a fallback: drop it now and ask again if the preferred
+	 * one has no address. Unless the preferred lookup could not even
+	 * start: then the other is the fallback already under way.
+	 */
+	if (!pref_asked || *other == NULL)
+		return;
+	resolver_cancel(*other);
+	*other = NULL;
+	happy_lookup_done(&c->h, bit, 0);
+	c->fallback_due = true;
 }
 
 int

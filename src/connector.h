@@ -14,12 +14,14 @@
  * all. connector_cancel() closes every socket, a won one not yet
  * delivered included, and cancels the lookups. An IPv4
  * literal that has no route is reached through NAT64 when the resolver
- * finds a prefix (RFC 7050). The decisions are in happy.h (pure); this
+ * finds a prefix (RFC 7050). connector_set_happy() turns Happy Eyeballs
+ * off for one connection. The decisions are in happy.h (pure); this
  * module does the sockets, timers and lookups.
  */
 #ifndef SOCKEYE_CONNECTOR_H
 #define SOCKEYE_CONNECTOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "sockaddr.h"
 #include "util.h"
@@ -33,7 +35,14 @@ struct connector;
 struct connector_result {
 	int fd;			/* connected non-blocking socket, or -1 */
 	uint8_t rep;		/* SOCKS5_REP_*: 0 on success */
-	int err;		/* errno of the failure that chose `rep` (0 if none) */
+	/*
+	 * errno of the failure that chose `rep` (0 if none); ETIMEDOUT
+	 * whenever connect.timeout_s ended the request with an attempt or
+	 * lookup still outstanding, even where an earlier failure chose
+	 * `rep` (say REP 5 after one address refused and the next hung).
+	 * So "timed out" is `err == ETIMEDOUT`, not a reply code.
+	 */
+	int err;
 	union sockaddr_any addr; /* the address connected to (or last tried) */
 	bool has_addr;
 	int attempts;		/* connection attempts started */
@@ -90,6 +99,32 @@ typedef enum connector_verdict (*connector_check_fn)(void *arg,
  */
 void connector_set_check(struct connector *c, connector_check_fn fn,
     void *arg);
+
+/*
+ * Happy Eyeballs for this connection: on (the default) as described at
+ * the top, or off, as a client without it would connect (SOCKS 6 Happy
+ * Eyeballs Stack option "off"):
+ *
+ *   one family   connect.prefer_family's. Only when the name has no
+ *                address of that family (the lookup failed or found
+ *                none, or the check hook refused every one) is the
+ *                other family looked up and used: a fallback, after the
+ *                first lookup has ended, not a race. The other family's
+ *                lookup, already sent by connector_start(), is cancelled
+ *                here (a DNS query may have left; its answer is dropped).
+ *   in order     the family's addresses in RFC 6724 order.
+ *   one at once  the next attempt only after the previous failed; no
+ *                attempt delay, no resolution delay, no attempt dropped
+ *                to make room (HAPPY_STALE_MS): each has until it fails
+ *                or connect.timeout_s ends the request.
+ *
+ * An IP literal is unchanged (one address, and its NAT64 stand-in). The
+ * check hook, NAT64, the overall timeout, HAPPY_MAX_ATTEMPTS and the
+ * result fields are as with Happy Eyeballs on. Call it right after
+ * connector_start() (and connector_set_check(), in either order), before
+ * control returns to the loop; never from a callback.
+ */
+void connector_set_happy(struct connector *c, bool on);
 
 /* Connection attempts started so far (for the access log of a cancel). */
 int connector_attempts(const struct connector *c);

@@ -16,6 +16,9 @@
  * Which candidate goes next is decided when it starts, not when the list
  * is built, so that answers arriving late (the other family, NAT64
  * synthesis) slot into the interleaving where they belong.
+ *
+ * With Happy Eyeballs off (happy_set_on()) there is no race: one family,
+ * its candidates in order, one attempt at a time until the deadline.
  */
 #include "config_auto.h"
 
@@ -419,12 +422,41 @@ happy_add(struct happy *h, const union sockaddr_any *addrs, size_t n,
 	 */
 	if (preferred || !(h->pending & lookup_bit(h->p.prefer_family))) {
 		h->racing = true;
+	} else if (h->off) {
+		/* A fallback, not a race: wait for the preferred lookup. */
 	} else if (h->resolution_until < 0) {
 		h->resolution_until = now + h->p.resolution_delay_ms;
 		if (h->p.resolution_delay_ms <= 0)
 			h->racing = true;
 	}
 	return added;
+}
+
+void
+happy_set_on(struct happy *h, bool on)
+{
+	/* Too late once a candidate is known. */
+	BUG_ON(h->n > 0 || h->n_started > 0);
+	h->off = !on;
+}
+
+/* Has a candidate of `family` been added (tried or not)? */
+static bool
+have_family(const struct happy *h, int family)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (family_of(&h->c[i].addr) == family)
+			return true;
+	return false;
+}
+
+bool
+happy_need_fallback(const struct happy *h)
+{
+	return h->off && !(h->pending & lookup_bit(h->p.prefer_family)) &&
+	    !have_family(h, h->p.prefer_family);
 }
 
 void
@@ -513,6 +545,45 @@ pick_next(const struct happy *h)
 	return h->n;	/* not reached: f has an untried candidate */
 }
 
+/*
+ * Happy Eyeballs off: the first untried candidate, in the order added, of
+ * the one family (the preferred one, unless its lookup ended without a
+ * candidate), or a literal; h->n when there is none (yet).
+ */
+static size_t
+pick_next_off(const struct happy *h)
+{
+	int f = h->p.prefer_family;
+	size_t i;
+
+	if (happy_need_fallback(h))
+		f = other_family(f);
+	for (i = 0; i < h->n; i++)
+		if (h->c[i].state == HAPPY_UNTRIED &&
+		    (family_of(&h->c[i].addr) == f ||
+		    (h->c[i].flags & HAPPY_F_LITERAL)))
+			return i;
+	return h->n;
+}
+
+/*
+ * Is there anything the deadline cuts short: an attempt in flight, a
+ * lookup pending, or a candidate that would still be tried? Without,
+ * the race has ended of itself (a failure reported late), not timed out.
+ */
+static bool
+outstanding(const struct happy *h)
+{
+	size_t i;
+
+	if (h->running > 0 || h->pending != 0)
+		return true;
+	if (h->n_started >= HAPPY_MAX_ATTEMPTS)
+		return false;
+	i = h->off ? pick_next_off(h) : pick_next(h);
+	return i < h->n;
+}
+
 static int64_t
 min64(int64_t a, int64_t b)
 {
@@ -524,11 +595,11 @@ happy_next(struct happy *h, int64_t now, size_t *idx, int64_t *wake)
 {
 	size_t i;
 
-	if (now >= h->deadline) {
-		if (!h->timed_out) {
-			h->timed_out = true;
-			record_failure(h, SOCKS5_REP_TTL_EXPIRED, ETIMEDOUT);
-		}
+	if (h->timed_out)
+		return HAPPY_FAIL;
+	if (now >= h->deadline && outstanding(h)) {
+		h->timed_out = true;
+		record_failure(h, SOCKS5_REP_TTL_EXPIRED, ETIMEDOUT);
 		return HAPPY_FAIL;
 	}
 	if (!h->racing && h->resolution_until >= 0 &&
@@ -540,6 +611,25 @@ happy_next(struct happy *h, int64_t now, size_t *idx, int64_t *wake)
 		*wake = h->resolution_until >= 0 ?
 		    min64(h->resolution_until, h->deadline) : h->deadline;
 		return HAPPY_WAIT;
+	}
+	if (h->off) {
+		/* One at a time, in order: the next after a failure. */
+		i = h->n_started < HAPPY_MAX_ATTEMPTS ? pick_next_off(h) : h->n;
+		if (i < h->n && h->running == 0) {
+			h->c[i].state = HAPPY_RUNNING;
+			h->c[i].started = now;
+			h->running++;
+			h->order[h->n_started++] = i;
+			h->kick = false;
+			*idx = i;
+			return HAPPY_START;
+		}
+		if (i < h->n || h->running > 0 || (h->pending != 0 &&
+		    h->n_started < HAPPY_MAX_ATTEMPTS)) {
+			*wake = h->deadline;
+			return HAPPY_WAIT;
+		}
+		return HAPPY_FAIL;
 	}
 	/* Past the total, the candidates left are never tried. */
 	i = h->n_started < HAPPY_MAX_ATTEMPTS ? pick_next(h) : h->n;
@@ -594,7 +684,11 @@ uint8_t
 happy_result(const struct happy *h, int *err)
 {
 	if (h->best_rank > 0) {
-		*err = h->best_err;
+		/*
+		 * The deadline cut the race short: whatever the reply code,
+		 * the errno says so (SOCKS 6 has a reply of its own for it).
+		 */
+		*err = h->timed_out ? ETIMEDOUT : h->best_err;
 		return h->best_rep;
 	}
 	/* No attempt, no refusal, no timeout: the name had no address. */

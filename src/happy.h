@@ -99,7 +99,10 @@ struct happy_cand {
 	unsigned flags;			/* the caller's (HAPPY_F_*) */
 };
 
-/* Flags the caller may keep with a candidate; the scheduler ignores them. */
+/*
+ * Flags the caller may keep with a candidate. The scheduler ignores them,
+ * but for HAPPY_F_LITERAL when Happy Eyeballs is off (happy_set_on()).
+ */
 #define HAPPY_F_LITERAL	1u	/* the client's literal, not a DNS answer */
 #define HAPPY_F_NAT64	2u	/* synthesised from an IPv4 literal */
 
@@ -123,8 +126,9 @@ struct happy {
 	int64_t next_start;		/* earliest start without a kick */
 	bool racing;			/* attempts may start */
 	bool kick;			/* an attempt failed: start the next now */
-	bool timed_out;
+	bool timed_out;			/* the deadline ended it, work left */
 	unsigned pending;		/* HAPPY_LOOKUP_* not done yet */
+	bool off;			/* Happy Eyeballs off: happy_set_on() */
 	struct happy_cand c[HAPPY_MAX_CANDS];
 	size_t n;
 	size_t order[HAPPY_MAX_CANDS];	/* indices in the order started */
@@ -149,6 +153,37 @@ enum happy_action {
  */
 void happy_init(struct happy *h, const struct happy_params *p, int64_t now,
     unsigned pending);
+
+/*
+ * Turn Happy Eyeballs off (on = false) or back on for this request, right
+ * after happy_init(), before any candidate was added. Off, the request is
+ * the plain one a client without Happy Eyeballs would make:
+ *
+ *   one family   the preferred one (prefer_family). The other family is a
+ *                fallback, not a race: its candidates are tried only once
+ *                the preferred family's lookup has ended without adding a
+ *                candidate (no address, or every one refused by the
+ *                access check: the caller never adds those). Until then
+ *                they wait, however long, with no resolution delay.
+ *   in order     the order in which happy_add() got them (the caller's
+ *                RFC 6724 sort), no interleaving.
+ *   one at once  the next attempt starts only after the previous failed;
+ *                no attempt delay, and no attempt is abandoned as stale:
+ *                each has until it fails or the deadline ends the request.
+ *
+ * Candidates flagged HAPPY_F_LITERAL (the client's literal and the NAT64
+ * address that stands for it) are one destination and escape the family
+ * rule, so a literal behaves as with Happy Eyeballs on. The attempt cap,
+ * the deadline, access refusals and happy_result() are unchanged.
+ */
+void happy_set_on(struct happy *h, bool on);
+
+/*
+ * Off only: true when the preferred family's lookup has ended and added no
+ * candidate, so the caller should look the other family up now (if it has
+ * not yet). Always false when Happy Eyeballs is on.
+ */
+bool happy_need_fallback(const struct happy *h);
 
 /*
  * New candidates of one family (a lookup's answer, already sorted, or a
@@ -192,7 +227,11 @@ int happy_attempts(const struct happy *h);
  * all (refused over host unreachable over network unreachable over
  * timeout over not allowed over the rest), REP 2 when the access check
  * refused every candidate, REP 4 when there was no candidate at all.
- * *err gets the errno behind it (0 when none).
+ * *err gets the errno behind it (0 when none), except when the deadline
+ * ended the race while an attempt or a lookup was still outstanding:
+ * then *err is ETIMEDOUT whatever the reply code says (an earlier
+ * refusal still makes it REP 5), so that a caller can tell "timed out"
+ * from every other failure by *err alone.
  */
 uint8_t happy_result(const struct happy *h, int *err);
 

@@ -7,6 +7,8 @@
  *                  `-----------`----------`-----------`--> CLOSING (final reply, linger)
  *   REQUEST -> BINDING (bind.h: first reply, wait for the peer) -> REPLYING -> RELAYING
  *   REQUEST -> UDP (udp.h: the association, until the control connection ends)
+ *   GREETING -> REQUEST -> [AUTH] -> CONNECTING ...: SOCKS 6 (session6.c), whose
+ *      first byte GREETING recognises; its whole request comes before AUTH
  *
  * PROXY (a proxy_protocol listener's header) comes first on those
  * listeners only; a bad header closes at once, without a reply: the

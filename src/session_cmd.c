@@ -415,6 +415,9 @@ session_cmd_start(struct session *s)
 		return;
 	}
 	connector_set_check(s->conn, session_connect_check, s);
+	/* SOCKS 6's Happy Eyeballs option, "not desired" (session6.c). */
+	if (s->s6_he == SOCKS6_AVAIL_NO)
+		connector_set_happy(s->conn, false);
 	/* Watch the client: its EOF cancels every attempt and lookup. */
 	ev_io_start(s->loop, &s->rio);
 }

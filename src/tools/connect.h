@@ -172,6 +172,9 @@ size_t recv_some(int fd, struct inbuf *in, const char *step,
 /* Drop the first `n` bytes of `in` (n <= in->len). */
 void inbuf_consume(struct inbuf *in, size_t n);
 
+/* A SOCKS method's name for messages ("password"; "unknown"). */
+const char *method_name(uint8_t m);
+
 /* --- connect_socks6.c ------------------------------------------------- */
 
 /*

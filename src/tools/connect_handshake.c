@@ -230,7 +230,7 @@ connect_proxy(const struct options *o)
 	return fd;
 }
 
-static const char *
+const char *
 method_name(uint8_t m)
 {
 	switch (m) {

@@ -61,23 +61,6 @@ static uint8_t initial[SOCKS6_INITIAL_DATA_MAX];
 static struct socks6_auth_reply arep;
 static struct socks6_op_reply orep;
 
-static const char *
-s6_method_name(uint8_t m)
-{
-	switch (m) {
-	case SOCKS5_METHOD_NONE:
-		return "none";
-	case SOCKS5_METHOD_GSSAPI:
-		return "gssapi";
-	case SOCKS5_METHOD_PASSWORD:
-		return "password";
-	case SOCKS5_METHOD_CHAP:
-		return "chap";
-	default:
-		return "unknown";
-	}
-}
-
 /*
  * Read up to `want` bytes of stdin, blocking until that many came or
  * stdin ended (then *eof is set, so the relay does not wait for a second
@@ -207,7 +190,7 @@ auth_failed(const struct options *o, const char *user,
 			    " (offered: %s)",
 			    o->method == M_PASSWORD ? "password" : "none");
 		die(EXIT_AUTH, "authentication failed: the proxy asks for"
-		    " method %u (%s)%s", sel, s6_method_name(sel),
+		    " method %u (%s)%s", sel, method_name(sel),
 		    sel == SOCKS5_METHOD_PASSWORD && o->method != M_PASSWORD ?
 		    ": use -a password" : ", which --socks6 does not support");
 	}

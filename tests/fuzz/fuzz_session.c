@@ -812,6 +812,18 @@ connector_set_check(struct connector *c, connector_check_fn fn, void *arg)
 	c->check_arg = arg;
 }
 
+void
+connector_set_happy(struct connector *c, bool on)
+{
+	/*
+	 * SOCKS 6's Happy Eyeballs option only (the harness speaks SOCKS
+	 * 5): called as connector_set_check() is, and never here.
+	 */
+	FUZZ_CHECK(c == R.conn && ev_iteration(c->loop) == c->start_iter);
+	(void)on;
+	FUZZ_CHECK(0);
+}
+
 int
 connector_attempts(const struct connector *c)
 {

@@ -7,7 +7,8 @@
 # (proto=socks6), a wrong password (exit 3), the legacy version byte 212
 # refused (exit 1, the mismatch named) and accepted when configured, a
 # refused destination (exit 4), -v, 1 MiB both ways with the destination
-# talking first, and the command line's refusals.
+# talking first, Happy Eyeballs asked for and not (a name of both
+# families, one listening), and the command line's refusals.
 # STRACE overrides the strace used (the key check skips, exit 77, with
 # the reason when it is missing or ptrace is refused).
 . "${srcdir:-.}/tests/integration/lib.sh"
@@ -67,8 +68,15 @@ stop_sockeye
 # --- password, legacy_version = false ----------------------------------
 
 add_user "$T/users" alice 'correct horse'
+# dual.test: ::1 and 127.0.0.1, where only 127.0.0.1 listens (the echo
+# server), for Happy Eyeballs asked for and not.
+_start_helper dnsstub "$T/dnsstub.port" "$PYTHON" "$HELPERS/dnsstub.py" \
+	--port-file "$T/dnsstub.port" --bind 127.0.0.1 \
+	dual.test=::1 dual.test=127.0.0.1
+DNS_PORT=$HELPER_PORT
 auth_conf "$T/sockeye.conf" 'methods = [ "password" ];' \
-	'socks6 = { enable = true; legacy_version = false; };'
+	'socks6 = { enable = true; legacy_version = false; };' \
+	"resolver = { servers = [ \"127.0.0.1:$DNS_PORT\" ]; };"
 start_sockeye "$T/sockeye.conf"
 P=127.0.0.1:$SOCKS_PORT
 
@@ -84,10 +92,10 @@ field_ok "$L" 'rep=0'
 printf 'hello with -v\n' >"$T/v.in"
 SC_IN=$T/v.in
 with_pw 'correct horse' sc verbose -v --socks6 -a password \
-	-u alice --happy-eyeballs=on --initial-data=5 "$P" localhost "$ECHO"
+	-u alice --happy-eyeballs=on --initial-data=5 "$P" dual.test "$ECHO"
 [ "$SC_RC" -eq 0 ] || fail "-v: exit $SC_RC: $SC_ERR"
 cmp -s "$T/v.in" "$T/verbose.out" || fail "-v: echo came back as '$(cat "$T/verbose.out")'"
-expect_line "$SC_ERR" '^sockeye-connect: SOCKS 6: connected to localhost port [0-9]+, bound .+:[0-9]+$' \
+expect_line "$SC_ERR" '^sockeye-connect: SOCKS 6: connected to dual\.test port [0-9]+, bound .+:[0-9]+$' \
 	"-v: the bound address"
 expect_line "$SC_ERR" '^sockeye-connect: SOCKS 6: sent 5 bytes of initial data' \
 	"-v: the initial data"
@@ -119,6 +127,19 @@ DEAD=$(free_port)
 with_pw 'correct horse' sc refused --socks6 -a password -u alice \
 	"$P" 127.0.0.1 "$DEAD"
 sc_expect "s6 refused" 4 "(REP 5)"
+
+# Happy Eyeballs asked for (the -v case above) reached dual.test's
+# 127.0.0.1 after its ::1 refused; not desired, one family only (IPv6,
+# connect.prefer_family's default), one attempt, refused: exit 4.
+L=$(wait_access ' proto=socks6( |$)' " dst=dual\.test:$ECHO( |\$)" ' rep=0( |$)')
+field_ok "$L" "addr=127\.0\.0\.1:$ECHO"
+field_ok "$L" 'attempts=2'
+with_pw 'correct horse' sc heoff --socks6 -a password -u alice \
+	--happy-eyeballs=off "$P" dual.test "$ECHO"
+sc_expect "happy eyeballs off" 4 "(REP 5)"
+L=$(wait_access ' proto=socks6( |$)' " dst=dual\.test:$ECHO( |\$)" ' rep=5( |$)')
+field_ok "$L" 'attempts=1'
+field_ok "$L" "addr=\[::1\]:$ECHO"
 
 # The KEY CHECK, last since it may skip (all above has passed by then):
 # 1 KiB of initial data goes with the request in exactly

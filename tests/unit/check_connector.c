@@ -713,6 +713,175 @@ END_TEST
 
 
 
+/* --- Happy Eyeballs off (connector_set_happy) ------------------------- */
+
+/* start() with Happy Eyeballs off, run to the result; the time it took. */
+static double
+start_off(struct resolver *r, const struct socks5_addr *dst,
+    struct outcome *o, connector_check_fn check, double secs)
+{
+	struct connector *c;
+	ev_tstamp t0;
+
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	c = start(r, dst, o);
+	connector_set_happy(c, false);
+	if (check != NULL)
+		connector_set_check(c, check, NULL);
+	unit_loop_run(loop, secs);
+	ev_now_update(loop);
+	return ev_now(loop) - t0;
+}
+
+/*
+ * Off, ::1 black-holed and 127.0.0.1 listening (test_he_fallback's world,
+ * where Happy Eyeballs reaches IPv4): one family, so the one IPv6 attempt
+ * has until connect.timeout_s, and the timeout reads ETIMEDOUT.
+ */
+START_TEST(test_he_off_one_family)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	int hole[HOLE_MAX], lfd = -1, tries, fds;
+	size_t nhole = 0;
+	uint16_t port = 0;
+	double dt;
+
+	for (tries = 0; tries < 20 && lfd == -1; tries++) {
+		port = 0;
+		nhole = black_hole(AF_INET6, &port, hole);
+		if (nhole == 0)
+			break;
+		lfd = listen_at(AF_INET, &port, 16);
+		if (lfd == -1)
+			close_all(hole, nhole);
+	}
+	ck_assert_msg(nhole > 0, "no black hole on the IPv6 loopback");
+	ck_assert_int_ge(lfd, 0);
+	cfg.connect.timeout_s = 1;
+	cfg.connect.attempt_delay_ms = 100;
+	dst = unit_sname("localhost", port);
+	fds = unit_open_fds();
+	dt = start_off(hosts, &dst, &o, NULL, 8.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.fd, -1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_TTL_EXPIRED);
+	ck_assert_int_eq(o.res.err, ETIMEDOUT);
+	ck_assert_int_eq(o.res.attempts, 1);
+	ck_assert(o.res.has_addr);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET6);
+	ck_assert_msg(dt >= 0.95 && dt < 5., "took %.3f s", dt);
+	ck_assert_int_eq(unit_open_fds(), fds);
+	close(lfd);
+	close_all(hole, nhole);
+}
+END_TEST
+
+/*
+ * Off, ::1 refuses and 127.0.0.1 listens (test_localhost_fallback's
+ * world): the IPv6 refusal is the answer, IPv4 is not tried.
+ */
+START_TEST(test_he_off_no_race)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	uint16_t port;
+	int lfd = listen_on(AF_INET, &port);
+
+	ck_assert_int_ge(lfd, 0);
+	dst = unit_sname("localhost", port);
+	(void)start_off(hosts, &dst, &o, NULL, 5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.fd, -1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
+	ck_assert_int_eq(o.res.err, ECONNREFUSED);
+	ck_assert_int_eq(o.res.attempts, 1);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET6);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * Off, the preferred family has nothing to try: the other is the
+ * fallback. A name with only an IPv4 address (a hosts file of our own),
+ * and "localhost" with ::1 refused by the check hook.
+ */
+START_TEST(test_he_off_fallback)
+{
+	struct outcome o = { .loop = loop };
+	struct resolver_options opt;
+	struct socks5_addr dst;
+	struct resolver *r;
+	char path[] = "/tmp/check_connector.XXXXXX", err[256];
+	uint16_t port;
+	int lfd = listen_on(AF_INET, &port), fd;
+
+	ck_assert_int_ge(lfd, 0);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(write(fd, "127.0.0.1 v4only.test\n", 22), 0);
+	close(fd);
+	memset(&opt, 0, sizeof(opt));
+	opt.timeout_ms = 1000;
+	opt.tries = 1;
+	opt.hosts_file = path;
+	r = resolver_new(loop, &opt, err, sizeof(err));
+	ck_assert_msg(r != NULL, "resolver_new: %s", err);
+	unlink(path);
+
+	dst = unit_sname("v4only.test", port);
+	(void)start_off(r, &dst, &o, NULL, 5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
+	ck_assert_int_eq(o.res.attempts, 1);
+	close(o.res.fd);
+
+	memset(&o, 0, sizeof(o));
+	o.loop = loop;
+	denied_calls = 0;
+	dst = unit_sname("localhost", port);
+	(void)start_off(hosts, &dst, &o, deny_ipv6, 5.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_SUCCEEDED);
+	ck_assert_int_eq(o.res.addr.sa.sa_family, AF_INET);
+	ck_assert_int_eq(o.res.attempts, 1);
+	ck_assert_int_eq(o.res.denied, 1);
+	ck_assert_int_eq(denied_calls, 2);
+	close(o.res.fd);
+	resolver_free(r);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * Happy Eyeballs on, ::1 refuses at once and 127.0.0.1 is a black hole:
+ * the refusal still picks the reply (REP 5), but the overall timeout
+ * ended the request, and err says so.
+ */
+START_TEST(test_timeout_after_refusal)
+{
+	struct outcome o = { .loop = loop };
+	struct socks5_addr dst;
+	int h4[HOLE_MAX];
+	size_t n4;
+	uint16_t port = 0;
+
+	n4 = black_hole(AF_INET, &port, h4);
+	ck_assert_uint_gt(n4, 0);
+	cfg.connect.timeout_s = 1;
+	dst = unit_sname("localhost", port);
+	(void)start_timed(hosts, &dst, &o, 8.);
+	ck_assert_int_eq(o.called, 1);
+	ck_assert_int_eq(o.res.fd, -1);
+	ck_assert_int_eq(o.res.rep, SOCKS5_REP_CONN_REFUSED);
+	ck_assert_int_eq(o.res.err, ETIMEDOUT);
+	ck_assert_int_eq(o.res.attempts, 2);
+	close_all(h4, n4);
+}
+END_TEST
+
 static Suite *
 connector_suite(bool ipv6)
 {
@@ -746,6 +915,17 @@ connector_suite(bool ipv6)
 	if (ipv6)
 		tcase_add_test(tc, test_cancel_racing);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("happy-eyeballs-off");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	if (ipv6) {
+		tcase_add_test(tc, test_he_off_one_family);
+		tcase_add_test(tc, test_he_off_no_race);
+		tcase_add_test(tc, test_timeout_after_refusal);
+	}
+	tcase_add_test(tc, test_he_off_fallback);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
@@ -755,5 +935,5 @@ main(void)
 	bool ipv6 = unit_have_ipv6_loopback();
 
 	return unit_run(connector_suite(ipv6), ipv6 ? NULL :
-	    "no IPv6 loopback: 5 Happy Eyeballs tests not run");
+	    "no IPv6 loopback: 8 Happy Eyeballs tests not run");
 }

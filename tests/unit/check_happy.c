@@ -275,6 +275,7 @@ struct sim_case {
 	 * with ENETUNREACH: start the NAT64 prefix lookup (the V6 answer).
 	 */
 	bool nat64;
+	bool off;	/* Happy Eyeballs off (happy_set_on()) */
 };
 
 #define P_DEFAULT { 250, 50, 1, AF_INET6, 10000 }
@@ -339,6 +340,7 @@ sim_run(const struct sim_case *k, char *out, size_t cap)
 		due[iter] = -1;
 	out[0] = '\0';
 	happy_init(&h, &k->p, 0, k->pending);
+	happy_set_on(&h, !k->off);
 	for (iter = 0; iter < 1000; iter++) {
 		int64_t next = INT64_MAX, wake = 0;
 		char item[128], a[SOCKADDR_STRLEN];
@@ -361,7 +363,9 @@ sim_run(const struct sim_case *k, char *out, size_t cap)
 				else
 					list[n++] = ip(tok);
 			}
-			(void)happy_add(&h, list, n, 0, t);
+			/* Without lookups, a literal (and its NAT64 twin). */
+			(void)happy_add(&h, list, n,
+			    k->pending == 0 ? HAPPY_F_LITERAL : 0, t);
 			happy_lookup_done(&h, k->ans[i].which, t);
 		}
 		/* Attempts that end now. */
@@ -406,6 +410,9 @@ sim_run(const struct sim_case *k, char *out, size_t cap)
 			snprintf(item, sizeof(item), "S%lld=%s", (long long)t,
 			    ipstr(&h.c[idx].addr, a, sizeof(a)));
 			append(out, cap, item);
+			/* Off: never a second attempt in flight. */
+			ck_assert_msg(!k->off || h.running == 1,
+			    "%s: %d in flight: %s", k->name, h.running, out);
 			p = sim_peer_of(k, &h.c[idx].addr);
 			if (p == NULL)
 				continue;		/* black hole */
@@ -439,48 +446,48 @@ static const struct sim_case sim_cases[] = {
 	    P_DEFAULT, BOTH,
 	    { { 10, V6, "2001:db8::1" }, { 20, V4, "192.0.2.1" } },
 	    { { "192.0.2.1", 5, 0 } }, NULL,
-	    "S10=2001:db8::1 S260=192.0.2.1 OK265=192.0.2.1", false },
+	    "S10=2001:db8::1 S260=192.0.2.1 OK265=192.0.2.1", false, false },
 	{ "both healthy: IPv6 wins",
 	    P_DEFAULT, BOTH,
 	    { { 10, V6, "2001:db8::1" }, { 12, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 5, 0 }, { "192.0.2.1", 5, 0 } }, NULL,
-	    "S10=2001:db8::1 OK15=2001:db8::1", false },
+	    "S10=2001:db8::1 OK15=2001:db8::1", false, false },
 	{ "A first, AAAA within the resolution delay: IPv6 first",
 	    P_DEFAULT, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 40, V6, "2001:db8::1" } },
 	    { { "2001:db8::1", 5, 0 } }, NULL,
-	    "S40=2001:db8::1 OK45=2001:db8::1", false },
+	    "S40=2001:db8::1 OK45=2001:db8::1", false, false },
 	{ "A first, AAAA 2 s late: IPv4 after the resolution delay",
 	    P_DEFAULT, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 2000, V6, "2001:db8::1" } },
 	    { { "192.0.2.1", 5, 0 }, { "2001:db8::1", 5, 0 } }, NULL,
-	    "S60=192.0.2.1 OK65=192.0.2.1", false },
+	    "S60=192.0.2.1 OK65=192.0.2.1", false, false },
 	{ "late AAAA joins while IPv4 hangs",
 	    P_DEFAULT, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 1000, V6, "2001:db8::1" } },
 	    { { "2001:db8::1", 5, 0 } }, NULL,
-	    "S60=192.0.2.1 S1000=2001:db8::1 OK1005=2001:db8::1", false },
+	    "S60=192.0.2.1 S1000=2001:db8::1 OK1005=2001:db8::1", false, false },
 	{ "late answer inside the attempt delay waits for it",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 100, V4, "192.0.2.1" } },
 	    { { "192.0.2.1", 1, 0 } }, NULL,
-	    "S0=2001:db8::1 S250=192.0.2.1 OK251=192.0.2.1", false },
+	    "S0=2001:db8::1 S250=192.0.2.1 OK251=192.0.2.1", false, false },
 	{ "AAAA NODATA during the resolution delay: IPv4 at once",
 	    P_DEFAULT, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 30, V6, "" } },
 	    { { "192.0.2.1", 5, 0 } }, NULL,
-	    "S30=192.0.2.1 OK35=192.0.2.1", false },
+	    "S30=192.0.2.1 OK35=192.0.2.1", false, false },
 	{ "resolution delay 0",
 	    { 250, 0, 1, AF_INET6, 10000 }, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 30, V6, "2001:db8::1" } },
 	    { { "192.0.2.1", 5, 0 } }, NULL,
-	    "S10=192.0.2.1 OK15=192.0.2.1", false },
+	    "S10=192.0.2.1 OK15=192.0.2.1", false, false },
 	{ "a failure starts the next at once",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1 2001:db8::2" }, { 0, V4, "192.0.2.1 192.0.2.2" } },
 	    { { "2001:db8::1", 1, ECONNREFUSED }, { "192.0.2.1", 1, ECONNREFUSED },
 	      { "2001:db8::2", 1, ECONNREFUSED }, { "192.0.2.2", 1, 0 } }, NULL,
-	    "S0=2001:db8::1 S1=192.0.2.1 S2=2001:db8::2 S3=192.0.2.2 OK4=192.0.2.2", false },
+	    "S0=2001:db8::1 S1=192.0.2.1 S2=2001:db8::2 S3=192.0.2.2 OK4=192.0.2.2", false, false },
 	{ "eight addresses, only the last works",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" },
@@ -490,88 +497,89 @@ static const struct sim_case sim_cases[] = {
 	      { "192.0.2.7", 1, ECONNREFUSED }, { "192.0.2.8", 1, 0 } }, NULL,
 	    "S0=2001:db8::1 S250=192.0.2.2 S500=192.0.2.3 S501=192.0.2.4 "
 	    "S751=192.0.2.5 S752=192.0.2.6 X2000=2001:db8::1 S2000=192.0.2.7 "
-	    "S2001=192.0.2.8 OK2002=192.0.2.8", false },
+	    "S2001=192.0.2.8 OK2002=192.0.2.8", false, false },
 	{ "first_family_count 2",
 	    { 100, 50, 2, AF_INET6, 10000 }, BOTH,
 	    { { 0, V6, "2001:db8::1 2001:db8::2 2001:db8::3" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::3", 1, 0 } }, NULL,
 	    "S0=2001:db8::1 S100=2001:db8::2 S200=192.0.2.1 S300=2001:db8::3 "
-	    "OK301=2001:db8::3", false },
+	    "OK301=2001:db8::3", false, false },
 	{ "prefer ipv4: A starts, AAAA waits its turn",
 	    { 250, 50, 1, AF_INET, 10000 }, BOTH,
 	    { { 10, V4, "192.0.2.1" }, { 20, V6, "2001:db8::1" } },
 	    { { "2001:db8::1", 5, 0 } }, NULL,
-	    "S10=192.0.2.1 S260=2001:db8::1 OK265=2001:db8::1", false },
+	    "S10=192.0.2.1 S260=2001:db8::1 OK265=2001:db8::1", false, false },
 	{ "prefer ipv4: AAAA first waits for A",
 	    { 250, 50, 1, AF_INET, 10000 }, BOTH,
 	    { { 10, V6, "2001:db8::1" }, { 30, V4, "192.0.2.1" } },
 	    { { "192.0.2.1", 5, 0 } }, NULL,
-	    "S30=192.0.2.1 OK35=192.0.2.1", false },
+	    "S30=192.0.2.1 OK35=192.0.2.1", false, false },
 	{ "literal",
 	    P_DEFAULT, 0,
 	    { { 0, V4, "192.0.2.1" } },
 	    { { "192.0.2.1", 1, 0 } }, NULL,
-	    "S0=192.0.2.1 OK1=192.0.2.1", false },
+	    "S0=192.0.2.1 OK1=192.0.2.1", false, false },
 	{ "duplicates are tried once",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1 2001:db8::1" }, { 0, V4, "" } },
 	    { { "2001:db8::1", 1, ECONNREFUSED } }, NULL,
-	    "S0=2001:db8::1 FAIL1=5", false },
+	    "S0=2001:db8::1 FAIL1=5", false, false },
 	{ "all refused: REP 5",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 1, ECONNREFUSED }, { "192.0.2.1", 1, ECONNREFUSED } },
-	    NULL, "S0=2001:db8::1 S1=192.0.2.1 FAIL2=5", false },
+	    NULL, "S0=2001:db8::1 S1=192.0.2.1 FAIL2=5", false, false },
 	{ "refused beats a timeout",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "192.0.2.1", 1, ECONNREFUSED } }, NULL,
-	    "S0=2001:db8::1 S250=192.0.2.1 FAIL10000=5", false },
+	    "S0=2001:db8::1 S250=192.0.2.1 FAIL10000=5", false, false },
 	{ "all black-holed: REP 6 at the deadline",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { NULL, 0, 0 } }, NULL,
-	    "S0=2001:db8::1 S250=192.0.2.1 FAIL10000=6", false },
+	    "S0=2001:db8::1 S250=192.0.2.1 FAIL10000=6", false, false },
 	{ "network unreachable at once, then a black hole: REP 3",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 0, ENETUNREACH } }, NULL,
-	    "S0=2001:db8::1 S0=192.0.2.1 FAIL10000=3", false },
+	    "S0=2001:db8::1 S0=192.0.2.1 FAIL10000=3", false, false },
 	{ "host unreachable beats network unreachable",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 0, ENETUNREACH }, { "192.0.2.1", 3, EHOSTUNREACH } },
-	    NULL, "S0=2001:db8::1 S0=192.0.2.1 FAIL3=4", false },
+	    NULL, "S0=2001:db8::1 S0=192.0.2.1 FAIL3=4", false, false },
 	{ "NXDOMAIN: REP 4, no attempt",
 	    P_DEFAULT, BOTH,
 	    { { 5, V6, "" }, { 6, V4, "" } },
 	    { { NULL, 0, 0 } }, NULL,
-	    "FAIL6=4", false },
+	    "FAIL6=4", false, false },
 	{ "no answer at all: REP 6 at the deadline",
 	    P_DEFAULT, BOTH,
 	    { { -1, V6, "" }, { -1, V4, "" } },
 	    { { NULL, 0, 0 } }, NULL,
-	    "FAIL10000=6", false },
+	    "FAIL10000=6", false, false },
 	{ "every address refused by the access check: REP 2",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 1, 0 }, { "192.0.2.1", 1, 0 } },
-	    "2001:db8::1 192.0.2.1", "FAIL0=2", false },
+	    "2001:db8::1 192.0.2.1", "FAIL0=2", false, false },
 	{ "a refused address is skipped",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { "2001:db8::1", 1, 0 }, { "192.0.2.1", 1, 0 } },
-	    "2001:db8::1", "S0=192.0.2.1 OK1=192.0.2.1", false },
+	    "2001:db8::1", "S0=192.0.2.1 OK1=192.0.2.1", false, false },
 	{ "skipped, and the rest time out: REP 6",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, "2001:db8::1" }, { 0, V4, "192.0.2.1" } },
 	    { { NULL, 0, 0 } },
-	    "2001:db8::1", "S0=192.0.2.1 FAIL10000=6", false },
+	    "2001:db8::1", "S0=192.0.2.1 FAIL10000=6", false, false },
 	{ "attempt delay 100, three black holes, 1 s timeout",
 	    { 100, 50, 1, AF_INET6, 1000 }, BOTH,
 	    { { 0, V6, "2001:db8::1 2001:db8::2" }, { 0, V4, "192.0.2.1" } },
 	    { { NULL, 0, 0 } }, NULL,
-	    "S0=2001:db8::1 S100=192.0.2.1 S200=2001:db8::2 FAIL1000=6", false },
+	    "S0=2001:db8::1 S100=192.0.2.1 S200=2001:db8::2 FAIL1000=6",
+	    false, false },
 	/*
 	 * The caps: a name with 16 AAAA and 16 A records holds at most
 	 * HAPPY_MAX_INFLIGHT sockets at once and makes HAPPY_MAX_ATTEMPTS
@@ -588,21 +596,21 @@ static const struct sim_case sim_cases[] = {
 	    "X4500=2001:db8::4 S4500=2001:db8::6 X4750=192.0.2.4 S4750=192.0.2.6 "
 	    "X6000=2001:db8::5 S6000=2001:db8::7 X6250=192.0.2.5 S6250=192.0.2.7 "
 	    "X6500=2001:db8::6 S6500=2001:db8::8 X6750=192.0.2.6 S6750=192.0.2.8 "
-	    "FAIL10000=6", false },
+	    "FAIL10000=6", false, false },
 	{ "a failure frees a place: the next starts at once",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
 	    { { "2001:db8::1", 1500, ECONNREFUSED }, { "2001:db8::3", 1, 0 } },
 	    NULL,
 	    "S0=2001:db8::1 S250=192.0.2.1 S500=2001:db8::2 S750=192.0.2.2 "
-	    "S1500=2001:db8::3 OK1501=2001:db8::3", false },
+	    "S1500=2001:db8::3 OK1501=2001:db8::3", false, false },
 	{ "black holes give their places up: the sixth address is reached",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
 	    { { "192.0.2.3", 1, 0 } }, NULL,
 	    "S0=2001:db8::1 S250=192.0.2.1 S500=2001:db8::2 S750=192.0.2.2 "
 	    "X2000=2001:db8::1 S2000=2001:db8::3 X2250=192.0.2.1 S2250=192.0.2.3 "
-	    "OK2251=192.0.2.3", false },
+	    "OK2251=192.0.2.3", false, false },
 	{ "16 AAAA and 16 A refused: 16 attempts, then REP 5",
 	    P_DEFAULT, BOTH,
 	    { { 0, V6, ADDRS16_V6 }, { 0, V4, ADDRS16_V4 } },
@@ -611,7 +619,7 @@ static const struct sim_case sim_cases[] = {
 	    "S4=2001:db8::3 S5=192.0.2.3 S6=2001:db8::4 S7=192.0.2.4 "
 	    "S8=2001:db8::5 S9=192.0.2.5 S10=2001:db8::6 S11=192.0.2.6 "
 	    "S12=2001:db8::7 S13=192.0.2.7 S14=2001:db8::8 S15=192.0.2.8 "
-	    "FAIL16=5", false },
+	    "FAIL16=5", false, false },
 	{ "16 attempts used, a late answer is not tried",
 	    P_DEFAULT, BOTH,
 	    { { 0, V4, ADDRS16_V4 }, { 5000, V6, "2001:db8::1" } },
@@ -620,18 +628,81 @@ static const struct sim_case sim_cases[] = {
 	    "S54=192.0.2.5 S55=192.0.2.6 S56=192.0.2.7 S57=192.0.2.8 "
 	    "S58=192.0.2.9 S59=192.0.2.10 S60=192.0.2.11 S61=192.0.2.12 "
 	    "S62=192.0.2.13 S63=192.0.2.14 S64=192.0.2.15 S65=192.0.2.16 "
-	    "FAIL66=5", false },
+	    "FAIL66=5", false, false },
 	{ "NAT64: the literal fails at once, the synthesised address joins",
 	    P_DEFAULT, 0,
 	    { { 0, V4, "192.0.2.1" }, { 30, V6, "64:ff9b::c000:201" } },
 	    { { "192.0.2.1", 0, ENETUNREACH }, { "64:ff9b::c000:201", 2, 0 } },
 	    NULL, "S0=192.0.2.1 S30=64:ff9b::c000:201 OK32=64:ff9b::c000:201",
-	    true },
+	    true, false },
 	{ "NAT64: no prefix, REP 3",
 	    P_DEFAULT, 0,
 	    { { 0, V4, "192.0.2.1" }, { 30, V6, "" } },
 	    { { "192.0.2.1", 0, ENETUNREACH } },
-	    NULL, "S0=192.0.2.1 FAIL30=3", true },
+	    NULL, "S0=192.0.2.1 FAIL30=3", true, false },
+	/*
+	 * Happy Eyeballs off: one family, in order, one at a time. Each
+	 * attempt outlasts the attempt delay (250), so a racing scheduler
+	 * would have started the next long before.
+	 */
+	{ "off: one family, in order, the next only after a failure",
+	    P_DEFAULT, BOTH,
+	    { { 10, V6, "2001:db8::1 2001:db8::2 2001:db8::3" },
+	      { 12, V4, "192.0.2.1" } },
+	    { { "2001:db8::1", 300, ECONNREFUSED },
+	      { "2001:db8::2", 400, EHOSTUNREACH },
+	      { "2001:db8::3", 5, 0 }, { "192.0.2.1", 1, 0 } }, NULL,
+	    "S10=2001:db8::1 S310=2001:db8::2 S710=2001:db8::3 "
+	    "OK715=2001:db8::3", false, true },
+	{ "off: the preferred family all fails: the other is never tried",
+	    P_DEFAULT, BOTH,
+	    { { 10, V6, "2001:db8::1 2001:db8::2" }, { 12, V4, "192.0.2.1" } },
+	    { { "2001:db8::1", 300, ECONNREFUSED },
+	      { "2001:db8::2", 300, ECONNREFUSED }, { "192.0.2.1", 1, 0 } },
+	    NULL, "S10=2001:db8::1 S310=2001:db8::2 FAIL610=5", false, true },
+	{ "off: a black hole keeps its turn until the deadline",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, "2001:db8::1 2001:db8::2" }, { 0, V4, "192.0.2.1" } },
+	    { { "2001:db8::2", 1, 0 }, { "192.0.2.1", 1, 0 } }, NULL,
+	    "S0=2001:db8::1 FAIL10000=6", false, true },
+	{ "off: AAAA late: the A answer waits for it, no resolution delay",
+	    P_DEFAULT, BOTH,
+	    { { 10, V4, "192.0.2.1" }, { 2000, V6, "2001:db8::1" } },
+	    { { "192.0.2.1", 1, 0 }, { "2001:db8::1", 5, 0 } }, NULL,
+	    "S2000=2001:db8::1 OK2005=2001:db8::1", false, true },
+	{ "off: no AAAA: fallback to A, in order, one at a time",
+	    P_DEFAULT, BOTH,
+	    { { 10, V4, "192.0.2.1 192.0.2.2" }, { 500, V6, "" } },
+	    { { "192.0.2.1", 300, ECONNREFUSED }, { "192.0.2.2", 1, 0 } },
+	    NULL, "S500=192.0.2.1 S800=192.0.2.2 OK801=192.0.2.2", false,
+	    true },
+	{ "off: every AAAA refused by the access check: fallback to A",
+	    P_DEFAULT, BOTH,
+	    { { 0, V6, "2001:db8::1" }, { 5, V4, "192.0.2.1" } },
+	    { { "2001:db8::1", 1, 0 }, { "192.0.2.1", 1, 0 } },
+	    "2001:db8::1", "S5=192.0.2.1 OK6=192.0.2.1", false, true },
+	{ "off: prefer ipv4: only A, in order",
+	    { 250, 50, 1, AF_INET, 10000 }, BOTH,
+	    { { 10, V6, "2001:db8::1" }, { 20, V4, "192.0.2.1 192.0.2.2" } },
+	    { { "192.0.2.1", 0, ECONNREFUSED }, { "192.0.2.2", 0, ECONNREFUSED },
+	      { "2001:db8::1", 1, 0 } }, NULL,
+	    "S20=192.0.2.1 S20=192.0.2.2 FAIL20=5", false, true },
+	{ "off: NXDOMAIN: REP 4, no attempt",
+	    P_DEFAULT, BOTH,
+	    { { 5, V6, "" }, { 6, V4, "" } },
+	    { { NULL, 0, 0 } }, NULL,
+	    "FAIL6=4", false, true },
+	{ "off: a literal is unchanged",
+	    P_DEFAULT, 0,
+	    { { 0, V4, "192.0.2.1" } },
+	    { { "192.0.2.1", 1, 0 } }, NULL,
+	    "S0=192.0.2.1 OK1=192.0.2.1", false, true },
+	{ "off, prefer ipv4: NAT64 still joins for an IPv4 literal",
+	    { 250, 50, 1, AF_INET, 10000 }, 0,
+	    { { 0, V4, "192.0.2.1" }, { 30, V6, "64:ff9b::c000:201" } },
+	    { { "192.0.2.1", 0, ENETUNREACH }, { "64:ff9b::c000:201", 2, 0 } },
+	    NULL, "S0=192.0.2.1 S30=64:ff9b::c000:201 OK32=64:ff9b::c000:201",
+	    true, true },
 };
 
 START_TEST(test_schedule)
@@ -685,6 +756,101 @@ START_TEST(test_schedule_api)
 	/* Still FAIL, the same answer, when asked again. */
 	ck_assert_int_eq(happy_next(&h, 11001, &idx, &wake), HAPPY_FAIL);
 	ck_assert_int_eq(happy_result(&h, &err), SOCKS5_REP_TTL_EXPIRED);
+}
+END_TEST
+
+/* Off: when the caller should look up the other family, and not before. */
+START_TEST(test_off_fallback)
+{
+	struct happy_params p = P_DEFAULT;
+	struct happy h;
+	union sockaddr_any a[2];
+	size_t idx = 99;
+	int64_t wake = -1;
+
+	/* On: never asks for a fallback. */
+	happy_init(&h, &p, 0, V6);
+	happy_lookup_done(&h, V6, 5);
+	ck_assert(!happy_need_fallback(&h));
+
+	/* Off, the AAAA lookup alone: no address, so look A up now. */
+	happy_init(&h, &p, 0, V6);
+	happy_set_on(&h, false);
+	ck_assert(!happy_need_fallback(&h));	/* still pending */
+	happy_lookup_start(&h, V4);
+	happy_lookup_done(&h, V6, 5);
+	ck_assert(happy_need_fallback(&h));
+	ck_assert_int_eq(happy_next(&h, 5, &idx, &wake), HAPPY_WAIT);
+	ck_assert_int_eq(wake, 10000);
+	a[0] = ip("192.0.2.1");
+	a[1] = ip("192.0.2.2");
+	ck_assert_uint_eq(happy_add(&h, a, 2, 0, 20), 2);
+	happy_lookup_done(&h, V4, 20);
+	ck_assert_int_eq(happy_next(&h, 20, &idx, &wake), HAPPY_START);
+	ck_assert_uint_eq(idx, 0);
+	/* One in flight: the second waits, past any attempt delay. */
+	ck_assert_int_eq(happy_next(&h, 5000, &idx, &wake), HAPPY_WAIT);
+	ck_assert_int_eq(wake, 10000);
+	happy_attempt_failed(&h, 0, ECONNREFUSED, 5000);
+	ck_assert_int_eq(happy_next(&h, 5000, &idx, &wake), HAPPY_START);
+	ck_assert_uint_eq(idx, 1);
+
+	/* Off, an AAAA answer: no fallback, ever. */
+	happy_init(&h, &p, 0, BOTH);
+	happy_set_on(&h, false);
+	a[0] = ip("2001:db8::1");
+	ck_assert_uint_eq(happy_add(&h, a, 1, 0, 5), 1);
+	happy_lookup_done(&h, V6, 5);
+	ck_assert(!happy_need_fallback(&h));
+}
+END_TEST
+
+/*
+ * When the deadline ends the race with work outstanding, the errno is
+ * ETIMEDOUT even though a better reply code (an earlier refusal) stands;
+ * a failure merely reported after the deadline keeps its own errno.
+ */
+START_TEST(test_deadline_errno)
+{
+	struct happy_params p = P_DEFAULT;
+	struct happy h;
+	union sockaddr_any a[2];
+	size_t idx = 99;
+	int64_t wake = -1;
+	int err = -1, off;
+
+	a[0] = ip("192.0.2.1");
+	a[1] = ip("192.0.2.2");
+	for (off = 0; off < 2; off++) {
+		/* Refused, then a black hole until the deadline. */
+		happy_init(&h, &p, 0, 0);
+		happy_set_on(&h, !off);
+		ck_assert_uint_eq(happy_add(&h, a, 2, HAPPY_F_LITERAL, 0), 2);
+		ck_assert_int_eq(happy_next(&h, 0, &idx, &wake), HAPPY_START);
+		happy_attempt_failed(&h, idx, ECONNREFUSED, 1);
+		ck_assert_int_eq(happy_next(&h, 1, &idx, &wake), HAPPY_START);
+		ck_assert_int_eq(happy_next(&h, 1, &idx, &wake), HAPPY_WAIT);
+		ck_assert_int_eq(wake, 10000);
+		ck_assert_int_eq(happy_next(&h, 10000, &idx, &wake), HAPPY_FAIL);
+		ck_assert_int_eq(happy_result(&h, &err),
+		    SOCKS5_REP_CONN_REFUSED);
+		ck_assert_int_eq(err, ETIMEDOUT);
+		ck_assert_int_eq(happy_next(&h, 10001, &idx, &wake), HAPPY_FAIL);
+		ck_assert_int_eq(happy_result(&h, &err),
+		    SOCKS5_REP_CONN_REFUSED);
+		ck_assert_int_eq(err, ETIMEDOUT);
+
+		/* The last attempt fails, heard of only at the deadline. */
+		happy_init(&h, &p, 0, 0);
+		happy_set_on(&h, !off);
+		ck_assert_uint_eq(happy_add(&h, a, 1, HAPPY_F_LITERAL, 0), 1);
+		ck_assert_int_eq(happy_next(&h, 0, &idx, &wake), HAPPY_START);
+		happy_attempt_failed(&h, idx, EHOSTUNREACH, 10005);
+		ck_assert_int_eq(happy_next(&h, 10005, &idx, &wake), HAPPY_FAIL);
+		ck_assert_int_eq(happy_result(&h, &err),
+		    SOCKS5_REP_HOST_UNREACHABLE);
+		ck_assert_int_eq(err, EHOSTUNREACH);
+	}
 }
 END_TEST
 
@@ -990,6 +1156,8 @@ happy_suite(void)
 	tcase_add_loop_test(tc, test_schedule, 0,
 	    (int)(sizeof(sim_cases) / sizeof(sim_cases[0])));
 	tcase_add_test(tc, test_schedule_api);
+	tcase_add_test(tc, test_off_fallback);
+	tcase_add_test(tc, test_deadline_errno);
 	tcase_add_test(tc, test_capacity);
 	tcase_add_test(tc, test_cap_inflight);
 	tcase_add_test(tc, test_cap_total);
