@@ -13,19 +13,28 @@ What comes back is compared byte for byte with what the case expects
 are checked by rule, not by value).
 
     socks6_replay.py --list
-    socks6_replay.py --proxy HOST:PORT --case NAME [--case NAME...] [--dest HOST:PORT]
-        [--user U --password-file F] [--split OFFSETS] [--pause MS]
-        [--timeout S] [--verbose]
+    socks6_replay.py --proxy HOST:PORT --case NAME [--case NAME...]
+        [--dest HOST:PORT] [--user U --password-file F]
+        [--split OFFSETS] [--pause MS] [--timeout S] [--verbose]
 
 --dest is the destination a CONNECT case names (an echo server for the
 data cases, a closed port for connect-refused); the domain-name cases
 send "localhost" with --dest's port. --user (default alice) and
 --password-file (its first line; without it, "password") are the
-credentials a case puts in its Authentication Data option; the wrong-password case sends --user with
-the password "wrong horse". --split OFFSETS (comma-separated byte offsets
-into everything the case sends before its first expected byte) overrides
-the case's own segmentation; --pause is the pause between segments
-(default 40 ms). Segments are written with TCP_NODELAY, one send() each.
+credentials a case puts in its Authentication Data option; the
+wrong-password case sends --user with the password "wrong horse".
+--split OFFSETS (comma-separated byte offsets into the case's first
+message, initial data included) overrides the case's own segmentation;
+--pause is the pause between segments (default 40 ms). Segments are
+written with TCP_NODELAY, one send() each.
+
+The expected answers are sockeye's contract, which follows the draft
+except in one place: idempotence-spend expects a failed Authentication
+Reply with Idempotence Rejected, while the draft ("Idempotence options")
+says a proxy MUST silently ignore Idempotence options in a request that
+is not part of a session (sockeye has no sessions). Where the draft
+leaves a choice, the case expects sockeye's (bind, udp-associate: REP 7
+with bind address 0.0.0.0:0 or any other IPv4 one).
 
 --case may be given several times: the cases run in turn, each on its own
 connection, with the same arguments. One line per case on stdout, for
