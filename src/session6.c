@@ -26,11 +26,10 @@
  * What is not supported is answered the way the draft says: BIND, UDP
  * ASSOCIATE and unknown commands get Operation Reply 7 after a successful
  * authentication; a Session ID gets "session invalid" (there are no
- * sessions to be in) and an Idempotence Expenditure "rejected" (no token
- * window was ever issued), each in a failed Authentication Reply; Session
- * and Idempotence Requests, Session Teardown and every Stack option but
- * Happy Eyeballs are ignored (and not echoed), as unsupported options
- * must be. Only methods none and username/password (0-RTT, in the
+ * sessions to be in) in a failed Authentication Reply; Session Requests,
+ * Session Teardown, every Idempotence option (valid only within a
+ * session) and every Stack option but Happy Eyeballs are ignored (and not
+ * echoed), as unsupported options must be. Only methods none and username/password (0-RTT, in the
  * request) are offered; a client that advertises password without its
  * data is told that method is selected, but no in-band exchange follows:
  * the draft defines none for it.
@@ -269,15 +268,14 @@ session6_request(struct session *s)
 	    "of initial data announced", r.cmd, r.options_len,
 	    r.opts.initial_data_len);
 
-	/* No sessions, no token windows: what needs one is refused. */
+	/*
+	 * No sessions: a request that names one is told it is invalid.
+	 * Idempotence options are only valid within a session, so the
+	 * draft has them silently ignored here, like the unsupported ones.
+	 */
 	if (SOCKS6_HAS(&r.opts, SOCKS6_OPT_SESSION_ID)) {
 		session6_refuse(s, "session-invalid",
 		    SOCKS6_OPT_SESSION_INVALID, 0);
-		goto out;
-	}
-	if (SOCKS6_HAS(&r.opts, SOCKS6_OPT_IDEM_SPEND)) {
-		session6_refuse(s, "idempotence-rejected",
-		    SOCKS6_OPT_IDEM_REJECTED, 0);
 		goto out;
 	}
 
