@@ -25,11 +25,10 @@
  *
  * What is not supported is answered the way the draft says: BIND, UDP
  * ASSOCIATE and unknown commands get Operation Reply 7 after a successful
- * authentication; a Session ID gets "session invalid" (there are no
- * sessions to be in) in a failed Authentication Reply; Session Requests,
- * Session Teardown, every Idempotence option (valid only within a
- * session) and every Stack option but Happy Eyeballs are ignored (and not
- * echoed), as unsupported options must be. Only methods none and username/password (0-RTT, in the
+ * authentication; every Session option (the draft: all of them or none),
+ * every Idempotence option (valid only within a session) and every Stack
+ * option but Happy Eyeballs are ignored (and not echoed), as unsupported
+ * options must be. Only methods none and username/password (0-RTT, in the
  * request) are offered; a client that advertises password without its
  * data is told that method is selected, but no in-band exchange follows:
  * the draft defines none for it.
@@ -114,8 +113,7 @@ session6_auth_reply(const struct session *s, uint8_t type, uint16_t kind,
 		n = socks6_encode_opt_password_reply(opt, sizeof(opt), value);
 		break;
 	default:
-		n = socks6_encode_opt_flag(opt, sizeof(opt), kind);
-		break;
+		BUG_ON(1);
 	}
 	return socks6_encode_auth_reply(buf, cap, s->s6, type, opt, n);
 }
@@ -269,15 +267,11 @@ session6_request(struct session *s)
 	    r.opts.initial_data_len);
 
 	/*
-	 * No sessions: a request that names one is told it is invalid.
-	 * Idempotence options are only valid within a session, so the
-	 * draft has them silently ignored here, like the unsupported ones.
+	 * Sessions are not supported: the draft has a proxy support all of
+	 * their options or none, and ignore what it does not support, so
+	 * a Session ID is ignored (the request authenticates on its own).
+	 * Idempotence options are valid only within a session: ignored too.
 	 */
-	if (SOCKS6_HAS(&r.opts, SOCKS6_OPT_SESSION_ID)) {
-		session6_refuse(s, "session-invalid",
-		    SOCKS6_OPT_SESSION_INVALID, 0);
-		goto out;
-	}
 
 	method = socks6_select_method(&r.opts, prefs,
 	    session6_prefs(s->cfg, prefs));

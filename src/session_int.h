@@ -258,9 +258,8 @@ void session_cmd_start(struct session *s);
  * waits, is closing, runs the command or was freed: stop).
  * session6_auth_reply() and session6_op_reply() encode the session's
  * Authentication Reply (`kind`: 0 for no option, else the one option:
- * SOCKS6_OPT_AUTH_SELECT with method `value`, SOCKS6_OPT_AUTH_DATA
- * with RFC 1929 STATUS `value`, or a kind without data) and Operation
- * Reply; bytes written.
+ * SOCKS6_OPT_AUTH_SELECT with method `value`, or SOCKS6_OPT_AUTH_DATA
+ * with RFC 1929 STATUS `value`) and Operation Reply; bytes written.
  */
 int session6_sniff(struct session *s);
 int session6_request(struct session *s);

@@ -20,8 +20,8 @@
 #     bytes_up=1024;
 #   - refusals, each then EOF: a wrong password (02 01 01 00; the access
 #     line end=auth-failed), method 2 without its data (selection 2), no
-#     method (selection ff), a Session ID (Session Invalid); an Idempotence
-#     Expenditure outside a session, ignored as the draft says (a NOOP
+#     method (selection ff); a Session ID and an Idempotence Expenditure,
+#     ignored as the draft has unsupported options ignored (NOOPs
 #     answered as any); NOOP (cmd=noop),
 #     BIND and UDP ASSOCIATE (REP 7), a closed port (REP 5);
 #   - version 0xD4: the Version Mismatch Reply 06; malformed requests,
