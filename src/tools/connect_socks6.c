@@ -194,12 +194,6 @@ auth_failed(const struct options *o, const char *user,
 		    sel == SOCKS5_METHOD_PASSWORD && o->method != M_PASSWORD ?
 		    ": use -a password" : ", which --socks6 does not support");
 	}
-	if (SOCKS6_HAS(op, SOCKS6_OPT_SESSION_INVALID))
-		die(EXIT_AUTH, "authentication failed: the proxy says the"
-		    " session is invalid");
-	if (SOCKS6_HAS(op, SOCKS6_OPT_IDEM_REJECTED))
-		die(EXIT_AUTH, "authentication failed: the proxy says"
-		    " idempotence rejected");
 	die(EXIT_AUTH, "authentication failed (the proxy gave no reason)");
 }
 
