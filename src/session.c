@@ -199,11 +199,7 @@ session_free(struct session *s)
 		s->udp = NULL;
 	}
 	session_auth_cancel(s);
-	if (s->s6_auth != NULL) {
-		explicit_bzero(s->s6_auth, s->s6_authlen);
-		free(s->s6_auth);
-		s->s6_auth = NULL;
-	}
+	session6_drop_auth(s);
 	ev_io_stop(s->loop, &s->rio);
 	ev_io_stop(s->loop, &s->wio);
 	ev_timer_stop(s->loop, &s->timer);

@@ -69,6 +69,17 @@
  */
 #define SOCKS6_DRAFT_VERSION_MIN 200
 
+void
+session6_drop_auth(struct session *s)
+{
+	if (s->s6_auth == NULL)
+		return;
+	explicit_bzero(s->s6_auth, s->s6_authlen);
+	free(s->s6_auth);
+	s->s6_auth = NULL;
+	s->s6_authlen = 0;
+}
+
 int
 session6_sniff(struct session *s)
 {

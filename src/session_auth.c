@@ -37,6 +37,18 @@
 static int session_auth_result(struct session *s, enum auth_status st);
 
 /*
+ * What the method reads: the client's bytes in `in`, or SOCKS 6's RFC
+ * 1929 request, which came whole in the request's option (`in` then
+ * holds initial data).
+ */
+static const uint8_t *
+session_auth_input(const struct session *s, size_t *len)
+{
+	*len = s->s6 != 0 ? s->s6_authlen : s->inlen;
+	return s->s6 != 0 ? s->s6_auth : s->in;
+}
+
+/*
  * Send what the method has queued and act on its status. Returns 1 when
  * the session moved on to REQUEST (the caller parses on), 0 when it waits
  * for more bytes, is closing or was freed (the caller must stop).
@@ -236,11 +248,12 @@ session_auth_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static int
 session_auth_hold(struct session *s)
 {
+	const uint8_t *in;
 	unsigned delay;
+	size_t len;
 
-	if (s->auth_waited || !auth_input_checks(s->auth,
-	    s->s6 != 0 ? s->s6_auth : s->in,
-	    s->s6 != 0 ? s->s6_authlen : s->inlen))
+	in = session_auth_input(s, &len);
+	if (s->auth_waited || !auth_input_checks(s->auth, in, len))
 		return 0;
 	s->auth_waited = 1;
 	delay = failtab_turn_ms(s->env->failtab, &s->peer.sa,
@@ -301,22 +314,19 @@ int
 session_auth_step(struct session *s)
 {
 	enum auth_status ast;
-	size_t used = 0;
+	const uint8_t *in;
+	size_t len, used = 0;
 
 	/* Waiting for the verifier or the delay: keep bytes. */
 	if (s->vjob != NULL || s->auth_held)
 		return 0;
 	if (session_auth_hold(s))
 		return 0;
+	in = session_auth_input(s, &len);
+	ast = auth_step(s->auth, in, len, &used);
 	if (s->s6 != 0) {
-		/*
-		 * SOCKS 6: the RFC 1929 request came in the request's
-		 * option, whole; the bytes in `in` are initial data.
-		 */
-		ast = auth_step(s->auth, s->s6_auth, s->s6_authlen, &used);
-		explicit_bzero(s->s6_auth, s->s6_authlen);
-		free(s->s6_auth);
-		s->s6_auth = NULL;
+		/* Its one message is read: the password goes. */
+		session6_drop_auth(s);
 		if (ast == AUTH_NEED_MORE) {
 			/* Cannot be: the codec checked it was whole. */
 			session_close(s, "bad-auth-message", NULL, 0);
@@ -324,7 +334,6 @@ session_auth_step(struct session *s)
 		}
 		return session_auth_result(s, ast);
 	}
-	ast = auth_step(s->auth, s->in, s->inlen, &used);
 	session_consume(s, used);
 	/* The consumed bytes held a password: leave none behind. */
 	explicit_bzero(s->in + s->inlen, used);

@@ -262,6 +262,8 @@ void session_cmd_start(struct session *s);
  * with RFC 1929 STATUS `value`) and Operation Reply; bytes written.
  */
 int session6_sniff(struct session *s);
+/* Wipe and free s6_auth (the password in it), if any. */
+void session6_drop_auth(struct session *s);
 int session6_request(struct session *s);
 size_t session6_auth_reply(const struct session *s, uint8_t type,
     uint16_t kind, uint8_t value, uint8_t *buf, size_t cap);
